@@ -1,0 +1,3 @@
+from corpus_stats.cli import main
+
+main()

@@ -1,0 +1,254 @@
+"""`TokenStream`: a token array with document boundaries, vocabulary size, eos id and provenance.
+
+The stream is what every statistic reads. It knows nothing about statistics; it only guarantees a
+well-formed layout:
+
+* ``tokens`` is 1-D, of the smallest unsigned dtype that holds ``vocab_size - 1``, C-contiguous, and
+  may be a read-only memmap;
+* ``doc_offsets`` is int64 of length ``n_documents + 1``, with ``doc_offsets[0] == 0``,
+  ``doc_offsets[-1] == len(tokens)`` and non-decreasing; document ``i`` is
+  ``tokens[doc_offsets[i]:doc_offsets[i + 1]]`` and includes its trailing ``<eos>`` when the
+  tokenizer appended one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+STREAM_FORMAT_VERSION = 1
+_META = "meta.json"
+_TOKENS = "tokens.npy"
+_OFFSETS = "doc_offsets.npy"
+
+
+def smallest_uint_dtype(vocab_size: int) -> np.dtype:
+    """Smallest unsigned integer dtype that holds every id in ``range(vocab_size)``."""
+    if vocab_size < 1:
+        raise ValueError(f"vocab_size must be at least 1; got {vocab_size}.")
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if vocab_size - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TokenStream:
+    """Token ids of a corpus, its document boundaries, vocabulary size, eos id and provenance.
+
+    Parameters
+    ----------
+    tokens : numpy.ndarray
+        1-D array of token ids; converted to the smallest unsigned dtype holding ``vocab_size``.
+    doc_offsets : numpy.ndarray
+        Start offset of every document plus ``len(tokens)`` at the end (int64, non-decreasing).
+    vocab_size : int
+        Number of possible token ids (ids lie in ``0 .. vocab_size - 1``).
+    eos_id : int or None
+        Id of the end-of-document token appended after every document, if any.
+    provenance : dict
+        JSON-serialisable description of where the stream came from (sources, hashes, tokenizer).
+
+    Examples
+    --------
+    >>> s = TokenStream.from_documents([[3, 4, 1], [5, 1]], vocab_size=8, eos_id=1)
+    >>> s
+    TokenStream(5 tokens, 2 documents, vocab_size=8, dtype=uint8, eos_id=1)
+    >>> s.document(1).tolist()
+    [5, 1]
+    """
+
+    tokens: np.ndarray
+    doc_offsets: np.ndarray
+    vocab_size: int
+    eos_id: int | None = None
+    provenance: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        vocab_size = int(self.vocab_size)
+        tokens = np.asanyarray(self.tokens)
+        if tokens.ndim != 1:
+            raise ValueError(f"tokens must be a 1-D array; got shape {tokens.shape}.")
+        if tokens.size and tokens.dtype.kind not in "ui":
+            raise TypeError(f"tokens must be integers; got dtype {tokens.dtype}.")
+        dtype = smallest_uint_dtype(vocab_size)
+        if tokens.dtype != dtype or not tokens.flags.c_contiguous:
+            if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+                raise ValueError(
+                    f"token ids must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}); "
+                    f"got ids in {int(tokens.min())}..{int(tokens.max())}."
+                )
+            tokens = np.ascontiguousarray(tokens, dtype=dtype)
+        offsets = np.ascontiguousarray(self.doc_offsets, dtype=np.int64)
+        if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != tokens.size:
+            raise ValueError(
+                "doc_offsets must be 1-D, start at 0 and end at len(tokens) "
+                f"({tokens.size}); got {offsets[:3].tolist()}...{offsets[-1:].tolist()}."
+            )
+        if np.any(np.diff(offsets) < 0):
+            raise ValueError("doc_offsets must be non-decreasing.")
+        if self.eos_id is not None and not 0 <= int(self.eos_id) < vocab_size:
+            raise ValueError(f"eos_id must lie in 0..{vocab_size - 1}; got {self.eos_id}.")
+        object.__setattr__(self, "tokens", tokens)
+        object.__setattr__(self, "doc_offsets", offsets)
+        object.__setattr__(self, "vocab_size", vocab_size)
+        object.__setattr__(self, "eos_id", None if self.eos_id is None else int(self.eos_id))
+        object.__setattr__(self, "provenance", dict(self.provenance))
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: Iterable[Iterable[int]],
+        vocab_size: int,
+        eos_id: int | None = None,
+        provenance: dict | None = None,
+    ) -> TokenStream:
+        """Concatenate documents (each already ending with its eos, if any) into a stream."""
+        docs = [np.asarray(d, dtype=np.int64).ravel() for d in documents]
+        lengths = np.array([d.size for d in docs], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        tokens = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        return cls(tokens, offsets, vocab_size, eos_id, provenance or {})
+
+    @classmethod
+    def from_array(
+        cls,
+        tokens: np.ndarray,
+        vocab_size: int | None = None,
+        doc_offsets: np.ndarray | None = None,
+        eos_id: int | None = None,
+        provenance: dict | None = None,
+    ) -> TokenStream:
+        """Wrap a token array; one document and ``vocab_size = max + 1`` unless given."""
+        tokens = np.asarray(tokens)
+        if vocab_size is None:
+            vocab_size = int(tokens.max()) + 1 if tokens.size else 1
+        if doc_offsets is None:
+            doc_offsets = np.array([0, tokens.size], dtype=np.int64)
+        return cls(tokens, doc_offsets, vocab_size, eos_id, provenance or {})
+
+    # -- views --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.tokens.size)
+
+    @property
+    def n_tokens(self) -> int:
+        """Number of tokens (eos included)."""
+        return int(self.tokens.size)
+
+    @property
+    def n_documents(self) -> int:
+        """Number of documents."""
+        return int(self.doc_offsets.size - 1)
+
+    def document(self, i: int) -> np.ndarray:
+        """Tokens of document ``i`` (a view)."""
+        return self.tokens[self.doc_offsets[i] : self.doc_offsets[i + 1]]
+
+    def select_documents(self, index: slice | np.ndarray | list[int]) -> TokenStream:
+        """A new in-memory stream made of the chosen documents, in the order given."""
+        if isinstance(index, slice):
+            index = np.arange(self.n_documents)[index]
+        index = np.asarray(index, dtype=np.int64)
+        starts, stops = self.doc_offsets[index], self.doc_offsets[index + 1]
+        lengths = stops - starts
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if index.size and np.all(index[1:] == index[:-1] + 1):
+            tokens = np.array(self.tokens[starts[0] : stops[-1]])
+        else:
+            tokens = np.concatenate([self.tokens[a:b] for a, b in zip(starts, stops)] or [self.tokens[:0]])
+        return TokenStream(tokens, offsets, self.vocab_size, self.eos_id, self.provenance)
+
+    def shard_bounds(self, n_shards: int) -> np.ndarray:
+        """Document indices splitting the corpus into about ``n_shards`` contiguous shards.
+
+        Shards hold whole documents and roughly equal numbers of tokens. Returns an int64 array
+        ``b`` of length ``G + 1`` (``G <= n_shards``; fewer when there are fewer documents):
+        shard ``g`` is documents ``b[g] .. b[g + 1] - 1``, i.e. tokens
+        ``doc_offsets[b[g]] .. doc_offsets[b[g + 1]] - 1``. A single document gives one shard.
+        """
+        if n_shards < 1:
+            raise ValueError(f"n_shards must be at least 1; got {n_shards}.")
+        n_docs = self.n_documents
+        targets = np.linspace(0, self.n_tokens, min(n_shards, max(n_docs, 1)) + 1)
+        bounds = np.searchsorted(self.doc_offsets, targets[1:-1], side="left")
+        bounds = np.unique(np.clip(np.concatenate([[0], bounds, [n_docs]]), 0, n_docs))
+        return bounds.astype(np.int64)
+
+    def shuffled(self, seed: int | np.random.Generator = 0) -> TokenStream:
+        """A globally shuffled copy: same tokens, marginals and offsets, no correlations."""
+        rng = np.random.default_rng(seed)
+        return TokenStream(
+            rng.permutation(self.tokens), self.doc_offsets, self.vocab_size, self.eos_id, self.provenance
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenStream({self.n_tokens:,} tokens, {self.n_documents:,} documents, "
+            f"vocab_size={self.vocab_size:,}, dtype={self.tokens.dtype}, eos_id={self.eos_id})"
+        )
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the stream to directory ``path`` atomically.
+
+        Everything is written to a temporary sibling directory and renamed into place, so a crash
+        never leaves a half-written stream at ``path``.
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        try:
+            np.save(tmp / _TOKENS, self.tokens)
+            np.save(tmp / _OFFSETS, self.doc_offsets)
+            (tmp / _META).write_text(json.dumps(self._meta(), indent=2))
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    def _meta(self) -> dict:
+        return {
+            "format_version": STREAM_FORMAT_VERSION,
+            "n_tokens": self.n_tokens,
+            "n_documents": self.n_documents,
+            "vocab_size": self.vocab_size,
+            "eos_id": self.eos_id,
+            "dtype": str(self.tokens.dtype),
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, mmap: bool = True) -> TokenStream:
+        """Read a stream saved by :meth:`save`; tokens are memory-mapped read-only by default."""
+        path = Path(path)
+        meta_file = path / _META
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{path} is not a saved token stream (no {_META}).")
+        meta = json.loads(meta_file.read_text())
+        if meta.get("format_version") != STREAM_FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has stream format {meta.get('format_version')}; this version reads "
+                f"{STREAM_FORMAT_VERSION}. Re-tokenize the corpus."
+            )
+        tokens = np.load(path / _TOKENS, mmap_mode="r" if mmap else None)
+        offsets = np.load(path / _OFFSETS)
+        if tokens.size != meta["n_tokens"] or offsets.size != meta["n_documents"] + 1:
+            raise ValueError(f"{path} is inconsistent with its {_META}; delete it and re-tokenize.")
+        return cls(tokens, offsets, meta["vocab_size"], meta["eos_id"], meta["provenance"])

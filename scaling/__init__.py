@@ -1,0 +1,1 @@
+"""scaling: power-law fits, exponent uncertainty and data-scaling predictions (numpy/scipy only)."""

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from corpus_stats.stream import TokenStream, smallest_uint_dtype
+
+
+def test_smallest_dtype():
+    assert smallest_uint_dtype(256) == np.uint8
+    assert smallest_uint_dtype(257) == np.uint16
+    assert smallest_uint_dtype(50_257) == np.uint16
+    assert smallest_uint_dtype(128_256) == np.uint32
+
+
+def test_from_documents_offsets_and_empty_documents():
+    s = TokenStream.from_documents([[2, 3, 1], [1], [], [4, 1]], vocab_size=5, eos_id=1)
+    assert s.tokens.dtype == np.uint8
+    assert s.doc_offsets.tolist() == [0, 3, 4, 4, 6]
+    assert s.document(3).tolist() == [4, 1]
+    assert s.document(2).tolist() == []
+
+
+def test_rejects_out_of_range_ids():
+    with pytest.raises(ValueError, match="token ids must lie in 0..4"):
+        TokenStream.from_array(np.array([0, 5]), vocab_size=5)
+
+
+def test_rejects_bad_offsets():
+    with pytest.raises(ValueError, match="doc_offsets must be 1-D, start at 0"):
+        TokenStream(np.array([1, 2, 3]), np.array([0, 2]), vocab_size=4)
+
+
+def test_save_load_roundtrip_is_memmapped(tmp_path):
+    s = TokenStream.from_documents([[5, 6, 1], [7, 1]], vocab_size=300, eos_id=1, provenance={"a": 1})
+    s.save(tmp_path / "s")
+    t = TokenStream.load(tmp_path / "s")
+    assert isinstance(t.tokens, np.memmap)
+    assert t.tokens.dtype == np.uint16
+    np.testing.assert_array_equal(t.tokens, s.tokens)
+    np.testing.assert_array_equal(t.doc_offsets, s.doc_offsets)
+    assert (t.vocab_size, t.eos_id, t.provenance) == (300, 1, {"a": 1})
+    with pytest.raises(FileExistsError, match="already exists"):
+        s.save(tmp_path / "s")
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+def test_shard_bounds_balanced_and_whole_documents():
+    s = TokenStream.from_documents([[1] * 10] * 40, vocab_size=2)
+    b = s.shard_bounds(20)
+    assert b.tolist() == list(range(0, 41, 2))
+    one = TokenStream.from_array(np.arange(100), vocab_size=100)
+    assert one.shard_bounds(20).tolist() == [0, 1]
+
+
+def test_select_documents_and_shuffle_keep_marginals():
+    s = TokenStream.from_documents([[1, 2], [3], [4, 5, 6]], vocab_size=7)
+    sub = s.select_documents([2, 0])
+    assert sub.tokens.tolist() == [4, 5, 6, 1, 2]
+    assert sub.doc_offsets.tolist() == [0, 3, 5]
+    sh = s.shuffled(seed=3)
+    assert sorted(sh.tokens.tolist()) == sorted(s.tokens.tolist())
+    np.testing.assert_array_equal(sh.doc_offsets, s.doc_offsets)
