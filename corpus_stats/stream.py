@@ -252,3 +252,118 @@ class TokenStream:
         if tokens.size != meta["n_tokens"] or offsets.size != meta["n_documents"] + 1:
             raise ValueError(f"{path} is inconsistent with its {_META}; delete it and re-tokenize.")
         return cls(tokens, offsets, meta["vocab_size"], meta["eos_id"], meta["provenance"])
+
+
+class TokenStreamWriter:
+    """Write a :class:`TokenStream` to disk document by document, without holding it in memory.
+
+    Tokens go straight into ``tokens.npy`` (final dtype, header patched on :meth:`close`) inside a
+    temporary sibling directory that is renamed to ``path`` only when complete, so a crash never
+    leaves a half-written stream that is later trusted.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Directory the finished stream is renamed to.
+    vocab_size : int
+        Number of possible ids; fixes the dtype (smallest unsigned integer holding it).
+    eos_id : int or None
+        Id of the end-of-document token, if any.
+    overwrite : bool, default False
+        Replace an existing directory at ``path`` on :meth:`close`.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> d = tempfile.mkdtemp()
+    >>> with TokenStreamWriter(d + "/s", vocab_size=10, eos_id=1) as w:
+    ...     w.append_documents(np.array([3, 4, 1, 5, 1]), np.array([3, 2]))
+    >>> TokenStream.load(d + "/s").doc_offsets.tolist()
+    [0, 3, 5]
+    """
+
+    _HEADER_BYTES = 128  # fixed .npy header size, so the length can be patched in place
+
+    def __init__(
+        self, path: str | os.PathLike, vocab_size: int, eos_id: int | None = None, overwrite: bool = False
+    ) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
+        self.vocab_size = int(vocab_size)
+        self.dtype = smallest_uint_dtype(self.vocab_size)
+        self.eos_id = eos_id
+        self.n_tokens = 0
+        self._offsets = [np.zeros(1, dtype=np.int64)]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
+        self._file = open(self.tmp_dir / _TOKENS, "wb")
+        self._file.write(self._npy_header(0))
+        self._closed = False
+
+    def _npy_header(self, n: int) -> bytes:
+        text = f"{{'descr': '{self.dtype.str}', 'fortran_order': False, 'shape': ({n},), }}"
+        text = text.ljust(self._HEADER_BYTES - 11) + "\n"
+        return b"\x93NUMPY\x01\x00" + (self._HEADER_BYTES - 10).to_bytes(2, "little") + text.encode("latin1")
+
+    @property
+    def n_documents(self) -> int:
+        """Number of documents written so far."""
+        return sum(o.size for o in self._offsets) - 1
+
+    def append_documents(self, tokens: np.ndarray, lengths: np.ndarray) -> None:
+        """Append whole documents: their concatenated ``tokens`` and each one's length."""
+        tokens = np.asarray(tokens)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        if int(lengths.sum()) != tokens.size:
+            raise ValueError(f"document lengths must sum to len(tokens) ({tokens.size}); got {int(lengths.sum())}.")
+        if tokens.size and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab_size):
+            raise ValueError(
+                f"token ids must lie in 0..{self.vocab_size - 1}; got ids in {int(tokens.min())}..{int(tokens.max())}."
+            )
+        self._file.write(np.ascontiguousarray(tokens, dtype=self.dtype).tobytes())
+        self._offsets.append(self.n_tokens + np.cumsum(lengths))
+        self.n_tokens += tokens.size
+
+    def add_file(self, name: str, text: str) -> None:
+        """Store an extra text file (e.g. the tokenizer) alongside the stream."""
+        (self.tmp_dir / name).write_text(text, encoding="utf-8")
+
+    def close(self, provenance: dict | None = None) -> TokenStream:
+        """Finish the files, rename the directory into place and return the memory-mapped stream."""
+        self._file.seek(0)
+        self._file.write(self._npy_header(self.n_tokens))
+        self._file.close()
+        offsets = np.concatenate(self._offsets)
+        np.save(self.tmp_dir / _OFFSETS, offsets)
+        meta = {
+            "format_version": STREAM_FORMAT_VERSION,
+            "n_tokens": self.n_tokens,
+            "n_documents": int(offsets.size - 1),
+            "vocab_size": self.vocab_size,
+            "eos_id": self.eos_id,
+            "dtype": str(self.dtype),
+            "provenance": provenance or {},
+        }
+        (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        os.replace(self.tmp_dir, self.path)
+        self._closed = True
+        return TokenStream.load(self.path)
+
+    def abort(self) -> None:
+        """Discard everything written (called automatically on an exception)."""
+        if not self._closed:
+            self._file.close()
+            shutil.rmtree(self.tmp_dir, ignore_errors=True)
+            self._closed = True
+
+    def __enter__(self) -> TokenStreamWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._closed:
+            self.close()
