@@ -251,7 +251,7 @@ def iid_zipf(
     --------
     >>> c = iid_zipf(10_000, vocab_size=50, seed=1)
     >>> c.stream.n_tokens, c.exact_entropy(2).round(3).tolist()
-    (10000, [3.137, 3.137, 3.137])
+    (10000, [3.197, 3.197, 3.197])
     """
     n_tokens = _int("n_tokens", n_tokens, 1)
     vocab_size = _int("vocab_size", vocab_size, 2)
