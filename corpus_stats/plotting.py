@@ -1,0 +1,333 @@
+"""Figures from a :class:`~corpus_stats.report.Measurement` (matplotlib, no display needed).
+
+Four figures, each readable at a glance (log axes, units, legends, the fitted numbers in the title):
+
+(a) ``correlations``: ‖C(t)‖_op and ‖C(t)‖_F against the lag t, the shuffled-noise floors, the debiased
+    points and the fitted power law t^(-beta) over its window;
+(b) ``entropy``: the H_n bracket (plug-in, bias-corrected, Kneser-Ney upper bound, external L_n) with the
+    valid range shaded, the fitted law H_inf + A n^(-gamma) and H_inf;
+(c) ``prediction``: the predicted learning curve L(P) and the horizon t*(P);
+(d) ``learning_curve``: a measured learning curve (P, loss) against the prediction, when one is given.
+
+The fitted values come from ``measurement.prediction`` (the JSON summary written by
+:func:`corpus_stats.pipeline.summarize_prediction`), so ``corpus-stats plot report.json`` needs nothing
+but the report. Figures are built with :class:`matplotlib.figure.Figure` directly (Agg canvas, no
+pyplot state), so plotting is safe in scripts, tests and servers. This module computes no statistics.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+_COLORS = {"op": "#1f77b4", "fro": "#ff7f0e", "plugin": "#7f7f7f", "corrected": "#1f77b4",
+           "upper": "#d62728", "external": "#2ca02c", "fit": "#000000"}
+
+
+def _figure(width: float = 6.4, height: float = 4.4):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _arr(value: Any) -> np.ndarray:
+    """Float array with None -> NaN (curves read back from JSON hold None)."""
+    if value is None:
+        return np.zeros(0)
+    return np.array([np.nan if v is None else v for v in np.asarray(value, dtype=object).ravel()],
+                    dtype=float)
+
+
+def _fit(prediction: dict | None, name: str) -> dict:
+    part = (prediction or {}).get(name)
+    return part if isinstance(part, dict) else {}
+
+
+def _pm(part: dict) -> str:
+    """'0.88 ± 0.06' (or '0.88 [0.80, 0.95]' for asymmetric intervals) from a fit summary."""
+    value = part.get("value")
+    if value is None:
+        return "n/a"
+    interval = part.get("interval")
+    if interval and None not in interval:
+        lo, hi = interval
+        half = (hi - lo) / 2
+        if abs((value - lo) - (hi - value)) <= 0.15 * max(half, 1e-12):
+            return f"{value:.3g} ± {half:.2g}"
+        return f"{value:.3g} [{lo:.3g}, {hi:.3g}]"
+    return f"{value:.3g}"
+
+
+def _integer_log_ticks(axis, values) -> None:
+    """Ticks 1, 2, 4, 8, ... written as plain integers (not 2x10^0) on a log axis."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    top = np.nanmax(values) if np.size(values) else 1
+    axis.set_major_locator(FixedLocator([2**k for k in range(int(np.log2(max(top, 1))) + 1)]))
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
+
+
+# -- (a) correlations -------------------------------------------------------------------------
+
+
+def plot_correlations(measurement, ax=None):
+    """‖C(t)‖ against t: raw norms, noise floors, debiased points and the fitted power law.
+
+    Parameters
+    ----------
+    measurement : Measurement
+        Must hold a correlation curve.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    curve = measurement.correlations
+    if curve is None:
+        raise ValueError("the measurement has no correlation curve to plot (it was not measured).")
+    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    t = _arr(curve.lags)
+    for key, label in (("op", "operator norm"), ("fro", "Frobenius norm")):
+        color = _COLORS[key]
+        raw, floor, deb = _arr(getattr(curve, key)), _arr(getattr(curve, f"floor_{key}")), \
+            _arr(getattr(curve, f"{key}_debiased"))
+        ax.plot(t, raw, "-", color=color, lw=1.2, alpha=0.6, label=f"‖C‖ {label}")
+        ax.plot(t, floor, ":", color=color, lw=1.2, label=f"noise floor ({key}, shuffled)")
+        ok = np.isfinite(deb) & (deb > 0)
+        ax.plot(t[ok], deb[ok], "o", color=color, ms=3.5, label=f"debiased ({key})")
+    beta = _fit(measurement.prediction, "beta")
+    title = "Correlation decay ‖C(t)‖ ∝ t^(-β)"
+    if beta.get("value") is not None:
+        title += f":  β = {_pm(beta)}"
+        window, pref = beta.get("window"), beta.get("prefactor")
+        if window and pref is not None and None not in window:
+            tt = np.geomspace(window[0], window[1], 50)
+            ax.plot(tt, pref * tt ** (-beta["value"]), "--", color=_COLORS["fit"], lw=1.5,
+                    label=f"fit t^-{beta['value']:.2f}")
+            ax.axvspan(window[0], window[1], color="0.85", alpha=0.5, lw=0,
+                       label=f"fit window t = {window[0]:g}..{window[1]:g}")
+    ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)",
+           ylabel="‖C(t)‖ (probability units)", title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    return fig
+
+
+# -- (b) entropy ------------------------------------------------------------------------------
+
+
+def plot_entropy(measurement, ax=None):
+    """H_n against n: the estimator bracket, the valid range and the fitted law with H_inf.
+
+    Parameters
+    ----------
+    measurement : Measurement
+        Must hold an entropy curve.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    curve = measurement.entropy
+    if curve is None:
+        raise ValueError("the measurement has no entropy curve to plot (it was not measured).")
+    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    n = _arr(curve.n)
+    pos = n >= 1  # log axis: H_0 (the unigram entropy) is written in the legend instead
+    valid = np.asarray(curve.valid, dtype=bool)
+    for key, label, style in (("plugin", "plug-in (biased low)", "-"),
+                              ("corrected", "bias-corrected", "-o"),
+                              ("upper", "Kneser-Ney upper bound", "-s"),
+                              ("external", "external L_n", "-^")):
+        y = _arr(getattr(curve, key, None))
+        if y.size != n.size or not np.isfinite(y[pos]).any():
+            continue
+        ax.plot(n[pos], y[pos], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+    stderr = _arr(curve.stderr)
+    corr = _arr(curve.corrected)
+    if stderr.size == n.size:
+        band = pos & np.isfinite(stderr)
+        ax.fill_between(n[band], (corr - 2 * stderr)[band], (corr + 2 * stderr)[band],
+                        color=_COLORS["corrected"], alpha=0.15, lw=0, label="±2 s.e. (jackknife)")
+    if (valid & pos).any():
+        lo, hi = n[valid & pos].min(), n[valid & pos].max()
+        ax.axvspan(lo, hi, color="#2ca02c", alpha=0.07, lw=0, label=f"valid n = {lo:g}..{hi:g}")
+    gamma = _fit(measurement.prediction, "gamma")
+    title = "Conditional entropy H_n"
+    h_inf = gamma.get("H_inf")
+    if gamma.get("value") is not None:
+        title += f":  γ = {_pm(gamma)}"
+        window, pref = gamma.get("window"), gamma.get("prefactor")
+        if window and pref is not None and None not in window:
+            nn = np.geomspace(max(window[0], 1), window[1], 50)
+            ax.plot(nn, (h_inf or 0.0) + pref * nn ** (-gamma["value"]), "--", color=_COLORS["fit"],
+                    lw=1.5, label=f"fit H_∞ + A n^-{gamma['value']:.2f}")
+    if h_inf is not None:
+        ax.axhline(h_inf, color="0.3", lw=1, ls="-.", label=f"H_∞ = {h_inf:.3g} nats")
+        title += f", H_∞ = {h_inf:.3g}"
+    if n.size and np.isfinite(corr[:1]).all():
+        ax.plot([], [], " ", label=f"H_0 = {corr[0]:.3g} nats (unigram)")
+    ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)",
+           title=title)
+    _integer_log_ticks(ax.xaxis, n[pos])
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+# -- (c) prediction ---------------------------------------------------------------------------
+
+
+def plot_prediction(measurement, axes=None):
+    """The predicted learning curve L(P) and horizon t*(P) side by side.
+
+    Parameters
+    ----------
+    measurement : Measurement
+        Its ``prediction`` summary must hold ``learning_curve`` and/or ``horizon``.
+    axes : pair of matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    pred = measurement.prediction or {}
+    lc, hz = pred.get("learning_curve") or {}, pred.get("horizon") or {}
+    if not lc.get("P") and not hz.get("P"):
+        raise ValueError("the report holds no prediction of L(P) or t*(P) to plot; "
+                         "run `corpus-stats measure` with the scaling package available.")
+    if axes is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10, 4.2), layout="constrained")
+        axes = fig.subplots(1, 2)
+    else:
+        fig = axes[0].figure
+    alpha = _fit(pred, "alpha_D")
+    if lc.get("P"):
+        P, loss = _arr(lc["P"]), _arr(lc["loss"])
+        extra = np.asarray(lc.get("extrapolated") or [False] * P.size, dtype=bool)
+        axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2, label="from measured H_n")
+        if extra.any():
+            axes[0].plot(P[extra], loss[extra], "--", color="#1f77b4", lw=2,
+                         label="from fitted law (extrapolated)")
+        h_inf = _fit(pred, "gamma").get("H_inf")
+        if h_inf is not None:
+            axes[0].axhline(h_inf, color="0.3", ls="-.", lw=1, label=f"H_∞ = {h_inf:.3g}")
+        axes[0].set(xscale="log", xlabel="training tokens P", ylabel="predicted loss L(P) (nats)",
+                    title=f"Predicted learning curve, α_D = {_pm(alpha)}")
+        axes[0].legend(fontsize=8)
+        axes[0].grid(True, alpha=0.3)
+    if hz.get("P"):
+        P, ts = _arr(hz["P"]), _arr(hz["t_star"])
+        axes[1].plot(P, ts, "-", color="#ff7f0e", lw=2, label="t*(P): ‖C(t*)‖ = c/√P")
+        beta = _fit(pred, "beta").get("value")
+        if beta:
+            axes[1].plot([], [], " ", label=f"slope 1/(2β) = {1 / (2 * beta):.2f}")
+        axes[1].set(xscale="log", yscale="log", xlabel="training tokens P",
+                    ylabel="horizon t* (tokens)", title="Prediction horizon t*(P)")
+        axes[1].legend(fontsize=8)
+        axes[1].grid(True, alpha=0.3)
+    return fig
+
+
+# -- (d) learning curve -----------------------------------------------------------------------
+
+
+def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[float], ax=None):
+    """A measured learning curve (P, loss) against the predicted L(P) and slope α_D.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    tokens, loss : sequences of float
+        Training tokens P and the measured loss (nats) at each.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    tokens, loss = _arr(tokens), _arr(loss)
+    if tokens.size != loss.size or tokens.size < 2:
+        raise ValueError(f"a learning curve needs as many losses as token counts (at least 2); "
+                         f"got {tokens.size} token counts and {loss.size} losses.")
+    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    pred = measurement.prediction or {}
+    ax.plot(tokens, loss, "o-", color="#d62728", label="measured learning curve")
+    lc = pred.get("learning_curve") or {}
+    if lc.get("P"):
+        ax.plot(_arr(lc["P"]), _arr(lc["loss"]), "-", color="#1f77b4", label="predicted L(P)")
+    alpha = _fit(pred, "alpha_D")
+    h_inf = _fit(pred, "gamma").get("H_inf") or 0.0
+    if alpha.get("value") is not None and np.all(loss > h_inf):
+        # slope guide through the first measured point: L - H_inf ∝ P^-alpha_D
+        guide = h_inf + (loss[0] - h_inf) * (tokens / tokens[0]) ** (-alpha["value"])
+        ax.plot(tokens, guide, "--", color="0.2", label=f"slope α_D = {_pm(alpha)}")
+    ax.set(xscale="log", xlabel="training tokens P", ylabel="loss (nats)",
+           title="Learning curve: measured vs predicted")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+# -- everything -------------------------------------------------------------------------------
+
+
+def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
+                learning_curve: tuple | None = None, dpi: int = 130) -> list[Path]:
+    """Write every figure the measurement supports into ``out_dir``.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    out_dir : path
+        Created when missing; files are ``correlations.png``, ``entropy.png``, ``prediction.png``,
+        ``learning_curve.png`` (and ``.svg``), each written only when its data is present.
+    formats : sequence of str, default ("png", "svg")
+    learning_curve : (tokens, loss), optional
+        A measured learning curve to compare with the prediction.
+    dpi : int, default 130
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if bad or not formats:
+        raise ValueError(f"figure formats must be among png, svg, pdf; got {list(formats)}.")
+    from corpus_stats.report import atomic_write_bytes
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    if measurement.correlations is not None:
+        figures["correlations"] = plot_correlations(measurement)
+    if measurement.entropy is not None:
+        figures["entropy"] = plot_entropy(measurement)
+    pred = measurement.prediction or {}
+    if (pred.get("learning_curve") or {}).get("P") or (pred.get("horizon") or {}).get("P"):
+        figures["prediction"] = plot_prediction(measurement)
+    if learning_curve is not None:
+        figures["learning_curve"] = plot_learning_curve(measurement, *learning_curve)
+    written = []
+    for name, fig in figures.items():
+        for fmt in formats:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=dpi)
+            path = out_dir / f"{name}.{fmt}"
+            atomic_write_bytes(path, buf.getvalue())
+            written.append(path)
+    return written
