@@ -1,0 +1,209 @@
+"""Numba kernels for lagged token-pair statistics (no I/O, no validation, no exceptions).
+
+Layout used throughout (built by the public layer in ``corpus_stats.correlations``):
+
+* positions are grouped by their token once per stream (``_group_positions``): ``rowptr`` (V + 1)
+  and ``order`` (positions, ascending inside each token's group), plus ``room[k]`` = number of
+  tokens from ``order[k]`` to the end of its document (or of the stream), so the pair at lag t
+  exists iff ``t < room[k]``;
+* per lag, ``_pair_counts`` gathers the right tokens of every left-token group and counts them
+  per (row, shard) segment into position-indexed slots; ``_compact`` turns the slots into a CSR
+  matrix of the whole corpus plus "shard entries" (entry index, shard, count) so that the counts
+  of any union of shards are a re-weighting of the same sparsity pattern.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _group_positions(tokens, doc_offsets, vocab_size):
+    """Counting sort of positions by token; also the room to the end of each position's document."""
+    n = tokens.size
+    rowptr = np.zeros(vocab_size + 1, dtype=np.int64)
+    for i in range(n):
+        rowptr[tokens[i] + 1] += 1
+    for a in range(vocab_size):
+        rowptr[a + 1] += rowptr[a]
+    fill = rowptr[:-1].copy()
+    order = np.empty(n, dtype=np.int32)
+    room = np.empty(n, dtype=np.int32)
+    for d in range(doc_offsets.size - 1):
+        end = doc_offsets[d + 1]
+        for i in range(doc_offsets[d], end):
+            a = tokens[i]
+            k = fill[a]
+            order[k] = i
+            room[k] = end - i
+            fill[a] = k + 1
+    return rowptr, order, room
+
+
+@njit(cache=True)
+def _pair_rows(tokens, rowptr, order, room, shard_starts, lag, row_lo, row_hi,
+               slot_of, seg_cnt, seg_list, row_nnz, row_nsh,
+               cols_slot, cnt_slot, she_slot, shg_slot, shc_slot):
+    """Serial worker: count right tokens at ``lag`` for left-token rows ``row_lo..row_hi - 1``.
+
+    Row ``a`` writes its distinct right tokens (and counts) to slots ``rowptr[a] + j`` and its
+    per-shard segment counts (local entry index, shard, count) to slots ``rowptr[a] + m``; there
+    are never more of either than positions in the row.
+    """
+    for a in range(row_lo, row_hi):
+        base = rowptr[a]
+        end = rowptr[a + 1]
+        nfull = 0
+        nsh = 0
+        nseg = 0
+        g = 0
+        for k in range(base, end + 1):
+            # flush the current segment at a shard change or at the end of the row
+            if k == end or order[k] >= shard_starts[g + 1]:
+                for j in range(nseg):
+                    b = seg_list[j]
+                    c = seg_cnt[b]
+                    seg_cnt[b] = 0
+                    e = slot_of[b]
+                    if e < 0:
+                        e = nfull
+                        slot_of[b] = e
+                        cols_slot[base + e] = b
+                        cnt_slot[base + e] = 0
+                        nfull += 1
+                    cnt_slot[base + e] += c
+                    she_slot[base + nsh] = e
+                    shg_slot[base + nsh] = g
+                    shc_slot[base + nsh] = c
+                    nsh += 1
+                nseg = 0
+                if k == end:
+                    break
+                while order[k] >= shard_starts[g + 1]:
+                    g += 1
+            if lag < room[k]:
+                b = tokens[order[k] + lag]
+                if seg_cnt[b] == 0:
+                    seg_list[nseg] = b
+                    nseg += 1
+                seg_cnt[b] += 1
+        for j in range(nfull):
+            slot_of[cols_slot[base + j]] = -1
+        row_nnz[a] = nfull
+        row_nsh[a] = nsh
+
+
+@njit(parallel=True)
+def _pair_counts(tokens, rowptr, order, room, shard_starts, lag, chunk_rows, vocab_size,
+                 row_nnz, row_nsh, cols_slot, cnt_slot, she_slot, shg_slot, shc_slot):
+    """Parallel driver: row chunks (balanced by positions), each with its own scratch buffers."""
+    n_chunks = chunk_rows.size - 1
+    for c in prange(n_chunks):
+        slot_of = np.full(vocab_size, -1, dtype=np.int32)
+        seg_cnt = np.zeros(vocab_size, dtype=np.int32)
+        seg_list = np.empty(vocab_size, dtype=np.int32)
+        _pair_rows(tokens, rowptr, order, room, shard_starts, lag, chunk_rows[c], chunk_rows[c + 1],
+                   slot_of, seg_cnt, seg_list, row_nnz, row_nsh,
+                   cols_slot, cnt_slot, she_slot, shg_slot, shc_slot)
+
+
+@njit(parallel=True)
+def _compact(rowptr, row_nnz, row_nsh, indptr, shptr, cols_slot, cnt_slot, she_slot, shg_slot,
+             shc_slot, cols, counts, entry_row, sh_entry, sh_g, sh_cnt):
+    """Move each row's slots to its place in the compact CSR / shard-entry arrays."""
+    for a in prange(row_nnz.size):
+        base = rowptr[a]
+        out = indptr[a]
+        for j in range(row_nnz[a]):
+            cols[out + j] = cols_slot[base + j]
+            counts[out + j] = cnt_slot[base + j]
+            entry_row[out + j] = a
+        sout = shptr[a]
+        for m in range(row_nsh[a]):
+            sh_entry[sout + m] = out + she_slot[base + m]
+            sh_g[sout + m] = shg_slot[base + m]
+            sh_cnt[sout + m] = shc_slot[base + m]
+
+
+@njit(cache=True)
+def _shard_marginals(entry_row, cols, sh_entry, sh_g, sh_cnt, n_shards, vocab_size):
+    """Left and right pair-sample marginal counts of every shard, shape (V, G)."""
+    left = np.zeros((vocab_size, n_shards), dtype=np.float64)
+    right = np.zeros((vocab_size, n_shards), dtype=np.float64)
+    for m in range(sh_entry.size):
+        e = sh_entry[m]
+        g = sh_g[m]
+        left[entry_row[e], g] += sh_cnt[m]
+        right[cols[e], g] += sh_cnt[m]
+    return left, right
+
+
+@njit(cache=True)
+def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
+    """Squared Frobenius norms of C_g = J_g / P_g - a_g b_g^T for G count re-weightings at once.
+
+    Replicate g has counts ``counts - (shard-g counts)`` (the pattern is shared); ``inv_p`` (G,),
+    ``a`` and ``b`` (V, G) are its normalisations and marginals. Uses
+    ``sum_e (x_e - y_e)^2 - y_e^2`` over stored entries plus ``|a|^2 |b|^2`` for the zeros.
+    """
+    n_rep = inv_p.size
+    acc = np.zeros(n_rep, dtype=np.float64)
+    for e in range(counts.size):
+        r = entry_row[e]
+        c = cols[e]
+        for g in range(n_rep):
+            x = counts[e] * inv_p[g]
+            y = a[r, g] * b[c, g]
+            acc[g] += x * x - 2.0 * x * y
+    # correct the entries that replicate g does not contain (its left-out shard's counts)
+    for m in range(sh_entry.size):
+        g = sh_g[m]
+        if g < 0:
+            continue
+        e = sh_entry[m]
+        r = entry_row[e]
+        c = cols[e]
+        y = a[r, g] * b[c, g]
+        x_old = counts[e] * inv_p[g]
+        x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
+        acc[g] += (x_new * x_new - 2.0 * x_new * y) - (x_old * x_old - 2.0 * x_old * y)
+    for g in range(n_rep):
+        aa = 0.0
+        bb = 0.0
+        for v in range(a.shape[0]):
+            aa += a[v, g] * a[v, g]
+            bb += b[v, g] * b[v, g]
+        acc[g] += aa * bb
+    return acc
+
+
+@njit(cache=True)
+def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_b, b_b):
+    """Frobenius inner product <C_A, C_B> of two count matrices on the same sparsity pattern."""
+    s = 0.0
+    for e in range(counts_a.size):
+        r = entry_row[e]
+        c = cols[e]
+        xa = counts_a[e] * inv_pa
+        xb = counts_b[e] * inv_pb
+        s += xa * xb - xa * a_b[r] * b_b[c] - xb * a_a[r] * b_a[c]
+    return s + np.dot(a_a, a_b) * np.dot(b_a, b_b)
+
+
+@njit(cache=True)
+def _shard_projections(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
+    """``U^T J_g V`` for every shard g (shape G x k x k) from the shard entries."""
+    k = u.shape[1]
+    out = np.zeros((n_shards, k, k), dtype=np.float64)
+    for m in range(sh_entry.size):
+        e = sh_entry[m]
+        g = sh_g[m]
+        r = entry_row[e]
+        c = cols[e]
+        w = sh_cnt[m]
+        for i in range(k):
+            ui = w * u[r, i]
+            for j in range(k):
+                out[g, i, j] += ui * v[c, j]
+    return out
