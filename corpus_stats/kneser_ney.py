@@ -1,0 +1,403 @@
+"""Held-out interpolated modified Kneser-Ney cross-entropy: an upper bound on H_n for every n.
+
+For each context length n = 0..n_max we train an interpolated modified Kneser-Ney model (Chen &
+Goodman 1998) whose context is truncated to the last n tokens, on documents disjoint from a held-out
+split, and measure its cross-entropy on the held-out tokens. A model's cross-entropy on fresh text from
+the same source is never below the true conditional entropy (Gibbs' inequality), so these numbers bound
+H_n from above; they approach it as the training corpus grows.
+
+All orders come from one depth-capped suffix sort of ``train + heldout``: training occurrences of an
+n-gram and the held-out positions that query it are contiguous in that order, so the counts reach the
+held-out positions exactly (no hashing, no collisions) in one linear pass per order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus_stats._kernels_kn import (
+    N_CTX,
+    _document_hashes,
+    _kn_order_scan,
+    _kn_order_update,
+    _lcp_capped,
+)
+from corpus_stats._progress import Progress
+from corpus_stats.stream import TokenStream
+
+MAX_N = 128  # context lengths beyond this are meaningless for count-based models (and cost time)
+
+__all__ = ["KneserNeyResult", "kneser_ney_upper_bound", "modified_kn_discounts"]
+
+
+@dataclass(frozen=True, eq=False)
+class KneserNeyResult:
+    """Held-out cross-entropy of interpolated modified Kneser-Ney models, one per context length.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Context lengths 0..n_max (int64).
+    cross_entropy : numpy.ndarray
+        Held-out cross-entropy in nats per token of the model with context n (float64); NaN where no
+        held-out position has n tokens of context (short documents with ``within_documents``).
+    n_train_tokens, n_heldout_tokens : int
+        Tokens the models were trained on, and held-out tokens scored (at n = 0).
+    notes : tuple of str
+        What the caller should know (position split, removed duplicates, truncation).
+    options : dict
+        The options used, plus the discounts per order and the positions scored per n.
+    n_positions : numpy.ndarray
+        Held-out positions scored for each n (int64; fewer than ``n_heldout_tokens`` when contexts
+        of length n do not fit).
+    """
+
+    n: np.ndarray
+    cross_entropy: np.ndarray
+    n_train_tokens: int
+    n_heldout_tokens: int
+    notes: tuple = ()
+    options: dict = field(default_factory=dict)
+    n_positions: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (lists; NaN -> None)."""
+        return {
+            "n": self.n.tolist(),
+            "cross_entropy": [None if math.isnan(x) else float(x) for x in self.cross_entropy],
+            "n_train_tokens": int(self.n_train_tokens),
+            "n_heldout_tokens": int(self.n_heldout_tokens),
+            "notes": list(self.notes),
+            "options": dict(self.options),
+            "n_positions": None if self.n_positions is None else self.n_positions.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> KneserNeyResult:
+        """Inverse of :meth:`to_dict`."""
+        ce = np.array([np.nan if x is None else x for x in d["cross_entropy"]], dtype=np.float64)
+        pos = d.get("n_positions")
+        return cls(
+            n=np.asarray(d["n"], dtype=np.int64),
+            cross_entropy=ce,
+            n_train_tokens=int(d["n_train_tokens"]),
+            n_heldout_tokens=int(d["n_heldout_tokens"]),
+            notes=tuple(d.get("notes", ())),
+            options=dict(d.get("options", {})),
+            n_positions=None if pos is None else np.asarray(pos, dtype=np.int64),
+        )
+
+
+def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
+    """Chen & Goodman's three discounts D1, D2, D3+ from the count-of-counts n1..n4.
+
+    ``Y = n1 / (n1 + 2 n2)``, ``D_r = r - (r + 1) Y n_{r+1} / n_r`` (r = 1, 2, 3). When a count-of-counts
+    needed by a formula is zero the discount falls back to ``r / 2``; every discount is clipped to
+    ``[0.01, r]`` so that probabilities stay positive and the count minus its discount is never negative.
+
+    Examples
+    --------
+    >>> modified_kn_discounts(100, 40, 20, 10).round(3).tolist()
+    [0.556, 1.167, 1.667]
+    """
+    nr = [float(n1), float(n2), float(n3), float(n4)]
+    y = nr[0] / (nr[0] + 2 * nr[1]) if nr[0] + 2 * nr[1] > 0 else 0.0
+    out = np.empty(3, dtype=np.float64)
+    for r in (1, 2, 3):
+        if nr[r - 1] > 0 and (r > 1 or nr[0] + 2 * nr[1] > 0):
+            d = r - (r + 1) * y * nr[r] / nr[r - 1]
+        else:
+            d = r / 2
+        out[r - 1] = min(max(d, 0.01), float(r))
+    return out
+
+
+def _check_args(stream, n_max, heldout_fraction, heldout_tokens) -> None:
+    if not isinstance(stream, TokenStream):
+        raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
+    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 0 <= n_max <= MAX_N:
+        raise ValueError(f"n_max must be an integer in 0..{MAX_N}; got {n_max!r}.")
+    if not isinstance(heldout_fraction, (int, float, np.floating)) or not 0 < heldout_fraction < 1:
+        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
+    if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
+        raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
+    need = 2 * (n_max + 2)
+    if stream.n_tokens < need:
+        raise ValueError(
+            f"the stream needs at least 2 * (n_max + 2) = {need} tokens for a train/held-out split; "
+            f"got {stream.n_tokens}."
+        )
+
+
+def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, seed: int):
+    """Training and held-out (tokens, doc_offsets) plus notes; see `kneser_ney_upper_bound`."""
+    notes = []
+    offsets = stream.doc_offsets
+    lengths = np.diff(offsets)
+    nonempty = np.flatnonzero(lengths > 0)
+    rng = np.random.default_rng(seed)
+    if nonempty.size < 2:
+        cut = int(round(stream.n_tokens * (1 - heldout_fraction)))
+        cut = min(max(cut, 1), stream.n_tokens - 1)
+        notes.append(
+            f"single-document corpus: split by position, training on tokens 0..{cut - 1} and holding "
+            f"out tokens {cut}..{stream.n_tokens - 1}."
+        )
+        train = (np.asarray(stream.tokens[:cut]), np.array([0, cut], np.int64))
+        held = (np.asarray(stream.tokens[cut:]), np.array([0, stream.n_tokens - cut], np.int64))
+    else:
+        n_held = min(max(int(round(heldout_fraction * nonempty.size)), 1), nonempty.size - 1)
+        perm = rng.permutation(nonempty)
+        held_docs, train_docs = perm[:n_held], np.sort(perm[n_held:])
+        train_s = stream.select_documents(train_docs)
+        held_docs = _drop_duplicates(stream, held_docs, train_s, notes)
+        if held_docs.size == 0:
+            raise ValueError(
+                "every held-out document duplicates a training document, so there is nothing to score; "
+                f"got {n_held} held-out documents, all duplicates."
+            )
+        # a random subset of the held-out documents, about heldout_tokens long, in corpus order
+        keep = np.searchsorted(np.cumsum(lengths[held_docs]), heldout_tokens) + 1
+        if keep < held_docs.size:
+            notes.append(f"scored {keep:,} of {held_docs.size:,} held-out documents (heldout_tokens={heldout_tokens:,}).")
+        held_s = stream.select_documents(np.sort(held_docs[:keep]))
+        train = (train_s.tokens, train_s.doc_offsets)
+        held = (held_s.tokens, held_s.doc_offsets)
+    h_tok, h_off = held
+    if h_tok.size > heldout_tokens:
+        h_tok = h_tok[:heldout_tokens]
+        h_off = np.append(h_off[h_off < heldout_tokens], heldout_tokens).astype(np.int64)
+    return train, (h_tok, h_off), notes
+
+
+def _drop_duplicates(stream, held_docs, train_s, notes) -> np.ndarray:
+    """Held-out document indices that are not exact copies of a training document."""
+    tok = np.ascontiguousarray(stream.tokens)
+    all_hash = _document_hashes(tok, stream.doc_offsets)
+    train_tok = np.ascontiguousarray(train_s.tokens)
+    train_hash = _document_hashes(train_tok, train_s.doc_offsets)
+    suspect = np.isin(all_hash[held_docs], train_hash)
+    drop = np.zeros(held_docs.size, dtype=bool)
+    if suspect.any():  # confirm each hash match token by token
+        by_hash: dict[int, list[int]] = {}
+        for i, h in enumerate(train_hash.tolist()):
+            by_hash.setdefault(h, []).append(i)
+        for q in np.flatnonzero(suspect):
+            doc = stream.document(int(held_docs[q]))
+            drop[q] = any(np.array_equal(doc, train_s.document(i)) for i in by_hash[int(all_hash[held_docs[q]])])
+    if drop.any():
+        notes.append(f"removed {int(drop.sum()):,} held-out documents that duplicate a training document.")
+    return held_docs[~drop]
+
+
+def _segments(n_tokens: int, offsets: np.ndarray, within_documents: bool) -> np.ndarray:
+    """Segment lengths: one per document (within documents) or the whole stream."""
+    return np.diff(offsets) if within_documents else np.array([n_tokens], np.int64)
+
+
+def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray:
+    """Positions sorted by their first ``depth`` tokens (cut at the segment end), by prefix doubling."""
+    n = tokens.size
+    rank = tokens.astype(np.uint64) + 1  # 0 is the end-of-segment sentinel
+    order = None
+    d = 1
+    while d < depth:
+        step = min(d, depth - d)
+        second = np.zeros(n, np.uint64)
+        ok = np.flatnonzero(lim > step)
+        second[ok] = rank[ok + step]
+        key = (rank << np.uint64(32)) | second
+        del second, ok
+        order = np.argsort(key)
+        sk = key[order]
+        del key
+        new = np.empty(n, np.uint64)
+        new[order] = np.cumsum(np.concatenate(([True], sk[1:] != sk[:-1])), dtype=np.uint64)
+        rank = new
+        d += step
+        if int(sk.size) and int(rank[order[-1]]) == n:  # all prefixes distinct: done
+            break
+    if order is None:
+        order = np.argsort(rank, kind="stable")
+    return order
+
+
+def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
+    """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
+
+    Returns a dict: ``cross_entropy`` and ``n_positions`` per n, ``discounts`` per order, ``sort_s``
+    (seconds spent sorting) and, if ``keep_logp``, ``logp`` (n_max + 1, n_heldout) log-probabilities
+    (NaN where the context does not fit).
+    """
+    n_tr, n_he = int(tr_tok.size), int(he_tok.size)
+    depth = n_max + 1
+    t0 = time.perf_counter()
+    tokens = np.concatenate([np.asarray(tr_tok, np.uint32), np.asarray(he_tok, np.uint32)])
+    seg = np.concatenate([_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)])
+    seg = seg[seg > 0]
+    ends = np.cumsum(seg)
+    seg_start = np.repeat(ends - seg, seg)
+    lim = np.repeat(ends, seg) - np.arange(tokens.size)  # tokens left to the end of the segment
+    sa = _suffix_order(tokens, lim, depth)
+    lcp = _lcp_capped(tokens, sa, lim, depth)
+    limsa = np.minimum(lim[sa], depth).astype(np.uint8)
+    left = np.where(sa > seg_start[sa], tokens[np.maximum(sa - 1, 0)], vocab).astype(np.int64)
+    hidx = np.where(sa >= n_tr, sa - n_tr, -1).astype(np.int64)
+    del seg_start, lim, sa, tokens
+    sort_s = time.perf_counter() - t0
+    if bar is not None:
+        bar.update(note="suffix sort")
+
+    c_hw = np.empty(n_he, np.int64)
+    cont_hw = np.empty(n_he, np.int64)
+    ctx = np.zeros((n_he, N_CTX), np.int64)
+    hbuf = np.empty(n_he, np.int64)
+    pcont = np.full(n_he, 1.0 / vocab)
+    logp = np.empty((depth if keep_logp else 1, n_he))
+    ce = np.full(depth, np.nan)
+    n_pos = np.zeros(depth, np.int64)
+    discounts = []
+    for k in range(depth):
+        c_hw.fill(-1)
+        coc = np.zeros((2, 5), np.int64)
+        _kn_order_scan(k, lcp, limsa, left, hidx, vocab, c_hw, cont_hw, ctx, coc, hbuf)
+        d_raw = modified_kn_discounts(*coc[0, 1:])
+        d_cont = modified_kn_discounts(*coc[1, 1:])
+        discounts.append({"raw": d_raw.round(6).tolist(), "continuation": d_cont.round(6).tolist()})
+        loss, count = _kn_order_update(c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp[k if keep_logp else 0])
+        n_pos[k] = count
+        if count:
+            ce[k] = loss / count
+        if bar is not None:
+            bar.update(note=f"n={k}")
+    out = {"cross_entropy": ce, "n_positions": n_pos, "discounts": discounts, "sort_s": sort_s}
+    if keep_logp:
+        out["logp"] = logp
+    return out
+
+
+def kneser_ney_upper_bound(
+    stream: TokenStream,
+    n_max: int,
+    *,
+    heldout_fraction: float = 0.1,
+    heldout_tokens: int = 1_000_000,
+    within_documents: bool = False,
+    seed: int = 0,
+    progress: bool = False,
+) -> KneserNeyResult:
+    """Held-out cross-entropy of interpolated modified Kneser-Ney models with context n = 0..n_max.
+
+    Parameters
+    ----------
+    stream : TokenStream
+        The corpus.
+    n_max : int
+        Largest context length (0..128).
+    heldout_fraction : float, default 0.1
+        Fraction of the (non-empty) documents held out, chosen at random with ``seed``.
+    heldout_tokens : int, default 1_000_000
+        At most this many held-out positions are scored (a random subset of held-out documents,
+        then truncated).
+    within_documents : bool, default False
+        If True, contexts and n-grams never cross a document boundary; otherwise they follow the
+        stream (across ``<eos>``) like the paper.
+    seed : int, default 0
+        Seed of the document split.
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    KneserNeyResult
+
+    Raises
+    ------
+    ValueError
+        n_max outside 0..128, heldout_fraction outside (0, 1), too few tokens, or nothing left to
+        score after removing duplicated held-out documents.
+    TypeError
+        ``stream`` is not a TokenStream.
+
+    Notes
+    -----
+    Model of context length n, for a held-out token w after context h (the last n tokens):
+
+    ``P_n(w | h) = max(c(hw) - D(c(hw)), 0) / c(h.) + gamma(h) P'_{n-1}(w | h')``, with
+    ``gamma(h) = (D1 N1(h.) + D2 N2(h.) + D3+ N3+(h.)) / c(h.)`` and h' = h without its first token.
+    The lower orders P' use the same formula on continuation counts N1+(.hw) (distinct tokens seen
+    before hw; the start of a training segment counts as one such token) and their own discounts; the
+    recursion ends in the uniform distribution 1/V. If c(h.) = 0 the model backs off to P'_{n-1}.
+    Discounts per order and per count type come from the count-of-counts
+    (`modified_kn_discounts`; Chen & Goodman 1998, "An empirical study of smoothing techniques for
+    language modeling", eq. 26). n = 0 is the discounted unigram interpolated with the uniform
+    distribution, so no probability is zero.
+
+    Split: documents are shuffled with ``seed``; ``round(heldout_fraction * D)`` of them (at least
+    one, at most D - 1) are held out; held-out documents identical to a training document are removed
+    (hash, then exact comparison). A single-document corpus is split by position (the last
+    ``heldout_fraction`` of it is held out) and a note says so. The model with context n scores only
+    held-out positions with n preceding held-out tokens (in the same document when
+    ``within_documents``), so every score uses a full context.
+
+    Counting is exact: positions of ``train + heldout`` are sorted by their first n_max + 1 tokens
+    (prefix doubling, ceil(log2(n_max + 1)) sorts), which puts every held-out query next to the
+    training occurrences of the same n-gram; one linear pass per order then delivers counts,
+    continuation counts and context statistics to the held-out positions. Time ~ N log N + n_max N,
+    memory ~ 60 bytes per token.
+
+    Examples
+    --------
+    >>> s = TokenStream.from_array(np.tile([0, 1, 2, 3], 50), vocab_size=4)
+    >>> r = kneser_ney_upper_bound(s, 2)
+    >>> r.cross_entropy.round(2).tolist()  # uniform over 4 tokens, then deterministic
+    [1.39, 0.02, 0.02]
+    """
+    _check_args(stream, n_max, heldout_fraction, heldout_tokens)
+    n_max = int(n_max)
+    t_start = time.perf_counter()
+    (tr_tok, tr_off), (he_tok, he_off), notes = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
+    n_tr, n_he = int(tr_tok.size), int(he_tok.size)
+    vocab = int(stream.vocab_size)
+    depth = n_max + 1
+
+    bar = Progress("kneser-ney", total=n_max + 2, enabled=progress)
+    t_split = time.perf_counter()
+    scores = _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, bar=bar)
+    bar.close()
+    ce, n_pos, discounts, t_sort = scores["cross_entropy"], scores["n_positions"], scores["discounts"], scores["sort_s"]
+    t_end = time.perf_counter()
+
+    if np.any(n_pos == 0):
+        notes.append(
+            f"no held-out position has {int(np.argmax(n_pos == 0))} or more context tokens; "
+            "cross_entropy is NaN there."
+        )
+    options = {
+        "n_max": n_max,
+        "heldout_fraction": float(heldout_fraction),
+        "heldout_tokens": int(heldout_tokens),
+        "within_documents": bool(within_documents),
+        "seed": seed if isinstance(seed, int) else str(seed),
+        "method": "interpolated modified Kneser-Ney (Chen & Goodman 1998), held out",
+        "discounts": discounts,
+        "timings": {
+            "split_s": round(t_split - t_start, 4),
+            "sort_s": round(t_sort, 4),
+            "orders_s": round(t_end - t_split - t_sort, 4),
+            "total_s": round(t_end - t_start, 4),
+        },
+    }
+    return KneserNeyResult(
+        n=np.arange(depth, dtype=np.int64),
+        cross_entropy=ce,
+        n_train_tokens=n_tr,
+        n_heldout_tokens=n_he,
+        notes=tuple(notes),
+        options=options,
+        n_positions=n_pos,
+    )
