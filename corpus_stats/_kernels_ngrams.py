@@ -1,0 +1,197 @@
+"""Numba kernels for n-gram statistics of every order n = 1..n_levels in one pass (no I/O, no raising).
+
+Method: *group refinement* (a truncated suffix sort). Positions are bucketed by their first token
+(counting sort); level n + 1 groups are obtained by sorting every level-n group by the token at offset n.
+A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
+for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
+shrinks quickly with n on text. Groups are kept in place in one position array (with a one-byte
+group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array.
+
+For every repeated n-gram (a "tracked" group, count c >= 2) the kernel also counts how many of its
+occurrences start in each jackknife shard, which gives in the same pass
+
+* ``full``: statistics of the whole corpus;
+* ``jack[g]``: the *change* of every statistic when shard g is left out (count c -> c - c_g);
+* ``sub[h]``: statistics of the sub-corpus made of the shards with ``masks[h, g] == 1``.
+
+Statistic fields (last axis), summed over tracked groups with their count c in that variant:
+``c ln c``, ``c psi(c)``, ``c``, ``[c >= 1]``, ``[c == 1]``, ``[c == 2]``. Untracked singletons are
+recovered by the caller from the number of n-gram positions (``_room_histogram``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+F_CLNC, F_CPSI, F_NPOS, F_NZ, F_ONE, F_TWO = range(6)
+N_FIELDS = 6
+MAX_ROOM = 255  # room is stored in uint8: n-gram orders are capped at 255
+KEY_SHIFT = 40  # sort key = token << 40 | position: positions < 2**40, token ids < 2**24
+_EULER = 0.5772156649015329
+
+
+@njit(cache=True)
+def _digamma_int(c):
+    """psi(c) for an integer c >= 1 (exact sum below 16, asymptotic series above)."""
+    if c < 16:
+        s = -_EULER
+        for k in range(1, c):
+            s += 1.0 / k
+        return s
+    x = float(c)
+    x2 = 1.0 / (x * x)
+    return np.log(x) - 0.5 / x - x2 * (1.0 / 12.0 - x2 * (1.0 / 120.0 - x2 / 252.0))
+
+
+@njit(cache=True)
+def _accumulate(out, c, sign):
+    """Add (sign=+1) or remove (sign=-1) one n-gram of count c to the statistic fields ``out``."""
+    if c <= 0:
+        return
+    out[F_NPOS] += sign * c
+    out[F_NZ] += sign
+    out[F_CPSI] += sign * c * _digamma_int(c)
+    if c == 1:
+        out[F_ONE] += sign
+    else:
+        out[F_CLNC] += sign * c * np.log(c)
+        if c == 2:
+            out[F_TWO] += sign
+
+
+@njit(cache=True)
+def _room(doc_offsets, n_tokens, within_documents):
+    """uint8 array: how many tokens an n-gram starting at p may span (capped at MAX_ROOM)."""
+    room = np.empty(n_tokens, np.uint8)
+    n_docs = doc_offsets.size - 1
+    for d in range(n_docs):
+        end = doc_offsets[d + 1] if within_documents else n_tokens
+        for p in range(doc_offsets[d], doc_offsets[d + 1]):
+            r = end - p
+            room[p] = MAX_ROOM if r > MAX_ROOM else r
+    return room
+
+
+@njit(cache=True)
+def _shard_ids(token_bounds, n_tokens):
+    """uint8 array: the jackknife shard of every position (``token_bounds`` has G + 1 entries)."""
+    shard = np.empty(n_tokens, np.uint8)
+    for g in range(token_bounds.size - 1):
+        for p in range(token_bounds[g], token_bounds[g + 1]):
+            shard[p] = g
+    return shard
+
+
+@njit(cache=True)
+def _room_histogram(room, shard, n_shards):
+    """hist[g, r]: number of positions in shard g with room r (n-gram positions = sum over r >= n)."""
+    hist = np.zeros((n_shards, MAX_ROOM + 1), np.int64)
+    for p in range(room.size):
+        hist[shard[p], room[p]] += 1
+    return hist
+
+
+@njit(cache=True)
+def _group_stats(pos, r, e, shard, cnt, touched, full_n, jack_n, sub_n, masks):
+    """Statistics of one tracked group pos[r:e] for the full corpus, the jackknife and sub-corpora."""
+    c = e - r
+    _accumulate(full_n, c, 1.0)
+    n_touched = 0
+    for i in range(r, e):
+        s = shard[pos[i]]
+        if cnt[s] == 0:
+            touched[n_touched] = s
+            n_touched += 1
+        cnt[s] += 1
+    for t in range(n_touched):
+        g = touched[t]
+        _accumulate(jack_n[g], c - cnt[g], 1.0)
+        _accumulate(jack_n[g], c, -1.0)
+    for h in range(masks.shape[0]):
+        ch = 0
+        for t in range(n_touched):
+            g = touched[t]
+            if masks[h, g]:
+                ch += cnt[g]
+        _accumulate(sub_n[h], ch, 1.0)
+    for t in range(n_touched):
+        cnt[touched[t]] = 0
+
+
+@njit(cache=True)
+def _ngram_stats(tokens, room, shard, vocab_size, n_levels, n_shards, masks):
+    """Statistics of n-grams of every order 1..n_levels (see module docstring).
+
+    Returns ``full`` (n_levels + 1, F), ``jack`` (G, n_levels + 1, F), ``sub`` (H, n_levels + 1, F)
+    and ``active`` (n_levels + 1,): the number of tracked positions per level. Row 0 is unused.
+    """
+    n = tokens.size
+    full = np.zeros((n_levels + 1, N_FIELDS))
+    jack = np.zeros((n_shards, n_levels + 1, N_FIELDS))
+    sub = np.zeros((masks.shape[0], n_levels + 1, N_FIELDS))
+    active = np.zeros(n_levels + 1, np.int64)
+    # level 1: counting sort of all positions by token; positions stay increasing inside a group
+    starts = np.zeros(vocab_size + 1, np.int64)
+    for p in range(n):
+        starts[np.int64(tokens[p]) + 1] += 1
+    for v in range(vocab_size):
+        starts[v + 1] += starts[v]
+    pos = np.empty(n, np.int64)
+    fill = starts[:-1].copy()
+    for p in range(n):
+        t = np.int64(tokens[p])
+        pos[fill[t]] = p
+        fill[t] += 1
+    flags = np.zeros(n, np.uint8)
+    m = 0
+    max_group = 0
+    for v in range(vocab_size):
+        c = starts[v + 1] - starts[v]
+        if c >= 2:
+            flags[m] = 1
+            for i in range(starts[v], starts[v + 1]):
+                pos[m] = pos[i]
+                m += 1
+            if c > max_group:
+                max_group = c
+    scratch = np.empty(max_group, np.uint64)
+    cnt = np.zeros(n_shards, np.int64)
+    touched = np.empty(n_shards, np.int64)
+    low_mask = np.uint64((1 << KEY_SHIFT) - 1)
+    shift = np.uint64(KEY_SHIFT)
+    for level in range(1, n_levels + 1):
+        active[level] = m
+        refine = level < n_levels
+        r = 0
+        w = 0
+        while r < m:
+            e = r + 1
+            while e < m and flags[e] == 0:
+                e += 1
+            _group_stats(pos, r, e, shard, cnt, touched, full[level], jack[:, level], sub[:, level], masks)
+            if refine:
+                k = 0
+                for i in range(r, e):
+                    p = pos[i]
+                    if room[p] > level:
+                        scratch[k] = (np.uint64(tokens[p + level]) << shift) | np.uint64(p)
+                        k += 1
+                if k >= 2:
+                    part = scratch[:k]
+                    part.sort()
+                    i = 0
+                    while i < k:
+                        key = part[i] >> shift
+                        j = i + 1
+                        while j < k and (part[j] >> shift) == key:
+                            j += 1
+                        if j - i >= 2:  # w <= r always: compaction in place is safe
+                            for q in range(i, j):
+                                pos[w] = np.int64(part[q] & low_mask)
+                                flags[w] = 1 if q == i else 0
+                                w += 1
+                        i = j
+            r = e
+        m = w
+    return full, jack, sub, active

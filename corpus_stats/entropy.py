@@ -1,0 +1,596 @@
+"""Conditional-entropy curve H_n = H(x_{n+1} | x_1..x_n) of a token stream, in nats.
+
+Estimators (DESIGN.md §3):
+
+* ``plugin``: block-entropy differences H(n+1) - H(n) from n-gram counts (biased low once n-grams
+  are sparse: on iid text it fakes a decay);
+* ``corrected``: the same differences of Chao–Wang–Jost (2013) block entropies, with a
+  **validity mask** (subsample test + agreement with plug-in) and a document-grouped jackknife;
+* ``upper``: held-out cross-entropy of a Kneser–Ney model (:mod:`corpus_stats.kneser_ney`);
+* ``external``: an L_n curve read from a file (:func:`read_entropy_curve`).
+
+All n-gram orders 1..n_max+1 are counted in one pass (:mod:`corpus_stats._kernels_ngrams`), which also
+yields the leave-one-shard-out and half-corpus counts, so the jackknife and the subsample test cost
+almost nothing extra.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.special
+
+from corpus_stats import _kernels_ngrams as _k
+from corpus_stats._progress import Progress
+from corpus_stats.stream import TokenStream
+
+__all__ = ["EntropyCurve", "ExternalCurve", "entropy_curve", "ngram_statistics", "read_entropy_curve"]
+
+#: Validity rule (see :func:`entropy_curve`, Notes): largest |half-corpus mean - full| allowed (nats),
+#: in units of ... or absolute, whichever is larger.
+SUBSAMPLE_TOL = 0.01
+SUBSAMPLE_Z = 2.0
+#: Largest |corrected - plugin| (nats) for which the correction is trusted.
+AGREE_TOL = 0.05
+MAX_N = _k.MAX_ROOM - 1
+_PSI1 = -0.5772156649015329
+
+
+# -- n-gram statistics ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class NgramStatistics:
+    """Per-order n-gram statistics of a corpus and of its resampled variants.
+
+    Arrays have shape (n_variants, n_levels + 1) and are indexed ``[variant, n]`` with n the n-gram
+    order (column 0 is the empty context: one "0-gram" per position, entropy 0). Variant 0 is the full
+    corpus, variants 1..G leave jackknife shard g - 1 out (n-grams counted by start position), and the
+    last two are the complementary halves of the shards used by the subsample test.
+
+    Attributes
+    ----------
+    positions, distinct, f1, f2 : numpy.ndarray
+        Number of n-gram occurrences, distinct n-grams, singletons and doubletons (int64).
+    sum_clnc, sum_cpsi : numpy.ndarray
+        sum over distinct n-grams of c ln c and of c psi(c) (float64).
+    n_shards : int
+        G, the number of jackknife shards actually used.
+    shard_note : str
+        How shards were formed ("documents" or a note on splitting by position).
+    """
+
+    positions: np.ndarray
+    distinct: np.ndarray
+    f1: np.ndarray
+    f2: np.ndarray
+    sum_clnc: np.ndarray
+    sum_cpsi: np.ndarray
+    n_shards: int
+    shard_note: str
+
+    def plugin_block_entropy(self) -> np.ndarray:
+        """Plug-in block entropies H(n) = ln P - sum c ln c / P (nats); NaN where P = 0."""
+        P = self.positions.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(P > 0, np.log(np.maximum(P, 1.0)) - self.sum_clnc / np.maximum(P, 1.0), np.nan)
+        h[:, 0] = 0.0
+        return h
+
+    def cwj_block_entropy(self) -> np.ndarray:
+        """Chao–Wang–Jost (2013) block entropies (nats); NaN where P = 0."""
+        h = _chao_wang_jost(self.positions.astype(np.float64), self.f1.astype(np.float64),
+                            self.f2.astype(np.float64), self.sum_cpsi)
+        h[:, 0] = 0.0
+        return h
+
+
+def _exp1_scaled(x: np.ndarray) -> np.ndarray:
+    """exp(x) E1(x) for x > 0 without overflow."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    small = x < 500.0
+    out[small] = np.exp(x[small]) * scipy.special.exp1(x[small])
+    xl = x[~small]
+    out[~small] = (1.0 - 1.0 / xl + 2.0 / xl**2 - 6.0 / xl**3 + 24.0 / xl**4) / xl
+    return out
+
+
+def _cwj_tail(A: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """(1-A)^(1-P) (-ln A - sum_{r=1}^{P-1} (1-A)^r / r) = sum_{j>=1} (1-A)^j / (P-1+j).
+
+    The first 200 terms are summed exactly, the rest by the midpoint rule as an exponential integral.
+    """
+    out = np.zeros_like(A)
+    ok = A < 1.0
+    if not ok.any():
+        return out
+    lam = -np.log1p(-A[ok])
+    m = P[ok] - 1.0
+    j = np.arange(1, 201, dtype=np.float64)
+    direct = (np.exp(-lam[:, None] * j) / (m[:, None] + j)).sum(axis=1)
+    rest = np.exp(-lam * 200.5) * _exp1_scaled(lam * (m + 200.5))
+    out[ok] = direct + rest
+    return out
+
+
+def _chao_wang_jost(P, f1, f2, sum_cpsi):
+    """Chao, Wang & Jost (2013) entropy estimate from sample size, f1, f2 and sum c psi(c)."""
+    shape = P.shape
+    P, f1, f2, sum_cpsi = (np.ravel(a).astype(np.float64) for a in (P, f1, f2, sum_cpsi))
+    out = np.full(P.shape, np.nan)
+    ok = P > 0
+    Pk, f1k, f2k = P[ok], f1[ok], f2[ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        A = np.where(
+            f2k > 0,
+            2.0 * f2k / ((Pk - 1.0) * f1k + 2.0 * f2k),
+            np.where(f1k > 0, 2.0 / ((Pk - 1.0) * (f1k - 1.0) + 2.0), 1.0),
+        )
+    A = np.clip(np.nan_to_num(A, nan=1.0), 0.0, 1.0)
+    first = scipy.special.digamma(Pk) - sum_cpsi[ok] / Pk
+    out[ok] = first + f1k / Pk * _cwj_tail(A, Pk)
+    return out.reshape(shape)
+
+
+def ngram_statistics(
+    stream: TokenStream,
+    n_levels: int,
+    *,
+    within_documents: bool = False,
+    n_shards: int = 20,
+    seed: int = 0,
+) -> NgramStatistics:
+    """Count n-grams of every order 1..n_levels in one pass, with jackknife and half-corpus variants.
+
+    Parameters
+    ----------
+    stream : TokenStream
+        The corpus.
+    n_levels : int
+        Largest n-gram order (``n_max + 1`` for H_0..H_n_max), at most 255.
+    within_documents : bool, default False
+        Count only n-grams that lie inside one document (never crossing a boundary).
+    n_shards : int, default 20
+        Jackknife shards, ``stream.shard_bounds(n_shards)``; a corpus with a single document is split
+        into equal token ranges instead (noted in ``shard_note``).
+    seed : int, default 0
+        Chooses which shards form the first half of the subsample test.
+
+    Returns
+    -------
+    NgramStatistics
+    """
+    if not isinstance(stream, TokenStream):
+        raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
+    if stream.vocab_size > 1 << 24:
+        raise ValueError(f"vocab_size must be at most 2**24 for n-gram counting; got {stream.vocab_size:,}.")
+    N = stream.n_tokens
+    tokens = np.asarray(stream.tokens)
+    if tokens.dtype == np.uint8:  # one kernel signature for small vocabularies
+        tokens = tokens.astype(np.uint16)
+    bounds = stream.shard_bounds(n_shards)
+    token_bounds = stream.doc_offsets[bounds]
+    shard_note = "documents"
+    if bounds.size - 1 < min(n_shards, 2) and N >= 2:
+        g = min(n_shards, N)
+        token_bounds = np.linspace(0, N, g + 1).round().astype(np.int64)
+        shard_note = f"fewer than 2 documents: {g} shards of equal token ranges (n-grams by start position)"
+    G = token_bounds.size - 1
+    room = _k._room(stream.doc_offsets, N, bool(within_documents))
+    shard = _k._shard_ids(np.ascontiguousarray(token_bounds, dtype=np.int64), N)
+    hist = _k._room_histogram(room, shard, G)
+    # positions of shard g whose n-gram exists: room >= n
+    per_shard = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, : n_levels + 1]
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((2, G), dtype=np.uint8)
+    masks[0, rng.permutation(G)[: G // 2]] = 1
+    masks[1] = 1 - masks[0]
+    full, jack, sub, _ = _k._ngram_stats(tokens, room, shard, int(stream.vocab_size), n_levels, G, masks)
+    del room, shard
+    fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
+    P_full = per_shard.sum(axis=0)
+    P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
+    tracked = np.rint(fields[..., _k.F_NPOS]).astype(np.int64)
+    untracked = P - tracked  # singletons never entered a tracked group
+    as_int = lambda f: np.rint(fields[..., f]).astype(np.int64)  # noqa: E731
+    return NgramStatistics(
+        positions=P,
+        distinct=untracked + as_int(_k.F_NZ),
+        f1=untracked + as_int(_k.F_ONE),
+        f2=as_int(_k.F_TWO),
+        sum_clnc=fields[..., _k.F_CLNC],
+        sum_cpsi=fields[..., _k.F_CPSI] + untracked * _PSI1,
+        n_shards=G,
+        shard_note=shard_note,
+    )
+
+
+# -- external curves ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ExternalCurve:
+    """An L_n curve read from a file: loss (nats) at context length n, e.g. a trained model's.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Context lengths (int64, sorted, unique, >= 0).
+    loss, stderr : numpy.ndarray
+        Loss in nats, and its standard error (NaN where not given).
+    source : str
+        File it came from.
+    """
+
+    n: np.ndarray
+    loss: np.ndarray
+    stderr: np.ndarray
+    source: str = ""
+
+
+def _parse_number(text, where: str, what: str, integer: bool = False) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {what} must be a number; got {text!r}.") from None
+    if integer and (not math.isfinite(value) or value < 0 or value != int(value)):
+        raise ValueError(f"{where}: n must be a non-negative integer; got {text!r}.")
+    if not integer and (not math.isfinite(value) or value < 0):
+        raise ValueError(f"{where}: {what} must be a finite non-negative number; got {text!r}.")
+    return value
+
+
+def read_entropy_curve(path: str | os.PathLike, units: str = "nats") -> ExternalCurve:
+    """Read an external L_n curve from CSV or JSON.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV with columns ``n, loss[, stderr]`` (an optional header row naming them, ``#`` comments
+        allowed), or JSON: ``{"n": [...], "loss": [...], "stderr": [...]}`` or a list of
+        ``{"n": .., "loss": .., "stderr": ..}`` records.
+    units : {"nats", "bits"}, default "nats"
+        Units of the losses in the file; bits are converted to nats (times ln 2).
+
+    Returns
+    -------
+    ExternalCurve
+
+    Raises
+    ------
+    ValueError
+        Naming the file, line (CSV) or record (JSON) and the reason: non-numeric, negative or NaN
+        losses, non-integer or repeated n, missing columns.
+    """
+    if units not in ("nats", "bits"):
+        raise ValueError(f"units must be 'nats' or 'bits'; got {units!r}.")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"entropy curve file {path} does not exist.")
+    text = path.read_text()
+    rows: list[tuple[str, object, object, object]] = []  # (where, n, loss, stderr)
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}).") from None
+        if isinstance(doc, dict):
+            if "n" not in doc or "loss" not in doc:
+                raise ValueError(f"{path}: JSON object must have 'n' and 'loss' arrays; got keys {sorted(doc)}.")
+            ns, ls = doc["n"], doc["loss"]
+            ss = doc.get("stderr") or [None] * len(ns)
+            if not (len(ns) == len(ls) == len(ss)):
+                raise ValueError(f"{path}: 'n', 'loss' and 'stderr' must have equal lengths; got "
+                                 f"{len(ns)}, {len(ls)}, {len(ss)}.")
+            rows = [(f"{path}, entry {i}", a, b, c) for i, (a, b, c) in enumerate(zip(ns, ls, ss))]
+        elif isinstance(doc, list):
+            for i, rec in enumerate(doc):
+                if not isinstance(rec, dict) or "n" not in rec or "loss" not in rec:
+                    raise ValueError(f"{path}, record {i}: must be an object with 'n' and 'loss'; got {rec!r}.")
+                rows.append((f"{path}, record {i}", rec["n"], rec["loss"], rec.get("stderr")))
+        else:
+            raise ValueError(f"{path}: JSON must be an object or a list of records; got {type(doc).__name__}.")
+    else:
+        columns = None
+        for lineno, raw in enumerate(csv.reader(text.splitlines()), start=1):
+            cells = [c.strip() for c in raw]
+            if not cells or not any(cells) or cells[0].startswith("#"):
+                continue
+            where = f"{path}, line {lineno}"
+            if columns is None:
+                try:
+                    float(cells[0])
+                    columns = {"n": 0, "loss": 1, "stderr": 2}
+                except ValueError:
+                    names = [c.lower() for c in cells]
+                    if "n" not in names or "loss" not in names:
+                        raise ValueError(f"{where}: header must name columns 'n' and 'loss'; got {cells}.") from None
+                    columns = {k: names.index(k) for k in ("n", "loss", "stderr") if k in names}
+                    continue
+            if len(cells) <= max(columns["n"], columns["loss"]):
+                raise ValueError(f"{where}: expected columns n, loss[, stderr]; got {len(cells)} field(s).")
+            se = cells[columns["stderr"]] if "stderr" in columns and len(cells) > columns["stderr"] else None
+            rows.append((where, cells[columns["n"]], cells[columns["loss"]], se or None))
+    if not rows:
+        raise ValueError(f"{path}: no (n, loss) rows found.")
+    scale = math.log(2.0) if units == "bits" else 1.0
+    n, loss, se, seen = [], [], [], {}
+    for where, a, b, c in rows:
+        ni = int(_parse_number(a, where, "n", integer=True))
+        if ni in seen:
+            raise ValueError(f"{where}: n={ni} repeats {seen[ni]}.")
+        seen[ni] = where
+        n.append(ni)
+        loss.append(_parse_number(b, where, "loss") * scale)
+        se.append(np.nan if c is None else _parse_number(c, where, "stderr") * scale)
+    order = np.argsort(n)
+    return ExternalCurve(np.asarray(n, np.int64)[order], np.asarray(loss)[order],
+                         np.asarray(se)[order], str(path))
+
+
+# -- the curve ------------------------------------------------------------------------------------
+
+
+def _json_list(a) -> list | None:
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.dtype == bool:
+        return a.tolist()
+    if a.dtype.kind in "iu":
+        return a.tolist()
+    return [[None if not math.isfinite(x) else float(x) for x in row] if np.ndim(row) else
+            (None if not math.isfinite(row) else float(row)) for row in a.tolist()]
+
+
+def _from_list(a, dtype=np.float64) -> np.ndarray | None:
+    if a is None:
+        return None
+    return np.array([[np.nan if x is None else x for x in row] if isinstance(row, list) else
+                     (np.nan if row is None else row) for row in a], dtype=dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class EntropyCurve:
+    """Conditional entropy H_n for n = 0..n_max (nats), its bracket and validity.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Context lengths 0..n_max (int64).
+    plugin : numpy.ndarray
+        Plug-in block-entropy differences H(n+1) - H(n) (biased low when undersampled).
+    corrected : numpy.ndarray
+        Chao–Wang–Jost block-entropy differences.
+    upper : numpy.ndarray
+        Held-out Kneser–Ney cross-entropy (an upper bound); all NaN when not computed.
+    stderr : numpy.ndarray
+        Document-grouped jackknife standard error of ``corrected``.
+    valid : numpy.ndarray
+        Boolean mask of the n where ``corrected`` passed the validity rule (a prefix of n).
+    corrected_jackknife : numpy.ndarray
+        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_bounds``).
+    external, external_stderr : numpy.ndarray or None
+        A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
+    options : dict
+        Options, validity tolerances, per-n diagnostics and notes (JSON-safe).
+    """
+
+    n: np.ndarray
+    plugin: np.ndarray
+    corrected: np.ndarray
+    upper: np.ndarray
+    stderr: np.ndarray
+    valid: np.ndarray
+    corrected_jackknife: np.ndarray
+    external: np.ndarray | None = None
+    external_stderr: np.ndarray | None = None
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (lists; NaN -> None)."""
+        return {
+            "n": self.n.tolist(),
+            **{k: _json_list(getattr(self, k)) for k in ("plugin", "corrected", "upper", "stderr")},
+            "valid": [bool(v) for v in self.valid],
+            "corrected_jackknife": _json_list(self.corrected_jackknife),
+            "external": _json_list(self.external),
+            "external_stderr": _json_list(self.external_stderr),
+            "options": json.loads(json.dumps(self.options)),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EntropyCurve:
+        """Inverse of :meth:`to_dict`."""
+        jk = _from_list(d["corrected_jackknife"])
+        n = np.asarray(d["n"], dtype=np.int64)
+        return cls(
+            n=n,
+            **{k: _from_list(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
+            valid=np.asarray(d["valid"], dtype=bool),
+            corrected_jackknife=jk.reshape(-1, n.size) if jk is not None else np.zeros((0, n.size)),
+            external=_from_list(d.get("external")),
+            external_stderr=_from_list(d.get("external_stderr")),
+            options=dict(d.get("options", {})),
+        )
+
+    @property
+    def valid_range(self) -> tuple[int, int] | None:
+        """(first, last) valid n, or None when no n is valid."""
+        idx = np.flatnonzero(self.valid)
+        return None if idx.size == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high:,}; got {value!r}.")
+    return int(value)
+
+
+def _upper_bound(stream, n_max, options, **kw) -> tuple[np.ndarray, list[str]]:
+    """Kneser–Ney upper bound, or NaN with a note when that module is not installed."""
+    try:
+        from corpus_stats.kneser_ney import kneser_ney_upper_bound
+    except ModuleNotFoundError as exc:
+        if exc.name != "corpus_stats.kneser_ney":
+            raise
+        return np.full(n_max + 1, np.nan), ["upper bound unavailable: corpus_stats.kneser_ney is missing"]
+    res = kneser_ney_upper_bound(stream, n_max, **kw)
+    upper = np.full(n_max + 1, np.nan)
+    ce = np.asarray(res.cross_entropy, dtype=np.float64)[: n_max + 1]
+    upper[: ce.size] = ce
+    options["upper_n_train_tokens"] = int(res.n_train_tokens)
+    options["upper_n_heldout_tokens"] = int(res.n_heldout_tokens)
+    return upper, [str(s) for s in res.notes]
+
+
+def entropy_curve(
+    stream: TokenStream,
+    n_max: int = 32,
+    *,
+    within_documents: bool = False,
+    n_shards: int = 20,
+    upper: bool = True,
+    heldout_fraction: float = 0.1,
+    heldout_tokens: int = 1_000_000,
+    seed: int = 0,
+    external: ExternalCurve | str | os.PathLike | None = None,
+    progress: bool = False,
+) -> EntropyCurve:
+    """Measure the conditional entropy H_n, n = 0..n_max, with a bracket and a validity mask.
+
+    Parameters
+    ----------
+    stream : TokenStream
+        The corpus (at least n_max + 1 tokens).
+    n_max : int, default 32
+        Largest context length, 1..254.
+    within_documents : bool, default False
+        Count only n-grams inside one document; by default n-grams run across documents like the
+        paper's concatenated stream.
+    n_shards : int, default 20
+        Jackknife shards: ``stream.shard_bounds(n_shards)`` (the same shards as the correlations).
+    upper : bool, default True
+        Also compute the held-out Kneser–Ney upper bound (:mod:`corpus_stats.kneser_ney`).
+    heldout_fraction, heldout_tokens : float, int
+        Held-out split for the upper bound (fraction of documents; positions evaluated at most).
+    seed : int, default 0
+        Seeds the held-out split and the choice of the half corpus in the subsample test.
+    external : ExternalCurve, path or None
+        An L_n curve (e.g. a trained model's per-position loss, nats) to carry alongside.
+    progress : bool, default False
+        Progress bar on stderr.
+
+    Returns
+    -------
+    EntropyCurve
+
+    Raises
+    ------
+    ValueError
+        n_max outside 1..254 or not smaller than the number of tokens; malformed external file.
+
+    Notes
+    -----
+    Block entropies H(n) of the n-gram distribution are estimated with the Chao–Wang–Jost estimator
+    (A. Chao, Y. T. Wang, L. Jost, "Entropy and the species accumulation curve", Methods Ecol. Evol. 4,
+    1091 (2013)): the unbiased-in-expectation sum sum_c (c/P)(psi(P) - psi(c)) for the observed
+    n-grams plus a term for the unseen ones from the singleton/doubleton counts f1, f2 (a Good–Turing
+    coverage estimate). It was chosen over Grassberger (2003) because n-gram counts are heavy-tailed
+    with most mass in rare n-grams, exactly where the unseen-mass term matters; H_n is then the
+    difference H(n+1) - H(n). No estimator is reliable once almost every n-gram is a singleton, so:
+
+    **Validity rule.** n is valid iff (i) the corrected value is finite; (ii) the subsample test:
+    with the shards split at random (``seed``) into halves A and B,
+    ``|(Ĥ_n(A) + Ĥ_n(B))/2 - Ĥ_n| <= max(0.01 nats, 2 * stderr_n)`` -- a well-sampled estimate does not
+    move when the corpus is halved, whereas an undersampled one does; (iii) the estimators agree:
+    ``|Ĥ_n - plugin_n| <= 0.05 nats`` (the bias correction is small, not an extrapolation); and (iv)
+    every smaller n is valid (undersampling only gets worse with n). Standard errors are a grouped
+    jackknife over the shards, n-grams assigned to the shard where they start.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from corpus_stats.stream import TokenStream
+    >>> rng = np.random.default_rng(0)
+    >>> s = TokenStream.from_array(rng.integers(0, 4, 20_000), vocab_size=4,
+    ...                            doc_offsets=np.arange(0, 20_001, 1_000))
+    >>> curve = entropy_curve(s, n_max=3, upper=False)
+    >>> bool(abs(curve.corrected[0] - np.log(4)) < 0.01), bool(curve.valid[:3].all())
+    (True, True)
+    """
+    if not isinstance(stream, TokenStream):
+        raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
+    n_max = _check_int("n_max", n_max, 1, MAX_N)
+    if stream.n_tokens <= n_max:
+        raise ValueError(
+            f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}."
+        )
+    n_shards = _check_int("n_shards", n_shards, 1, 255)
+    if external is not None and not isinstance(external, ExternalCurve):
+        external = read_entropy_curve(external)
+    options = {
+        "n_max": n_max, "within_documents": bool(within_documents), "seed": int(seed),
+        "estimators": {"plugin": "block-entropy differences",
+                       "corrected": "Chao-Wang-Jost 2013 block-entropy differences",
+                       "upper": "held-out interpolated modified Kneser-Ney"},
+        "validity": {"subsample_tol": SUBSAMPLE_TOL, "subsample_z": SUBSAMPLE_Z,
+                     "agree_tol": AGREE_TOL, "rule": "finite, halves agree, |corrected-plugin| small, prefix"},
+        "n_tokens": stream.n_tokens,
+    }
+    with Progress("entropy", total=3 if upper else 2, enabled=progress) as bar:
+        stats = ngram_statistics(stream, n_max + 1, within_documents=within_documents,
+                                 n_shards=n_shards, seed=seed)
+        bar.update(note="n-grams counted")
+        with np.errstate(invalid="ignore"):
+            plug = np.diff(stats.plugin_block_entropy(), axis=1)
+            corr = np.diff(stats.cwj_block_entropy(), axis=1)
+        G = stats.n_shards
+        jk = corr[1 : G + 1]
+        if G >= 2:
+            se = np.sqrt((G - 1) / G * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
+        else:
+            se = np.full(n_max + 1, np.nan)
+        shift = 0.5 * (corr[G + 1] + corr[G + 2]) - corr[0]
+        with np.errstate(invalid="ignore"):
+            tol = np.fmax(SUBSAMPLE_TOL, SUBSAMPLE_Z * se)
+            ok = np.isfinite(corr[0]) & (np.abs(shift) <= tol) & (np.abs(corr[0] - plug[0]) <= AGREE_TOL)
+        valid = np.logical_and.accumulate(ok)
+        bar.update(note="estimators")
+        notes = [] if stats.shard_note == "documents" else [stats.shard_note]
+        if upper:
+            upper_arr, kn_notes = _upper_bound(
+                stream, n_max, options, heldout_fraction=heldout_fraction, heldout_tokens=heldout_tokens,
+                within_documents=within_documents, seed=seed, progress=False)
+            notes += kn_notes
+            bar.update(note="upper bound")
+        else:
+            upper_arr = np.full(n_max + 1, np.nan)
+    ext = ext_se = None
+    if external is not None:
+        ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
+        keep = external.n <= n_max
+        ext[external.n[keep]], ext_se[external.n[keep]] = external.loss[keep], external.stderr[keep]
+        options["external_source"] = external.source
+        options["external_points_beyond_n_max"] = int((~keep).sum())
+    options.update(
+        n_shards=G, notes=notes,
+        subsample_shift=_json_list(shift),
+        ngrams={"order": list(range(n_max + 2)), "positions": stats.positions[0].tolist(),
+                "distinct": stats.distinct[0].tolist(), "singletons": stats.f1[0].tolist(),
+                "doubletons": stats.f2[0].tolist()},
+    )
+    return EntropyCurve(
+        n=np.arange(n_max + 1, dtype=np.int64), plugin=plug[0], corrected=corr[0], upper=upper_arr,
+        stderr=se, valid=valid, corrected_jackknife=jk, external=ext, external_stderr=ext_se,
+        options=options,
+    )
