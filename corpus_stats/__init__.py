@@ -8,5 +8,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 from corpus_stats.stream import TokenStream
+from corpus_stats.sources import read_corpus
+from corpus_stats.tokenization import tokenize
 
-__all__ = ["TokenStream", "__version__"]
+__all__ = ["TokenStream", "__version__", "read_corpus", "tokenize"]

@@ -72,6 +72,123 @@ def synth_command(kind, n_tokens, seed, output, fmt, params, force):
                err=True)
 
 
+def _unescape(text: str) -> str:
+    """Let ``--doc-split '\n\n'`` mean two newlines (shells pass the backslashes through)."""
+    return text.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
+
+
+def corpus_input_options(func):
+    """Add the corpus inputs and tokenizer options to a command, passed on as one dict.
+
+    The command receives ``corpus_input``, a dict of keyword arguments for
+    :func:`corpus_stats.tokenization.tokenize` (``tokenize(**corpus_input)`` gives the stream).
+    """
+    options = [
+        click.argument("inputs", nargs=-1, required=True, metavar="INPUTS..."),
+        click.option("--glob", "glob_pattern", default="*.txt", show_default=True,
+                     help="File pattern used inside directories (searched recursively)."),
+        click.option("--doc-split", default="auto", show_default=True, metavar="MODE",
+                     help="auto | file | line | blank-line | a literal separator (\\n allowed). "
+                     "auto: split on <|endoftext|> when present, else one document per file."),
+        click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of input files."),
+        click.option("--errors", default="strict", show_default=True,
+                     help="Decoding error handler: strict | replace | ignore."),
+        click.option("--split", default="train", show_default=True, help="Split of an hf: dataset."),
+        click.option("--text-field", default="text", show_default=True,
+                     help="Record field holding the text (jsonl/json/parquet/arrow/hf:)."),
+        click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+                     help="Keep only the first N tokens."),
+        click.option("--max-documents", type=click.IntRange(min=1), default=None,
+                     help="Keep only the first N documents."),
+        click.option("-t", "--tokenizer", default="bpe:8192", show_default=True,
+                     help="bpe:V (trained on the corpus), a tokenizer.json path, a pretrained name, "
+                     "bytes or chars."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                     help="Where tokenized streams are cached [default: ~/.cache/corpus-stats]."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the stream cache."),
+        click.option("--quiet/--progress", "quiet", default=None,
+                     help="Progress bars on stderr [default: when stderr is a terminal]."),
+    ]
+
+    @functools.wraps(func)
+    def wrapper(*args, inputs, glob_pattern, doc_split, encoding, errors, split, text_field, max_tokens,
+                max_documents, tokenizer, cache_dir, no_cache, quiet, **kwargs):
+        import sys
+
+        kwargs["corpus_input"] = {
+            "corpus_or_inputs": list(inputs), "tokenizer": tokenizer, "max_tokens": max_tokens,
+            "cache_dir": cache_dir, "use_cache": not no_cache,
+            "progress": sys.stderr.isatty() if quiet is None else not quiet,
+            "glob": glob_pattern, "doc_split": _unescape(doc_split), "encoding": encoding,
+            "errors": errors, "split": split, "text_field": text_field, "max_documents": max_documents,
+        }
+        return func(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+@cli.command("tokenize")
+@corpus_input_options
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many of the most frequent tokens to show.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
+              help="Also save a copy of the stream to this directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@user_errors
+def tokenize_command(corpus_input, top, output, as_json):
+    """Tokenize INPUTS once into a cached token stream and describe it.
+
+    INPUTS are text files (.txt, .gz, .xz, .bz2, .zst), directories, globs, '-' for stdin,
+    .jsonl/.json/.parquet/.arrow files, or hf:NAME[:CONFIG] datasets.
+    """
+    import json
+
+    import numpy as np
+
+    from corpus_stats.tokenization import load_stream_tokenizer, tokenize
+
+    stream = tokenize(**corpus_input)
+    if output is not None:
+        stream.save(output)
+    counts = np.bincount(stream.tokens, minlength=stream.vocab_size)
+    order = np.argsort(-counts, kind="stable")[:top]
+    tok = load_stream_tokenizer(stream)
+    prov = stream.provenance
+    summary = {
+        "n_tokens": stream.n_tokens, "n_documents": stream.n_documents, "vocab_size": stream.vocab_size,
+        "vocab_used": int(np.count_nonzero(counts)), "dtype": str(stream.tokens.dtype),
+        "eos_id": stream.eos_id, "tokenizer": prov.get("tokenizer", {}), "sources": prov.get("sources", []),
+        "truncated": prov.get("truncated", False), "cache": prov.get("cache", {}), "output": output,
+        "top_tokens": [{"id": int(i), "token": tok.token_string(int(i)) if tok else None,
+                        "count": int(counts[i]), "share": float(counts[i] / max(stream.n_tokens, 1))}
+                       for i in order if counts[i]],
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    cache = summary["cache"]
+    sources = summary["sources"]
+    size = sum(s["size"] or 0 for s in sources)
+    tk = summary["tokenizer"]
+    lines = [
+        f"stream     {cache.get('path') or '(not cached)'}  "
+        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s)",
+        f"sources    {len(sources)} ({size:,} bytes)",
+        f"tokenizer  {tk.get('spec')} ({tk.get('kind')}), sha256 {str(tk.get('sha256'))[:12]}",
+        f"tokens     {stream.n_tokens:,}{' (truncated by --max-tokens)' if summary['truncated'] else ''}",
+        f"documents  {stream.n_documents:,}",
+        f"vocab      {stream.vocab_size:,} ids, {summary['vocab_used']:,} used, dtype {summary['dtype']}",
+        f"eos        {stream.eos_id} {tk.get('eos_token', '')!r}",
+    ]
+    if summary["top_tokens"]:
+        lines.append("top tokens")
+        lines += [f"  {t['id']:>7}  {t['token']!r:<16} {t['count']:>12,}  {100 * t['share']:5.2f}%"
+                  for t in summary["top_tokens"]]
+    click.echo("\n".join(lines))
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="corpus-stats")

@@ -177,10 +177,13 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER, corpus: Corpus | None = None, 
     if path.is_dir() and (path / TOKENIZER_FILE).is_file():
         path = path / TOKENIZER_FILE
     if path.is_file():
-        return _from_hf(spec, "file", _read_tokenizer_file(path), {"path": str(path)})
+        info = {"path": str(path), "file_sha256": cache.file_sha256(path, use_cache=False)}
+        return _from_hf(spec, "file", _read_tokenizer_file(path), info)
     if spec.endswith(".json") or os.sep in spec and not re.fullmatch(r"[\w.-]+/[\w.-]+", spec):
         raise FileNotFoundError(f"tokenizer file {spec!r} does not exist.")
-    return _from_hf(spec, "pretrained", _read_tokenizer_file(_pretrained_file(spec)), {"name": spec})
+    path = _pretrained_file(spec)
+    info = {"name": spec, "file_sha256": cache.file_sha256(path, use_cache=False)}
+    return _from_hf(spec, "pretrained", _read_tokenizer_file(path), info)
 
 
 def _need_corpus(spec: str, corpus) -> None:
