@@ -17,3 +17,17 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"needs ../shared/{relative} (reference corpora/tokenizers), which is absent")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_stream_cache(tmp_path_factory):
+    """Keep tokenized-stream caches of the test run out of the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("CORPUS_STATS_CACHE")
+    os.environ["CORPUS_STATS_CACHE"] = str(tmp_path_factory.mktemp("corpus-stats-cache"))
+    yield
+    if old is None:
+        os.environ.pop("CORPUS_STATS_CACHE", None)
+    else:
+        os.environ["CORPUS_STATS_CACHE"] = old
