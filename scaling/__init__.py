@@ -1,1 +1,21 @@
-"""scaling: power-law fits, exponent uncertainty and data-scaling predictions (numpy/scipy only)."""
+"""scaling: power-law fits, exponent uncertainty and data-scaling predictions (numpy/scipy only).
+
+Turns measured curves -- ‖C(t)‖ against the lag t and H_n against the context length n -- into the
+exponents β and γ, the predicted data-scaling exponent α_D = γ/(2β) (Cagnetta, Raventós, Ganguli &
+Wyart 2026), the horizon t*(P) and the loss curve L(P). It never imports ``corpus_stats``: it takes plain
+arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
+"""
+
+from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
+from scaling.fits import PowerLawFit, fit_power_law
+from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
+from scaling.prediction import Prediction, predict
+from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr, paper_alpha_error
+from scaling.windows import BreakFit, WindowSelection, detect_break, select_window
+
+__all__ = [
+    "DEFAULT_FLOOR_CONSTANT", "AlphaEstimate", "BreakFit", "Collapse", "Horizon",
+    "LearningCurveComparison", "PowerLawFit", "Prediction", "WindowSelection", "alpha_D", "collapse",
+    "compare_learning_curve", "detect_break", "fit_power_law", "horizon", "jackknife_stderr",
+    "paper_alpha_error", "predict", "select_window",
+]

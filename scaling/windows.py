@@ -38,7 +38,7 @@ class BreakFit:
     delta_bic: float
     single: PowerLawFit
     segments: tuple[PowerLawFit, ...] = ()
-    threshold: float = 2.0
+    threshold: float = 6.0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -96,7 +96,7 @@ def _break_stats(lx, ly, min_points):
 
 
 def detect_break(
-    x: Any, y: Any, *, min_points: int = 3, threshold: float = 2.0, confidence: float = 0.9
+    x: Any, y: Any, *, min_points: int = 3, threshold: float = 6.0, confidence: float = 0.9
 ) -> BreakFit:
     """Compare one power law against two joined at a break, by BIC.
 
@@ -106,8 +106,10 @@ def detect_break(
         Positive curve values (log-log fit).
     min_points : int, default 3
         Minimum points on each side of the break (the break point counts for both).
-    threshold : float, default 2.0
-        A break is reported when BIC(two) < BIC(one) − threshold ("positive evidence").
+    threshold : float, default 6.0
+        A break is reported when BIC(two) < BIC(one) − threshold ("strong evidence"; with the
+        search over break points this keeps false breaks on a clean power law at ≤ 5% for 8+ points
+        with Gaussian log noise, ≈ 2% for 15).
     confidence : float, default 0.9
         Level of the segment fits' OLS intervals.
 
@@ -206,7 +208,7 @@ def select_window(
     method: str = "paper",
     min_points: int = 5,
     min_decades: float = 0.6,
-    break_threshold: float = 2.0,
+    break_threshold: float = 6.0,
     sigma: Any = None,
     confidence: float = 0.9,
     **fit_options: Any,
@@ -229,7 +231,7 @@ def select_window(
         Fit method for each window (see :func:`fit_power_law`).
     min_points : int, default 5
     min_decades : float, default 0.6
-    break_threshold : float, default 2.0
+    break_threshold : float, default 6.0
     sigma : array_like, optional
         Standard errors passed to the fits.
     confidence : float, default 0.9
@@ -294,7 +296,7 @@ def select_window(
     notes: list[str] = []
     fit_kw = dict(method=method, confidence=confidence, **fit_options)
     usable = np.flatnonzero(ok)
-    breaks = detect_break(xa[usable], ya[usable]) if method == "paper" and usable.size >= 5 else None
+    breaks = detect_break(xa[usable], ya[usable], threshold=break_threshold) if method == "paper" and usable.size >= 5 else None
     if not cands:
         fit = fit_power_law(xa[usable], ya[usable], sigma=None if sa is None else sa[usable], **fit_kw)
         notes.append(

@@ -1,0 +1,402 @@
+"""`predict`: β, γ, H_∞ and α_D from a measurement, with the horizon t*(P) and the loss curve L(P)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scaling._checks import as_float_array, check_confidence, json_safe
+from scaling.fits import PowerLawFit, fit_power_law
+from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
+from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr
+from scaling.windows import BreakFit, WindowSelection, select_window
+
+#: Default training-set sizes for the predicted learning curve: 10^6 .. 10^12 tokens.
+DEFAULT_TOKENS = tuple(float(v) for v in 10.0 ** np.arange(6.0, 12.01, 0.5))
+
+
+@dataclass(frozen=True, repr=False)
+class Prediction:
+    """Result of :func:`predict`.
+
+    Attributes
+    ----------
+    alpha_D : AlphaEstimate
+        γ/(2β) with β from debiased ‖C‖_op (window by rule) and γ from the fit with H_∞ profiled;
+        interval from the joint leave-one-shard-out jackknife when available.
+    alpha_D_paper : AlphaEstimate
+        Paper-compatible: raw log-log slopes of ‖C‖_op and of H_n over the same windows, paper error
+        formula with bootstrap-over-points errors.
+    beta, gamma : WindowSelection
+        Window selection and fit behind β (``paper`` mode on debiased values) and γ (``offset``).
+    beta_paper, gamma_paper, gamma_differences : PowerLawFit or None
+        Raw-slope fits and the H_∞-free differences cross-check.
+    H_inf : float
+        Fitted asymptotic entropy (nats).
+    gamma_curve : str
+        Which H curve γ was fitted on (``"external"`` or ``"corrected"``).
+    horizon : Horizon
+        t*(P) for `tokens`.
+    loss : numpy.ndarray
+        Predicted L(P) = H_{t*(P)} in nats (measured H_n interpolated, else the fitted law).
+    loss_extrapolated : numpy.ndarray of bool
+        True where t* or H_{t*} lies beyond the measured, trusted range.
+    floor_constant : float
+    floor_constant_source : str
+    assumptions : tuple of str
+        Conditions the prediction rests on, and whether they held.
+    warnings : tuple of str
+        Reasons not to trust a number.
+    options : dict
+    """
+
+    alpha_D: AlphaEstimate
+    alpha_D_paper: AlphaEstimate
+    beta: WindowSelection
+    gamma: WindowSelection
+    beta_paper: PowerLawFit | None
+    gamma_paper: PowerLawFit | None
+    gamma_differences: PowerLawFit | None
+    H_inf: float
+    gamma_curve: str
+    horizon: Horizon
+    loss: np.ndarray
+    loss_extrapolated: np.ndarray
+    floor_constant: float
+    floor_constant_source: str
+    beta_break: BreakFit | None = None
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    options: dict = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> np.ndarray:
+        """Training-set sizes P of the predicted curve."""
+        return self.horizon.tokens
+
+    def summary(self) -> str:
+        """Human-readable multi-line summary."""
+        a, ap = self.alpha_D, self.alpha_D_paper
+        b, g = self.beta.fit, self.gamma.fit
+        lines = [
+            f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({a.method}; "
+            f"{a.confidence:.0%} interval {a.interval[0]:.4f}..{a.interval[1]:.4f})",
+            f"alpha_D (paper-compatible raw slopes) = {ap.value:.4f} ± {ap.paper_stderr:.4f}",
+            f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} (stat) ± {self.beta.systematic:.4f} "
+            f"(window) over t = {b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)",
+            f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} (stat) ± {self.gamma.systematic:.4f} "
+            f"(window) over n = {g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, "
+            f"{self.gamma_curve} curve), H_inf = {self.H_inf:.4f} nats",
+            f"horizon floor constant c = {self.floor_constant:.3g} ({self.floor_constant_source})",
+            "         P        t*(P)    L(P) nats",
+        ]
+        for p, t, l_, e in zip(self.tokens, self.horizon.t_star, self.loss, self.loss_extrapolated):
+            lines.append(f"{p:10.3g} {t:12.4g} {l_:12.4f}{'  (extrapolated)' if e else ''}")
+        lines += [f"assumption: {s}" for s in self.assumptions]
+        lines += [f"warning: {s}" for s in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Prediction(alpha_D={self.alpha_D.value:.4f} ± {self.alpha_D.stderr:.4f}, "
+            f"beta={self.beta.fit.exponent:.4f}, gamma={self.gamma.fit.exponent:.4f}, "
+            f"H_inf={self.H_inf:.4g}, gamma_curve={self.gamma_curve!r}, "
+            f"{len(self.warnings)} warning(s))"
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (NaN/inf -> None)."""
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["tokens"] = self.tokens
+        return json_safe(d)
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """Field `name` of a dataclass-like object or a dict."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _replicates(obj: Any, name: str, length: int) -> np.ndarray | None:
+    """G x length float array of jackknife replicates, or None when absent/malformed."""
+    rep = _get(obj, name)
+    if rep is None:
+        return None
+    if isinstance(rep, list):
+        rep = [[np.nan if v is None else v for v in row] for row in rep]
+    arr = np.array(rep, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != length or arr.shape[0] < 3:
+        return None
+    return arr
+
+
+def _ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
+    """Decay exponents (−slope) of OLS of each row of ly on lx."""
+    xc = lx - lx.mean()
+    return -((ly - ly.mean(axis=-1, keepdims=True)) @ xc) / np.sum(xc**2)
+
+
+def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume):
+    lags = as_float_array(_get(corr, "lags"), "correlations.lags")
+    op = as_float_array(_get(corr, "op"), "correlations.op")
+    deb = _get(corr, "op_debiased")
+    y = op if deb is None else as_float_array(deb, "correlations.op_debiased")
+    snr = _get(corr, "snr")
+    if snr is None:
+        valid = np.ones(lags.size, dtype=bool)
+        warn.append("no signal/noise given: beta fitted on all lags")
+    else:
+        valid = as_float_array(snr, "correlations.snr") >= snr_threshold
+    valid &= np.isfinite(y) & (y > 0)
+    if valid.sum() < 3:
+        raise ValueError(
+            f"beta needs at least 3 lags with signal/noise >= {snr_threshold:g}; got "
+            f"{int(valid.sum())} of {lags.size}. Measure on more tokens or lower snr_threshold."
+        )
+    sel = select_window(
+        lags, y, valid=valid, method="paper", min_points=min_points, min_decades=min_decades,
+        confidence=confidence,
+    )
+    assume.append(
+        f"beta fitted on {'debiased' if deb is not None else 'raw'} ||C(t)||_op at lags with "
+        f"signal/noise >= {snr_threshold:g} ({int(valid.sum())} of {lags.size} lags); window rule: "
+        f"{sel.rule}"
+    )
+    lo, hi = sel.window
+    in_w = (lags >= lo) & (lags <= hi) & valid
+    beta_paper = None
+    if np.all(np.isfinite(op[in_w]) & (op[in_w] > 0)):
+        beta_paper = fit_power_law(lags[in_w], op[in_w], confidence=confidence)
+    reps = _replicates(corr, "op_jackknife", lags.size)
+    beta_reps = None
+    if reps is not None:
+        r = reps[:, in_w]
+        good = np.all(np.isfinite(r) & (r > 0), axis=1)
+        if good.all():
+            beta_reps = _ols_slopes(np.log(lags[in_w]), np.log(r))
+        else:
+            warn.append("some op jackknife replicates non-positive in the window: none used")
+    if sel.fallback:
+        warn.extend(sel.notes)
+    if sel.breaks is not None and sel.breaks.broken:
+        warn.append(
+            f"||C(t)|| has a broken power law (break near t = {sel.breaks.break_x:.3g}, exponents "
+            + ", ".join(f"{e:.3f}" for e in sel.breaks.exponents)
+            + f"); beta is from the window {lo:g}..{hi:g}"
+        )
+    return lags, y, valid, sel, beta_paper, beta_reps
+
+
+def _gamma_curve(ent, warn):
+    n = as_float_array(_get(ent, "n"), "entropy.n")
+    ext = _get(ent, "external")
+    if ext is not None:
+        e = as_float_array(ext, "entropy.external")
+        if e.shape == n.shape and np.sum(np.isfinite(e) & (n >= 1)) >= 4:
+            return "external", n, e, np.isfinite(e) & (n >= 1)
+        warn.append("external L_n curve has fewer than 4 points at n >= 1: using corrected H_n")
+    h = as_float_array(_get(ent, "corrected"), "entropy.corrected")
+    valid = _get(ent, "valid")
+    v = np.ones(n.size, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    if v.shape != n.shape:
+        raise ValueError(f"entropy.valid must have {n.size} entries; got {v.size}.")
+    return "corrected", n, h, v & np.isfinite(h) & (n >= 1)
+
+
+def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
+    which, n, h, valid = _gamma_curve(ent, warn)
+    if valid.sum() < 4:
+        raise ValueError(
+            f"gamma needs at least 4 valid H_n points at n >= 1; the {which} curve has "
+            f"{int(valid.sum())}. Measure on more tokens or supply an external L_n curve."
+        )
+    sel = select_window(
+        n, h, valid=valid, method="offset", min_points=min_points, min_decades=min_decades,
+        confidence=confidence,
+    )
+    lo, hi = sel.window
+    in_w = (n >= lo) & (n <= hi) & valid
+    assume.append(
+        f"gamma fitted on the {which} curve (rule: external if given, else corrected H_n within "
+        f"the validity mask), n = {lo:g}..{hi:g} ({int(in_w.sum())} points), "
+        "H_n = H_inf + A n^-gamma with H_inf >= 0 profiled"
+    )
+    if in_w.sum() < 8:
+        warn.append(f"H_n usable only for n = {lo:g}..{hi:g}: gamma rests on {int(in_w.sum())} points")
+    if sel.fallback:
+        warn.extend(sel.notes)
+    warn.extend(f"gamma fit: {s}" for s in sel.fit.notes if "unbounded" in s or "bound" in s)
+    g_paper = fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
+    try:
+        g_diff = fit_power_law(n[in_w], h[in_w], method="differences", confidence=confidence)
+    except ValueError:
+        g_diff = None
+    reps = _replicates(ent, "corrected_jackknife", n.size) if which == "corrected" else None
+    g_reps = gp_reps = None
+    if reps is not None:
+        r = reps[:, in_w]
+        if np.all(np.isfinite(r)):
+            g_reps = np.array([
+                fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent
+                for row in r
+            ])
+            if np.all(r > 0):
+                gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
+    if which == "external":
+        assume.append("external curve has no shard replicates: gamma error from the fit alone")
+    return which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps
+
+
+def _loss_at(t_star, n, h, valid, fit):
+    """H at continuous context length t*: measured (linear in n) inside the range, else the law."""
+    nv, hv = n[valid], h[valid]
+    lo, hi = fit.window
+    out, extra = np.empty(t_star.size), np.zeros(t_star.size, dtype=bool)
+    for i, t in enumerate(t_star):
+        if lo <= t <= hi:
+            out[i] = float(np.interp(t, nv, hv))
+        elif t < lo and 0 in n and np.isfinite(h[n == 0]).all():
+            # less than one usable token of context: between H_0 and H_lo
+            out[i] = float(np.interp(t, [0.0, lo], [float(h[n == 0][0]), float(fit(lo))]))
+        else:
+            out[i] = float(fit(max(t, 1e-9)))
+            extra[i] = t > hi
+    return out, extra
+
+
+def _floor_constant(corr, floor_constant, assume):
+    if floor_constant is not None:
+        c = float(floor_constant)
+        if not (math.isfinite(c) and c > 0):
+            raise ValueError(f"floor_constant must be finite and positive; got {floor_constant!r}.")
+        return c, "given"
+    floor, npairs = _get(corr, "floor_op"), _get(corr, "n_pairs")
+    if floor is not None and npairs is not None:
+        v = as_float_array(floor, "floor_op") * np.sqrt(as_float_array(npairs, "n_pairs"))
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size:
+            c = float(np.median(v))
+            assume.append(f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))")
+            return c, "calibrated from the shuffled floor of this measurement"
+    assume.append(f"floor constant c = {DEFAULT_FLOOR_CONSTANT} (TinyStories, DESIGN.md §1)")
+    return DEFAULT_FLOOR_CONSTANT, "default (TinyStories op-norm floor)"
+
+
+def predict(
+    measurement: Any,
+    *,
+    snr_threshold: float = 5.0,
+    floor_constant: float | None = None,
+    tokens: Any = None,
+    min_points: int = 5,
+    min_decades: float = 0.6,
+    confidence: float = 0.9,
+) -> Prediction:
+    """Predict α_D, the horizon t*(P) and the loss curve L(P) from measured C(t) and H_n.
+
+    Parameters
+    ----------
+    measurement : Measurement or dict
+        Any object with ``.correlations`` and ``.entropy`` (fields as in ``corpus_stats``), or the
+        dict parsed from ``report.json``.
+    snr_threshold : float, default 5.0
+        β is fitted only at lags where signal/noise ≥ this.
+    floor_constant : float, optional
+        c in the noise level c/√P for the horizon. Default: calibrated from the measurement's
+        shuffled floor (median of floor_op·√n_pairs), else 0.34 (TinyStories).
+    tokens : array_like, optional
+        Training-set sizes P for t*(P) and L(P); default 10^6..10^12 in half decades.
+    min_points, min_decades : int, float
+        Window rule (see :func:`scaling.select_window`).
+    confidence : float, default 0.9
+
+    Returns
+    -------
+    Prediction
+
+    Raises
+    ------
+    ValueError
+        A curve is missing or has too few usable points.
+
+    Notes
+    -----
+    α_D = γ/(2β); t*(P) = (A√P/c)^(1/β); L(P) = H_{t*(P)} (Cagnetta et al. 2026). β's replicate g
+    and γ's replicate g come from the same leave-one-shard-out sample, so α_D's jackknife keeps their
+    covariance; without replicates the paper's independent-error formula is used and said so.
+    """
+    confidence = check_confidence(confidence)
+    if not (isinstance(snr_threshold, (int, float)) and snr_threshold > 0):
+        raise ValueError(f"snr_threshold must be a positive number; got {snr_threshold!r}.")
+    corr, ent = _get(measurement, "correlations"), _get(measurement, "entropy")
+    if corr is None or ent is None:
+        missing = " and ".join(k for k, v in (("correlations", corr), ("entropy", ent)) if v is None)
+        raise ValueError(f"predict needs both measured curves; the measurement has no {missing}.")
+    warn: list[str] = []
+    assume: list[str] = []
+    lags, cy, cvalid, bsel, beta_paper, b_reps = _fit_beta(
+        corr, snr_threshold, min_points, min_decades, confidence, warn, assume
+    )
+    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, gp_reps = _fit_gamma(
+        ent, min_points, min_decades, confidence, warn, assume
+    )
+    bfit, gfit = bsel.fit, gsel.fit
+    b_se = jackknife_stderr(b_reps) if b_reps is not None else bfit.stderr
+    a = alpha_D(
+        bfit.exponent, gfit.exponent, beta_stderr=b_se, gamma_stderr=gfit.stderr,
+        beta_replicates=b_reps, gamma_replicates=g_reps, confidence=confidence,
+    )
+    if a.method != "joint jackknife":
+        warn.append("alpha_D interval assumes independent beta and gamma errors (no joint replicates)")
+    warn.extend(a.notes)
+    if beta_paper is not None and g_paper is not None:
+        ap = alpha_D(
+            beta_paper.exponent, g_paper.exponent, beta_stderr=beta_paper.stderr,
+            gamma_stderr=g_paper.stderr, confidence=confidence,
+        )
+    else:
+        ap = alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
+        warn.append("paper-compatible raw slopes unavailable (non-positive values in a window)")
+    if g_paper is not None and abs(g_paper.exponent - gfit.exponent) > 2 * max(gfit.stderr, 1e-12):
+        warn.append(
+            f"raw log-log slope of H_n ({g_paper.exponent:.3f}) and the H_inf-aware gamma "
+            f"({gfit.exponent:.3f}) differ by more than 2 stderr: ignoring H_inf matters here"
+        )
+    if g_diff is not None and abs(g_diff.exponent - gfit.exponent) > 2 * math.hypot(
+        g_diff.stderr, gfit.stderr
+    ):
+        warn.append(
+            f"differences fit gamma = {g_diff.exponent:.3f} disagrees with the offset fit "
+            f"({gfit.exponent:.3f}): H_n may not follow one power law"
+        )
+    c, c_src = _floor_constant(corr, floor_constant, assume)
+    P = np.array(DEFAULT_TOKENS if tokens is None else as_float_array(tokens, "tokens"))
+    trusted = cvalid & (lags >= bfit.window[0]) & (lags <= bfit.window[1])
+    hz = horizon(P, beta=bfit.exponent, prefactor=bfit.prefactor, floor_constant=c,
+                 lags=lags[trusted], norms=cy[trusted])
+    loss, l_extra = _loss_at(hz.t_star, n, h, hvalid, gfit)
+    assume.append(
+        "L(P) = H_{t*(P)}: a model trained on P tokens learns everything within its horizon "
+        "(fast learning) and nothing beyond"
+    )
+    if (hz.extrapolated | l_extra).any():
+        warn.append(
+            f"{int((hz.extrapolated | l_extra).sum())} of {P.size} points of L(P) rest on "
+            "extrapolated power laws (beyond the measured lags or context lengths)"
+        )
+    if gfit.offset is not None and gfit.offset <= 1e-12:
+        warn.append("H_inf fitted at 0: the H_n curve does not constrain the asymptote")
+    return Prediction(
+        alpha_D=a, alpha_D_paper=ap, beta=bsel, gamma=gsel, beta_paper=beta_paper,
+        gamma_paper=g_paper, gamma_differences=g_diff,
+        H_inf=float(gfit.offset) if gfit.offset is not None else math.nan,
+        gamma_curve=which, horizon=hz, loss=loss, loss_extrapolated=hz.extrapolated | l_extra,
+        floor_constant=c, floor_constant_source=c_src, beta_break=bsel.breaks,
+        assumptions=tuple(assume), warnings=tuple(dict.fromkeys(warn)),
+        options=dict(snr_threshold=snr_threshold, floor_constant=floor_constant,
+                     min_points=min_points, min_decades=min_decades, confidence=confidence),
+    )
