@@ -446,9 +446,12 @@ def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
         raise ValueError(f"{src.name} needs the Hugging Face Hub, which is unreachable from here; run on a "
                          "networked machine, set HF_HUB_OFFLINE=1 to use a copy already in the local "
                          "datasets cache, or download the files and pass their paths.")
+    datasets = _datasets()
+    if offline:  # honour the variables even when datasets was imported before they were set
+        datasets.config.HF_HUB_OFFLINE = True
     try:
         # offline: only a fully cached (non-streaming, memory-mapped) copy can be used
-        ds = _datasets().load_dataset(name, config, split=opt["split"], streaming=not offline)
+        ds = datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         where = "is not in the local datasets cache (offline mode)" if offline else "could not be loaded"
