@@ -192,10 +192,11 @@ def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_
 
 
 @njit(cache=True)
-def _shard_projections(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
-    """``U^T J_g V`` for every shard g (shape G x k x k) from the shard entries."""
+def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
+    """``J_g V`` and ``J_g^T U`` for every shard g (each of shape G x V x k) from the shard entries."""
     k = u.shape[1]
-    out = np.zeros((n_shards, k, k), dtype=np.float64)
+    jv = np.zeros((n_shards, u.shape[0], k), dtype=np.float64)
+    ju = np.zeros((n_shards, v.shape[0], k), dtype=np.float64)
     for m in range(sh_entry.size):
         e = sh_entry[m]
         g = sh_g[m]
@@ -203,7 +204,6 @@ def _shard_projections(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
         c = cols[e]
         w = sh_cnt[m]
         for i in range(k):
-            ui = w * u[r, i]
-            for j in range(k):
-                out[g, i, j] += ui * v[c, j]
-    return out
+            jv[g, r, i] += w * v[c, i]
+            ju[g, c, i] += w * u[r, i]
+    return jv, ju

@@ -1,0 +1,214 @@
+"""Tests of corpus_stats.correlations: kernels vs brute force, edge cases, ground truth, paper values."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import reference as ref
+from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
+from corpus_stats import _kernels_pairs as K
+from corpus_stats.correlations import (
+    PAPER_LAGS,
+    CorrelationCurve,
+    _PairCounter,
+    correlation_curve,
+    default_lags,
+    parse_lags,
+)
+from corpus_stats.stream import TokenStream
+
+
+def random_stream(rng, vocab_size, n_docs, max_len, zipf=False):
+    if zipf:
+        p = 1.0 / np.arange(1, vocab_size + 1)
+        docs = [rng.choice(vocab_size, rng.integers(1, max_len + 1), p=p / p.sum()) for _ in range(n_docs)]
+    else:
+        docs = [rng.integers(0, vocab_size, rng.integers(1, max_len + 1)) for _ in range(n_docs)]
+    return TokenStream.from_documents(docs, vocab_size=vocab_size)
+
+
+def counts_as_shard_counters(lc, n_shards):
+    rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
+    out = [Counter() for _ in range(n_shards)]
+    for r, c, g, k in zip(rows, cols, lc.sh_g, lc.sh_cnt):
+        out[g][(int(r), int(c))] += int(k)
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_up():
+    """Pay numba compilation once."""
+    s = TokenStream.from_documents([[0, 1, 2, 1], [2, 0]], vocab_size=3)
+    correlation_curve(s, [1], n_shards=2)
+
+
+# -- kernels against brute force --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vocab_size", [2, 7, 300, 70_000])
+@pytest.mark.parametrize("within", [False, True])
+def test_pair_counts_equal_counter(vocab_size, within):
+    rng = np.random.default_rng(vocab_size + within)
+    s = random_stream(rng, vocab_size, n_docs=12, max_len=60)
+    starts = s.doc_offsets[s.shard_bounds(5)]
+    counter = _PairCounter(s, within, starts)
+    for lag in (1, 2, 7, 59, s.n_tokens - 1):
+        lc = counter.count(lag)
+        expected = ref.shard_counters(s.tokens, s.doc_offsets, starts, lag, within)
+        assert counts_as_shard_counters(lc, len(starts) - 1) == expected
+        total = sum(expected, Counter())
+        assert lc.n_pairs == sum(total.values())
+        assert lc.counts.sum() == lc.n_pairs == lc.left.sum() == lc.right.sum()
+        np.testing.assert_array_equal(lc.left_g.sum(1), lc.left)
+
+
+def test_pair_counts_largest_id_and_repeated_token():
+    s = TokenStream.from_array(np.full(50, 65_535), vocab_size=65_536)
+    lc = _PairCounter(s, False, np.array([0, 50])).count(3)
+    assert lc.n_pairs == 47 and lc.cols.tolist() == [65_535] and lc.counts.tolist() == [47.0]
+
+
+def test_serial_equals_parallel_chunking():
+    rng = np.random.default_rng(1)
+    s = random_stream(rng, 500, n_docs=30, max_len=200, zipf=True)
+    starts = s.doc_offsets[s.shard_bounds(4)]
+    counter = _PairCounter(s, False, starts)
+    par = counter.count(3)
+    counter.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
+    ser = counter.count(3)
+    for name in ("indptr", "cols", "counts", "sh_entry", "sh_g", "sh_cnt"):
+        np.testing.assert_array_equal(getattr(par, name), getattr(ser, name))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    docs=st.lists(st.lists(st.integers(0, 9), min_size=1, max_size=30), min_size=1, max_size=8),
+    lag=st.integers(1, 40),
+    within=st.booleans(),
+)
+def test_pair_counts_property(docs, lag, within):
+    s = TokenStream.from_documents(docs, vocab_size=10)
+    lag = min(lag, s.n_tokens - 1) if s.n_tokens > 1 else 1
+    starts = s.doc_offsets[s.shard_bounds(3)]
+    lc = _PairCounter(s, within, starts).count(lag)
+    assert counts_as_shard_counters(lc, len(starts) - 1) == ref.shard_counters(
+        s.tokens, s.doc_offsets, starts, lag, within)
+
+
+@pytest.mark.parametrize("vocab_size", [6, 250])
+@pytest.mark.parametrize("within", [False, True])
+def test_curve_equals_reference(vocab_size, within):
+    rng = np.random.default_rng(7)
+    s = random_stream(rng, vocab_size, n_docs=16, max_len=300, zipf=True)
+    lags = [1, 3, 40]
+    curve = correlation_curve(s, lags, within_documents=within, n_shards=6, seed=3)
+    starts = s.doc_offsets[s.shard_bounds(6)]
+    for i, lag in enumerate(lags):
+        r = ref.correlation_reference(s.tokens, s.doc_offsets, vocab_size, lag, starts, within)
+        assert curve.n_pairs[i] == r["n_pairs"]
+        np.testing.assert_allclose(curve.op[i], r["op"], rtol=1e-7)
+        np.testing.assert_allclose(curve.fro[i], r["fro"], rtol=1e-9)
+        np.testing.assert_allclose(curve.fro_jackknife[:, i], r["fro_jk"], rtol=1e-9)
+        np.testing.assert_allclose(curve.fro_debiased[i], r["fro_deb"], rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(curve.op_debiased[i], r["op_deb"], rtol=1e-5)
+        if vocab_size <= 192:  # exact replicates
+            np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=1e-7)
+        else:  # Rayleigh-Ritz replicates: lower bounds; this pure-noise case is their worst case
+            assert np.all(curve.op_jackknife[:, i] <= r["op_jk"] * (1 + 1e-9))
+            np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=0.03)
+        shuffled = s.shuffled(3)
+        f_op, f_fro = ref.norms(ref.pair_counter(shuffled.tokens, s.doc_offsets, lag, within), vocab_size)
+        np.testing.assert_allclose([curve.floor_op[i], curve.floor_fro[i]], [f_op, f_fro], rtol=1e-7)
+
+
+def test_jackknife_stderr_close_to_exact_large_v():
+    rng = np.random.default_rng(11)
+    s = random_stream(rng, 400, n_docs=40, max_len=400, zipf=True)
+    curve = correlation_curve(s, [2], n_shards=10)
+    starts = s.doc_offsets[s.shard_bounds(10)]
+    r = ref.correlation_reference(s.tokens, s.doc_offsets, 400, 2, starts)
+    exact = np.sqrt(9 / 10 * np.sum((r["op_jk"] - r["op_jk"].mean()) ** 2))
+    np.testing.assert_allclose(curve.op_stderr[0], exact, rtol=0.15)
+
+
+# -- edge cases and bad input -----------------------------------------------------------------
+
+
+def test_bad_inputs():
+    s = TokenStream.from_array(np.arange(10) % 3)
+    with pytest.raises(TypeError, match="must be a TokenStream"):
+        correlation_curve(np.arange(10), [1])
+    with pytest.raises(ValueError, match=r"smaller than the stream length \(10 tokens\); got 10"):
+        correlation_curve(s, [1, 10])
+    with pytest.raises(ValueError, match="got 0"):
+        correlation_curve(s, [0, 1])
+    with pytest.raises(ValueError, match="must be integers"):
+        correlation_curve(s, [1.5])
+    with pytest.raises(ValueError, match="at least 2 tokens"):
+        correlation_curve(TokenStream.from_array(np.array([1])), [1])
+    with pytest.raises(ValueError, match="at least 2 tokens"):
+        correlation_curve(TokenStream.from_array(np.array([], dtype=np.int64)), [1])
+    with pytest.raises(ValueError, match="n_shards must be a positive"):
+        correlation_curve(s, [1], n_shards=0)
+
+
+def test_single_document_and_few_documents():
+    rng = np.random.default_rng(2)
+    s = TokenStream.from_array(rng.integers(0, 5, 500))
+    c = correlation_curve(s, [1, 2])
+    assert c.op_jackknife.shape == (1, 2) and np.all(np.isnan(c.op_stderr))
+    assert np.all(np.isnan(c.op_debiased)) and np.all(np.isfinite(c.op))
+    assert any("using 1 shard" in n for n in c.options["notes"])
+    s3 = random_stream(rng, 5, n_docs=3, max_len=50)
+    c3 = correlation_curve(s3, [1], n_shards=20)
+    g = c3.options["n_shards"]
+    assert 2 <= g <= 3 and c3.op_jackknife.shape == (g, 1) and np.isfinite(c3.op_stderr[0])
+    assert any("20 shards requested" in n for n in c3.options["notes"])
+
+
+def test_within_documents_lag_longer_than_documents():
+    s = TokenStream.from_documents([[1, 2, 3], [3, 2, 1, 0]], vocab_size=4)
+    c = correlation_curve(s, [1, 5], within_documents=True, n_shards=2)
+    assert c.n_pairs.tolist() == [5, 0] and np.isnan(c.op[1]) and np.isfinite(c.op[0])
+    assert any("no pairs at lags [5]" in n for n in c.options["notes"])
+
+
+def test_single_repeated_token_has_zero_correlation():
+    s = TokenStream.from_documents([[4] * 30] * 4, vocab_size=5)
+    c = correlation_curve(s, [1, 7], n_shards=4)
+    np.testing.assert_allclose(c.op, 0, atol=1e-15)
+    np.testing.assert_allclose(c.fro, 0, atol=1e-15)
+
+
+def test_round_trip_json():
+    rng = np.random.default_rng(4)
+    s = random_stream(rng, 20, n_docs=5, max_len=40)
+    c = correlation_curve(s, [1, 2, 3], n_shards=1)  # NaNs present
+    d = json.loads(json.dumps(c.to_dict()))
+    c2 = CorrelationCurve.from_dict(d)
+    for name in ("lags", "n_pairs", "op", "op_debiased", "op_jackknife", "fro_stderr"):
+        np.testing.assert_array_equal(getattr(c2, name), getattr(c, name))
+    assert c2.options == c.options
+
+
+def test_lag_schedules():
+    lags = default_lags()
+    assert lags[0] == 1 and lags[-1] == 1024 and set(PAPER_LAGS) <= set(lags.tolist())
+    assert 25 <= lags.size <= 40 and np.all(np.diff(lags) > 0)
+    assert parse_lags("1,2,4").tolist() == [1, 2, 4]
+    assert parse_lags("1-5, 3").tolist() == [1, 2, 3, 4, 5]
+    assert parse_lags("10:30:10").tolist() == [10, 20, 30]
+    assert parse_lags("paper").tolist() == list(PAPER_LAGS)
+    log = parse_lags("1:1000:log8")
+    assert log[0] == 1 and log[-1] == 1000 and 20 <= log.size <= 25
+    with pytest.raises(ValueError, match="lags must look like"):
+        parse_lags("1,x")
+    with pytest.raises(ValueError, match="must be positive integers"):
+        parse_lags("0-3")
+    with pytest.raises(ValueError, match="at most 100"):
+        parse_lags("50-200", max_lag=100)
