@@ -1,0 +1,270 @@
+"""Tokenization: exact ids, round trips, bookkeeping, BPE determinism, formats agree, cache hits."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from conftest import CORPORA, PAPER_TOKENIZER, TOKENIZERS, shared_file
+
+from corpus_stats import tokenization
+from corpus_stats.sources import Corpus, read_corpus
+from corpus_stats.tokenization import LoadedTokenizer, load_tokenizer, load_stream_tokenizer, tokenize
+
+DOCS = ["First story.\nWith two lines.", "", "Ünïcödé ✓ and emoji 🙂", "last without newline"]
+LILY = "Once upon a time, there was a little girl named Lily."
+LILY_IDS = [366, 371, 65, 331, 13, 338, 236, 65, 326, 408, 340, 316, 15]
+
+
+def random_text(n_words: int, seed: int) -> str:
+    """Zipf-ish words in documents separated by <|endoftext|>, reproducible."""
+    rng = np.random.default_rng(seed)
+    words = np.array(["".join(rng.choice(list("abcdefghij"), size=rng.integers(1, 7))) for _ in range(300)])
+    picks = words[np.minimum(rng.zipf(1.3, size=n_words) - 1, words.size - 1)]
+    docs = [" ".join(chunk) + "." for chunk in np.array_split(picks, max(n_words // 200, 1))]
+    return "<|endoftext|>".join(docs)
+
+
+def find(tokens: np.ndarray, pattern: list[int]) -> int:
+    """Index of the first occurrence of ``pattern`` in ``tokens`` (-1 when absent)."""
+    view = np.lib.stride_tricks.sliding_window_view(np.asarray(tokens), len(pattern))
+    hits = np.flatnonzero((view == pattern).all(axis=1))
+    return int(hits[0]) if hits.size else -1
+
+
+def assert_round_trip(stream, tok, docs):
+    assert stream.n_documents == len(docs)
+    for i, doc in enumerate(docs):
+        ids = stream.document(i)
+        assert ids[-1] == stream.eos_id  # every document ends with its eos
+        assert np.count_nonzero(ids == stream.eos_id) == 1
+        assert tok.decode(ids) == doc
+
+
+@pytest.mark.parametrize("spec", ["bytes", "chars"])
+def test_round_trip_lossless_tokenizers(spec):
+    stream = tokenize(Corpus.from_texts(DOCS), spec, use_cache=False)
+    assert_round_trip(stream, load_stream_tokenizer(stream), DOCS)
+    assert stream.document(1).tolist() == [stream.eos_id]  # empty document: just its eos
+    assert stream.doc_offsets[-1] == stream.n_tokens
+    assert stream.tokens.dtype == (np.uint16 if spec == "bytes" else np.uint8)
+
+
+def test_round_trip_gpt2_byte_level():
+    path = shared_file("tokenizers/gpt2/tokenizer.json")
+    stream = tokenize(Corpus.from_texts(DOCS), str(path), use_cache=False)
+    tok = load_stream_tokenizer(stream)
+    assert (stream.eos_id, tok.eos_token, tok.eos_added) == (50256, "<|endoftext|>", False)
+    assert_round_trip(stream, tok, DOCS)
+
+
+def test_round_trip_from_text_file_with_trailing_and_missing_newline(tmp_path):
+    (tmp_path / "a.txt").write_text("one\ntwo\n\nthree")
+    stream = tokenize(tmp_path / "a.txt", "chars", use_cache=False, doc_split="line")
+    assert_round_trip(stream, load_stream_tokenizer(stream), ["one", "two", "three"])
+
+
+def test_paper_tokenizer_gives_the_papers_ids():
+    corpus = shared_file("corpora/tinystories-valid-head.txt")
+    shared_file("tokenizers/tinystories-bpe8192/tokenizer.json")
+    stream = tokenize(corpus, str(PAPER_TOKENIZER))
+    assert (stream.vocab_size, stream.eos_id, stream.tokens.dtype) == (8192, 1, np.uint16)
+    assert find(stream.tokens, LILY_IDS) >= 0
+    tok = load_tokenizer(str(PAPER_TOKENIZER))
+    assert tok.encode_batch([LILY])[0].tolist() == LILY_IDS
+    assert stream.provenance["tokenizer"]["file_sha256"] == (
+        "0e63d3391e736c84417966af7dbb563e28d05bd1688e8f728af13785fc4e2bdb")
+
+
+def test_bpe_is_deterministic_and_has_the_papers_specials():
+    corpus = Corpus.from_texts(random_text(20_000, seed=1).split("<|endoftext|>"))
+    a = load_tokenizer("bpe:400", corpus)
+    b = load_tokenizer("bpe:400", corpus)
+    assert a.to_json() == b.to_json()
+    assert a.hf.token_to_id("[UNK]") == 0 and a.hf.token_to_id("<eos>") == 1 and a.eos_id == 1
+    assert a.vocab_size == 400
+    assert json.loads(a.to_json())["pre_tokenizer"]["type"] == "Whitespace"
+    s1 = tokenize(corpus, "bpe:400", use_cache=False)
+    s2 = tokenize(corpus, "bpe:400", use_cache=False)
+    np.testing.assert_array_equal(s1.tokens, s2.tokens)
+
+
+@pytest.mark.slow
+def test_bpe_8192_twice_on_tinystories_identical():
+    corpus = read_corpus(shared_file("corpora/tinystories-train-head.txt"))
+    a, b = load_tokenizer("bpe:8192", corpus), load_tokenizer("bpe:8192", corpus)
+    assert a.to_json() == b.to_json()
+
+
+def test_bpe_trains_on_a_bounded_sample_stated_in_provenance():
+    corpus = Corpus.from_texts(random_text(20_000, seed=2).split("<|endoftext|>"))
+    stream = tokenize(corpus, "bpe:300", use_cache=False, bpe_sample_chars=20_000)
+    sample = stream.provenance["tokenizer"]["bpe_training_sample"]
+    assert sample["every_kth_document"] > 1 and sample["complete"] is False
+    assert 0 < sample["characters"] <= 20_000
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("bpe:100", r"bpe:V needs 260 <= V <= 1,048,576 .*got V=100"),
+    ("bpe:10000000000", r"bpe:V needs 260 <= V .*got V=10,000,000,000"),
+    ("bpe:lots", r"bpe:V needs an integer vocabulary size V, as in bpe:8192; got 'bpe:lots'"),
+])
+def test_bpe_vocab_out_of_range(spec, match):
+    with pytest.raises(ValueError, match=match):
+        load_tokenizer(spec, Corpus.from_texts(["a"]))
+
+
+def test_bad_tokenizer_files(tmp_path):
+    (tmp_path / "broken.json").write_text("{this is not a tokenizer")
+    with pytest.raises(ValueError, match=r"cannot read tokenizer file .*broken.json"):
+        load_tokenizer(str(tmp_path / "broken.json"))
+    with pytest.raises(FileNotFoundError, match=r"tokenizer file '.*missing.json' does not exist"):
+        load_tokenizer(str(tmp_path / "missing.json"))
+    with pytest.raises(ValueError, match="is built from the corpus; pass corpus="):
+        load_tokenizer("chars")
+
+
+def test_pretrained_name_offline_says_how_to_get_it(monkeypatch):
+    monkeypatch.setattr(tokenization, "hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(ValueError, match=r"'corpus-stats-tests/nothing' is neither a file nor in the local "
+                       r"Hugging Face cache.*huggingface-cli download"):
+        load_tokenizer("corpus-stats-tests/nothing")
+
+
+def test_eos_is_created_when_the_tokenizer_has_none(tmp_path):
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    hf = Tokenizer(WordLevel({"[UNK]": 0, "a": 1, "b": 2}, unk_token="[UNK]"))
+    hf.pre_tokenizer = Whitespace()
+    hf.save(str(tmp_path / "tokenizer.json"))
+    stream = tokenize(Corpus.from_texts(["a b", "b"]), str(tmp_path), use_cache=False)
+    assert (stream.eos_id, stream.vocab_size) == (3, 4)
+    assert stream.tokens.tolist() == [1, 2, 3, 2, 3]
+    assert stream.provenance["tokenizer"]["eos_added"] is True
+
+
+def test_txt_jsonl_parquet_give_the_same_stream(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    docs = random_text(3000, seed=3).split("<|endoftext|>")
+    (tmp_path / "c.txt").write_text("<|endoftext|>".join(docs))
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
+    pq.write_table(pa.table({"text": docs}), tmp_path / "c.parquet")
+    streams = [tokenize(tmp_path / f"c.{ext}", "bpe:300", use_cache=False) for ext in ("txt", "jsonl", "parquet")]
+    for other in streams[1:]:
+        np.testing.assert_array_equal(other.tokens, streams[0].tokens)
+        np.testing.assert_array_equal(other.doc_offsets, streams[0].doc_offsets)
+
+
+def test_max_tokens_takes_an_exact_prefix():
+    corpus = Corpus.from_texts(DOCS)
+    full = tokenize(corpus, "bytes", use_cache=False)
+    for n in (1, 5, int(full.doc_offsets[1]), full.n_tokens - 1):
+        cut = tokenize(corpus, "bytes", use_cache=False, max_tokens=n)
+        assert cut.n_tokens == n
+        np.testing.assert_array_equal(cut.tokens, full.tokens[:n])
+        expected = full.doc_offsets[full.doc_offsets < n].tolist() + [n]
+        assert cut.doc_offsets.tolist() == expected
+        assert cut.provenance["truncated"] is True
+    whole = tokenize(corpus, "bytes", use_cache=False, max_tokens=10**9)
+    assert whole.n_tokens == full.n_tokens and whole.provenance["truncated"] is False
+    with pytest.raises(ValueError, match="max_tokens must be a positive integer; got 0"):
+        tokenize(corpus, "bytes", max_tokens=0)
+
+
+def test_empty_corpus_is_an_error_and_writes_nothing(tmp_path):
+    (tmp_path / "blank.txt").write_text("  \n<|endoftext|>\n ")
+    with pytest.raises(ValueError, match="the corpus has no documents to tokenize"):
+        tokenize(tmp_path / "blank.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache" / "streams").iterdir())
+
+
+def test_cache_hit_is_faster_and_does_not_re_encode(tmp_path, monkeypatch):
+    (tmp_path / "c.txt").write_text(random_text(60_000, seed=4))
+    calls = []
+    original = LoadedTokenizer.encode_batch
+    monkeypatch.setattr(LoadedTokenizer, "encode_batch", lambda self, t: calls.append(len(t)) or original(self, t))
+    t0 = time.perf_counter()
+    first = tokenize(tmp_path / "c.txt", "bpe:500", cache_dir=tmp_path / "cache")
+    t1 = time.perf_counter()
+    n_calls = len(calls)
+    second = tokenize(tmp_path / "c.txt", "bpe:500", cache_dir=tmp_path / "cache")
+    t2 = time.perf_counter()
+    assert n_calls > 0 and len(calls) == n_calls  # no encoding on the second call
+    assert (first.provenance["cache"]["hit"], second.provenance["cache"]["hit"]) == (False, True)
+    assert t2 - t1 < (t1 - t0) / 5
+    assert isinstance(second.tokens, np.memmap)
+    np.testing.assert_array_equal(first.tokens, second.tokens)
+    # a different tokenizer or reading option is a different entry
+    third = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert third.provenance["cache"]["hit"] is False
+
+
+def test_changed_input_misses_the_cache(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("abc")
+    a = tokenize(path, "bytes", cache_dir=tmp_path / "cache")
+    path.write_text("abcd")
+    b = tokenize(path, "bytes", cache_dir=tmp_path / "cache")
+    assert b.provenance["cache"]["hit"] is False and b.n_tokens == a.n_tokens + 1
+
+
+def test_crash_leaves_no_trusted_cache_entry(tmp_path, monkeypatch):
+    (tmp_path / "c.txt").write_text("<|endoftext|>".join(["doc"] * 10))
+
+    def boom(self, texts):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(LoadedTokenizer, "encode_batch", boom)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache" / "streams").iterdir()) == []
+    monkeypatch.undo()
+    assert tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache").provenance["cache"]["hit"] is False
+
+
+def test_damaged_cache_entry_is_rebuilt(tmp_path):
+    (tmp_path / "c.txt").write_text("hello")
+    first = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    path = first.provenance["cache"]["path"]
+    del first
+    (tmp_path / "cache" / "streams" / path.split("/")[-1] / "meta.json").write_text("{}")
+    again = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert again.provenance["cache"]["hit"] is False and again.n_tokens == 6
+
+
+def test_no_cache_writes_nothing_to_the_cache_dir(tmp_path):
+    (tmp_path / "c.txt").write_text("hello")
+    stream = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache", use_cache=False)
+    assert stream.n_tokens == 6 and stream.provenance["cache"]["path"] is None
+    assert not (tmp_path / "cache").exists()
+
+
+def test_provenance_is_complete(tmp_path):
+    import hashlib
+
+    (tmp_path / "c.txt").write_text("hello")
+    prov = tokenize(tmp_path / "c.txt", "chars", use_cache=False).provenance
+    assert prov["sources"][0]["sha256"] == hashlib.sha256(b"hello").hexdigest()
+    assert prov["sources"][0]["size"] == 5
+    assert prov["tokenizer"]["spec"] == "chars" and len(prov["tokenizer"]["sha256"]) == 64
+    assert set(prov["versions"]) == {"corpus_stats", "tokenizers"}
+    assert prov["read_options"]["doc_split"] == "auto"
+    json.dumps(prov)
+
+
+def test_read_options_with_a_corpus_object_is_a_type_error():
+    with pytest.raises(TypeError, match=r"reading options \(glob\) apply to inputs, not to a Corpus"):
+        tokenize(Corpus.from_texts(["a"]), "bytes", glob="*.md")
+
+
+@pytest.mark.slow
+def test_every_shared_tokenizer_encodes_tinystories():
+    corpus = shared_file("corpora/tinystories-train-head.txt")
+    for name in ("gpt2", "llama2", "llama3", "mistral-v1"):
+        stream = tokenize(corpus, str(TOKENIZERS / name / "tokenizer.json"))
+        assert stream.n_tokens > 200_000 and stream.tokens[-1] == stream.eos_id
+    assert CORPORA.is_dir()
