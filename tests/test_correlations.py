@@ -120,7 +120,7 @@ def test_curve_equals_reference(vocab_size, within):
             np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=1e-7)
         else:  # Rayleigh-Ritz replicates: lower bounds; this pure-noise case is their worst case
             assert np.all(curve.op_jackknife[:, i] <= r["op_jk"] * (1 + 1e-9))
-            np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=0.03)
+            np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=0.05)
         shuffled = s.shuffled(3)
         f_op, f_fro = ref.norms(ref.pair_counter(shuffled.tokens, s.doc_offsets, lag, within), vocab_size)
         np.testing.assert_allclose([curve.floor_op[i], curve.floor_fro[i]], [f_op, f_fro], rtol=1e-7)
