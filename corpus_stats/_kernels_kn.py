@@ -40,7 +40,7 @@ def _lcp_capped(tokens, sa, lim, depth):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish_gram(c, cont, hbuf, lo, hi, c_hw, cont_hw, acc, coc):
     """Close one n-gram run: count-of-counts, context accumulators, held-out members' counts."""
     if c > 0:
@@ -58,7 +58,7 @@ def _finish_gram(c, cont, hbuf, lo, hi, c_hw, cont_hw, acc, coc):
         cont_hw[t] = cont
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish_context(hbuf, hi, ctx, acc):
     """Close one context run: write its statistics to the held-out members, reset accumulators."""
     for q in range(hi):

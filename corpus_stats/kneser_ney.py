@@ -102,7 +102,7 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
     Examples
     --------
     >>> modified_kn_discounts(100, 40, 20, 10).round(3).tolist()
-    [0.556, 1.167, 1.667]
+    [0.556, 1.167, 1.889]
     """
     nr = [float(n1), float(n2), float(n3), float(n4)]
     y = nr[0] / (nr[0] + 2 * nr[1]) if nr[0] + 2 * nr[1] > 0 else 0.0
@@ -355,7 +355,7 @@ def kneser_ney_upper_bound(
     >>> s = TokenStream.from_array(np.tile([0, 1, 2, 3], 50), vocab_size=4)
     >>> r = kneser_ney_upper_bound(s, 2)
     >>> r.cross_entropy.round(2).tolist()  # uniform over 4 tokens, then deterministic
-    [1.39, 0.02, 0.02]
+    [1.39, 0.03, 0.02]
     """
     _check_args(stream, n_max, heldout_fraction, heldout_tokens)
     n_max = int(n_max)

@@ -1,0 +1,235 @@
+"""Held-out interpolated modified Kneser-Ney upper bound (corpus_stats.kneser_ney)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
+from corpus_stats import synthetic
+from corpus_stats.kneser_ney import (
+    KneserNeyResult,
+    _kn_scores,
+    _split,
+    kneser_ney_upper_bound,
+    modified_kn_discounts,
+)
+from corpus_stats.stream import TokenStream
+from reference import NaiveKneserNey, naive_kn_discounts
+
+
+def _random_stream(rng, n_tokens, vocab_size, n_docs, skew=1.5):
+    """Zipf-ish tokens (so counts of 1, 2, 3, 4+ all occur) cut into n_docs random documents."""
+    p = 1.0 / np.arange(1, vocab_size + 1) ** skew
+    tokens = rng.choice(vocab_size, size=n_tokens, p=p / p.sum())
+    cuts = np.sort(rng.choice(np.arange(1, n_tokens), size=n_docs - 1, replace=False)) if n_docs > 1 else []
+    return TokenStream.from_array(tokens, vocab_size, np.r_[0, cuts, n_tokens])
+
+
+def _segments(tokens, offsets, within):
+    tokens = np.asarray(tokens).tolist()
+    if not within:
+        return [tokens]
+    return [tokens[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def _check_against_reference(stream, n_max, within, heldout_fraction=0.3, seed=0):
+    result = kneser_ney_upper_bound(
+        stream, n_max, heldout_fraction=heldout_fraction, within_documents=within, seed=seed
+    )
+    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, heldout_fraction, 1_000_000, seed)
+    ref = NaiveKneserNey(_segments(tr_tok, tr_off, within), stream.vocab_size, n_max)
+    held = _segments(he_tok, he_off, within)
+    for n in range(n_max + 1):
+        ce, count = ref.cross_entropy(held, n)
+        assert result.n_positions[n] == count
+        if count:
+            assert result.cross_entropy[n] == pytest.approx(ce, rel=1e-10, abs=1e-12)
+        else:
+            assert np.isnan(result.cross_entropy[n])
+    return result
+
+
+@pytest.mark.parametrize("within", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cross_entropy_equals_naive_reference(within, seed):
+    rng = np.random.default_rng(seed)
+    stream = _random_stream(rng, 400, vocab_size=6 + 4 * seed, n_docs=12)
+    _check_against_reference(stream, n_max=4, within=within, seed=seed)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    data=st.lists(st.integers(0, 4), min_size=12, max_size=120),
+    n_docs=st.integers(1, 6),
+    n_max=st.integers(0, 4),
+    within=st.booleans(),
+)
+def test_property_equals_reference(data, n_docs, n_max, within):
+    tokens = np.array(data)
+    n_docs = min(n_docs, tokens.size // 2)
+    cuts = np.linspace(0, tokens.size, n_docs + 1).astype(np.int64)
+    stream = TokenStream.from_array(tokens, 5, cuts)
+    if stream.n_tokens < 2 * (n_max + 2):
+        return
+    try:
+        _check_against_reference(stream, n_max, within)
+    except ValueError as exc:  # every held-out document duplicates a training one
+        assert "duplicates a training document" in str(exc)
+
+
+def _probabilities(train, vocab_size, n_max, contexts):
+    """P_n(w | h) for every w, n = len(h), from the fast code: held-out documents h + [w]."""
+    held_docs = [list(h) + [w] for h in contexts for w in range(vocab_size)]
+    he_off = np.r_[0, np.cumsum([len(d) for d in held_docs])]
+    he_tok = np.concatenate(held_docs).astype(np.uint32)
+    tr_off = np.array([0, train.size])
+    out = _kn_scores(train, tr_off, he_tok, he_off, vocab_size, n_max, True, keep_logp=True)
+    ends = he_off[1:] - 1
+    return [np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]]) for i, h in enumerate(contexts)]
+
+
+def test_probabilities_sum_to_one_and_match_reference():
+    rng = np.random.default_rng(7)
+    vocab_size, n_max = 7, 3
+    train = _random_stream(rng, 600, vocab_size, 1).tokens.astype(np.uint32)
+    seen = [train[i : i + 2].tolist() for i in rng.integers(0, 590, 4)]
+    contexts = [[], [0], [6], [6, 6, 6]] + seen + [rng.integers(0, vocab_size, n).tolist() for n in (1, 2, 3, 3)]
+    probs = _probabilities(train, vocab_size, n_max, contexts)
+    ref = NaiveKneserNey([train.tolist()], vocab_size, n_max)
+    for h, p in zip(contexts, probs):
+        assert p.sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.all(p > 0)
+        expected = [ref.prob(len(h), h, w) for w in range(vocab_size)]
+        np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+def test_discounts_match_reference_and_are_clipped():
+    rng = np.random.default_rng(3)
+    for coc in rng.integers(0, 50, size=(200, 4)).tolist() + [[0, 0, 0, 0], [5, 0, 0, 0], [1, 100, 1, 0]]:
+        d = modified_kn_discounts(*coc)
+        np.testing.assert_allclose(d, naive_kn_discounts(*coc), rtol=1e-14)
+        assert np.all(d >= 0.01) and np.all(d <= [1, 2, 3])
+
+
+def test_deterministic_stream_and_single_document_note():
+    stream = TokenStream.from_array(np.tile([0, 1, 2, 3], 50), vocab_size=4)
+    r = kneser_ney_upper_bound(stream, 3)
+    assert r.cross_entropy[0] == pytest.approx(np.log(4), abs=0.01)
+    assert np.all(r.cross_entropy[1:] < 0.05)
+    assert any("single-document corpus: split by position" in note for note in r.notes)
+    assert r.n_train_tokens + r.n_heldout_tokens == 200
+    assert r.n_positions.tolist() == [20, 19, 18, 17]
+
+
+def test_single_repeated_token_and_largest_id():
+    vocab_size = 131_072
+    stream = TokenStream.from_array(np.full(300, vocab_size - 1), vocab_size)
+    r = kneser_ney_upper_bound(stream, 5)
+    assert np.all(r.cross_entropy < 0.01)
+    assert np.all(np.isfinite(r.cross_entropy))
+
+
+def test_duplicate_heldout_documents_are_removed():
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 20, 30).tolist() for _ in range(10)]
+    stream = TokenStream.from_documents(docs * 2 + [rng.integers(0, 20, 30).tolist()], 20)
+    r = kneser_ney_upper_bound(stream, 2, heldout_fraction=0.5, seed=1)
+    assert any("duplicate a training document" in note for note in r.notes)
+    (_, _), (he_tok, he_off), _ = _split(stream, 0.5, 1_000_000, 1)
+    held = {tuple(he_tok[a:b].tolist()) for a, b in zip(he_off[:-1], he_off[1:])}
+    (tr_tok, tr_off), _, _ = _split(stream, 0.5, 1_000_000, 1)
+    train = {tuple(tr_tok[a:b].tolist()) for a, b in zip(tr_off[:-1], tr_off[1:])}
+    assert held and not held & train
+
+
+def test_all_heldout_duplicates_is_an_error():
+    stream = TokenStream.from_documents([[1, 2, 3, 4, 5, 6]] * 10, 8)
+    with pytest.raises(ValueError, match="every held-out document duplicates a training document"):
+        kneser_ney_upper_bound(stream, 2)
+
+
+def test_heldout_tokens_cap_and_short_documents():
+    rng = np.random.default_rng(11)
+    stream = _random_stream(rng, 5000, 10, 200)
+    r = kneser_ney_upper_bound(stream, 128, heldout_tokens=300, within_documents=True, heldout_fraction=0.5)
+    assert r.n_heldout_tokens == 300
+    assert r.n_positions[0] == 300
+    assert np.isnan(r.cross_entropy[-1]) and any("cross_entropy is NaN" in note for note in r.notes)
+
+
+def test_to_dict_round_trip():
+    rng = np.random.default_rng(2)
+    r = kneser_ney_upper_bound(_random_stream(rng, 3000, 12, 30), 3)
+    back = KneserNeyResult.from_dict(r.to_dict())
+    np.testing.assert_array_equal(back.cross_entropy, r.cross_entropy)
+    assert back.notes == r.notes and back.options == r.options and back.n_heldout_tokens == r.n_heldout_tokens
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_max": -1}, ValueError, r"n_max must be an integer in 0\.\.128; got -1"),
+        ({"n_max": 1000}, ValueError, r"n_max must be an integer in 0\.\.128; got 1000"),
+        ({"n_max": 2.5}, ValueError, r"n_max must be an integer"),
+        ({"n_max": 2, "heldout_fraction": 0.0}, ValueError, r"strictly between 0 and 1; got 0\.0"),
+        ({"n_max": 2, "heldout_fraction": 1}, ValueError, r"strictly between 0 and 1; got 1"),
+        ({"n_max": 2, "heldout_tokens": 0}, ValueError, r"heldout_tokens must be a positive integer; got 0"),
+        ({"n_max": 20}, ValueError, r"at least 2 \* \(n_max \+ 2\) = 44 tokens .*; got 30"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    stream = TokenStream.from_array(np.arange(30) % 7, 7, np.arange(0, 31, 10))
+    with pytest.raises(error, match=match):
+        kneser_ney_upper_bound(stream, **kwargs)
+
+
+def test_not_a_stream():
+    with pytest.raises(TypeError, match="stream must be a TokenStream .*; got ndarray"):
+        kneser_ney_upper_bound(np.arange(100), 2)
+
+
+def _markov_check(n_tokens, vocab_size, order, n_successors, n_max, seed):
+    corpus = synthetic.markov_chain(
+        n_tokens, vocab_size=vocab_size, order=order, n_successors=n_successors, seed=seed
+    )
+    exact = corpus.exact_entropy(n_max)
+    upper = kneser_ney_upper_bound(corpus.stream, n_max).cross_entropy
+    assert np.all(upper >= exact - 0.02), (upper - exact).round(4)
+    return upper - exact
+
+
+def test_markov_upper_bound_fast():
+    gap = _markov_check(200_000, 8, 2, 3, 6, seed=1)
+    assert gap[0] < 0.02 and gap[2] < 0.03  # close to exact where the counts are ample
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("vocab_size", "order", "n_successors"), [(8, 2, 3), (16, 3, 6)])
+def test_markov_upper_bound_1e6(vocab_size, order, n_successors):
+    gap = _markov_check(1_000_000, vocab_size, order, n_successors, 10, seed=1)
+    assert gap[0] < 0.005
+
+
+def _tinystories_stream():
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(shared_file("tokenizers/tinystories-bpe8192/tokenizer.json")))
+    lines = []
+    for name in ("tinystories-train-head.txt", "tinystories-valid-head.txt"):
+        text = shared_file(f"corpora/{name}").read_text(encoding="utf-8")
+        lines += [line for line in text.splitlines() if line.strip()]
+    docs = [enc.ids + [1] for enc in tok.encode_batch(lines)]  # <eos> = 1 after every document
+    return TokenStream.from_documents(docs, tok.get_vocab_size(), eos_id=1)
+
+
+def test_tinystories_heads_bracket_shape():
+    stream = _tinystories_stream()
+    r = kneser_ney_upper_bound(stream, 8)
+    ce = r.cross_entropy
+    # DESIGN.md: a single-discount prototype gives 5.91, 3.98, 3.64, 3.60, 3.61 on these heads
+    assert ce[0] == pytest.approx(5.91, abs=0.1)
+    assert 3.5 < ce[1] < 4.1 and np.all(np.diff(ce[:4]) < 0)
+    assert np.all(ce[2:] < 3.8)  # modified KN does no worse than the single-discount prototype
