@@ -1,0 +1,209 @@
+"""H_n estimators against exact synthetic ground truth, validity mask, serialisation, external curves."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
+
+from corpus_stats import synthetic
+from corpus_stats.entropy import EntropyCurve, entropy_curve, read_entropy_curve
+from corpus_stats.stream import TokenStream
+
+
+@pytest.fixture(scope="module")
+def markov8():
+    return synthetic.markov_chain(10**6, vocab_size=8, order=2, n_successors=3, seed=1)
+
+
+def test_markov_corrected_matches_exact(markov8):
+    curve = entropy_curve(markov8.stream, 6, upper=False)
+    exact = markov8.exact_entropy(6)
+    k = 2
+    assert np.all(np.abs(curve.corrected[: k + 3] - exact[: k + 3]) < 0.02)
+    assert curve.valid[: k + 3].all()
+    # the jackknife error is a sane size: a few x 1e-4 nats at 1e6 tokens
+    assert np.all((curve.stderr[: k + 3] > 1e-5) & (curve.stderr[: k + 3] < 0.01))
+    assert curve.corrected_jackknife.shape == (20, 7)
+    assert np.all(np.isnan(curve.upper))
+
+
+def test_markov_denser_chain_valid_range_is_accurate():
+    corp = synthetic.markov_chain(10**6, vocab_size=16, order=3, n_successors=6, seed=1)
+    curve = entropy_curve(corp.stream, 6, upper=False)
+    exact = corp.exact_entropy(6)
+    assert curve.valid[:4].all()  # n <= k
+    v = curve.valid
+    assert np.all(np.abs(curve.corrected[v] - exact[v]) < 0.02)
+    # plug-in at n = 6 is far below the truth; the mask must have rejected it
+    assert exact[6] - curve.plugin[6] > 0.5 and not v[6]
+
+
+def test_markov_upper_bound_holds():
+    corp = synthetic.markov_chain(3 * 10**5, vocab_size=8, order=2, n_successors=3, seed=2)
+    curve = entropy_curve(corp.stream, 4)
+    exact = corp.exact_entropy(4)
+    assert np.all(curve.upper >= exact - 0.02)
+    assert np.all(curve.upper[:3] <= exact[:3] + 0.05)  # and it is tight for n <= k on this chain
+
+
+@pytest.mark.slow
+def test_markov_upper_bound_holds_1e6(markov8):
+    curve = entropy_curve(markov8.stream, 6)
+    assert np.all(curve.upper >= markov8.exact_entropy(6) - 0.02)
+
+
+def test_iid_zipf_mask_rejects_fake_decay():
+    corp = synthetic.iid_zipf(10**6, vocab_size=5000, seed=3)
+    curve = entropy_curve(corp.stream, 6, upper=False)
+    h0 = corp.exact_entropy(6)[0]
+    dropped = curve.plugin < curve.plugin[0] - 0.05
+    assert dropped[1:].all()  # plug-in fakes a steep decay ...
+    assert not np.any(curve.valid & dropped)  # ... which the mask rejects everywhere
+    assert np.all(np.abs(curve.corrected[curve.valid] - h0) < 0.02)  # no spurious decay survives
+
+
+def test_santa_fe_bracket_holds_where_valid():
+    # many documents (500), so the 10% held-out side is not dominated by a few documents' hidden bits
+    corp = synthetic.santa_fe(10**6, b=0.5, doc_length=2000, seed=4)
+    curve = entropy_curve(corp.stream, 6, within_documents=True)
+    exact = corp.exact_entropy(6)
+    v = curve.valid
+    assert v[0]
+    assert np.all(curve.plugin[v] <= exact[v] + 2 * curve.stderr[v] + 1e-3)
+    assert np.all(exact[v] <= curve.upper[v])
+    # beyond the valid range the count-based estimates fall well below the truth
+    assert curve.corrected[6] < exact[6] - 0.1 and not v[6]
+
+
+def test_single_document_and_stream_modes():
+    rng = np.random.default_rng(5)
+    s = TokenStream.from_array(rng.integers(0, 3, 5000), vocab_size=3)
+    curve = entropy_curve(s, 3, upper=False)
+    assert "equal token ranges" in curve.options["notes"][0]
+    assert curve.corrected[:3] == pytest.approx(np.log(3), abs=0.01)
+    assert curve.options["ngrams"]["positions"][:5] == [5000, 5000, 4999, 4998, 4997]
+    docs = TokenStream.from_array(s.tokens, vocab_size=3, doc_offsets=np.arange(0, 5001, 10))
+    within = entropy_curve(docs, 3, within_documents=True, upper=False)
+    assert within.options["ngrams"]["positions"][4] == 500 * 7
+
+
+def test_round_trip_json():
+    corp = synthetic.markov_chain(20_000, vocab_size=8, order=2, n_successors=3, seed=6)
+    curve = entropy_curve(corp.stream, 4, upper=False)
+    d = json.loads(json.dumps(curve.to_dict()))
+    back = EntropyCurve.from_dict(d)
+    for name in ("n", "plugin", "corrected", "upper", "stderr", "valid", "corrected_jackknife"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(curve, name))
+    assert back.external is None and back.options == d["options"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"n_max": 0}, ValueError, "n_max must be an integer in 1..254; got 0"),
+        ({"n_max": 1000}, ValueError, "n_max must be an integer in 1..254; got 1000"),
+        ({"n_max": 2.5}, TypeError, "n_max must be an int; got float"),
+        ({"n_max": 10}, ValueError, r"n_max must be smaller than the number of tokens \(6\); got 10"),
+        ({"n_shards": 0, "n_max": 2}, ValueError, "n_shards must be an integer in 1..255; got 0"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match):
+    s = TokenStream.from_array(np.arange(6), vocab_size=6)
+    with pytest.raises(exc, match=match):
+        entropy_curve(s, **{"upper": False, **kwargs})
+
+
+def test_bad_stream_type():
+    with pytest.raises(TypeError, match="stream must be a TokenStream; got list"):
+        entropy_curve([1, 2, 3])
+
+
+# -- external curves ------------------------------------------------------------------------------
+
+
+def test_read_csv_json_and_bits(tmp_path):
+    f = tmp_path / "ln.csv"
+    f.write_text("# model losses\nn,loss,stderr\n2,2.5,0.01\n1,3.0,0.02\n")
+    c = read_entropy_curve(f)
+    assert c.n.tolist() == [1, 2] and c.loss.tolist() == [3.0, 2.5] and c.stderr.tolist() == [0.02, 0.01]
+    g = tmp_path / "ln_bits.csv"
+    g.write_text("0,2\n1,1\n")
+    b = read_entropy_curve(g, units="bits")
+    assert b.loss == pytest.approx([2 * np.log(2), np.log(2)]) and np.isnan(b.stderr).all()
+    j = tmp_path / "ln.json"
+    j.write_text(json.dumps({"n": [1, 2, 3], "loss": [3.5, 2.8, 2.5]}))
+    assert read_entropy_curve(j).loss.tolist() == [3.5, 2.8, 2.5]
+    r = tmp_path / "records.json"
+    r.write_text(json.dumps([{"n": 1, "loss": 3.5, "stderr": 0.1}, {"n": 0, "loss": 5.0}]))
+    assert read_entropy_curve(r).n.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("n,loss\n1,3.0\n2,nan\n", r"ln\.csv, line 3: loss must be a finite non-negative number; got 'nan'"),
+        ("n,loss\n1,-3.0\n", r"line 2: loss must be a finite non-negative number; got '-3.0'"),
+        ("1,3.0\n1.5,2.0\n", r"line 2: n must be a non-negative integer; got '1.5'"),
+        ("1,3.0\n1,2.0\n", r"line 2: n=1 repeats .*line 1"),
+        ("a,b\n1,2\n", r"line 1: header must name columns 'n' and 'loss'"),
+        ("1\n", r"line 1: expected columns n, loss\[, stderr\]; got 1 field"),
+        ("n,loss\n1,abc\n", r"line 2: loss must be a number; got 'abc'"),
+        ("# nothing\n", r"no \(n, loss\) rows found"),
+    ],
+)
+def test_malformed_csv(tmp_path, text, match):
+    f = tmp_path / "ln.csv"
+    f.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        read_entropy_curve(f)
+
+
+def test_malformed_json_and_units(tmp_path):
+    f = tmp_path / "ln.json"
+    f.write_text('{"n": [1, 2],\n "loss": [1.0, null]}')
+    with pytest.raises(ValueError, match=r"ln\.json, entry 1: loss must be a number; got None"):
+        read_entropy_curve(f)
+    f.write_text('{"n": [1,\n 2')
+    with pytest.raises(ValueError, match=r"ln\.json, line 2: not valid JSON"):
+        read_entropy_curve(f)
+    with pytest.raises(ValueError, match="units must be 'nats' or 'bits'; got 'bytes'"):
+        read_entropy_curve(f, units="bytes")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_entropy_curve(tmp_path / "absent.csv")
+
+
+def test_external_curve_aligned(tmp_path):
+    f = tmp_path / "ln.csv"
+    f.write_text("n,loss\n1,3.55\n2,2.83\n9,1.0\n")
+    s = TokenStream.from_array(np.random.default_rng(7).integers(0, 4, 2000), vocab_size=4)
+    curve = entropy_curve(s, 3, upper=False, external=f)
+    assert np.isnan(curve.external[0]) and curve.external[1:3].tolist() == [3.55, 2.83]
+    assert np.isnan(curve.external[3]) and curve.options["external_points_beyond_n_max"] == 1
+    back = EntropyCurve.from_dict(json.loads(json.dumps(curve.to_dict())))
+    np.testing.assert_array_equal(back.external, curve.external)
+
+
+# -- TinyStories heads (paper tokenizer) ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tinystories_heads_paper_bracket(capsys):
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(shared_file("tokenizers/tinystories-bpe8192/tokenizer.json")))
+    lines = []
+    for name in ("tinystories-valid-head.txt", "tinystories-train-head.txt"):
+        lines += [x for x in shared_file(f"corpora/{name}").read_text().splitlines() if x.strip()]
+    docs = [e.ids + [1] for e in tok.encode_batch(lines)]
+    stream = TokenStream.from_documents(docs, vocab_size=8192, eos_id=1)
+    curve = entropy_curve(stream, 8)
+    paper = np.r_[np.nan, 3.55 * np.arange(1, 9) ** -0.325]
+    with capsys.disabled():
+        print(f"\nTinyStories heads: {stream.n_tokens:,} tokens")
+        print(" n  plugin  corrected  upper   valid  paper")
+        for n in range(9):
+            print(f"{n:2d}  {curve.plugin[n]:6.3f}  {curve.corrected[n]:6.3f}    {curve.upper[n]:6.3f}  "
+                  f"{bool(curve.valid[n])!s:5}  {paper[n]:.3f}")
+    assert curve.plugin[1:5] == pytest.approx([3.35, 1.92, 0.91, 0.41], abs=0.15)
+    assert np.all(curve.plugin[1:] <= paper[1:]) and np.all(paper[1:5] <= curve.upper[1:5])
