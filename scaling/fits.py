@@ -196,6 +196,39 @@ def _profile_diff(g, x, d, w):
     return rss, A, np.zeros_like(A)
 
 
+def _sandwich_interval(x, d, w, sigma, g, A, confidence):
+    """Wald interval for the differences fit with the MA(1) covariance of differenced noise.
+
+    Neighbouring differences share a point, so their errors are correlated (covariance D S Dᵀ with D
+    the difference operator); a plain profile interval would over-cover. Sandwich covariance of
+    the weighted least-squares estimate, noise level from the residuals when sigma is unknown.
+    """
+    n = x.size
+    D = np.zeros((n - 1, n))
+    D[np.arange(n - 1), np.arange(n - 1)] = 1.0
+    D[np.arange(n - 1), np.arange(1, n)] = -1.0
+    u0, u1 = x[:-1] ** (-g), x[1:] ** (-g)
+    J = np.column_stack([u0 - u1, A * (-np.log(x[:-1]) * u0 + np.log(x[1:]) * u1)])
+    W = np.diag(w)
+    bread = np.linalg.pinv(J.T @ W @ J)
+    if sigma is None:
+        cov_d = D @ D.T
+        H = J @ bread @ J.T @ W
+        M = np.eye(n - 1) - H
+        r = d - A * (u0 - u1)
+        scale = float(r @ W @ r) / float(np.trace(W @ M @ cov_d @ M.T))
+        cov_d = scale * cov_d
+        q = stats.t.ppf(0.5 + confidence / 2, max(n - 1 - 2, 1))
+        how = "sandwich Wald interval (correlated differences, noise level from residuals)"
+    else:
+        cov_d = D @ np.diag(sigma**2) @ D.T
+        q = stats.norm.ppf(0.5 + confidence / 2)
+        how = "sandwich Wald interval (correlated differences, known sigma)"
+    cov = bread @ J.T @ W @ cov_d @ W @ J @ bread
+    se = math.sqrt(max(float(cov[1, 1]), 0.0))
+    return g - q * se, g + q * se, how, se
+
+
 def _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid):
     """Crossings of the profile RSS with `threshold` on each side of g_hat."""
     rss_grid = prof(grid)[0]
@@ -228,7 +261,6 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         w = np.ones(n - 1) if sigma is None else 1.0 / (sigma[:-1] ** 2 + sigma[1:] ** 2)
         prof = lambda g: _profile_diff(g, x, d, w)  # noqa: E731
         target, n_obs, n_par = d, n - 1, 2
-        notes.append("differences of neighbouring points are correlated; interval approximate")
     grid = np.geomspace(bounds[0], bounds[1], 801)
     rss = prof(grid)[0]
     k = int(np.argmin(rss))
@@ -253,11 +285,16 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     else:
         threshold = rss_hat + stats.chi2.ppf(confidence, 1)
         how = "profile likelihood (chi-squared, known sigma)"
-    lo, hi = _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid)
+    if method == "differences":
+        lo, hi, how, se_d = _sandwich_interval(x, d, w, sigma, g_hat, A, confidence)
+    else:
+        lo, hi = _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid)
     if not math.isfinite(hi) or lo <= bounds[0]:
         notes.append("profile interval unbounded within the search range: exponent poorly determined")
     z = stats.norm.ppf(0.5 + confidence / 2)
     se = (hi - lo) / (2 * z) if math.isfinite(hi) else math.inf
+    if method == "differences":
+        se = se_d
     if method == "offset" and c <= offset_min + 1e-12 * max(1.0, abs(y).max()):
         notes.append(f"offset at its lower bound {offset_min:g} (H_inf >= {offset_min:g} enforced)")
     resid_rms = math.sqrt(rss_hat / w.sum()) if sigma is None else math.sqrt(rss_hat / n_obs)
