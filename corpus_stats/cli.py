@@ -189,6 +189,125 @@ def tokenize_command(corpus_input, top, output, as_json):
     click.echo("\n".join(lines))
 
 
+# -- measure / plot / demo (issue 7) ---------------------------------------------------------
+
+
+def _default_out(inputs) -> str:
+    """./corpus-stats-out/<name of the first input> (file stem, directory or dataset name)."""
+    import re
+    from pathlib import Path
+
+    first = str(inputs[0]) if inputs else "corpus"
+    name = first[3:] if first.startswith("hf:") else Path(first.rstrip("/")).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "corpus"
+    return str(Path("corpus-stats-out") / name)
+
+
+@cli.command("measure")
+@corpus_input_options
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output directory [default: ./corpus-stats-out/<corpus name>].")
+@click.option("--force", is_flag=True, help="Replace an existing report in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout (and nothing else).")
+@click.option("--plot", is_flag=True, help="Also write the figures (PNG and SVG) into --out.")
+@click.option("--lags", default=None, metavar="LIST",
+              help="Lags of C(t), e.g. 1,2,4,8 or 1-16 [default: ~8 per decade 1..1024 + paper lags].")
+@click.option("--n-max", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Largest context length n of H_n.")
+@click.option("--within-documents", is_flag=True,
+              help="Count pairs and n-grams inside documents only [default: across, as the paper].")
+@click.option("--shards", "n_shards", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Document shards of the jackknife.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--entropy-curve", "external", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.")
+@user_errors
+def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within_documents, n_shards,
+                    seed, external):
+    """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
+
+    Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
+    """
+    from pathlib import Path
+
+    from corpus_stats.pipeline import format_summary, measure
+
+    options = dict(corpus_input)
+    inputs = options.pop("corpus_or_inputs")
+    out = Path(out or _default_out(inputs))
+    if (out / "report.json").exists() and not force:  # fail before the (long) measurement
+        raise click.ClickException(f"{out / 'report.json'} already exists; choose another --out "
+                                   "or pass --force to replace it.")
+    if lags is not None:
+        from corpus_stats.correlations import parse_lags
+
+        lags = parse_lags(lags)
+    m = measure(inputs, options.pop("tokenizer"), lags=lags, n_max=n_max,
+                within_documents=within_documents, n_shards=n_shards, seed=seed, external=external,
+                progress=options.pop("progress"), **options)
+    files = [m.save(out, force=force)]
+    files += [out / n for n in ("correlations.csv", "entropy.csv")]
+    if plot:
+        from corpus_stats.plotting import plot_report
+
+        files += plot_report(m, out)
+    if as_json:
+        click.echo(m.to_json(), nl=False)
+    else:
+        click.echo(format_summary(m, files=files))
+
+
+@cli.command("plot")
+@click.argument("report", type=click.Path(exists=True))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where to write the figures [default: next to the report].")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="Comma-separated figure formats (png, svg, pdf).")
+@click.option("--learning-curve", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of a measured learning curve (columns: tokens, loss) to compare.")
+@user_errors
+def plot_command(report, out, formats, learning_curve):
+    """Draw the figures of a report.json (or of the directory holding one)."""
+    from pathlib import Path
+
+    from corpus_stats.plotting import plot_report
+    from corpus_stats.report import load_measurement, read_learning_curve
+
+    m = load_measurement(report)
+    out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
+    lc = read_learning_curve(learning_curve) if learning_curve else None
+    files = plot_report(m, out, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                        learning_curve=lc)
+    click.echo("\n".join(str(f) for f in files))
+
+
+@cli.command("demo")
+@click.option("--out", type=click.Path(file_okay=False), default="corpus-stats-out/demo",
+              show_default=True, help="Where the demo's reports and figures go (replaced each run).")
+@click.option("--tokens", "n_tokens", type=click.IntRange(min=10_000), default=1_000_000,
+              show_default=True, help="Tokens per synthetic corpus.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--quiet/--progress", "quiet", default=None,
+              help="Progress bars on stderr [default: when stderr is a terminal].")
+@user_errors
+def demo_command(out, n_tokens, seed, quiet):
+    """Measure synthetic corpora with known answers and print measured next to truth (no network)."""
+    import sys
+    from pathlib import Path
+
+    from corpus_stats.pipeline import format_demo, run_demo
+    from corpus_stats.plotting import plot_report
+
+    progress = sys.stderr.isatty() if quiet is None else not quiet
+    results = run_demo(n_tokens, seed=seed, progress=progress)
+    click.echo(format_demo(results))
+    for res in results:
+        sub = Path(out) / res["measurement"].provenance.get("source", {}).get("generator", "corpus")
+        res["measurement"].save(sub, force=True)
+        files = plot_report(res["measurement"], sub, formats=("png",))
+        click.echo(f"wrote {sub / 'report.json'} and {len(files)} figures in {sub}")
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="corpus-stats")

@@ -430,3 +430,35 @@ def _short(spec: Any) -> str:
         spec = spec.get("spec") or spec.get("name") or "?"
     text = str(spec)
     return text if len(text) <= 40 else "..." + text[-37:]
+
+
+def read_learning_curve(path: str | os.PathLike) -> tuple:
+    """Read a learning curve CSV with a header: training tokens (``tokens`` or ``P``) and ``loss``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Tokens and loss (float64).
+
+    Raises
+    ------
+    ValueError
+        When the columns are missing or a value is not a number.
+    """
+    import numpy as np
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path}: a learning curve needs a header and at least 2 rows; got none.")
+    keys = {k.strip().lower(): k for k in rows[0] if k}
+    tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
+    if tok is None or "loss" not in keys:
+        raise ValueError(f"{path}: a learning curve needs columns 'tokens' (or 'P') and 'loss'; "
+                         f"got {sorted(keys)}.")
+    try:
+        tokens = np.array([float(r[tok]) for r in rows])
+        loss = np.array([float(r[keys["loss"]]) for r in rows])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: every tokens/loss cell must be a number ({exc}).") from None
+    return tokens, loss
