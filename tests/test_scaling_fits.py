@@ -35,20 +35,9 @@ def _coverage(method, n_rep, seed, **kw):
     [("paper", {"interval": "ols"}), ("paper", {"interval": "bootstrap"}), ("offset", {}),
      ("differences", {})],
 )
-def test_coverage_near_nominal_small(method, kw):
-    # 60 replicates: binomial SD of the coverage ≈ 0.04, so accept 0.75..1.0 by default.
-    cov = _coverage(method, 60, seed=11, **kw)
-    assert 0.75 <= cov <= 1.0, cov
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "method, kw",
-    [("paper", {"interval": "ols"}), ("paper", {"interval": "bootstrap"}), ("offset", {}),
-     ("differences", {})],
-)
 def test_coverage_near_nominal_200(method, kw):
-    # The must-show: 90% intervals cover the truth in 85-95% of 200 seeded replicates.
+    # The must-show: 90% intervals cover the truth in 85-95% of 200 seeded replicates
+    # (about 4 s for all four methods, so it runs by default).
     # (Measured: ols 0.91, bootstrap 0.89, offset 0.95, differences 0.915 with seeds 1/1/2/2.)
     cov = _coverage(method, 200, seed=1 if method == "paper" else 2, **kw)
     assert 0.85 <= cov <= 0.95, cov

@@ -1,0 +1,191 @@
+"""scaling.predict / alpha_D / horizon / compare_learning_curve / collapse on planted curves."""
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from scaling import (
+    alpha_D, collapse, compare_learning_curve, horizon, predict,
+)
+
+BETA, GAMMA, H_INF, N_PAIRS = 0.9, 0.4, 1.5, 1e7
+
+
+def planted(seed=0, G=20, n_valid=12, external=False):
+    """A report.json-like dict with ||C|| = 0.02 t^-0.9 and H_n = 1.5 + 2 n^-0.4 plus noise.
+
+    Shard replicates share one random effect per shard in both curves (as leave-one-shard-out
+    replicates of one sample do), so beta and gamma replicates are correlated.
+    """
+    rng = np.random.default_rng(seed)
+    lags = np.unique(np.r_[np.round(np.geomspace(1, 1024, 25)), [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]])
+    true = 0.02 * lags**-BETA
+    floor = 0.34 / np.sqrt(N_PAIRS) * np.ones(lags.size)
+    shard = rng.normal(0, 1, G)
+    op_j = true * np.exp(0.003 * shard[:, None] * np.log(lags) + rng.normal(0, 0.003, (G, lags.size)))
+    deb = true * np.exp(rng.normal(0, 0.02, lags.size))
+    n = np.arange(33)
+    h = H_INF + 2.0 * np.maximum(n, 1) ** -GAMMA + rng.normal(0, 0.002, n.size)
+    h[0] = H_INF + 3.0
+    cj = h + 0.002 * shard[:, None] * np.maximum(n, 1) ** -0.2 + rng.normal(0, 0.0005, (G, n.size))
+    corr = dict(
+        lags=lags.astype(int).tolist(), n_pairs=[int(N_PAIRS)] * lags.size,
+        op=np.hypot(deb, floor).tolist(), floor_op=floor.tolist(), op_debiased=deb.tolist(),
+        snr=(deb / floor).tolist(), op_jackknife=op_j.tolist(),
+    )
+    ent = dict(
+        n=n.tolist(), plugin=h.tolist(), corrected=h.tolist(), upper=[None] * n.size,
+        stderr=[0.002] * n.size, valid=(n <= n_valid).tolist(), corrected_jackknife=cj.tolist(),
+        external=None, external_stderr=None,
+    )
+    if external:
+        ext = [None] + (3.0 * np.arange(1, 16) ** -0.3).tolist() + [None] * (n.size - 16)
+        ent["external"] = ext
+    return dict(correlations=corr, entropy=ent)
+
+
+def test_predict_recovers_planted_exponents_with_joint_jackknife():
+    p = predict(planted(), tokens=[1e6, 1e8, 1e10])
+    b, g = p.beta.fit, p.gamma.fit
+    assert b.exponent == pytest.approx(BETA, abs=0.05)
+    assert g.exponent == pytest.approx(GAMMA, abs=0.05)
+    assert p.H_inf == pytest.approx(H_INF, abs=0.05)
+    assert p.gamma_curve == "corrected" and g.window == (1.0, 12.0)
+    a = p.alpha_D
+    assert a.method == "joint jackknife" and a.n_replicates == 20
+    assert a.value == pytest.approx(GAMMA / (2 * BETA), abs=0.03)
+    assert a.covariance != 0 and np.isfinite(a.paper_stderr)
+    # the raw slope ignores H_inf: the paper-compatible alpha is much lower, and we say so
+    assert p.alpha_D_paper.value < a.value - 0.05
+    assert any("ignoring H_inf matters" in w for w in p.warnings)
+    assert any("n = 1..12 (12 points)" in s for s in p.assumptions)
+    assert p.floor_constant == pytest.approx(0.34) and "calibrated" in p.floor_constant_source
+
+
+def test_predict_horizon_and_loss_curve():
+    p = predict(planted(), tokens=[1e4, 1e6, 1e8, 1e10])
+    t = p.horizon.t_star
+    # t* ∝ P^(1/2β) where both come from the law
+    assert t[3] / t[2] == pytest.approx(100 ** (1 / (2 * p.beta.fit.exponent)), rel=1e-6)
+    assert np.all(np.diff(t) > 0) and np.all(np.diff(p.loss) < 0)
+    assert np.all(p.loss > p.H_inf)
+    # P = 1e4 puts c/sqrt(P) inside the trusted measured curve; 1e10 lies far beyond it
+    assert not p.horizon.extrapolated[0] and p.horizon.extrapolated[3] and p.loss_extrapolated[3]
+    assert any("extrapolated" in w for w in p.warnings)
+    assert any("fast learning" in s for s in p.assumptions)
+    text = p.summary()
+    assert "alpha_D =" in text and "(extrapolated)" in text
+    d = json.loads(json.dumps(p.to_dict()))
+    assert d["alpha_D"]["method"] == "joint jackknife" and len(d["tokens"]) == 4
+
+
+def test_predict_accepts_objects_like_measurement():
+    d = planted(seed=1)
+    m = SimpleNamespace(
+        correlations=SimpleNamespace(**{k: np.asarray(v) for k, v in d["correlations"].items()}),
+        entropy=SimpleNamespace(**{k: (None if v is None else np.asarray(v, dtype=float))
+                                   for k, v in d["entropy"].items()}),
+    )
+    m.entropy.valid = np.asarray(d["entropy"]["valid"])
+    p_obj, p_dict = predict(m), predict(d)
+    assert p_obj.alpha_D.value == pytest.approx(p_dict.alpha_D.value, rel=1e-12)
+
+
+def test_predict_warns_when_gamma_rests_on_few_points():
+    p = predict(planted(n_valid=6))
+    assert any("H_n usable only for n = 1..6: gamma rests on 6 points" in w for w in p.warnings)
+
+
+def test_predict_without_replicates_falls_back_and_says_so():
+    d = planted()
+    del d["correlations"]["op_jackknife"]
+    p = predict(d)
+    assert p.alpha_D.method == "independent (paper formula)"
+    assert any("independent beta and gamma errors" in w for w in p.warnings)
+
+
+def test_predict_uses_external_curve_when_given():
+    p = predict(planted(external=True))
+    assert p.gamma_curve == "external"
+    assert p.gamma.fit.exponent == pytest.approx(0.3, abs=1e-3)
+    assert any("external curve" in s for s in p.assumptions)
+
+
+def test_predict_clear_errors():
+    d = planted()
+    with pytest.raises(ValueError, match="needs both measured curves; .*no entropy"):
+        predict({"correlations": d["correlations"], "entropy": None})
+    with pytest.raises(ValueError, match="at least 3 lags with signal/noise >= 1e\\+06"):
+        predict(d, snr_threshold=1e6)
+    few = planted(n_valid=2)
+    with pytest.raises(ValueError, match="gamma needs at least 4 valid H_n points .*has 2"):
+        predict(few)
+    with pytest.raises(ValueError, match="floor_constant must be finite and positive; got -1"):
+        predict(d, floor_constant=-1)
+
+
+def test_alpha_D_joint_jackknife_keeps_covariance():
+    rng = np.random.default_rng(4)
+    b = 0.9 + 0.05 * rng.normal(size=20)
+    # gamma moves with beta: alpha = gamma/2beta is constant across replicates
+    a = alpha_D(0.9, 0.36, beta_stderr=0.2, gamma_stderr=0.08, beta_replicates=b,
+                gamma_replicates=0.4 * b)
+    assert a.stderr == pytest.approx(0.0, abs=1e-12) and a.paper_stderr > 0.01
+    assert a.covariance > 0
+    mixed = alpha_D(0.9, 0.36, beta_stderr=0.05, gamma_stderr=0.01, beta_replicates=b,
+                    gamma_replicates=b[:10])
+    assert mixed.method == "independent (paper formula)" and "different shardings" in mixed.notes[0]
+    with pytest.raises(ValueError, match="beta must be a finite positive exponent; got -0.5"):
+        alpha_D(-0.5, 0.3)
+
+
+def test_horizon_law_and_measured_interpolation():
+    h = horizon([1e8], beta=1.0, prefactor=0.01, floor_constant=0.5)
+    assert h.t_star[0] == pytest.approx(0.01 / (0.5 / 1e4))
+    lags = np.array([1.0, 10.0, 100.0])
+    h2 = horizon([1e4], beta=1.0, prefactor=0.01, floor_constant=0.5,
+                 lags=lags, norms=[1e-2, 1e-3, 1e-4])
+    assert h2.t_star[0] == pytest.approx(2.0) and not h2.extrapolated[0]
+    with pytest.raises(ValueError, match="tokens must be a non-empty list of positive numbers"):
+        horizon([0], beta=1.0, prefactor=1.0)
+
+
+def test_compare_with_full_prediction_and_envelope():
+    p = predict(planted(), tokens=np.geomspace(1e5, 1e9, 9))
+    P = np.repeat(np.geomspace(1e6, 1e8, 5), 2)
+    L = 2.0 + 5 * P ** -0.2 + np.tile([0.0, 0.1], 5)  # two model sizes per P
+    c = compare_learning_curve(p, P, L)
+    assert c.n_envelope == 5 and any("lower envelope" in s for s in c.notes)
+    assert c.predicted_loss is not None and np.all(np.isfinite(c.predicted_loss))
+    json.dumps(c.to_dict())
+    with pytest.raises(TypeError, match="Prediction or AlphaEstimate"):
+        compare_learning_curve(0.2, P, L)
+    with pytest.raises(ValueError, match="at least 3 distinct P; got 2"):
+        compare_learning_curve(p, [1e6, 1e6, 1e7], [3.0, 2.9, 2.5])
+    with pytest.raises(ValueError, match="same length"):
+        compare_learning_curve(p, [1e6, 1e7, 1e8], [3.0, 2.9])
+
+
+def test_collapse_scores_right_exponents_best():
+    n = np.repeat(np.arange(1, 6), 8).astype(float)
+    P = np.tile(2.0 ** np.arange(10, 26, 2), 5)
+    L = H_INF + n**-GAMMA * 3 * (1 + P / n ** (2 * BETA) / 100) ** -0.3
+    good = collapse({"n": n, "tokens": P, "loss": L}, BETA, GAMMA, H_INF)
+    bad = collapse(np.column_stack([n, P, L]), 0.5, 0.1, H_INF)
+    assert good.rms_log_residual < 0.02 and good.quality > 0.999
+    assert bad.rms_log_residual > 2 * good.rms_log_residual
+    json.dumps(good.to_dict())
+    with pytest.raises(ValueError, match="missing \\['loss'\\]"):
+        collapse({"n": n, "tokens": P}, BETA, GAMMA, H_INF)
+    with pytest.raises(ValueError, match="at least 5 rows with loss > H_inf; got 0"):
+        collapse({"n": n, "tokens": P, "loss": L}, BETA, GAMMA, 100.0)
+
+
+def test_scaling_imports_neither_corpus_stats_nor_numba():
+    code = ("import sys, scaling; bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('corpus_stats', 'numba')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
