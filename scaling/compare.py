@@ -133,7 +133,7 @@ def compare_learning_curve(
             "prediction must be a scaling Prediction or AlphaEstimate (see scaling.alpha_D); got "
             f"{type(prediction).__name__}."
         )
-    P, L, _ = check_curve(tokens, loss, x_name="tokens", y_name="loss")
+    P, L, _ = check_curve(tokens, loss, x_name="tokens", y_name="loss", min_points=1)
     Pe, Le = _lower_envelope(P, L)
     notes: list[str] = []
     if Pe.size < P.size:
@@ -165,7 +165,8 @@ def compare_learning_curve(
     z_p, z_o = z(m_paper), z(m_off)
     predicted_loss = None
     if hasattr(prediction, "horizon") and hasattr(prediction, "loss"):
-        lp, ll = np.log(prediction.tokens), prediction.loss
+        order = np.argsort(prediction.tokens)
+        lp, ll = np.log(prediction.tokens[order]), prediction.loss[order]
         predicted_loss = np.interp(np.log(Pe), lp, ll, left=np.nan, right=np.nan)
     return LearningCurveComparison(
         alpha, m_paper, m_off, z_p, z_o, bool(abs(z_p) <= z_threshold), float(z_threshold),

@@ -1,0 +1,63 @@
+"""`corpus-stats predict` and `corpus-stats compare` on a saved report with planted curves."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_scaling_predict import planted
+
+from corpus_stats.cli import cli
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    from corpus_stats.correlations import CorrelationCurve
+    from corpus_stats.entropy import EntropyCurve
+    from corpus_stats.report import Measurement
+
+    d = planted(seed=2)
+    c = dict(d["correlations"])
+    for k, v in (("fro", "op"), ("floor_fro", "floor_op"), ("fro_debiased", "op_debiased"),
+                 ("fro_jackknife", "op_jackknife")):
+        c[k] = c[v]
+    c["op_stderr"] = c["fro_stderr"] = (0.02 * np.asarray(c["op"])).tolist()
+    m = Measurement(CorrelationCurve.from_dict(c), EntropyCurve.from_dict(d["entropy"]),
+                    provenance={"source": {"generator": "planted"}})
+    out = tmp_path_factory.mktemp("report")
+    m.save(out)
+    return out
+
+
+def test_predict_text_and_json(report_dir):
+    runner = CliRunner()
+    res = runner.invoke(cli, ["predict", str(report_dir / "report.json"), "-P", "1e6", "-P", "1e9"])
+    assert res.exit_code == 0, res.output
+    assert "alpha_D =" in res.output and "1e+09" in res.output
+    res = runner.invoke(cli, ["predict", str(report_dir), "--json", "--tokens", "1e8"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)  # exactly one JSON document
+    assert doc["alpha_D"]["method"] == "joint jackknife"
+    assert doc["tokens"] == [1e8] and abs(doc["beta"]["fit"]["exponent"] - 0.9) < 0.05
+
+
+def test_compare_learning_curve_csv(report_dir, tmp_path):
+    P = np.geomspace(1e6, 1e8, 6)
+    csv = tmp_path / "lc.csv"
+    csv.write_text("tokens,loss\n" + "".join(f"{p},{2 + 5 * p ** -0.2}\n" for p in P))
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["n_envelope"] == 6 and doc["measured_offset"]["exponent"] == pytest.approx(0.2, abs=0.02)
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv)])
+    assert res.exit_code == 0 and "predicted alpha_D" in res.output
+
+
+def test_cli_errors_are_one_line(report_dir, tmp_path):
+    bad = tmp_path / "lc.csv"
+    bad.write_text("tokens,loss\n1e6,3.0\n2e6,2.9\n")
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(bad)])
+    assert res.exit_code == 1 and "at least 3 distinct P; got 2" in res.output
+    assert "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["predict", str(report_dir), "--snr-threshold", "1e9"])
+    assert res.exit_code == 1 and "signal/noise >= 1e+09" in res.output
