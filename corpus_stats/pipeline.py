@@ -172,7 +172,10 @@ def run_prediction(measurement: Measurement) -> dict:
     try:
         prediction = predict(measurement)
     except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-        return {"error": str(exc), "warnings": [f"no prediction: {exc}"]}
+        # still report the exponent that *can* be fitted, by the same window rule
+        return json_safe({"error": str(exc), "warnings": [f"no alpha_D: {exc}"],
+                          "beta": _exponent_alone(measurement, "beta"),
+                          "gamma": _exponent_alone(measurement, "gamma")})
     return summarize_prediction(prediction)
 
 
@@ -282,7 +285,8 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     tok = prov.get("tokenizer")
     tok = tok.get("spec", tok) if isinstance(tok, dict) else tok
     lines.append(
-        f"  corpus    {prov.get('n_tokens', 0):,} tokens, {prov.get('n_documents', 0):,} documents, "
+        f"  corpus    {prov.get('n_tokens', 0):,} tokens, {prov.get('n_documents', 0):,} "
+        f"document{'' if prov.get('n_documents') == 1 else 's'}, "
         f"tokenizer {tok} (V = {prov.get('vocab_size', 0):,})"
     )
     corr, ent = measurement.correlations, measurement.entropy
@@ -300,16 +304,20 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         h = np.asarray(ent.corrected, dtype=float)
         lines.append(f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
                      f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats")
-    if pred.get("error"):
-        lines.append(f"  alpha_D   not predicted: {pred['error']}")
-    elif pred:
+    if prov.get("n_documents") == 1:
+        lines.append("  note      one document: no document shards, so no debiased C(t), jackknife or "
+                     "validity test; split it (--doc-split line|blank-line)")
+    if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
         h_inf = f", H_inf = {gamma['H_inf']:.3g} nats" if gamma.get("H_inf") is not None else ""
         lines.append(f"  gamma     {_pm(gamma)}{_window(gamma, 'n')}{h_inf}")
         paper = (pred.get("alpha_D_paper") or {}).get("value")
         paper = f"  (paper-style raw slopes: {paper:.3g})" if paper is not None else ""
-        lines.append(f"  alpha_D   {_pm(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
+        if pred.get("error"):
+            lines.append("  alpha_D   not predicted (see warning)")
+        else:
+            lines.append(f"  alpha_D   {_pm(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
         for w in pred.get("warnings") or []:
             lines.append(f"  warning   {w}")
     t = measurement.timings
@@ -344,7 +352,7 @@ def _fit_truth(x, y, part: dict, method: str) -> float | None:
 
 def _exponent_alone(m: Measurement, which: str) -> dict:
     """β or γ by the same window rule as ``scaling.predict``, when the joint prediction failed
-    because the *other* curve has no usable signal (a synthetic corpus built for one exponent)."""
+    (e.g. the *other* curve has no usable signal); ``{}`` when this one cannot be fitted either."""
     from scaling import select_window
 
     try:
@@ -388,7 +396,7 @@ def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False
     copy = synthetic.copy_process(n_tokens, vocab_size=16, rho=0.9, a=0.5, k_max=1000, seed=seed)
     lags = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]
     m = measure(copy, lags=lags, n_max=8, seed=seed, progress=progress)
-    beta = (m.prediction or {}).get("beta") or _exponent_alone(m, "beta")
+    beta = (m.prediction or {}).get("beta") or {}
     exact = copy.exact_correlation(np.asarray(lags))
     rows = [("beta", beta.get("value"), _fit_truth(lags, exact["op"], beta, "paper"),
              f"exact ‖C(t)‖_op fitted over the same window; {copy.expected_beta:g} as t -> inf")]
@@ -402,7 +410,7 @@ def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False
     fe = synthetic.santa_fe(2 * n_tokens, b=0.3, n_keys=16, doc_length=20_000, seed=seed)
     m = measure(fe, lags=[1, 2, 4, 8, 16, 32], n_max=10, within_documents=True, seed=seed,
                 progress=progress)
-    gamma = (m.prediction or {}).get("gamma") or _exponent_alone(m, "gamma")
+    gamma = (m.prediction or {}).get("gamma") or {}
     h = fe.exact_entropy(10)
     n = np.arange(11)
     rows = [("gamma", gamma.get("value"), _fit_truth(n[1:], h[1:], gamma, "offset"),

@@ -1,0 +1,110 @@
+"""CLI tests of `corpus-stats measure`, `plot` and `demo` (CliRunner, small inputs, fast options)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import shared_file
+
+from corpus_stats import synthetic
+from corpus_stats.cli import cli
+from corpus_stats.report import REPORT_SCHEMA, validate_report
+
+FAST = ["--lags", "1,2,3,4,6,8,16", "--n-max", "4", "--shards", "6", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def synthetic_text(tmp_path_factory):
+    """A copy-process corpus written as text (ids as words, one document per line)."""
+    corpus = synthetic.copy_process(60_000, vocab_size=16, rho=0.9, a=0.5, k_max=100,
+                                    n_documents=60, seed=2)
+    return synthetic.write_corpus(corpus, tmp_path_factory.mktemp("synth"))
+
+
+def _measure(args, **kw):
+    return CliRunner().invoke(cli, ["measure", *args], catch_exceptions=False, **kw)
+
+
+def test_measure_synthetic_writes_valid_report_and_summary(synthetic_text, tmp_path):
+    out = tmp_path / "out"
+    res = _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out),
+                    *FAST])
+    assert res.exit_code == 0, res.output
+    assert "60,060 tokens, 60 documents" in res.output  # 60k ids + one eos per document
+    assert "beta " in res.output and "wrote" in res.output
+    doc = json.loads((out / "report.json").read_text())
+    validate_report(doc)
+    assert doc["provenance"]["tokenizer"]["spec"] == "bpe:260"
+    assert doc["provenance"]["sources"][0]["sha256"]
+    assert doc["options"]["n_max"] == 4 and doc["options"]["seed"] == 0
+    assert (out / "correlations.csv").read_text().count("\n") == 1 + 7
+    # never overwrite silently
+    res = CliRunner().invoke(cli, ["measure", str(synthetic_text), "--out", str(out), *FAST])
+    assert res.exit_code == 1 and "already exists" in res.output and "--force" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_measure_tiny_shakespeare_json_validates_against_schema(tmp_path):
+    path = shared_file("corpora/tiny-shakespeare.txt")
+    res = CliRunner(mix_stderr=False).invoke(
+        cli, ["measure", str(path), "-t", "chars", "--doc-split", "blank-line", "--max-tokens",
+              "60000", "--out", str(tmp_path / "ts"), "--json", *FAST], catch_exceptions=False)
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)  # exactly one JSON document on stdout
+    validate_report(doc)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(doc, REPORT_SCHEMA)
+    assert doc["provenance"]["n_tokens"] == 60_000
+    assert doc["correlations"]["lags"] == [1, 2, 3, 4, 6, 8, 16]
+    assert json.loads((tmp_path / "ts" / "report.json").read_text()) == doc
+
+
+def test_plot_command_writes_nonempty_pngs(synthetic_text, tmp_path):
+    out = tmp_path / "m"
+    assert _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out),
+                     *FAST]).exit_code == 0
+    res = CliRunner().invoke(cli, ["plot", str(out / "report.json"), "--format", "png"])
+    assert res.exit_code == 0, res.output
+    pngs = sorted(out.glob("*.png"))
+    assert {p.stem for p in pngs} >= {"correlations", "entropy"}
+    assert all(p.stat().st_size > 5_000 and p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path)])
+    assert res.exit_code == 1 and "no report at" in res.output
+
+
+def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_text, tmp_path,
+                                                                    monkeypatch):
+    import corpus_stats.entropy
+
+    out = tmp_path / "int"
+    args = [str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out), *FAST]
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as mp:
+        mp.setattr(corpus_stats.entropy, "entropy_curve", interrupted)
+        res = CliRunner().invoke(cli, ["measure", *args])
+    assert res.exit_code != 0 and "Aborted" in res.output
+    assert not (out / "report.json").exists() and not list(out.glob(".*tmp")) if out.exists() else True
+    res = _measure([*args, "--json"])
+    assert res.exit_code == 0
+    assert json.loads(res.output)["provenance"]["cache"]["hit"] is True  # tokens came from the cache
+
+
+def test_measure_bad_input_is_one_line_error(tmp_path):
+    res = CliRunner().invoke(cli, ["measure", str(tmp_path / "missing.txt"), "--out", str(tmp_path)])
+    assert res.exit_code == 1 and res.output.startswith("Error:") and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["measure", str(tmp_path / "x.txt"), "--lags", "0,1"])
+    assert res.exit_code in (1, 2) and "Traceback" not in res.output
+
+
+def test_demo_quick(tmp_path):
+    res = CliRunner().invoke(cli, ["demo", "--tokens", "100000", "--out", str(tmp_path), "--quiet"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "copy process" in res.output and "Santa Fe" in res.output and "truth" in res.output
+    assert (tmp_path / "copy_process" / "report.json").is_file()
+    assert (tmp_path / "santa_fe" / "entropy.png").stat().st_size > 5_000

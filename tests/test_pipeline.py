@@ -1,0 +1,101 @@
+"""Tests of corpus_stats.pipeline: measure() on synthetic streams, the summary, the prediction glue."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import corpus_stats as cs
+from corpus_stats import pipeline, synthetic
+from corpus_stats.report import Measurement, validate_report
+
+LAGS = [1, 2, 3, 4, 6, 8, 16]
+
+
+@pytest.fixture(scope="module")
+def copy_measurement():
+    corpus = synthetic.copy_process(200_000, vocab_size=16, rho=0.9, a=0.5, k_max=200, seed=3)
+    return corpus, pipeline.measure(corpus, lags=LAGS, n_max=4, n_shards=8, seed=1)
+
+
+def test_measure_synthetic_records_provenance_options_timings(copy_measurement):
+    corpus, m = copy_measurement
+    assert isinstance(m, Measurement)
+    np.testing.assert_array_equal(m.correlations.lags, LAGS)
+    assert m.entropy.n.tolist() == [0, 1, 2, 3, 4]
+    prov = m.provenance
+    assert prov["n_tokens"] == 200_000 and prov["vocab_size"] == 16
+    assert prov["source"]["generator"] == "copy_process" and prov["source"]["expected_beta"] == 1.5
+    assert m.options["seed"] == 1 and m.options["n_shards"] == 8 and m.options["lags"] == LAGS
+    assert set(m.timings) >= {"tokenize", "correlations", "entropy", "prediction", "total"}
+    validate_report(json.loads(m.to_json()))
+
+
+def test_measured_correlations_match_exact_copy_process(copy_measurement):
+    corpus, m = copy_measurement
+    exact = corpus.exact_correlation(np.asarray(LAGS))["op"]
+    # strong lags (signal/noise >= 5) agree with the closed form within a few standard errors
+    strong = m.correlations.snr >= 5
+    assert strong[:3].all()
+    err = np.abs(m.correlations.op_debiased - exact)[strong]
+    assert np.all(err <= 4 * m.correlations.op_stderr[strong] + 0.05 * exact[strong])
+
+
+def test_prediction_summary_and_printed_summary(copy_measurement):
+    _, m = copy_measurement
+    pred = m.prediction
+    assert pred is not None and "warnings" in pred
+    # either alpha_D was predicted, or the failure is explained and beta is still reported
+    if pred.get("error"):
+        assert pred["warnings"][0].startswith("no alpha_D:")
+    beta = pred["beta"]
+    assert 0.5 < beta["value"] < 2.0 and beta["window"][0] >= 1
+    text = pipeline.format_summary(m, files=["out/report.json", "out/entropy.csv"])
+    assert "200,000 tokens, 100 documents" in text
+    assert "beta      " in text and "(t = " in text
+    assert text.splitlines()[-1] == "  wrote     out/report.json, entropy.csv"
+
+
+def test_summarize_real_prediction_when_both_exponents_exist():
+    """A hand-made measurement whose curves are clean power laws gives a full prediction summary."""
+    from test_report import make_measurement
+
+    m = make_measurement()
+    summary = pipeline.run_prediction(m)
+    assert "error" not in summary, summary.get("error")
+    assert summary["alpha_D"]["value"] == pytest.approx(
+        summary["gamma"]["value"] / (2 * summary["beta"]["value"]), rel=1e-6)
+    assert len(summary["horizon"]["P"]) == len(summary["learning_curve"]["loss"]) > 3
+    json.dumps(summary, allow_nan=False)
+    assert "alpha_D=" in repr(m.with_prediction(summary))
+
+
+def test_measure_token_stream_and_lazy_api():
+    rng = np.random.default_rng(0)
+    stream = cs.TokenStream.from_array(rng.integers(0, 8, 20_000), vocab_size=8,
+                                       doc_offsets=np.arange(0, 20_001, 1000))
+    m = cs.measure(stream, lags=[1, 2, 4], n_max=2, n_shards=4, predict=False)
+    assert m.prediction is None and m.provenance["source"]["kind"] == "token-stream"
+    assert cs.Measurement is Measurement and cs.measure is pipeline.measure
+    assert callable(cs.correlation_curve) and callable(cs.entropy_curve)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        cs.nope  # noqa: B018
+
+
+def test_measure_rejects_bad_lags_with_clear_error():
+    stream = cs.TokenStream.from_array(np.arange(100) % 5, vocab_size=5)
+    with pytest.raises(ValueError, match="lag"):
+        pipeline.measure(stream, lags=[1000], n_max=2)
+
+
+@pytest.mark.slow
+def test_demo_recovers_known_answers():
+    results = pipeline.run_demo()
+    rows = {r[0]: r for res in results for r in res["rows"]}
+    q, measured, truth, _ = rows["beta"]
+    assert abs(measured - truth) < 0.15
+    for k in ("H_1 (nats)", "H_4 (nats)"):
+        assert abs(rows[k][1] - rows[k][2]) < 0.02
+    assert "copy process" in pipeline.format_demo(results)
