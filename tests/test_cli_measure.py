@@ -48,7 +48,7 @@ def test_measure_synthetic_writes_valid_report_and_summary(synthetic_text, tmp_p
 
 def test_measure_tiny_shakespeare_json_validates_against_schema(tmp_path):
     path = shared_file("corpora/tiny-shakespeare.txt")
-    res = CliRunner(mix_stderr=False).invoke(
+    res = CliRunner().invoke(
         cli, ["measure", str(path), "-t", "chars", "--doc-split", "blank-line", "--max-tokens",
               "60000", "--out", str(tmp_path / "ts"), "--json", *FAST], catch_exceptions=False)
     assert res.exit_code == 0, res.stderr
@@ -91,7 +91,7 @@ def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_tex
     assert not (out / "report.json").exists() and not list(out.glob(".*tmp")) if out.exists() else True
     res = _measure([*args, "--json"])
     assert res.exit_code == 0
-    assert json.loads(res.output)["provenance"]["cache"]["hit"] is True  # tokens came from the cache
+    assert json.loads(res.stdout)["provenance"]["cache"]["hit"] is True  # tokens came from the cache
 
 
 def test_measure_bad_input_is_one_line_error(tmp_path):
