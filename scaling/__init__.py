@@ -14,8 +14,23 @@ from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr, paper_
 from scaling.windows import BreakFit, WindowSelection, detect_break, select_window
 
 __all__ = [
-    "DEFAULT_FLOOR_CONSTANT", "AlphaEstimate", "BreakFit", "Collapse", "Horizon",
-    "LearningCurveComparison", "PowerLawFit", "Prediction", "WindowSelection", "alpha_D", "collapse",
-    "compare_learning_curve", "detect_break", "fit_power_law", "horizon", "jackknife_stderr",
-    "paper_alpha_error", "predict", "select_window",
+    "DEFAULT_FLOOR_CONSTANT",
+    "AlphaEstimate",
+    "BreakFit",
+    "Collapse",
+    "Horizon",
+    "LearningCurveComparison",
+    "PowerLawFit",
+    "Prediction",
+    "WindowSelection",
+    "alpha_D",
+    "collapse",
+    "compare_learning_curve",
+    "detect_break",
+    "fit_power_law",
+    "horizon",
+    "jackknife_stderr",
+    "paper_alpha_error",
+    "predict",
+    "select_window",
 ]

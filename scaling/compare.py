@@ -53,8 +53,10 @@ class LearningCurveComparison:
         p, m = self.predicted, self.measured_paper
         lines = [
             f"predicted alpha_D = {p.value:.4f} ± {p.stderr:.4f}",
-            f"measured (raw log-log slope, {m.n_points} points) = {m.exponent:.4f} ± {m.stderr:.4f}"
-            f"  z = {self.z_paper:+.2f}",
+            (
+                f"measured (raw log-log slope, {m.n_points} points) = {m.exponent:.4f} ± {m.stderr:.4f}"
+                f"  z = {self.z_paper:+.2f}"
+            ),
         ]
         if self.measured_offset is not None:
             o = self.measured_offset
@@ -169,8 +171,16 @@ def compare_learning_curve(
         lp, ll = np.log(prediction.tokens[order]), prediction.loss[order]
         predicted_loss = np.interp(np.log(Pe), lp, ll, left=np.nan, right=np.nan)
     return LearningCurveComparison(
-        alpha, m_paper, m_off, z_p, z_o, bool(abs(z_p) <= z_threshold), float(z_threshold),
-        predicted_loss, int(Pe.size), tuple(notes),
+        alpha,
+        m_paper,
+        m_off,
+        z_p,
+        z_o,
+        bool(abs(z_p) <= z_threshold),
+        float(z_threshold),
+        predicted_loss,
+        int(Pe.size),
+        tuple(notes),
     )
 
 
@@ -246,21 +256,29 @@ def collapse(table: Any, beta: float, gamma: float, H_inf: float, *, degree: int
     else:
         arr = np.asarray(table, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != 3:
-            raise ValueError(f"table array must have shape (k, 3) [n, tokens, loss]; got {arr.shape}.")
+            raise ValueError(
+                f"table array must have shape (k, 3) [n, tokens, loss]; got {arr.shape}."
+            )
         n, P, L = arr[:, 0], arr[:, 1], arr[:, 2]
     if not (n.size == P.size == L.size):
-        raise ValueError(f"n, tokens and loss must have the same length; got {n.size}, {P.size}, {L.size}.")
+        raise ValueError(
+            f"n, tokens and loss must have the same length; got {n.size}, {P.size}, {L.size}."
+        )
     if not np.all(np.isfinite(n) & np.isfinite(P) & np.isfinite(L)):
         raise ValueError("table must be finite (no NaN or inf).")
     if np.any(n <= 0) or np.any(P <= 0):
-        raise ValueError(f"n and tokens must be positive; got min n = {n.min()}, min P = {P.min()}.")
+        raise ValueError(
+            f"n and tokens must be positive; got min n = {n.min()}, min P = {P.min()}."
+        )
     for name, v in (("beta", beta), ("gamma", gamma), ("H_inf", H_inf)):
         if not math.isfinite(v):
             raise ValueError(f"{name} must be finite; got {v!r}.")
     keep = L > H_inf
     n, P, L = n[keep], P[keep], L[keep]
     if n.size < degree + 2:
-        raise ValueError(f"collapse needs at least {degree + 2} rows with loss > H_inf; got {n.size}.")
+        raise ValueError(
+            f"collapse needs at least {degree + 2} rows with loss > H_inf; got {n.size}."
+        )
     x = P / n ** (2 * beta)
     y = (L - H_inf) * n**gamma
     lx, ly = np.log(x), np.log(y)
@@ -268,9 +286,16 @@ def collapse(table: Any, beta: float, gamma: float, H_inf: float, *, degree: int
     resid = ly - np.polyval(coef, lx)
     var = float(np.var(ly))
     return Collapse(
-        n, x, y, coef, float(np.sqrt(np.mean(resid**2))),
-        float(1 - np.var(resid) / var) if var > 0 else math.nan, int((~keep).sum()),
-        float(beta), float(gamma), float(H_inf),
+        n,
+        x,
+        y,
+        coef,
+        float(np.sqrt(np.mean(resid**2))),
+        float(1 - np.var(resid) / var) if var > 0 else math.nan,
+        int((~keep).sum()),
+        float(beta),
+        float(gamma),
+        float(H_inf),
     )
 
 

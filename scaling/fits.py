@@ -98,7 +98,9 @@ def _apply_window(x, y, sigma, window):
     try:
         lo, hi = (float(w) for w in window)
     except (TypeError, ValueError):
-        raise TypeError(f"window must be a pair (x_min, x_max) of numbers; got {window!r}.") from None
+        raise TypeError(
+            f"window must be a pair (x_min, x_max) of numbers; got {window!r}."
+        ) from None
     if not lo <= hi:
         raise ValueError(f"window must satisfy x_min <= x_max; got {window!r}.")
     keep = (x >= lo) & (x <= hi)
@@ -155,11 +157,16 @@ def _fit_paper(x, y, sigma, confidence, interval, n_boot, seed):
         how = f"bootstrap over fit points ({n_boot} resamples, as in the paper)"
         if n < 8:
             notes.append(f"bootstrap over only {n} points: interval unreliable")
-    return dict(
-        exponent=float(-s), exponent_interval=(float(lo), float(hi)), prefactor=float(np.exp(a)),
-        goodness_of_fit=_r2(resid, ly, w), stderr=float(se), interval_method=how,
-        residual_rms=float(np.sqrt(np.mean(resid**2))), notes=tuple(notes),
-    )
+    return {
+        "exponent": float(-s),
+        "exponent_interval": (float(lo), float(hi)),
+        "prefactor": float(np.exp(a)),
+        "goodness_of_fit": _r2(resid, ly, w),
+        "stderr": float(se),
+        "interval_method": how,
+        "residual_rms": float(np.sqrt(np.mean(resid**2))),
+        "notes": tuple(notes),
+    }
 
 
 def _profile_offset(g, x, y, w, offset_min):
@@ -232,7 +239,7 @@ def _sandwich_interval(x, d, w, sigma, g, A, confidence):
 def _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid):
     """Crossings of the profile RSS with `threshold` on each side of g_hat."""
     rss_grid = prof(grid)[0]
-    f = lambda g: float(prof(np.array([g]))[0][0]) - threshold  # noqa: E731
+    f = lambda g: float(prof(np.array([g]))[0][0]) - threshold
     ends = []
     for side in (-1, 1):
         sel = grid < g_hat if side < 0 else grid > g_hat
@@ -254,19 +261,21 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     notes: list[str] = []
     if method == "offset":
         w = np.ones(n) if sigma is None else 1.0 / sigma**2
-        prof = lambda g: _profile_offset(g, x, y, w, offset_min)  # noqa: E731
+        prof = lambda g: _profile_offset(g, x, y, w, offset_min)
         target, n_obs, n_par = y, n, 3
     else:
         d = y[:-1] - y[1:]
         w = np.ones(n - 1) if sigma is None else 1.0 / (sigma[:-1] ** 2 + sigma[1:] ** 2)
-        prof = lambda g: _profile_diff(g, x, d, w)  # noqa: E731
+        prof = lambda g: _profile_diff(g, x, d, w)
         target, n_obs, n_par = d, n - 1, 2
     grid = np.geomspace(bounds[0], bounds[1], 801)
     rss = prof(grid)[0]
     k = int(np.argmin(rss))
     lo_b, hi_b = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
     res = optimize.minimize_scalar(
-        lambda g: float(prof(np.array([g]))[0][0]), bounds=(lo_b, hi_b), method="bounded",
+        lambda g: float(prof(np.array([g]))[0][0]),
+        bounds=(lo_b, hi_b),
+        method="bounded",
         options={"xatol": 1e-9},
     )
     g_hat = float(res.x) if res.fun <= rss[k] else float(grid[k])
@@ -290,7 +299,9 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     else:
         lo, hi = _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid)
     if not math.isfinite(hi) or lo <= bounds[0]:
-        notes.append("profile interval unbounded within the search range: exponent poorly determined")
+        notes.append(
+            "profile interval unbounded within the search range: exponent poorly determined"
+        )
     z = stats.norm.ppf(0.5 + confidence / 2)
     se = (hi - lo) / (2 * z) if math.isfinite(hi) else math.inf
     if method == "differences":
@@ -299,12 +310,17 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         notes.append(f"offset at its lower bound {offset_min:g} (H_inf >= {offset_min:g} enforced)")
     resid_rms = math.sqrt(rss_hat / w.sum()) if sigma is None else math.sqrt(rss_hat / n_obs)
     sst = float(np.sum(w * (target - np.average(target, weights=w)) ** 2))
-    return dict(
-        exponent=g_hat, exponent_interval=(float(lo), float(hi)), prefactor=A,
-        goodness_of_fit=float(1 - rss_hat / sst) if sst > 0 else math.nan,
-        offset=c if method == "offset" else None, stderr=float(se), interval_method=how,
-        residual_rms=resid_rms, notes=tuple(notes),
-    )
+    return {
+        "exponent": g_hat,
+        "exponent_interval": (float(lo), float(hi)),
+        "prefactor": A,
+        "goodness_of_fit": float(1 - rss_hat / sst) if sst > 0 else math.nan,
+        "offset": c if method == "offset" else None,
+        "stderr": float(se),
+        "interval_method": how,
+        "residual_rms": resid_rms,
+        "notes": tuple(notes),
+    }
 
 
 def fit_power_law(
@@ -400,6 +416,10 @@ def fit_power_law(
     else:
         res = _fit_profile(xa, ya, sa, confidence, method, (lo_b, hi_b), float(offset_min))
     return PowerLawFit(
-        window=(float(xa[0]), float(xa[-1])), n_points=int(xa.size), method=method,
-        confidence=confidence, n_dropped=n_dropped, **res,
+        window=(float(xa[0]), float(xa[-1])),
+        n_points=int(xa.size),
+        method=method,
+        confidence=confidence,
+        n_dropped=n_dropped,
+        **res,
     )

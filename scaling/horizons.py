@@ -106,7 +106,9 @@ def horizon(
     if lags is not None and norms is not None:
         la, na = as_float_array(lags, "lags"), as_float_array(norms, "norms")
         if la.shape != na.shape:
-            raise ValueError(f"lags and norms must have the same length; got {la.size} and {na.size}.")
+            raise ValueError(
+                f"lags and norms must have the same length; got {la.size} and {na.size}."
+            )
         ok = np.isfinite(la) & np.isfinite(na) & (la > 0) & (na > 0)
         la, na = la[ok], na[ok]
         order = np.argsort(la)
@@ -121,5 +123,7 @@ def horizon(
             extra[i] = False
         notes.append("t* interpolated from the measured curve where c/sqrt(P) lies within it")
     if extra.any():
-        notes.append(f"{int(extra.sum())} of {P.size} horizons from the fitted power law (extrapolated)")
+        notes.append(
+            f"{int(extra.sum())} of {P.size} horizons from the fitted power law (extrapolated)"
+        )
     return Horizon(P, t_star, thr, extra, float(floor_constant), tuple(notes))

@@ -82,14 +82,20 @@ class Prediction:
         a, ap = self.alpha_D, self.alpha_D_paper
         b, g = self.beta.fit, self.gamma.fit
         lines = [
-            f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({a.method}; "
-            f"{a.confidence:.0%} interval {a.interval[0]:.4f}..{a.interval[1]:.4f})",
+            (
+                f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({a.method}; "
+                f"{a.confidence:.0%} interval {a.interval[0]:.4f}..{a.interval[1]:.4f})"
+            ),
             f"alpha_D (paper-compatible raw slopes) = {ap.value:.4f} ± {ap.paper_stderr:.4f}",
-            f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} (stat) ± {self.beta.systematic:.4f} "
-            f"(window) over t = {b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)",
-            f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} (stat) ± {self.gamma.systematic:.4f} "
-            f"(window) over n = {g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, "
-            f"{self.gamma_curve} curve), H_inf = {self.H_inf:.4f} nats",
+            (
+                f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} (stat) ± {self.beta.systematic:.4f} "
+                f"(window) over t = {b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)"
+            ),
+            (
+                f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} (stat) ± {self.gamma.systematic:.4f} "
+                f"(window) over n = {g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, "
+                f"{self.gamma_curve} curve), H_inf = {self.H_inf:.4f} nats"
+            ),
             f"horizon floor constant c = {self.floor_constant:.3g} ({self.floor_constant_source})",
             "         P        t*(P)    L(P) nats",
         ]
@@ -158,7 +164,12 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
             f"{int(valid.sum())} of {lags.size}. Measure on more tokens or lower snr_threshold."
         )
     sel = select_window(
-        lags, y, valid=valid, method="paper", min_points=min_points, min_decades=min_decades,
+        lags,
+        y,
+        valid=valid,
+        method="paper",
+        min_points=min_points,
+        min_decades=min_decades,
         confidence=confidence,
     )
     assume.append(
@@ -215,7 +226,12 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
             f"{int(valid.sum())}. Measure on more tokens or supply an external L_n curve."
         )
     sel = select_window(
-        n, h, valid=valid, method="offset", min_points=min_points, min_decades=min_decades,
+        n,
+        h,
+        valid=valid,
+        method="offset",
+        min_points=min_points,
+        min_decades=min_decades,
         confidence=confidence,
     )
     lo, hi = sel.window
@@ -226,11 +242,15 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
         "H_n = H_inf + A n^-gamma with H_inf >= 0 profiled"
     )
     if in_w.sum() < 8:
-        warn.append(f"H_n usable only for n = {lo:g}..{hi:g}: gamma rests on {int(in_w.sum())} points")
+        warn.append(
+            f"H_n usable only for n = {lo:g}..{hi:g}: gamma rests on {int(in_w.sum())} points"
+        )
     if sel.fallback:
         warn.extend(sel.notes)
     warn.extend(f"gamma fit: {s}" for s in sel.fit.notes if "unbounded" in s or "bound" in s)
-    g_paper = fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
+    g_paper = (
+        fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
+    )
     try:
         g_diff = fit_power_law(n[in_w], h[in_w], method="differences", confidence=confidence)
     except ValueError:
@@ -240,10 +260,12 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
     if reps is not None:
         r = reps[:, in_w]
         if np.all(np.isfinite(r)):
-            g_reps = np.array([
-                fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent
-                for row in r
-            ])
+            g_reps = np.array(
+                [
+                    fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent
+                    for row in r
+                ]
+            )
             if np.all(r > 0):
                 gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
     if which == "external":
@@ -280,7 +302,9 @@ def _floor_constant(corr, floor_constant, assume):
         v = v[np.isfinite(v) & (v > 0)]
         if v.size:
             c = float(np.median(v))
-            assume.append(f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))")
+            assume.append(
+                f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))"
+            )
             return c, "calibrated from the shuffled floor of this measurement"
     assume.append(f"floor constant c = {DEFAULT_FLOOR_CONSTANT} (TinyStories, DESIGN.md §1)")
     return DEFAULT_FLOOR_CONSTANT, "default (TinyStories op-norm floor)"
@@ -334,29 +358,41 @@ def predict(
         raise ValueError(f"snr_threshold must be a positive number; got {snr_threshold!r}.")
     corr, ent = _get(measurement, "correlations"), _get(measurement, "entropy")
     if corr is None or ent is None:
-        missing = " and ".join(k for k, v in (("correlations", corr), ("entropy", ent)) if v is None)
+        missing = " and ".join(
+            k for k, v in (("correlations", corr), ("entropy", ent)) if v is None
+        )
         raise ValueError(f"predict needs both measured curves; the measurement has no {missing}.")
     warn: list[str] = []
     assume: list[str] = []
     lags, cy, cvalid, bsel, beta_paper, b_reps = _fit_beta(
         corr, snr_threshold, min_points, min_decades, confidence, warn, assume
     )
-    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, gp_reps = _fit_gamma(
+    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, _gp_reps = _fit_gamma(
         ent, min_points, min_decades, confidence, warn, assume
     )
     bfit, gfit = bsel.fit, gsel.fit
     b_se = jackknife_stderr(b_reps) if b_reps is not None else bfit.stderr
     a = alpha_D(
-        bfit.exponent, gfit.exponent, beta_stderr=b_se, gamma_stderr=gfit.stderr,
-        beta_replicates=b_reps, gamma_replicates=g_reps, confidence=confidence,
+        bfit.exponent,
+        gfit.exponent,
+        beta_stderr=b_se,
+        gamma_stderr=gfit.stderr,
+        beta_replicates=b_reps,
+        gamma_replicates=g_reps,
+        confidence=confidence,
     )
     if a.method != "joint jackknife":
-        warn.append("alpha_D interval assumes independent beta and gamma errors (no joint replicates)")
+        warn.append(
+            "alpha_D interval assumes independent beta and gamma errors (no joint replicates)"
+        )
     warn.extend(a.notes)
     if beta_paper is not None and g_paper is not None:
         ap = alpha_D(
-            beta_paper.exponent, g_paper.exponent, beta_stderr=beta_paper.stderr,
-            gamma_stderr=g_paper.stderr, confidence=confidence,
+            beta_paper.exponent,
+            g_paper.exponent,
+            beta_stderr=beta_paper.stderr,
+            gamma_stderr=g_paper.stderr,
+            confidence=confidence,
         )
     else:
         ap = alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
@@ -376,8 +412,14 @@ def predict(
     c, c_src = _floor_constant(corr, floor_constant, assume)
     P = np.array(DEFAULT_TOKENS if tokens is None else as_float_array(tokens, "tokens"))
     trusted = cvalid & (lags >= bfit.window[0]) & (lags <= bfit.window[1])
-    hz = horizon(P, beta=bfit.exponent, prefactor=bfit.prefactor, floor_constant=c,
-                 lags=lags[trusted], norms=cy[trusted])
+    hz = horizon(
+        P,
+        beta=bfit.exponent,
+        prefactor=bfit.prefactor,
+        floor_constant=c,
+        lags=lags[trusted],
+        norms=cy[trusted],
+    )
     loss, l_extra = _loss_at(hz.t_star, n, h, hvalid, gfit)
     assume.append(
         "L(P) = H_{t*(P)}: a model trained on P tokens learns everything within its horizon "
@@ -391,12 +433,28 @@ def predict(
     if gfit.offset is not None and gfit.offset <= 1e-12:
         warn.append("H_inf fitted at 0: the H_n curve does not constrain the asymptote")
     return Prediction(
-        alpha_D=a, alpha_D_paper=ap, beta=bsel, gamma=gsel, beta_paper=beta_paper,
-        gamma_paper=g_paper, gamma_differences=g_diff,
+        alpha_D=a,
+        alpha_D_paper=ap,
+        beta=bsel,
+        gamma=gsel,
+        beta_paper=beta_paper,
+        gamma_paper=g_paper,
+        gamma_differences=g_diff,
         H_inf=float(gfit.offset) if gfit.offset is not None else math.nan,
-        gamma_curve=which, horizon=hz, loss=loss, loss_extrapolated=hz.extrapolated | l_extra,
-        floor_constant=c, floor_constant_source=c_src, beta_break=bsel.breaks,
-        assumptions=tuple(assume), warnings=tuple(dict.fromkeys(warn)),
-        options=dict(snr_threshold=snr_threshold, floor_constant=floor_constant,
-                     min_points=min_points, min_decades=min_decades, confidence=confidence),
+        gamma_curve=which,
+        horizon=hz,
+        loss=loss,
+        loss_extrapolated=hz.extrapolated | l_extra,
+        floor_constant=c,
+        floor_constant_source=c_src,
+        beta_break=bsel.breaks,
+        assumptions=tuple(assume),
+        warnings=tuple(dict.fromkeys(warn)),
+        options={
+            "snr_threshold": snr_threshold,
+            "floor_constant": floor_constant,
+            "min_points": min_points,
+            "min_decades": min_decades,
+            "confidence": confidence,
+        },
     )

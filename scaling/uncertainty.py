@@ -159,8 +159,17 @@ def alpha_D(
         notes.append("no standard errors given: alpha_D has no interval")
     z = stats.norm.ppf(0.5 + confidence / 2)
     return AlphaEstimate(
-        value=value, stderr=float(se), interval=(value - z * se, value + z * se),
-        paper_stderr=paper_se, method=method, beta=beta, gamma=gamma, beta_stderr=bse,
-        gamma_stderr=gse, covariance=cov, n_replicates=g_used, confidence=confidence,
+        value=value,
+        stderr=float(se),
+        interval=(value - z * se, value + z * se),
+        paper_stderr=paper_se,
+        method=method,
+        beta=beta,
+        gamma=gamma,
+        beta_stderr=bse,
+        gamma_stderr=gse,
+        covariance=cov,
+        n_replicates=g_used,
+        confidence=confidence,
         notes=tuple(notes),
     )

@@ -292,19 +292,35 @@ def select_window(
                     dbic, _ = _break_stats(lx_run[i : j + 1], ly_run[i : j + 1], 3)
                     if not math.isnan(dbic) and dbic < -break_threshold:
                         continue
-                cands.append((j - i + 1, np.log10(xa[run[j]] / xa[run[i]]), -xa[run[i]], run[i : j + 1]))
+                cands.append(
+                    (j - i + 1, np.log10(xa[run[j]] / xa[run[i]]), -xa[run[i]], run[i : j + 1])
+                )
     notes: list[str] = []
     fit_kw = dict(method=method, confidence=confidence, **fit_options)
     usable = np.flatnonzero(ok)
-    breaks = detect_break(xa[usable], ya[usable], threshold=break_threshold) if method == "paper" and usable.size >= 5 else None
+    breaks = (
+        detect_break(xa[usable], ya[usable], threshold=break_threshold)
+        if method == "paper" and usable.size >= 5
+        else None
+    )
     if not cands:
-        fit = fit_power_law(xa[usable], ya[usable], sigma=None if sa is None else sa[usable], **fit_kw)
+        fit = fit_power_law(
+            xa[usable], ya[usable], sigma=None if sa is None else sa[usable], **fit_kw
+        )
         notes.append(
             f"no window satisfies the rule ({usable.size} usable points spanning "
             f"{np.log10(xa[usable][-1] / xa[usable][0]):.2f} decades); fitted all usable points"
         )
         return WindowSelection(
-            fit, fit.window, rule, (), np.array([fit.exponent]), math.nan, True, breaks, tuple(notes)
+            fit,
+            fit.window,
+            rule,
+            (),
+            np.array([fit.exponent]),
+            math.nan,
+            True,
+            breaks,
+            tuple(notes),
         )
     cands.sort(key=lambda c: (c[0], c[1], c[2]), reverse=True)
     exps, wins = [], []

@@ -18,12 +18,19 @@ def report_dir(tmp_path_factory):
 
     d = planted(seed=2)
     c = dict(d["correlations"])
-    for k, v in (("fro", "op"), ("floor_fro", "floor_op"), ("fro_debiased", "op_debiased"),
-                 ("fro_jackknife", "op_jackknife")):
+    for k, v in (
+        ("fro", "op"),
+        ("floor_fro", "floor_op"),
+        ("fro_debiased", "op_debiased"),
+        ("fro_jackknife", "op_jackknife"),
+    ):
         c[k] = c[v]
     c["op_stderr"] = c["fro_stderr"] = (0.02 * np.asarray(c["op"])).tolist()
-    m = Measurement(CorrelationCurve.from_dict(c), EntropyCurve.from_dict(d["entropy"]),
-                    provenance={"source": {"generator": "planted"}})
+    m = Measurement(
+        CorrelationCurve.from_dict(c),
+        EntropyCurve.from_dict(d["entropy"]),
+        provenance={"source": {"generator": "planted"}},
+    )
     out = tmp_path_factory.mktemp("report")
     m.save(out)
     return out
@@ -44,11 +51,13 @@ def test_predict_text_and_json(report_dir):
 def test_compare_learning_curve_csv(report_dir, tmp_path):
     P = np.geomspace(1e6, 1e8, 6)
     csv = tmp_path / "lc.csv"
-    csv.write_text("tokens,loss\n" + "".join(f"{p},{2 + 5 * p ** -0.2}\n" for p in P))
+    csv.write_text("tokens,loss\n" + "".join(f"{p},{2 + 5 * p**-0.2}\n" for p in P))
     res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
-    assert doc["n_envelope"] == 6 and doc["measured_offset"]["exponent"] == pytest.approx(0.2, abs=0.02)
+    assert doc["n_envelope"] == 6 and doc["measured_offset"]["exponent"] == pytest.approx(
+        0.2, abs=0.02
+    )
     res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv)])
     assert res.exit_code == 0 and "predicted alpha_D" in res.output
 

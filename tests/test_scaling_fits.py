@@ -32,8 +32,12 @@ def _coverage(method, n_rep, seed, **kw):
 
 @pytest.mark.parametrize(
     "method, kw",
-    [("paper", {"interval": "ols"}), ("paper", {"interval": "bootstrap"}), ("offset", {}),
-     ("differences", {})],
+    [
+        ("paper", {"interval": "ols"}),
+        ("paper", {"interval": "bootstrap"}),
+        ("offset", {}),
+        ("differences", {}),
+    ],
 )
 def test_coverage_near_nominal_200(method, kw):
     # The must-show: 90% intervals cover the truth in 85-95% of 200 seeded replicates
@@ -95,7 +99,12 @@ def test_result_is_frozen_and_json_safe():
         ([1, 2, 3], [1.0, 0.5], {}, "same length; got 3 and 2"),
         ([1, 2, 3, 4], [1.0, np.nan, 0.3, 0.2], {}, "finite .*1 non-finite point"),
         ([1, 2, 3], [1.0, 0.5, 0.3], {"method": "magic"}, "method must be one of"),
-        ([1, 2, 3], [1.0, 0.5, 0.3], {"confidence": 1.5}, r"confidence must be a number in \(0, 1\)"),
+        (
+            [1, 2, 3],
+            [1.0, 0.5, 0.3],
+            {"confidence": 1.5},
+            r"confidence must be a number in \(0, 1\)",
+        ),
         ([1, 2, 3], [1.0, 0.5, 0.3], {"window": (5, 1)}, "x_min <= x_max"),
         ([1, 2, 3, 4], [1.0, 0.5, 0.3, 0.2], {"window": (2, 3)}, "at least 3 usable points; got 2"),
         ([[1, 2], [3, 4]], [1.0, 0.5], {}, "must be 1-D"),
@@ -113,8 +122,10 @@ def test_type_error_for_strings():
 
 @settings(max_examples=25, deadline=None)
 @given(
-    exponent=st.floats(0.1, 2.5), prefactor=st.floats(1e-4, 1e2),
-    n=st.integers(4, 30), offset=st.floats(0.0, 3.0),
+    exponent=st.floats(0.1, 2.5),
+    prefactor=st.floats(1e-4, 1e2),
+    n=st.integers(4, 30),
+    offset=st.floats(0.0, 3.0),
 )
 def test_property_planted_exponent_recovered(exponent, prefactor, n, offset):
     x = np.geomspace(1, 1000, n)

@@ -8,7 +8,9 @@ import pytest
 
 from scaling import alpha_D, compare_learning_curve, fit_power_law
 
-PAPER = json.loads((Path(__file__).resolve().parent.parent / "data/reference/paper.json").read_text())
+PAPER = json.loads(
+    (Path(__file__).resolve().parent.parent / "data/reference/paper.json").read_text()
+)
 TS, WT = PAPER["tinystories"], PAPER["wikitext103"]
 
 
@@ -30,7 +32,9 @@ def test_gamma_from_paper_model_curve():
     m = TS["entropy_model_curve"]
     n = np.array(m["n"], dtype=float)
     fit = fit_power_law(n, m["prefactor"] * n ** -m["exponent"], method="paper")
-    assert fit.exponent == pytest.approx(TS["gamma"]["value"], abs=TS["gamma"]["tolerance"]["value"])
+    assert fit.exponent == pytest.approx(
+        TS["gamma"]["value"], abs=TS["gamma"]["tolerance"]["value"]
+    )
     assert fit.prefactor == pytest.approx(m["prefactor"], rel=1e-9)
 
 
@@ -53,8 +57,12 @@ def test_alpha_D_end_to_end_from_fits():
 
 def test_wikitext_learning_curve_against_prediction():
     lc, ref = WT["learning_curve"], WT["alpha_D"]
-    pred = alpha_D(WT["beta"]["value"], WT["gamma"]["value"], beta_stderr=WT["beta"]["stderr"],
-                   gamma_stderr=WT["gamma"]["stderr"])
+    pred = alpha_D(
+        WT["beta"]["value"],
+        WT["gamma"]["value"],
+        beta_stderr=WT["beta"]["stderr"],
+        gamma_stderr=WT["gamma"]["stderr"],
+    )
     cmp = compare_learning_curve(pred, lc["tokens"], lc["loss"])
     exp = lc["expected_raw_slope"]
     assert cmp.measured_paper.exponent == pytest.approx(exp["value"], abs=exp["tolerance"])

@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from scaling import (
-    alpha_D, collapse, compare_learning_curve, horizon, predict,
+    alpha_D,
+    collapse,
+    compare_learning_curve,
+    horizon,
+    predict,
 )
 
 BETA, GAMMA, H_INF, N_PAIRS = 0.9, 0.4, 1.5, 1e7
@@ -26,26 +30,38 @@ def planted(seed=0, G=20, n_valid=12, external=False):
     true = 0.02 * lags**-BETA
     floor = 0.34 / np.sqrt(N_PAIRS) * np.ones(lags.size)
     shard = rng.normal(0, 1, G)
-    op_j = true * np.exp(0.003 * shard[:, None] * np.log(lags) + rng.normal(0, 0.003, (G, lags.size)))
+    op_j = true * np.exp(
+        0.003 * shard[:, None] * np.log(lags) + rng.normal(0, 0.003, (G, lags.size))
+    )
     deb = true * np.exp(rng.normal(0, 0.02, lags.size))
     n = np.arange(33)
     h = H_INF + 2.0 * np.maximum(n, 1) ** -GAMMA + rng.normal(0, 0.002, n.size)
     h[0] = H_INF + 3.0
     cj = h + 0.002 * shard[:, None] * np.maximum(n, 1) ** -0.2 + rng.normal(0, 0.0005, (G, n.size))
-    corr = dict(
-        lags=lags.astype(int).tolist(), n_pairs=[int(N_PAIRS)] * lags.size,
-        op=np.hypot(deb, floor).tolist(), floor_op=floor.tolist(), op_debiased=deb.tolist(),
-        snr=(deb / floor).tolist(), op_jackknife=op_j.tolist(),
-    )
-    ent = dict(
-        n=n.tolist(), plugin=h.tolist(), corrected=h.tolist(), upper=[None] * n.size,
-        stderr=[0.002] * n.size, valid=(n <= n_valid).tolist(), corrected_jackknife=cj.tolist(),
-        external=None, external_stderr=None,
-    )
+    corr = {
+        "lags": lags.astype(int).tolist(),
+        "n_pairs": [int(N_PAIRS)] * lags.size,
+        "op": np.hypot(deb, floor).tolist(),
+        "floor_op": floor.tolist(),
+        "op_debiased": deb.tolist(),
+        "snr": (deb / floor).tolist(),
+        "op_jackknife": op_j.tolist(),
+    }
+    ent = {
+        "n": n.tolist(),
+        "plugin": h.tolist(),
+        "corrected": h.tolist(),
+        "upper": [None] * n.size,
+        "stderr": [0.002] * n.size,
+        "valid": (n <= n_valid).tolist(),
+        "corrected_jackknife": cj.tolist(),
+        "external": None,
+        "external_stderr": None,
+    }
     if external:
         ext = [None] + (3.0 * np.arange(1, 16) ** -0.3).tolist() + [None] * (n.size - 16)
         ent["external"] = ext
-    return dict(correlations=corr, entropy=ent)
+    return {"correlations": corr, "entropy": ent}
 
 
 def test_predict_recovers_planted_exponents_with_joint_jackknife():
@@ -87,8 +103,12 @@ def test_predict_accepts_objects_like_measurement():
     d = planted(seed=1)
     m = SimpleNamespace(
         correlations=SimpleNamespace(**{k: np.asarray(v) for k, v in d["correlations"].items()}),
-        entropy=SimpleNamespace(**{k: (None if v is None else np.asarray(v, dtype=float))
-                                   for k, v in d["entropy"].items()}),
+        entropy=SimpleNamespace(
+            **{
+                k: (None if v is None else np.asarray(v, dtype=float))
+                for k, v in d["entropy"].items()
+            }
+        ),
     )
     m.entropy.valid = np.asarray(d["entropy"]["valid"])
     p_obj, p_dict = predict(m), predict(d)
@@ -132,12 +152,14 @@ def test_alpha_D_joint_jackknife_keeps_covariance():
     rng = np.random.default_rng(4)
     b = 0.9 + 0.05 * rng.normal(size=20)
     # gamma moves with beta: alpha = gamma/2beta is constant across replicates
-    a = alpha_D(0.9, 0.36, beta_stderr=0.2, gamma_stderr=0.08, beta_replicates=b,
-                gamma_replicates=0.4 * b)
+    a = alpha_D(
+        0.9, 0.36, beta_stderr=0.2, gamma_stderr=0.08, beta_replicates=b, gamma_replicates=0.4 * b
+    )
     assert a.stderr == pytest.approx(0.0, abs=1e-12) and a.paper_stderr > 0.01
     assert a.covariance > 0
-    mixed = alpha_D(0.9, 0.36, beta_stderr=0.05, gamma_stderr=0.01, beta_replicates=b,
-                    gamma_replicates=b[:10])
+    mixed = alpha_D(
+        0.9, 0.36, beta_stderr=0.05, gamma_stderr=0.01, beta_replicates=b, gamma_replicates=b[:10]
+    )
     assert mixed.method == "independent (paper formula)" and "different shardings" in mixed.notes[0]
     with pytest.raises(ValueError, match="beta must be a finite positive exponent; got -0.5"):
         alpha_D(-0.5, 0.3)
@@ -147,8 +169,9 @@ def test_horizon_law_and_measured_interpolation():
     h = horizon([1e8], beta=1.0, prefactor=0.01, floor_constant=0.5)
     assert h.t_star[0] == pytest.approx(0.01 / (0.5 / 1e4))
     lags = np.array([1.0, 10.0, 100.0])
-    h2 = horizon([1e4], beta=1.0, prefactor=0.01, floor_constant=0.5,
-                 lags=lags, norms=[1e-2, 1e-3, 1e-4])
+    h2 = horizon(
+        [1e4], beta=1.0, prefactor=0.01, floor_constant=0.5, lags=lags, norms=[1e-2, 1e-3, 1e-4]
+    )
     assert h2.t_star[0] == pytest.approx(2.0) and not h2.extrapolated[0]
     with pytest.raises(ValueError, match="tokens must be a non-empty list of positive numbers"):
         horizon([0], beta=1.0, prefactor=1.0)
@@ -157,7 +180,7 @@ def test_horizon_law_and_measured_interpolation():
 def test_compare_with_full_prediction_and_envelope():
     p = predict(planted(), tokens=np.geomspace(1e5, 1e9, 9))
     P = np.repeat(np.geomspace(1e6, 1e8, 5), 2)
-    L = 2.0 + 5 * P ** -0.2 + np.tile([0.0, 0.1], 5)  # two model sizes per P
+    L = 2.0 + 5 * P**-0.2 + np.tile([0.0, 0.1], 5)  # two model sizes per P
     c = compare_learning_curve(p, P, L)
     assert c.n_envelope == 5 and any("lower envelope" in s for s in c.notes)
     assert c.predicted_loss is not None and np.all(np.isfinite(c.predicted_loss))
@@ -186,6 +209,8 @@ def test_collapse_scores_right_exponents_best():
 
 
 def test_scaling_imports_neither_corpus_stats_nor_numba():
-    code = ("import sys, scaling; bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('corpus_stats', 'numba')]; assert not bad, bad")
+    code = (
+        "import sys, scaling; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('corpus_stats', 'numba')]; assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
