@@ -1,7 +1,8 @@
 """Numba kernels for n-gram statistics of every order n = 1..n_levels in one pass (no I/O, no raising).
 
 Method: *group refinement* (a truncated suffix sort). Positions are bucketed by their first token
-(counting sort); level n + 1 groups are obtained by sorting every level-n group by the token at offset n.
+(counting sort); level n + 1 groups are obtained by a stable counting sort of every level-n group by the
+token at offset n (O(group size), no log factor).
 A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
 for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
 shrinks quickly with n on text. Groups are kept in place in one position array (with a one-byte
@@ -27,7 +28,7 @@ from numba import njit
 F_CLNC, F_CPSI, F_NPOS, F_NZ, F_ONE, F_TWO = range(6)
 N_FIELDS = 6
 MAX_ROOM = 255  # room is stored in uint8: n-gram orders are capped at 255
-KEY_SHIFT = 40  # sort key = token << 40 | position: positions < 2**40, token ids < 2**24
+
 _EULER = 0.5772156649015329
 
 
@@ -74,36 +75,22 @@ def _room(doc_offsets, n_tokens, within_documents):
 
 
 @njit(cache=True)
-def _shard_ids(token_bounds, n_tokens):
-    """uint8 array: the jackknife shard of every position (``token_bounds`` has G + 1 entries)."""
-    shard = np.empty(n_tokens, np.uint8)
+def _room_histogram(room, token_bounds):
+    """hist[g, r]: number of positions in shard g with room r (n-gram positions = sum over r >= n)."""
+    hist = np.zeros((token_bounds.size - 1, MAX_ROOM + 1), np.int64)
     for g in range(token_bounds.size - 1):
         for p in range(token_bounds[g], token_bounds[g + 1]):
-            shard[p] = g
-    return shard
-
-
-@njit(cache=True)
-def _room_histogram(room, shard, n_shards):
-    """hist[g, r]: number of positions in shard g with room r (n-gram positions = sum over r >= n)."""
-    hist = np.zeros((n_shards, MAX_ROOM + 1), np.int64)
-    for p in range(room.size):
-        hist[shard[p], room[p]] += 1
+            hist[g, room[p]] += 1
     return hist
 
 
 @njit(cache=True)
-def _group_stats(pos, r, e, shard, cnt, touched, full_n, jack_n, sub_n, masks):
-    """Statistics of one tracked group pos[r:e] for the full corpus, the jackknife and sub-corpora."""
-    c = e - r
+def _group_stats(c, cnt, touched, n_touched, full_n, jack_n, sub_n, masks):
+    """Statistics of one tracked group of count c whose shard counts are ``cnt[touched[:n_touched]]``.
+
+    Updates the full-corpus, jackknife-delta and sub-corpus fields, then clears ``cnt``.
+    """
     _accumulate(full_n, c, 1.0)
-    n_touched = 0
-    for i in range(r, e):
-        s = shard[pos[i]]
-        if cnt[s] == 0:
-            touched[n_touched] = s
-            n_touched += 1
-        cnt[s] += 1
     for t in range(n_touched):
         g = touched[t]
         _accumulate(jack_n[g], c - cnt[g], 1.0)
@@ -120,13 +107,32 @@ def _group_stats(pos, r, e, shard, cnt, touched, full_n, jack_n, sub_n, masks):
 
 
 @njit(cache=True)
-def _ngram_stats(tokens, room, shard, vocab_size, n_levels, n_shards, masks):
+def _shard_of(p, token_bounds):
+    """Index g with token_bounds[g] <= p < token_bounds[g + 1] (binary search; the bounds stay in cache)."""
+    lo = 0
+    hi = token_bounds.size - 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if token_bounds[mid] <= p:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, masks):
     """Statistics of n-grams of every order 1..n_levels (see module docstring).
+
+    ``room`` (used only when ``use_room``, i.e. within documents) limits how far an n-gram starting at
+    p may extend; otherwise n-grams may run to the end of the stream. Positions are assigned to shards
+    by ``token_bounds`` (G + 1 increasing offsets).
 
     Returns ``full`` (n_levels + 1, F), ``jack`` (G, n_levels + 1, F), ``sub`` (H, n_levels + 1, F)
     and ``active`` (n_levels + 1,): the number of tracked positions per level. Row 0 is unused.
     """
     n = tokens.size
+    n_shards = token_bounds.size - 1
     full = np.zeros((n_levels + 1, N_FIELDS))
     jack = np.zeros((n_shards, n_levels + 1, N_FIELDS))
     sub = np.zeros((masks.shape[0], n_levels + 1, N_FIELDS))
@@ -155,11 +161,14 @@ def _ngram_stats(tokens, room, shard, vocab_size, n_levels, n_shards, masks):
                 m += 1
             if c > max_group:
                 max_group = c
-    scratch = np.empty(max_group, np.uint64)
+    # per-group counting sort by the next token: O(group size), stable (positions stay increasing)
+    tok_count = starts  # reused: vocab_size + 1 entries, all zero between groups
+    tok_count[:] = 0
+    tok_start = np.empty(vocab_size, np.int64)
+    tok_list = np.empty(max(max_group, 1), np.int64)
+    scratch = np.empty(max(max_group, 1), np.int64)
     cnt = np.zeros(n_shards, np.int64)
     touched = np.empty(n_shards, np.int64)
-    low_mask = np.uint64((1 << KEY_SHIFT) - 1)
-    shift = np.uint64(KEY_SHIFT)
     for level in range(1, n_levels + 1):
         active[level] = m
         refine = level < n_levels
@@ -169,29 +178,48 @@ def _ngram_stats(tokens, room, shard, vocab_size, n_levels, n_shards, masks):
             e = r + 1
             while e < m and flags[e] == 0:
                 e += 1
-            _group_stats(pos, r, e, shard, cnt, touched, full[level], jack[:, level], sub[:, level], masks)
-            if refine:
-                k = 0
-                for i in range(r, e):
-                    p = pos[i]
-                    if room[p] > level:
-                        scratch[k] = (np.uint64(tokens[p + level]) << shift) | np.uint64(p)
-                        k += 1
-                if k >= 2:
-                    part = scratch[:k]
-                    part.sort()
-                    i = 0
-                    while i < k:
-                        key = part[i] >> shift
-                        j = i + 1
-                        while j < k and (part[j] >> shift) == key:
-                            j += 1
-                        if j - i >= 2:  # w <= r always: compaction in place is safe
-                            for q in range(i, j):
-                                pos[w] = np.int64(part[q] & low_mask)
-                                flags[w] = 1 if q == i else 0
-                                w += 1
-                        i = j
+            n_touched = 0
+            n_tok = 0
+            for i in range(r, e):
+                p = pos[i]
+                s = _shard_of(p, token_bounds)
+                if cnt[s] == 0:
+                    touched[n_touched] = s
+                    n_touched += 1
+                cnt[s] += 1
+                if refine and (room[p] > level if use_room else p + level < n):
+                    t = np.int64(tokens[p + level])
+                    if tok_count[t] == 0:
+                        tok_list[n_tok] = t
+                        n_tok += 1
+                    tok_count[t] += 1
+            _group_stats(e - r, cnt, touched, n_touched, full[level], jack[:, level], sub[:, level], masks)
+            if n_tok:
+                kept = 0
+                for j in range(n_tok):
+                    t = tok_list[j]
+                    c = tok_count[t]
+                    if c >= 2:
+                        tok_start[t] = kept
+                        flags[w + kept] = 1
+                        for q in range(kept + 1, kept + c):
+                            flags[w + q] = 0
+                        kept += c
+                    else:
+                        tok_start[t] = -1
+                if kept:
+                    for i in range(r, e):
+                        p = pos[i]
+                        if room[p] > level if use_room else p + level < n:
+                            t = np.int64(tokens[p + level])
+                            if tok_start[t] >= 0:
+                                scratch[tok_start[t]] = p
+                                tok_start[t] += 1
+                    for q in range(kept):  # w + kept <= e: in-place compaction is safe
+                        pos[w + q] = scratch[q]
+                    w += kept
+                for j in range(n_tok):
+                    tok_count[tok_list[j]] = 0
             r = e
         m = w
     return full, jack, sub, active

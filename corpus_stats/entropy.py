@@ -183,17 +183,23 @@ def ngram_statistics(
         token_bounds = np.linspace(0, N, g + 1).round().astype(np.int64)
         shard_note = f"fewer than 2 documents: {g} shards of equal token ranges (n-grams by start position)"
     G = token_bounds.size - 1
-    room = _k._room(stream.doc_offsets, N, bool(within_documents))
-    shard = _k._shard_ids(np.ascontiguousarray(token_bounds, dtype=np.int64), N)
-    hist = _k._room_histogram(room, shard, G)
-    # positions of shard g whose n-gram exists: room >= n
-    per_shard = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, : n_levels + 1]
+    token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
+    if within_documents:
+        room = _k._room(stream.doc_offsets, N, True)
+        hist = _k._room_histogram(room, token_bounds)
+        # positions of shard g whose n-gram exists: room >= n
+        per_shard = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, : n_levels + 1]
+    else:  # n-grams run across documents: one starting at p exists iff p + n <= N
+        room = np.zeros(1, np.uint8)
+        last = np.minimum(token_bounds[1:, None], N - np.arange(n_levels + 1)[None, :] + 1)
+        per_shard = np.maximum(last - token_bounds[:-1, None], 0)
     rng = np.random.default_rng(seed)
     masks = np.zeros((2, G), dtype=np.uint8)
     masks[0, rng.permutation(G)[: G // 2]] = 1
     masks[1] = 1 - masks[0]
-    full, jack, sub, _ = _k._ngram_stats(tokens, room, shard, int(stream.vocab_size), n_levels, G, masks)
-    del room, shard
+    full, jack, sub, _ = _k._ngram_stats(tokens, room, bool(within_documents), token_bounds,
+                                         int(stream.vocab_size), n_levels, masks)
+    del room
     fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
     P_full = per_shard.sum(axis=0)
     P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
