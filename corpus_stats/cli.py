@@ -365,6 +365,39 @@ def compare_command(report, learning_curve, first, snr_threshold, floor_constant
     click.echo(json.dumps(cmp.to_dict()) if as_json else cmp.summary())
 
 
+@cli.command("check")
+@click.argument("cases", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the table) on stdout.")
+@click.option("--update", is_flag=True,
+              help="Rewrite our own baselines (and exact values from their formulas); prints the diff.")
+@click.option("--shared", type=click.Path(file_okay=False), default=None,
+              help="Directory with corpora/ and tokenizers/ (default: $CORPUS_STATS_SHARED or ../shared).")
+@click.option("--list", "list_only", is_flag=True, help="List the reference cases and exit.")
+@click.option("--progress", is_flag=True, help="Report each case's time on stderr.")
+@user_errors
+def check_command(cases, as_json, update, shared, list_only, progress):
+    """Run reference cases (default: all in data/reference) and print case / quantity / expected /
+    measured / tolerance / status. Exit 1 if any check fails; absent corpora are SKIPPED, never passed."""
+    import json as _json
+
+    from corpus_stats import check
+
+    if list_only:
+        for name in check.available_cases():
+            case = check.load_case(name)
+            click.echo(f"{name}  [{case['kind']}]  {case['guards']}")
+        return
+    report = check.run_checks(cases, shared=shared, update=update, progress=progress)
+    if as_json:
+        click.echo(_json.dumps(report.to_dict()))
+    else:
+        click.echo(report.table())
+        for line in report.updates:
+            click.echo(f"updated {line}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="corpus-stats")
