@@ -42,6 +42,27 @@ BPE_MIN_VOCAB, BPE_MAX_VOCAB = 260, 1 << 20
 EOS_CANDIDATES = ("<eos>", "<|endoftext|>", "</s>", "<|end_of_text|>", "[EOS]", "<|eos|>")
 TOKENIZER_FILE = "tokenizer.json"
 _BATCH_CHARS, _BATCH_DOCS = 1 << 20, 4096
+# Long documents are encoded in pieces cut after a newline that sits between two non-space
+# characters: every pre-tokenizer regex used by BPE tokenizers (Whitespace, GPT-2/LLaMA-3 ByteLevel
+# patterns) already splits there, so the ids are unchanged while memory stays bounded (an Encoding
+# costs ~350 bytes per token) and long documents are encoded in parallel.
+_PIECE_CHARS = 1 << 16
+_SAFE_CUT = re.compile(r"\S\n(?=\S)")
+
+
+def _cut_long(text: str) -> list[str]:
+    """``text`` cut into pieces of about ``_PIECE_CHARS`` at safe boundaries (see above)."""
+    if len(text) <= _PIECE_CHARS:
+        return [text]
+    pieces, start = [], 0
+    while len(text) - start > _PIECE_CHARS:
+        match = _SAFE_CUT.search(text, start + _PIECE_CHARS)
+        if match is None:
+            break
+        pieces.append(text[start : match.end()])
+        start = match.end()
+    pieces.append(text[start:])
+    return pieces
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,9 +101,16 @@ class LoadedTokenizer:
             idx = np.minimum(np.searchsorted(self.alphabet, cps), max(self.alphabet.size - 1, 0))
             ids = np.where(self.alphabet[idx] == cps, idx + 2, 0) if self.alphabet.size else np.zeros_like(cps)
             return ids, np.array([len(t) for t in texts], np.int64)
-        encs = self.hf.encode_batch_fast(texts, add_special_tokens=False)
+        pieces, owner = texts, None
+        if self.info.get("splittable") and any(len(t) > _PIECE_CHARS for t in texts):
+            cut = [_cut_long(t) for t in texts]
+            pieces = [p for c in cut for p in c]
+            owner = np.repeat(np.arange(len(texts)), [len(c) for c in cut])
+        encs = self.hf.encode_batch_fast(pieces, add_special_tokens=False)
         lengths = np.array([len(e.ids) for e in encs], np.int64)
         ids = np.fromiter((i for e in encs for i in e.ids), np.int64, int(lengths.sum()))
+        if owner is not None:
+            lengths = np.bincount(owner, weights=lengths, minlength=len(texts)).astype(np.int64)
         return ids, lengths
 
     def decode(self, ids) -> str:
@@ -243,7 +271,11 @@ def _from_hf(spec: str, kind: str, hf, info: dict) -> LoadedTokenizer:
         hf.add_special_tokens(["<eos>"])
         eos = hf.token_to_id(token)
     vocab = max(hf.get_vocab_size(with_added_tokens=True), eos + 1)
-    return LoadedTokenizer(spec, kind, vocab, eos, token, eos_added=added, info=info, hf=hf)
+    # safe to encode long documents in pieces only when a pre-tokenizer splits at newlines and no
+    # normalizer (e.g. SentencePiece's Prepend) depends on where a piece starts
+    splittable = hf.pre_tokenizer is not None and hf.normalizer is None
+    return LoadedTokenizer(spec, kind, vocab, eos, token, eos_added=added, info={**info, "splittable": splittable},
+                           hf=hf)
 
 
 def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> LoadedTokenizer:

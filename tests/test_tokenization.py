@@ -268,3 +268,36 @@ def test_every_shared_tokenizer_encodes_tinystories():
         stream = tokenize(corpus, str(TOKENIZERS / name / "tokenizer.json"))
         assert stream.n_tokens > 200_000 and stream.tokens[-1] == stream.eos_id
     assert CORPORA.is_dir()
+
+
+def tricky_text(rng, n_parts: int) -> str:
+    parts = ["word", "The", "'s", "'t", " ", "  ", "\n", "\n\n", " \n", "\n ", "\t", "42", "3.14", "!?", "ünï",
+             "✓", "🙂", "\r\n", "<|endoftext|>", "-", "Lily."]
+    return "".join(rng.choice(parts, size=n_parts))
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama3", "tinystories-bpe8192"])
+def test_long_documents_encoded_in_pieces_give_identical_ids(monkeypatch, name):
+    tok = load_tokenizer(str(shared_file(f"tokenizers/{name}/tokenizer.json")))
+    assert tok.info["splittable"] is True
+    monkeypatch.setattr(tokenization, "_PIECE_CHARS", 50)
+    rng = np.random.default_rng(5)
+    texts = [tricky_text(rng, n) for n in (3, 400, 1000, 2500)]
+    ids, lengths = tok.encode_batch(texts)
+    expected = [tok.hf.encode(t, add_special_tokens=False).ids for t in texts]
+    assert lengths.tolist() == [len(e) for e in expected]
+    assert ids.tolist() == [i for e in expected for i in e]
+
+
+def test_long_documents_pieces_with_a_trained_bpe(monkeypatch):
+    rng = np.random.default_rng(6)
+    corpus = Corpus.from_texts([tricky_text(rng, 3000) for _ in range(3)])
+    tok = load_tokenizer("bpe:300", corpus)
+    monkeypatch.setattr(tokenization, "_PIECE_CHARS", 64)
+    ids, lengths = tok.encode_batch(list(corpus))
+    assert ids.tolist() == [i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids]
+
+
+def test_sentencepiece_style_tokenizers_are_not_cut():
+    tok = load_tokenizer(str(shared_file("tokenizers/llama2/tokenizer.json")))
+    assert tok.info["splittable"] is False and tok.eos_token == "</s>" and tok.eos_id == 2
