@@ -207,3 +207,4 @@ def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
             jv[g, r, i] += w * v[c, i]
             ju[g, c, i] += w * u[r, i]
     return jv, ju
+
