@@ -165,7 +165,7 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
     tok_count = starts  # reused: vocab_size + 1 entries, all zero between groups
     tok_count[:] = 0
     tok_start = np.empty(vocab_size, np.int64)
-    tok_list = np.empty(max(max_group, 1), np.int64)
+    tok_list = np.empty(max(min(max_group, vocab_size), 1), np.int64)
     scratch = np.empty(max(max_group, 1), np.int64)
     cnt = np.zeros(n_shards, np.int64)
     touched = np.empty(n_shards, np.int64)
