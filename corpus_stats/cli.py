@@ -221,9 +221,11 @@ def _default_out(inputs) -> str:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--entropy-curve", "external", type=click.Path(exists=True, dir_okay=False), default=None,
               help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.")
+@click.option("--units", type=click.Choice(["nats", "bits"]), default="nats", show_default=True,
+              help="Units of the losses in --entropy-curve.")
 @user_errors
 def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within_documents, n_shards,
-                    seed, external):
+                    seed, external, units):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
 
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
@@ -242,6 +244,10 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
         from corpus_stats.correlations import parse_lags
 
         lags = parse_lags(lags)
+    if external is not None:  # read (and validate) before the long measurement
+        from corpus_stats.entropy import read_entropy_curve
+
+        external = read_entropy_curve(external, units=units)
     m = measure(inputs, options.pop("tokenizer"), lags=lags, n_max=n_max,
                 within_documents=within_documents, n_shards=n_shards, seed=seed, external=external,
                 progress=options.pop("progress"), **options)
