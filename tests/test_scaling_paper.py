@@ -71,3 +71,30 @@ def test_wikitext_learning_curve_against_prediction():
     assert cmp.agrees and abs(cmp.z_paper) < 1 and abs(cmp.z_offset) < 2
     text = cmp.summary()
     assert "0.1410" in text and "0.1315" in text
+
+
+@pytest.mark.slow
+def test_tinystories_heads_with_paper_model_curve(tmp_path):
+    """End to end on ~417k TinyStories tokens (paper tokenizer) with the paper's L_n as the external
+    curve: measured 2026-11 beta = 0.902 ± 0.060 over t = 1..6, alpha_D = 0.180 ± 0.012 (~30 s)."""
+    from conftest import PAPER_TOKENIZER, shared_file
+
+    from corpus_stats.pipeline import measure
+    from scaling import predict
+
+    files = [str(shared_file(f"corpora/tinystories-{s}-head.txt")) for s in ("train", "valid")]
+    tok = shared_file(str(PAPER_TOKENIZER.relative_to(PAPER_TOKENIZER.parents[2])))
+    m = measure(
+        files, tokenizer=str(tok), doc_split="blank-line", predict=False, cache_dir=tmp_path
+    )
+    doc = m.to_dict()
+    law = TS["entropy_model_curve"]
+    doc["entropy"]["external"] = [
+        law["prefactor"] * k ** -law["exponent"] if 1 <= k <= 15 else None
+        for k in doc["entropy"]["n"]
+    ]
+    p = predict(doc)
+    # 2 sigma of the paper's own error bars: the heads are 1000x smaller than the paper's corpus
+    assert p.beta.fit.exponent == pytest.approx(TS["beta"]["value"], abs=0.12)
+    assert p.gamma_curve == "external"
+    assert p.alpha_D.value == pytest.approx(TS["alpha_D"]["value"], abs=0.026)
