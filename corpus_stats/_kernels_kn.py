@@ -25,6 +25,74 @@ N_CTX = 8
 
 
 @njit(cache=True)
+def _radix_argsort(keys, bits):
+    """(sorted keys, permutation): stable LSD radix sort on the low ``bits`` bits, 8 bits a pass."""
+    n = keys.size
+    k1 = keys.copy()
+    k2 = np.empty_like(keys)
+    i1 = np.arange(n)
+    i2 = np.empty(n, np.int64)
+    mask = np.uint64(255)
+    shift = 0
+    while shift < bits:
+        sh = np.uint64(shift)
+        counts = np.zeros(257, np.int64)
+        for i in range(n):
+            counts[np.intp((k1[i] >> sh) & mask) + 1] += 1
+        if counts.max() < n:  # skip digits that are equal everywhere
+            for d in range(1, 257):
+                counts[d] += counts[d - 1]
+            for i in range(n):
+                d = np.intp((k1[i] >> sh) & mask)
+                dst = counts[d]
+                counts[d] = dst + 1
+                k2[dst] = k1[i]
+                i2[dst] = i1[i]
+            k1, k2 = k2, k1
+            i1, i2 = i2, i1
+        shift += 8
+    return k1, i1
+
+
+@njit(cache=True)
+def _doubling_round(sa, active, rank, lim, step, bits):
+    """One prefix-doubling round over the shared groups (sorted-order slots ``active``).
+
+    Sorts every group by ``rank[i + step]`` (0 past the segment end), writes the new order into
+    ``sa[active]`` and the new ranks (1 + first slot of the new group), and returns the slots of the
+    groups that are still shared.
+    """
+    m = active.size
+    key = np.empty(m, np.uint64)
+    pos = np.empty(m, np.int64)
+    b = np.uint64(bits)
+    for a in range(m):
+        p = sa[active[a]]
+        pos[a] = p
+        sec = rank[p + step] if lim[p] > step else 0
+        key[a] = (np.uint64(rank[p]) << b) | np.uint64(sec)
+    skey, order = _radix_argsort(key, 2 * bits)
+    for a in range(m):
+        sa[active[a]] = pos[order[a]]
+    out = np.empty(m, np.int64)
+    cnt = 0
+    a = 0
+    while a < m:
+        e = a + 1
+        while e < m and skey[e] == skey[a]:
+            e += 1
+        g = active[a] + 1
+        for x in range(a, e):
+            rank[pos[order[x]]] = g
+        if e - a > 1:
+            for x in range(a, e):
+                out[cnt] = active[x]
+                cnt += 1
+        a = e
+    return out[:cnt]
+
+
+@njit(cache=True)
 def _lcp_capped(tokens, sa, lim, depth):
     """lcp[j] = common prefix length of positions sa[j-1] and sa[j] (within their segments), <= depth."""
     n = sa.size
@@ -40,88 +108,85 @@ def _lcp_capped(tokens, sa, lim, depth):
     return out
 
 
-@njit(cache=True, inline="always")
-def _finish_gram(c, cont, hbuf, lo, hi, c_hw, cont_hw, acc, coc):
-    """Close one n-gram run: count-of-counts, context accumulators, held-out members' counts."""
-    if c > 0:
-        if c <= 4:
-            coc[0, c] += 1
-        acc[CTX_TOTAL] += c
-        acc[CTX_N1 + min(c, 3) - 1] += 1
-        if cont <= 4:
-            coc[1, cont] += 1
-        acc[CTX_CTOTAL] += cont
-        acc[CTX_CN1 + min(cont, 3) - 1] += 1
-    for q in range(lo, hi):
-        t = hbuf[q]
-        c_hw[t] = c
-        cont_hw[t] = cont
-
-
-@njit(cache=True, inline="always")
-def _finish_context(hbuf, hi, ctx, acc):
-    """Close one context run: write its statistics to the held-out members, reset accumulators."""
-    for q in range(hi):
-        t = hbuf[q]
-        for f in range(N_CTX):
-            ctx[t, f] = acc[f]
-    for f in range(N_CTX):
-        acc[f] = 0
-
-
 @njit(cache=True)
-def _kn_order_scan(k, lcp, limsa, left, hidx, vocab_size, c_hw, cont_hw, ctx, coc, hbuf):
+def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, coc):
     """Statistics of order k (context length k, n-gram length k + 1) in one pass over the sorted positions.
 
-    ``limsa[j]``: tokens available from sorted position j to the end of its segment (capped);
-    ``left[j]``: the token before it (``vocab_size`` = segment start); ``hidx[j]``: offset of a
-    held-out position in the held-out segment, -1 for training positions. Held-out target
-    ``t = hidx[j] + k`` receives ``c_hw[t]``, ``cont_hw[t]`` and ``ctx[t, :]``; ``coc[0, r]`` and
-    ``coc[1, r]`` get the numbers of training n-grams with raw / continuation count r (r <= 4).
+    ``limsa[j]``: tokens from sorted position j to the end of its segment (capped); ``left[j]``: the
+    token before it (``vocab_size`` at a segment start); ``held[j]``: whether it is a held-out
+    position. Held-out positions are numbered q = 0, 1, ... in sorted order, so all writes below are
+    sequential: ``c_hw[q]`` and ``cont_hw[q]`` (count and continuation count of the n-gram starting
+    there; -1 if it does not fit in its segment) and ``ctx[q, :]`` (statistics of its context).
+    ``coc[0, r]`` / ``coc[1, r]``: training n-grams with raw / continuation count r (r <= 4).
     """
     length = k + 1
+    n = lcp.size
     stamp = np.full(vocab_size + 1, -1, np.int64)
     acc = np.zeros(N_CTX, np.int64)
     gid = 0
     c = 0
     cont = 0
-    hcount = 0
+    q = 0  # held-out positions seen so far
+    last = 0  # q just after the last held-out member of the open runs
     gstart = 0
-    first = True
+    cstart = 0
+    started = False
     run = 1 << 30
-    for j in range(lcp.size):
-        if j > 0 and lcp[j] < run:
-            run = lcp[j]
-        if limsa[j] < length:
-            continue
-        if not first and run < length:
-            _finish_gram(c, cont, hbuf, gstart, hcount, c_hw, cont_hw, acc, coc)
+    for j in range(n + 1):
+        if j < n:
+            if j > 0 and lcp[j] < run:
+                run = lcp[j]
+            if limsa[j] < length:
+                if held[j]:
+                    c_hw[q] = -1
+                    q += 1
+                continue
+        else:
+            run = -1  # flush the open runs
+        if started and run < length:
+            # close the n-gram run: count-of-counts, context accumulators, held-out members
+            if c > 0:
+                if c <= 4:
+                    coc[0, c] += 1
+                acc[CTX_TOTAL] += c
+                acc[CTX_N1 + min(c, 3) - 1] += 1
+                if cont <= 4:
+                    coc[1, cont] += 1
+                acc[CTX_CTOTAL] += cont
+                acc[CTX_CN1 + min(cont, 3) - 1] += 1
+            for r in range(gstart, last):
+                c_hw[r] = c
+                cont_hw[r] = cont
             gid += 1
             c = 0
             cont = 0
-            gstart = hcount
-            if run < k:
-                _finish_context(hbuf, hcount, ctx, acc)
-                hcount = 0
-                gstart = 0
-        first = False
+            gstart = q
+            if run < k:  # close the context run too
+                for r in range(cstart, last):
+                    for f in range(N_CTX):
+                        ctx[r, f] = acc[f]
+                for f in range(N_CTX):
+                    acc[f] = 0
+                cstart = q
+        if j == n:
+            break
+        if not started:
+            gstart = q
+            cstart = q
+        started = True
         run = 1 << 30
-        h = hidx[j]
-        if h < 0:
+        if held[j]:
+            q += 1
+            last = q
+        else:
             c += 1
             lt = left[j]
             if stamp[lt] != gid:
                 stamp[lt] = gid
                 cont += 1
-        else:
-            hbuf[hcount] = h + k
-            hcount += 1
-    if not first:
-        _finish_gram(c, cont, hbuf, gstart, hcount, c_hw, cont_hw, acc, coc)
-        _finish_context(hbuf, hcount, ctx, acc)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _interpolate(c, total, n1, n2, n3, d, lower):
     """Interpolated modified KN: max(c - D(c), 0) / total + gamma(h) * lower (lower alone if unseen h)."""
     if total <= 0:
@@ -134,29 +199,31 @@ def _interpolate(c, total, n1, n2, n3, d, lower):
 
 
 @njit(cache=True)
-def _kn_order_update(c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp):
-    """Order-k probabilities for every held-out target that has k context tokens.
+def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp):
+    """Order-k probabilities for the held-out positions q (sorted order) whose n-gram fits.
 
-    Writes ``logp[t]`` (log-probability under the model whose highest order is k, raw counts; NaN
-    for targets without k context tokens), returns its negative sum and the number of targets, and
-    replaces ``pcont[t]`` (order k - 1 continuation probability) by the
-    order-k continuation probability, which the next order interpolates with.
+    The target is held-out token ``t = hpos[q] + k``. Returns the summed negative log-probability
+    under the model whose highest order is k (raw counts) and the number of targets; replaces
+    ``pcont[t]`` (order k - 1 continuation probability) by the order-k one, which the next order
+    interpolates with. If ``logp`` is non-empty, ``logp[t]`` receives the log-probability.
     """
     loss = 0.0
     count = 0
-    for t in range(c_hw.size):
-        c = c_hw[t]
+    keep = logp.size > 0
+    for q in range(c_hw.size):
+        c = c_hw[q]
         if c < 0:
-            logp[t] = np.nan
             continue
+        t = hpos[q] + k
         lower = pcont[t]
-        top = _interpolate(c, ctx[t, CTX_TOTAL], ctx[t, CTX_N1], ctx[t, CTX_N2], ctx[t, CTX_N3], d_raw, lower)
+        top = _interpolate(c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower)
         lp = np.log(top)
-        logp[t] = lp
         loss -= lp
         count += 1
+        if keep:
+            logp[t] = lp
         pcont[t] = _interpolate(
-            cont_hw[t], ctx[t, CTX_CTOTAL], ctx[t, CTX_CN1], ctx[t, CTX_CN2], ctx[t, CTX_CN3], d_cont, lower
+            cont_hw[q], ctx[q, CTX_CTOTAL], ctx[q, CTX_CN1], ctx[q, CTX_CN2], ctx[q, CTX_CN3], d_cont, lower
         )
     return loss, count
 

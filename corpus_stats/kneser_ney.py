@@ -22,9 +22,11 @@ import numpy as np
 from corpus_stats._kernels_kn import (
     N_CTX,
     _document_hashes,
+    _doubling_round,
     _kn_order_scan,
     _kn_order_update,
     _lcp_capped,
+    _radix_argsort,
 )
 from corpus_stats._progress import Progress
 from corpus_stats.stream import TokenStream
@@ -95,8 +97,8 @@ class KneserNeyResult:
 def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
     """Chen & Goodman's three discounts D1, D2, D3+ from the count-of-counts n1..n4.
 
-    ``Y = n1 / (n1 + 2 n2)``, ``D_r = r - (r + 1) Y n_{r+1} / n_r`` (r = 1, 2, 3). When a count-of-counts
-    needed by a formula is zero the discount falls back to ``r / 2``; every discount is clipped to
+    ``Y = n1 / (n1 + 2 n2)``, ``D_r = r - (r + 1) Y n_{r+1} / n_r`` (r = 1, 2, 3). When ``n_r`` or
+    ``n1 + 2 n2`` is zero the discount falls back to ``r / 2``; every discount is clipped to
     ``[0.01, r]`` so that probabilities stay positive and the count minus its discount is never negative.
 
     Examples
@@ -108,7 +110,7 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
     y = nr[0] / (nr[0] + 2 * nr[1]) if nr[0] + 2 * nr[1] > 0 else 0.0
     out = np.empty(3, dtype=np.float64)
     for r in (1, 2, 3):
-        if nr[r - 1] > 0 and (r > 1 or nr[0] + 2 * nr[1] > 0):
+        if nr[r - 1] > 0 and nr[0] + 2 * nr[1] > 0:
             d = r - (r + 1) * y * nr[r] / nr[r - 1]
         else:
             d = r / 2
@@ -200,31 +202,29 @@ def _segments(n_tokens: int, offsets: np.ndarray, within_documents: bool) -> np.
 
 
 def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray:
-    """Positions sorted by their first ``depth`` tokens (cut at the segment end), by prefix doubling."""
-    n = tokens.size
-    rank = tokens.astype(np.uint64) + 1  # 0 is the end-of-segment sentinel
-    order = None
-    d = 1
-    while d < depth:
-        step = min(d, depth - d)
-        second = np.zeros(n, np.uint64)
-        ok = np.flatnonzero(lim > step)
-        second[ok] = rank[ok + step]
-        key = (rank << np.uint64(32)) | second
-        del second, ok
-        order = np.argsort(key)
-        sk = key[order]
-        del key
-        new = np.empty(n, np.uint64)
-        new[order] = np.cumsum(np.concatenate(([True], sk[1:] != sk[:-1])), dtype=np.uint64)
-        rank = new
-        d += step
-        if int(sk.size) and int(rank[order[-1]]) == n:  # all prefixes distinct: done
-            break
-    if order is None:
-        order = np.argsort(rank, kind="stable")
-    return order
+    """Positions sorted by their first ``depth`` tokens (cut at the segment end).
 
+    Prefix doubling that re-sorts only positions whose prefix is still shared (Larsson & Sadakane):
+    ``rank[i]`` = 1 + index in the sorted order of the first position with the same prefix, 0 is the
+    end-of-segment sentinel; a round with offset ``step`` sorts each shared group by
+    ``rank[i + step]`` (radix sort). Positions that became unique drop out, so late rounds are cheap
+    on text.
+    """
+    n = tokens.size
+    bits = max(int(n + 1).bit_length(), 1)
+    st, sa = _radix_argsort(tokens.astype(np.uint64), int(tokens.max(initial=0)).bit_length())
+    first = np.flatnonzero(np.concatenate(([True], st[1:] != st[:-1])))
+    size = np.diff(np.append(first, n))
+    del st
+    rank = np.empty(n, np.int64)
+    rank[sa] = np.repeat(first, size) + 1
+    active = np.flatnonzero(np.repeat(size > 1, size))  # sorted-order slots of shared groups
+    d = 1
+    while d < depth and active.size:
+        step = min(d, depth - d)
+        active = _doubling_round(sa, active, rank, lim, step, bits)
+        d += step
+    return sa
 
 def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
     """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
@@ -246,7 +246,8 @@ def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, k
     lcp = _lcp_capped(tokens, sa, lim, depth)
     limsa = np.minimum(lim[sa], depth).astype(np.uint8)
     left = np.where(sa > seg_start[sa], tokens[np.maximum(sa - 1, 0)], vocab).astype(np.int64)
-    hidx = np.where(sa >= n_tr, sa - n_tr, -1).astype(np.int64)
+    held = sa >= n_tr
+    hpos = (sa[held] - n_tr).astype(np.int64)  # held-out offsets in sorted order
     del seg_start, lim, sa, tokens
     sort_s = time.perf_counter() - t0
     if bar is not None:
@@ -255,20 +256,19 @@ def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, k
     c_hw = np.empty(n_he, np.int64)
     cont_hw = np.empty(n_he, np.int64)
     ctx = np.zeros((n_he, N_CTX), np.int64)
-    hbuf = np.empty(n_he, np.int64)
     pcont = np.full(n_he, 1.0 / vocab)
-    logp = np.empty((depth if keep_logp else 1, n_he))
+    logp = np.full((depth, n_he) if keep_logp else (1, 0), np.nan)
     ce = np.full(depth, np.nan)
     n_pos = np.zeros(depth, np.int64)
     discounts = []
     for k in range(depth):
-        c_hw.fill(-1)
         coc = np.zeros((2, 5), np.int64)
-        _kn_order_scan(k, lcp, limsa, left, hidx, vocab, c_hw, cont_hw, ctx, coc, hbuf)
+        _kn_order_scan(k, lcp, limsa, left, held, vocab, c_hw, cont_hw, ctx, coc)
         d_raw = modified_kn_discounts(*coc[0, 1:])
         d_cont = modified_kn_discounts(*coc[1, 1:])
         discounts.append({"raw": d_raw.round(6).tolist(), "continuation": d_cont.round(6).tolist()})
-        loss, count = _kn_order_update(c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp[k if keep_logp else 0])
+        row = logp[k] if keep_logp else logp[0]
+        loss, count = _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row)
         n_pos[k] = count
         if count:
             ce[k] = loss / count

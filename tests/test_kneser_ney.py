@@ -108,7 +108,7 @@ def test_probabilities_sum_to_one_and_match_reference():
 
 def test_discounts_match_reference_and_are_clipped():
     rng = np.random.default_rng(3)
-    for coc in rng.integers(0, 50, size=(200, 4)).tolist() + [[0, 0, 0, 0], [5, 0, 0, 0], [1, 100, 1, 0]]:
+    for coc in rng.integers(0, 50, size=(200, 4)).tolist() + [[0, 0, 0, 0], [5, 0, 0, 0], [1, 100, 1, 0], [0, 0, 3, 1], [0, 4, 0, 2]]:
         d = modified_kn_discounts(*coc)
         np.testing.assert_allclose(d, naive_kn_discounts(*coc), rtol=1e-14)
         assert np.all(d >= 0.01) and np.all(d <= [1, 2, 3])
@@ -233,3 +233,22 @@ def test_tinystories_heads_bracket_shape():
     assert ce[0] == pytest.approx(5.91, abs=0.1)
     assert 3.5 < ce[1] < 4.1 and np.all(np.diff(ce[:4]) < 0)
     assert np.all(ce[2:] < 3.8)  # modified KN does no worse than the single-discount prototype
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.lists(st.integers(0, 3), min_size=1, max_size=60),
+    cut=st.integers(0, 60),
+    depth=st.integers(1, 9),
+)
+def test_suffix_order_sorts_capped_prefixes(data, cut, depth):
+    from corpus_stats.kneser_ney import _suffix_order
+
+    tokens = np.array(data, dtype=np.uint32)
+    n = tokens.size
+    cut = min(cut, n)
+    lim = np.r_[cut - np.arange(cut), (n - cut) - np.arange(n - cut)]  # two segments
+    sa = _suffix_order(tokens, lim, depth)
+    prefixes = [tuple(tokens[p : p + min(lim[p], depth)].tolist()) for p in sa]
+    assert sorted(sa.tolist()) == list(range(n))
+    assert prefixes == sorted(prefixes)
