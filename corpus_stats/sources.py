@@ -30,9 +30,9 @@ import re
 import shutil
 import socket
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from corpus_stats import cache
 
@@ -57,8 +57,13 @@ class Source:
 
     def to_dict(self) -> dict:
         """JSON-safe description for provenance."""
-        return {"name": self.name, "kind": self.kind, "compression": self.compression,
-                "size": self.size, "sha256": self.sha256}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "compression": self.compression,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,8 +95,11 @@ class Corpus:
         return cls((src,), {}, texts)
 
     def __iter__(self) -> Iterator[str]:
-        docs = iter(self.texts) if self.texts is not None else itertools.chain.from_iterable(
-            _iter_source(s, self.options) for s in self.sources)
+        docs = (
+            iter(self.texts)
+            if self.texts is not None
+            else itertools.chain.from_iterable(_iter_source(s, self.options) for s in self.sources)
+        )
         limit = self.options.get("max_documents")
         return itertools.islice(docs, limit) if limit is not None else docs
 
@@ -103,22 +111,36 @@ class Corpus:
 
     def hashed(self, cache_dir=None, use_cache: bool = True) -> Corpus:
         """This corpus with every file source's sha256 filled in (memoised in the cache dir)."""
-        sources = tuple(replace(s, sha256=cache.file_sha256(s.path, cache_dir, use_cache))
-                        if s.sha256 is None and s.path is not None else s for s in self.sources)
+        sources = tuple(
+            replace(s, sha256=cache.file_sha256(s.path, cache_dir, use_cache))
+            if s.sha256 is None and s.path is not None
+            else s
+            for s in self.sources
+        )
         return replace(self, sources=sources)
 
     def content_hash(self) -> str:
         """Key of the content and reading options (file sources must be hashed first)."""
-        return cache.content_key({"sources": [s.to_dict() | {"name": None} if s.sha256 else s.to_dict()
-                                              for s in self.sources], "options": self.options})
+        return cache.content_key(
+            {
+                "sources": [
+                    s.to_dict() | {"name": None} if s.sha256 else s.to_dict() for s in self.sources
+                ],
+                "options": self.options,
+            }
+        )
 
     def provenance(self) -> dict:
         """JSON-safe description: the sources with sizes and hashes, and the reading options."""
-        return {"sources": [s.to_dict() for s in self.hashed(use_cache=False).sources],
-                "read_options": dict(self.options)}
+        return {
+            "sources": [s.to_dict() for s in self.hashed(use_cache=False).sources],
+            "read_options": dict(self.options),
+        }
 
     def __repr__(self) -> str:
-        return f"Corpus({len(self.sources)} sources, {self.total_bytes} bytes, options={self.options})"
+        return (
+            f"Corpus({len(self.sources)} sources, {self.total_bytes} bytes, options={self.options})"
+        )
 
 
 def read_corpus(
@@ -174,21 +196,31 @@ def read_corpus(
         inputs = [inputs]
     inputs = list(inputs)
     if not inputs:
-        raise ValueError("no inputs given; pass at least one file, directory, glob, '-' or hf:NAME.")
+        raise ValueError(
+            "no inputs given; pass at least one file, directory, glob, '-' or hf:NAME."
+        )
     try:
         codecs.lookup(encoding)
         codecs.lookup_error(errors)
     except LookupError as exc:
         raise ValueError(f"unknown encoding or error handler: {exc}.") from None
     if not isinstance(doc_split, str) or not doc_split:
-        raise ValueError(f"doc_split must be one of {', '.join(DOC_SPLIT_MODES)} or a non-empty separator; got {doc_split!r}.")
+        raise ValueError(
+            f"doc_split must be one of {', '.join(DOC_SPLIT_MODES)} or a non-empty separator; got {doc_split!r}."
+        )
     if max_documents is not None and (not isinstance(max_documents, int) or max_documents < 1):
         raise ValueError(f"max_documents must be a positive integer; got {max_documents!r}.")
     sources: list[Source] = []
     for item in inputs:
         sources.extend(_resolve(item, glob))
-    options = {"doc_split": doc_split, "encoding": encoding, "errors": errors, "split": split,
-               "text_field": text_field, "max_documents": max_documents}
+    options = {
+        "doc_split": doc_split,
+        "encoding": encoding,
+        "errors": errors,
+        "split": split,
+        "text_field": text_field,
+        "max_documents": max_documents,
+    }
     corpus = Corpus(tuple(sources), options)
     for s in corpus.sources:
         if s.kind == "text":
@@ -198,6 +230,7 @@ def read_corpus(
 
 # -- resolving inputs -----------------------------------------------------------------------------
 
+
 def _resolve(item, pattern: str) -> list[Source]:
     text = os.fspath(item)
     if text == "-":
@@ -205,13 +238,17 @@ def _resolve(item, pattern: str) -> list[Source]:
     if text.startswith("hf:"):
         name, _, config = text[3:].partition(":")
         if not name:
-            raise ValueError(f"hf: inputs need a dataset name, as in hf:roneneldan/TinyStories; got {text!r}.")
+            raise ValueError(
+                f"hf: inputs need a dataset name, as in hf:roneneldan/TinyStories; got {text!r}."
+            )
         return [Source(text, "hf", path=None, compression=config or None)]
     path = Path(text).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob(pattern) if p.is_file())
         if not files:
-            raise ValueError(f"directory {path} has no files matching {pattern!r} (use --glob to change the pattern).")
+            raise ValueError(
+                f"directory {path} has no files matching {pattern!r} (use --glob to change the pattern)."
+            )
         return [_file_source(p) for p in files]
     if path.is_file():
         return [_file_source(path)]
@@ -229,7 +266,11 @@ def _file_source(path: Path) -> Source:
         raise ValueError(f"input file {path} is empty.")
     suffixes = [s.lower() for s in path.suffixes]
     compression = _COMPRESSION.get(suffixes[-1]) if suffixes else None
-    inner = suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes and not compression else "")
+    inner = (
+        suffixes[-2]
+        if compression and len(suffixes) > 1
+        else (suffixes[-1] if suffixes and not compression else "")
+    )
     kind = _RECORD_KINDS.get(inner, "text")
     if compression and kind in ("parquet", "arrow"):
         raise ValueError(f"{path}: compressed {kind} files are not supported; decompress it first.")
@@ -252,8 +293,10 @@ def _open_binary(src: Source):
         try:
             import zstandard
         except ImportError:
-            raise ValueError(f"{src.name} is zstd-compressed; install the 'zstandard' package "
-                             "(pip install 'corpus-stats[zstd]') or decompress it first.") from None
+            raise ValueError(
+                f"{src.name} is zstd-compressed; install the 'zstandard' package "
+                "(pip install 'corpus-stats[zstd]') or decompress it first."
+            ) from None
         return zstandard.ZstdDecompressor().stream_reader(open(src.path, "rb"), closefd=True)
     opener = {"gzip": gzip.open, "xz": lzma.open, "bz2": bz2.open}.get(src.compression, open)
     return opener(src.path, "rb")
@@ -267,7 +310,9 @@ def _read_chunks(src: Source) -> Iterator[bytes]:
     except (OSError, EOFError, lzma.LZMAError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(f"cannot read {src.name} as {src.compression or 'plain'} data: {exc}.") from None
+        raise ValueError(
+            f"cannot read {src.name} as {src.compression or 'plain'} data: {exc}."
+        ) from None
     except Exception as exc:  # zstandard.ZstdError and friends
         if type(exc).__module__.startswith("zstandard"):
             raise ValueError(f"cannot read {src.name} as zstd data: {exc}.") from None
@@ -280,11 +325,14 @@ def _check_not_binary(src: Source, encoding: str) -> None:
     head = next(_read_chunks(src), b"")[:8192]
     nul = head.find(b"\x00")
     if nul >= 0:
-        raise ValueError(f"{src.name} looks binary (NUL byte at byte offset {nul}); "
-                         "corpus text files must be text (use --encoding if it is UTF-16/32).")
+        raise ValueError(
+            f"{src.name} looks binary (NUL byte at byte offset {nul}); "
+            "corpus text files must be text (use --encoding if it is UTF-16/32)."
+        )
 
 
 # -- reading documents ----------------------------------------------------------------------------
+
 
 def _iter_source(src: Source, opt: dict) -> Iterator[str]:
     if src.kind == "text":
@@ -328,7 +376,7 @@ def _split(chunks: Iterator[str], mode: str) -> Iterator[str]:
             if EOT in tail + chunk:  # the overlap catches a separator cut between chunks
                 yield from _split_on(itertools.chain(["".join(head)], chunks), EOT)
                 return
-            tail = (tail + chunk)[-len(EOT):]
+            tail = (tail + chunk)[-len(EOT) :]
         text = "".join(head)
         if text.strip():
             yield text
@@ -376,22 +424,29 @@ def _iter_jsonl(src: Source, opt: dict) -> Iterator[str]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{src.name} line {lineno} is not valid JSON ({exc.msg} at column "
-                                 f"{exc.colno}).") from None
+                raise ValueError(
+                    f"{src.name} line {lineno} is not valid JSON ({exc.msg} at column {exc.colno})."
+                ) from None
             yield _text_of(record, field_name, f"{src.name} line {lineno}")
 
 
 def _text_of(record, field_name: str, where: str) -> str:
     if not isinstance(record, dict):
-        raise ValueError(f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field.")
+        raise ValueError(
+            f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field."
+        )
     if field_name not in record:
         fields = ", ".join(map(str, record)) or "none"
-        raise ValueError(f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field).")
+        raise ValueError(
+            f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field)."
+        )
     value = record[field_name]
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{where}: field {field_name!r} must hold text; got {type(value).__name__}.")
+        raise ValueError(
+            f"{where}: field {field_name!r} must hold text; got {type(value).__name__}."
+        )
     return value
 
 
@@ -411,14 +466,18 @@ def _iter_dataset_file(src: Source, opt: dict) -> Iterator[str]:
     except ValueError:
         raise
     except Exception as exc:  # pyarrow / datasets errors carry the reason
-        raise ValueError(f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}") from None
+        raise ValueError(
+            f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}"
+        ) from None
 
 
 def _iter_records(ds, field_name: str, name: str) -> Iterator[str]:
     features = getattr(ds, "features", None)
     if features is not None and field_name not in features:
-        raise ValueError(f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} "
-                         "(use --text-field).")
+        raise ValueError(
+            f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} "
+            "(use --text-field)."
+        )
     for i, record in enumerate(ds):
         yield _text_of(record, field_name, f"{name} record {i}")
 
@@ -441,11 +500,15 @@ def _truthy(value: str | None) -> bool:
 
 def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
     name, config = src.name[3:].partition(":")[0], src.compression
-    offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
+    offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(
+        os.environ.get("HF_DATASETS_OFFLINE")
+    )
     if not offline and not hub_reachable():
-        raise ValueError(f"{src.name} needs the Hugging Face Hub, which is unreachable from here; run on a "
-                         "networked machine, set HF_HUB_OFFLINE=1 to use a copy already in the local "
-                         "datasets cache, or download the files and pass their paths.")
+        raise ValueError(
+            f"{src.name} needs the Hugging Face Hub, which is unreachable from here; run on a "
+            "networked machine, set HF_HUB_OFFLINE=1 to use a copy already in the local "
+            "datasets cache, or download the files and pass their paths."
+        )
     datasets = _datasets()
     if offline:  # honour the variables even when datasets was imported before they were set
         datasets.config.HF_HUB_OFFLINE = True
@@ -454,6 +517,10 @@ def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
         ds = datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        where = "is not in the local datasets cache (offline mode)" if offline else "could not be loaded"
+        where = (
+            "is not in the local datasets cache (offline mode)"
+            if offline
+            else "could not be loaded"
+        )
         raise ValueError(f"{src.name} {where}: {reason}") from None
     yield from _iter_records(ds, opt["text_field"], src.name)

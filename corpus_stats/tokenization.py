@@ -25,9 +25,9 @@ import math
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -95,11 +95,17 @@ class LoadedTokenizer:
         """Ids of all ``texts`` concatenated (no eos) and each text's number of tokens."""
         if self.kind == "bytes":
             parts = [t.encode("utf-8", "surrogatepass") for t in texts]
-            return np.frombuffer(b"".join(parts), np.uint8), np.array([len(p) for p in parts], np.int64)
+            return np.frombuffer(b"".join(parts), np.uint8), np.array(
+                [len(p) for p in parts], np.int64
+            )
         if self.kind == "chars":
             cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), "<u4")
             idx = np.minimum(np.searchsorted(self.alphabet, cps), max(self.alphabet.size - 1, 0))
-            ids = np.where(self.alphabet[idx] == cps, idx + 2, 0) if self.alphabet.size else np.zeros_like(cps)
+            ids = (
+                np.where(self.alphabet[idx] == cps, idx + 2, 0)
+                if self.alphabet.size
+                else np.zeros_like(cps)
+            )
             return ids, np.array([len(t) for t in texts], np.int64)
         pieces, owner = texts, None
         if self.info.get("splittable") and any(len(t) > _PIECE_CHARS for t in texts):
@@ -137,8 +143,13 @@ class LoadedTokenizer:
         """Serialised form (HF tokenizer.json, or a small JSON for bytes/chars)."""
         if self.hf is not None:
             return self.hf.to_str()
-        return json.dumps({"corpus_stats_tokenizer": self.kind, "eos_id": self.eos_id,
-                           "alphabet": None if self.alphabet is None else self.alphabet.tolist()})
+        return json.dumps(
+            {
+                "corpus_stats_tokenizer": self.kind,
+                "eos_id": self.eos_id,
+                "alphabet": None if self.alphabet is None else self.alphabet.tolist(),
+            }
+        )
 
     @property
     def sha256(self) -> str:
@@ -147,15 +158,28 @@ class LoadedTokenizer:
 
     def provenance(self) -> dict:
         """JSON-safe description for the stream's provenance."""
-        return {"spec": self.spec, "kind": self.kind, "vocab_size": self.vocab_size, "eos_id": self.eos_id,
-                "eos_token": self.eos_token, "eos_added": self.eos_added, "sha256": self.sha256,
-                "file": TOKENIZER_FILE, **self.info}
+        return {
+            "spec": self.spec,
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            "eos_id": self.eos_id,
+            "eos_token": self.eos_token,
+            "eos_added": self.eos_added,
+            "sha256": self.sha256,
+            "file": TOKENIZER_FILE,
+            **self.info,
+        }
 
 
 # -- resolving specs ------------------------------------------------------------------------------
 
-def load_tokenizer(spec: str = DEFAULT_TOKENIZER, corpus: Corpus | None = None, *,
-                   bpe_sample_chars: int = DEFAULT_BPE_SAMPLE_CHARS) -> LoadedTokenizer:
+
+def load_tokenizer(
+    spec: str = DEFAULT_TOKENIZER,
+    corpus: Corpus | None = None,
+    *,
+    bpe_sample_chars: int = DEFAULT_BPE_SAMPLE_CHARS,
+) -> LoadedTokenizer:
     """Resolve a tokenizer spec (see the module docstring); ``bpe:V`` and ``chars`` need ``corpus``.
 
     Parameters
@@ -194,8 +218,16 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER, corpus: Corpus | None = None, 
         for doc in corpus:
             chars.update(doc)
         alphabet = np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
-        return LoadedTokenizer("chars", "chars", int(alphabet.size) + 2, 1, "<eos>", eos_added=True,
-                               alphabet=alphabet, info={"alphabet_size": int(alphabet.size)})
+        return LoadedTokenizer(
+            "chars",
+            "chars",
+            int(alphabet.size) + 2,
+            1,
+            "<eos>",
+            eos_added=True,
+            alphabet=alphabet,
+            info={"alphabet_size": int(alphabet.size)},
+        )
     match = re.fullmatch(r"bpe:(.*)", spec)
     if match:
         vocab = _bpe_vocab(match.group(1), spec)
@@ -223,10 +255,14 @@ def _bpe_vocab(text: str, spec: str) -> int:
     try:
         vocab = int(text)
     except ValueError:
-        raise ValueError(f"bpe:V needs an integer vocabulary size V, as in bpe:8192; got {spec!r}.") from None
+        raise ValueError(
+            f"bpe:V needs an integer vocabulary size V, as in bpe:8192; got {spec!r}."
+        ) from None
     if not BPE_MIN_VOCAB <= vocab <= BPE_MAX_VOCAB:
-        raise ValueError(f"bpe:V needs {BPE_MIN_VOCAB} <= V <= {BPE_MAX_VOCAB:,} (2 special tokens plus "
-                         f"at least a byte-sized alphabet); got V={vocab:,}.")
+        raise ValueError(
+            f"bpe:V needs {BPE_MIN_VOCAB} <= V <= {BPE_MAX_VOCAB:,} (2 special tokens plus "
+            f"at least a byte-sized alphabet); got V={vocab:,}."
+        )
     return vocab
 
 
@@ -256,8 +292,10 @@ def _pretrained_file(name: str) -> Path:
     try:
         return Path(hf_hub_download(name, TOKENIZER_FILE))
     except Exception as exc:
-        raise ValueError(f"cannot get {TOKENIZER_FILE} of {name!r} from the Hugging Face Hub: "
-                         f"{str(exc).splitlines()[0][:200]}") from None
+        raise ValueError(
+            f"cannot get {TOKENIZER_FILE} of {name!r} from the Hugging Face Hub: "
+            f"{str(exc).splitlines()[0][:200]}"
+        ) from None
 
 
 def _from_hf(spec: str, kind: str, hf, info: dict) -> LoadedTokenizer:
@@ -274,20 +312,34 @@ def _from_hf(spec: str, kind: str, hf, info: dict) -> LoadedTokenizer:
     # safe to encode long documents in pieces only when a pre-tokenizer splits at newlines and no
     # normalizer (e.g. SentencePiece's Prepend) depends on where a piece starts
     splittable = hf.pre_tokenizer is not None and hf.normalizer is None
-    return LoadedTokenizer(spec, kind, vocab, eos, token, eos_added=added, info={**info, "splittable": splittable},
-                           hf=hf)
+    return LoadedTokenizer(
+        spec,
+        kind,
+        vocab,
+        eos,
+        token,
+        eos_added=added,
+        info={**info, "splittable": splittable},
+        hf=hf,
+    )
 
 
 def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> LoadedTokenizer:
-    from tokenizers import Tokenizer, __version__ as tk_version
+    from tokenizers import Tokenizer
+    from tokenizers import __version__ as tk_version
     from tokenizers.models import BPE
     from tokenizers.pre_tokenizers import Whitespace
     from tokenizers.trainers import BpeTrainer
 
     total = corpus.total_bytes
     stride = max(1, math.ceil(total / sample_chars)) if total else 1
-    sample = {"documents": 0, "characters": 0, "every_kth_document": stride, "limit_characters": sample_chars,
-              "complete": True}
+    sample = {
+        "documents": 0,
+        "characters": 0,
+        "every_kth_document": stride,
+        "limit_characters": sample_chars,
+        "complete": True,
+    }
 
     def batches() -> Iterator[list[str]]:
         batch: list[str] = []
@@ -310,7 +362,11 @@ def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> Load
     trainer = BpeTrainer(vocab_size=vocab, special_tokens=["[UNK]", "<eos>"], show_progress=False)
     hf.train_from_iterator(batches(), trainer)
     sample["complete"] = sample["complete"] and stride == 1
-    info = {"bpe_requested_vocab": vocab, "bpe_training_sample": sample, "tokenizers_version": tk_version}
+    info = {
+        "bpe_requested_vocab": vocab,
+        "bpe_training_sample": sample,
+        "tokenizers_version": tk_version,
+    }
     return _from_hf(spec, "bpe", hf, info)
 
 
@@ -324,16 +380,30 @@ def load_stream_tokenizer(stream: TokenStream) -> LoadedTokenizer | None:
     data = json.loads(text)
     if "corpus_stats_tokenizer" in data:
         alphabet = None if data["alphabet"] is None else np.array(data["alphabet"], np.uint32)
-        return LoadedTokenizer(prov.get("spec", data["corpus_stats_tokenizer"]), data["corpus_stats_tokenizer"],
-                               stream.vocab_size, data["eos_id"], "<eos>", True, alphabet=alphabet)
+        return LoadedTokenizer(
+            prov.get("spec", data["corpus_stats_tokenizer"]),
+            data["corpus_stats_tokenizer"],
+            stream.vocab_size,
+            data["eos_id"],
+            "<eos>",
+            True,
+            alphabet=alphabet,
+        )
     from tokenizers import Tokenizer
 
-    return LoadedTokenizer(prov.get("spec", "?"), prov.get("kind", "file"), stream.vocab_size, stream.eos_id,
-                           prov.get("eos_token", "<eos>"), prov.get("eos_added", False),
-                           hf=Tokenizer.from_str(text))
+    return LoadedTokenizer(
+        prov.get("spec", "?"),
+        prov.get("kind", "file"),
+        stream.vocab_size,
+        stream.eos_id,
+        prov.get("eos_token", "<eos>"),
+        prov.get("eos_added", False),
+        hf=Tokenizer.from_str(text),
+    )
 
 
 # -- tokenizing -----------------------------------------------------------------------------------
+
 
 def tokenize(
     corpus_or_inputs,
@@ -389,15 +459,22 @@ def tokenize(
     start = time.perf_counter()
     if isinstance(corpus_or_inputs, Corpus):
         if read_options:
-            raise TypeError(f"reading options ({', '.join(read_options)}) apply to inputs, not to a Corpus.")
+            raise TypeError(
+                f"reading options ({', '.join(read_options)}) apply to inputs, not to a Corpus."
+            )
         corpus = corpus_or_inputs
     else:
         corpus = read_corpus(corpus_or_inputs, **read_options)
     if max_tokens is not None and (not isinstance(max_tokens, (int, np.integer)) or max_tokens < 1):
         raise ValueError(f"max_tokens must be a positive integer; got {max_tokens!r}.")
     corpus = corpus.hashed(cache_dir, use_cache)
-    key = cache.content_key({"corpus": corpus.content_hash(), "tokenizer": _tokenizer_identity(tokenizer, bpe_sample_chars),
-                             "max_tokens": None if max_tokens is None else int(max_tokens)})
+    key = cache.content_key(
+        {
+            "corpus": corpus.content_hash(),
+            "tokenizer": _tokenizer_identity(tokenizer, bpe_sample_chars),
+            "max_tokens": None if max_tokens is None else int(max_tokens),
+        }
+    )
     target = cache.stream_path(cache_dir, key) if use_cache else cache.scratch_dir() / "stream"
     if use_cache and target.is_dir():
         try:
@@ -409,8 +486,10 @@ def tokenize(
     with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=True) as writer:
         truncated = _encode_into(writer, corpus, tok, max_tokens, progress)
         if writer.n_tokens == 0:
-            raise ValueError(f"the corpus has no documents to tokenize (every input is empty or whitespace; "
-                             f"sources: {', '.join(s.name for s in corpus.sources)[:200]}).")
+            raise ValueError(
+                f"the corpus has no documents to tokenize (every input is empty or whitespace; "
+                f"sources: {', '.join(s.name for s in corpus.sources)[:200]})."
+            )
         writer.add_file(TOKENIZER_FILE, tok.to_json())
         stream = writer.close(_provenance(corpus, tok, key, max_tokens, truncated))
     return _with_cache_info(stream, False, target if use_cache else None, start)
@@ -427,7 +506,9 @@ def _tokenizer_identity(spec: str, bpe_sample_chars: int) -> dict:
         path = path / TOKENIZER_FILE
     if path is not None and path.is_file():
         return {"file_sha256": cache.file_sha256(path, use_cache=False)}
-    return {"spec": spec}  # bytes, chars, or a pretrained name (its file is fixed by the cache revision)
+    return {
+        "spec": spec
+    }  # bytes, chars, or a pretrained name (its file is fixed by the cache revision)
 
 
 def _batches(corpus: Corpus) -> Iterator[list[str]]:
@@ -442,7 +523,9 @@ def _batches(corpus: Corpus) -> Iterator[list[str]]:
         yield batch
 
 
-def _encode_into(writer: TokenStreamWriter, corpus: Corpus, tok: LoadedTokenizer, max_tokens, progress) -> bool:
+def _encode_into(
+    writer: TokenStreamWriter, corpus: Corpus, tok: LoadedTokenizer, max_tokens, progress
+) -> bool:
     """Encode batch by batch, appending eos after every document; True when cut at ``max_tokens``."""
     with Progress("tokenize", corpus.total_bytes, enabled=progress) as bar:
         for batch in _batches(corpus):
@@ -467,7 +550,9 @@ def _encode_into(writer: TokenStreamWriter, corpus: Corpus, tok: LoadedTokenizer
     return False
 
 
-def _provenance(corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, truncated: bool) -> dict:
+def _provenance(
+    corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, truncated: bool
+) -> dict:
     from importlib.metadata import version
 
     from corpus_stats import __version__
@@ -486,6 +571,9 @@ def _provenance(corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, trun
 
 def _with_cache_info(stream: TokenStream, hit: bool, path, start: float) -> TokenStream:
     prov = dict(stream.provenance)
-    prov["cache"] = {"hit": hit, "path": None if path is None else str(path),
-                     "seconds": round(time.perf_counter() - start, 4)}
+    prov["cache"] = {
+        "hit": hit,
+        "path": None if path is None else str(path),
+        "seconds": round(time.perf_counter() - start, 4),
+    }
     return TokenStream(stream.tokens, stream.doc_offsets, stream.vocab_size, stream.eos_id, prov)

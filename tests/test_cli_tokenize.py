@@ -42,15 +42,29 @@ def test_tokenize_json_then_cache_hit(tmp_path, cache_dir):
     first = run_json(tmp_path / "a.txt", "-t", "chars", "--cache-dir", cache_dir, "--top", 3)
     assert (first["n_tokens"], first["n_documents"], first["eos_id"]) == (22, 3, 1)
     assert first["cache"]["hit"] is False and first["tokenizer"]["spec"] == "chars"
-    assert first["top_tokens"][0] == {"id": first["top_tokens"][0]["id"], "token": "t", "count": 4, "share": 4 / 22}
+    assert first["top_tokens"][0] == {
+        "id": first["top_tokens"][0]["id"],
+        "token": "t",
+        "count": 4,
+        "share": 4 / 22,
+    }
     second = run_json(tmp_path / "a.txt", "-t", "chars", "--cache-dir", cache_dir)
     assert second["cache"]["hit"] is True and second["n_tokens"] == 22
 
 
 def test_table_output_and_saved_copy(tmp_path, cache_dir):
     (tmp_path / "a.txt").write_text("x y\nz\n")
-    result = run(tmp_path / "a.txt", "-t", "bytes", "--doc-split", "\\n", "--cache-dir", cache_dir,
-                 "-o", tmp_path / "copy")
+    result = run(
+        tmp_path / "a.txt",
+        "-t",
+        "bytes",
+        "--doc-split",
+        "\\n",
+        "--cache-dir",
+        cache_dir,
+        "-o",
+        tmp_path / "copy",
+    )
     assert result.exit_code == 0, result.output
     assert "documents  2" in result.output and "eos        256 '<eos>'" in result.output
     from corpus_stats.stream import TokenStream
@@ -59,8 +73,17 @@ def test_table_output_and_saved_copy(tmp_path, cache_dir):
 
 
 def test_stdin_max_tokens_and_no_cache(cache_dir):
-    out = run_json("-", "-t", "bytes", "--max-tokens", 4, "--no-cache", "--cache-dir", cache_dir,
-                   input="hello<|endoftext|>world")
+    out = run_json(
+        "-",
+        "-t",
+        "bytes",
+        "--max-tokens",
+        4,
+        "--no-cache",
+        "--cache-dir",
+        cache_dir,
+        input="hello<|endoftext|>world",
+    )
     assert out["n_tokens"] == 4 and out["truncated"] is True and out["cache"]["path"] is None
     assert not cache_dir.exists()
 
@@ -77,28 +100,75 @@ def test_help_everywhere():
     assert "--doc-split" in CliRunner().invoke(cli, ["tokenize", "--help"]).output
 
 
-@pytest.mark.parametrize("name,setup,args,match", [
-    ("missing", None, ["nope.txt"], r"input '.*nope.txt' does not exist"),
-    ("empty", lambda d: (d / "e.txt").write_text(""), ["e.txt"], r"input file .*e.txt is empty"),
-    ("whitespace", lambda d: (d / "w.txt").write_text(" \n "), ["w.txt"], r"the corpus has no documents"),
-    ("no-match-dir", lambda d: (d / "sub").mkdir() or (d / "sub" / "x.md").write_text("x"), ["sub"],
-     r"directory .*sub has no files matching '\*.txt'"),
-    ("binary", lambda d: (d / "b.txt").write_bytes(b"\x7fELF\x00\x00"), ["b.txt"],
-     r"b.txt looks binary \(NUL byte at byte offset 4\)"),
-    ("non-utf8", lambda d: (d / "l.txt").write_bytes(b"caf\xe9 au lait"), ["l.txt"],
-     r"l.txt is not valid utf-8 at byte offset 3 .*--errors replace"),
-    ("bad-jsonl", lambda d: (d / "j.jsonl").write_text('{"text": "a"}\n{"text": \n'), ["j.jsonl"],
-     r"j.jsonl line 2 is not valid JSON"),
-    ("missing-field", lambda d: (d / "f.jsonl").write_text('{"body": "a", "id": 1}\n'), ["f.jsonl"],
-     r"f.jsonl line 1 has no field 'text'; its fields are: body, id \(use --text-field\)"),
-    ("bad-tokenizer", lambda d: ((d / "a.txt").write_text("a"), (d / "t.json").write_text("{]")),
-     ["a.txt", "-t", "t.json"], r"cannot read tokenizer file .*t.json"),
-    ("bpe-small", lambda d: (d / "a.txt").write_text("a"), ["a.txt", "-t", "bpe:100"],
-     r"bpe:V needs 260 <= V <= 1,048,576 .*got V=100"),
-    ("bpe-huge", lambda d: (d / "a.txt").write_text("a"), ["a.txt", "-t", "bpe:99999999"],
-     r"bpe:V needs 260 <= V .*got V=99,999,999"),
-])
-def test_bad_inputs_one_line_exit_1_nothing_written(tmp_path, cache_dir, monkeypatch, name, setup, args, match):
+@pytest.mark.parametrize(
+    "name,setup,args,match",
+    [
+        ("missing", None, ["nope.txt"], r"input '.*nope.txt' does not exist"),
+        (
+            "empty",
+            lambda d: (d / "e.txt").write_text(""),
+            ["e.txt"],
+            r"input file .*e.txt is empty",
+        ),
+        (
+            "whitespace",
+            lambda d: (d / "w.txt").write_text(" \n "),
+            ["w.txt"],
+            r"the corpus has no documents",
+        ),
+        (
+            "no-match-dir",
+            lambda d: (d / "sub").mkdir() or (d / "sub" / "x.md").write_text("x"),
+            ["sub"],
+            r"directory .*sub has no files matching '\*.txt'",
+        ),
+        (
+            "binary",
+            lambda d: (d / "b.txt").write_bytes(b"\x7fELF\x00\x00"),
+            ["b.txt"],
+            r"b.txt looks binary \(NUL byte at byte offset 4\)",
+        ),
+        (
+            "non-utf8",
+            lambda d: (d / "l.txt").write_bytes(b"caf\xe9 au lait"),
+            ["l.txt"],
+            r"l.txt is not valid utf-8 at byte offset 3 .*--errors replace",
+        ),
+        (
+            "bad-jsonl",
+            lambda d: (d / "j.jsonl").write_text('{"text": "a"}\n{"text": \n'),
+            ["j.jsonl"],
+            r"j.jsonl line 2 is not valid JSON",
+        ),
+        (
+            "missing-field",
+            lambda d: (d / "f.jsonl").write_text('{"body": "a", "id": 1}\n'),
+            ["f.jsonl"],
+            r"f.jsonl line 1 has no field 'text'; its fields are: body, id \(use --text-field\)",
+        ),
+        (
+            "bad-tokenizer",
+            lambda d: ((d / "a.txt").write_text("a"), (d / "t.json").write_text("{]")),
+            ["a.txt", "-t", "t.json"],
+            r"cannot read tokenizer file .*t.json",
+        ),
+        (
+            "bpe-small",
+            lambda d: (d / "a.txt").write_text("a"),
+            ["a.txt", "-t", "bpe:100"],
+            r"bpe:V needs 260 <= V <= 1,048,576 .*got V=100",
+        ),
+        (
+            "bpe-huge",
+            lambda d: (d / "a.txt").write_text("a"),
+            ["a.txt", "-t", "bpe:99999999"],
+            r"bpe:V needs 260 <= V .*got V=99,999,999",
+        ),
+    ],
+)
+def test_bad_inputs_one_line_exit_1_nothing_written(
+    tmp_path, cache_dir, monkeypatch, name, setup, args, match
+):
     if setup is not None:
         setup(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -113,5 +183,8 @@ def test_offline_hf_dataset_is_one_line(cache_dir, monkeypatch):
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: False)
     result = run("hf:roneneldan/TinyStories", "--cache-dir", cache_dir)
-    assert_one_line_error(result, r"hf:roneneldan/TinyStories needs the Hugging Face Hub, which is unreachable",
-                          cache_dir)
+    assert_one_line_error(
+        result,
+        r"hf:roneneldan/TinyStories needs the Hugging Face Hub, which is unreachable",
+        cache_dir,
+    )

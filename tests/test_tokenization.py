@@ -9,7 +9,12 @@ from conftest import CORPORA, PAPER_TOKENIZER, TOKENIZERS, shared_file
 
 from corpus_stats import tokenization
 from corpus_stats.sources import Corpus, read_corpus
-from corpus_stats.tokenization import LoadedTokenizer, load_tokenizer, load_stream_tokenizer, tokenize
+from corpus_stats.tokenization import (
+    LoadedTokenizer,
+    load_stream_tokenizer,
+    load_tokenizer,
+    tokenize,
+)
 
 DOCS = ["First story.\nWith two lines.", "", "Ünïcödé ✓ and emoji 🙂", "last without newline"]
 LILY = "Once upon a time, there was a little girl named Lily."
@@ -19,7 +24,9 @@ LILY_IDS = [366, 371, 65, 331, 13, 338, 236, 65, 326, 408, 340, 316, 15]
 def random_text(n_words: int, seed: int) -> str:
     """Zipf-ish words in documents separated by <|endoftext|>, reproducible."""
     rng = np.random.default_rng(seed)
-    words = np.array(["".join(rng.choice(list("abcdefghij"), size=rng.integers(1, 7))) for _ in range(300)])
+    words = np.array(
+        ["".join(rng.choice(list("abcdefghij"), size=rng.integers(1, 7))) for _ in range(300)]
+    )
     picks = words[np.minimum(rng.zipf(1.3, size=n_words) - 1, words.size - 1)]
     docs = [" ".join(chunk) + "." for chunk in np.array_split(picks, max(n_words // 200, 1))]
     return "<|endoftext|>".join(docs)
@@ -73,7 +80,8 @@ def test_paper_tokenizer_gives_the_papers_ids():
     tok = load_tokenizer(str(PAPER_TOKENIZER))
     assert tok.encode_batch([LILY])[0].tolist() == LILY_IDS
     assert stream.provenance["tokenizer"]["file_sha256"] == (
-        "0e63d3391e736c84417966af7dbb563e28d05bd1688e8f728af13785fc4e2bdb")
+        "0e63d3391e736c84417966af7dbb563e28d05bd1688e8f728af13785fc4e2bdb"
+    )
 
 
 def test_bpe_is_deterministic_and_has_the_papers_specials():
@@ -104,11 +112,14 @@ def test_bpe_trains_on_a_bounded_sample_stated_in_provenance():
     assert 0 < sample["characters"] <= 20_000
 
 
-@pytest.mark.parametrize("spec,match", [
-    ("bpe:100", r"bpe:V needs 260 <= V <= 1,048,576 .*got V=100"),
-    ("bpe:10000000000", r"bpe:V needs 260 <= V .*got V=10,000,000,000"),
-    ("bpe:lots", r"bpe:V needs an integer vocabulary size V, as in bpe:8192; got 'bpe:lots'"),
-])
+@pytest.mark.parametrize(
+    "spec,match",
+    [
+        ("bpe:100", r"bpe:V needs 260 <= V <= 1,048,576 .*got V=100"),
+        ("bpe:10000000000", r"bpe:V needs 260 <= V .*got V=10,000,000,000"),
+        ("bpe:lots", r"bpe:V needs an integer vocabulary size V, as in bpe:8192; got 'bpe:lots'"),
+    ],
+)
 def test_bpe_vocab_out_of_range(spec, match):
     with pytest.raises(ValueError, match=match):
         load_tokenizer(spec, Corpus.from_texts(["a"]))
@@ -126,8 +137,11 @@ def test_bad_tokenizer_files(tmp_path):
 
 def test_pretrained_name_offline_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(tokenization, "hub_reachable", lambda timeout=3.0: False)
-    with pytest.raises(ValueError, match=r"'corpus-stats-tests/nothing' is neither a file nor in the local "
-                       r"Hugging Face cache.*huggingface-cli download"):
+    with pytest.raises(
+        ValueError,
+        match=r"'corpus-stats-tests/nothing' is neither a file nor in the local "
+        r"Hugging Face cache.*huggingface-cli download",
+    ):
         load_tokenizer("corpus-stats-tests/nothing")
 
 
@@ -153,7 +167,10 @@ def test_txt_jsonl_parquet_give_the_same_stream(tmp_path):
     (tmp_path / "c.txt").write_text("<|endoftext|>".join(docs))
     (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
     pq.write_table(pa.table({"text": docs}), tmp_path / "c.parquet")
-    streams = [tokenize(tmp_path / f"c.{ext}", "bpe:300", use_cache=False) for ext in ("txt", "jsonl", "parquet")]
+    streams = [
+        tokenize(tmp_path / f"c.{ext}", "bpe:300", use_cache=False)
+        for ext in ("txt", "jsonl", "parquet")
+    ]
     for other in streams[1:]:
         np.testing.assert_array_equal(other.tokens, streams[0].tokens)
         np.testing.assert_array_equal(other.doc_offsets, streams[0].doc_offsets)
@@ -186,7 +203,9 @@ def test_cache_hit_is_faster_and_does_not_re_encode(tmp_path, monkeypatch):
     (tmp_path / "c.txt").write_text(random_text(60_000, seed=4))
     calls = []
     original = LoadedTokenizer.encode_batch
-    monkeypatch.setattr(LoadedTokenizer, "encode_batch", lambda self, t: calls.append(len(t)) or original(self, t))
+    monkeypatch.setattr(
+        LoadedTokenizer, "encode_batch", lambda self, t: calls.append(len(t)) or original(self, t)
+    )
     t0 = time.perf_counter()
     first = tokenize(tmp_path / "c.txt", "bpe:500", cache_dir=tmp_path / "cache")
     t1 = time.perf_counter()
@@ -223,7 +242,12 @@ def test_crash_leaves_no_trusted_cache_entry(tmp_path, monkeypatch):
         tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
     assert list((tmp_path / "cache" / "streams").iterdir()) == []
     monkeypatch.undo()
-    assert tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache").provenance["cache"]["hit"] is False
+    assert (
+        tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache").provenance["cache"][
+            "hit"
+        ]
+        is False
+    )
 
 
 def test_damaged_cache_entry_is_rebuilt(tmp_path):
@@ -257,7 +281,9 @@ def test_provenance_is_complete(tmp_path):
 
 
 def test_read_options_with_a_corpus_object_is_a_type_error():
-    with pytest.raises(TypeError, match=r"reading options \(glob\) apply to inputs, not to a Corpus"):
+    with pytest.raises(
+        TypeError, match=r"reading options \(glob\) apply to inputs, not to a Corpus"
+    ):
         tokenize(Corpus.from_texts(["a"]), "bytes", glob="*.md")
 
 
@@ -271,8 +297,29 @@ def test_every_shared_tokenizer_encodes_tinystories():
 
 
 def tricky_text(rng, n_parts: int) -> str:
-    parts = ["word", "The", "'s", "'t", " ", "  ", "\n", "\n\n", " \n", "\n ", "\t", "42", "3.14", "!?", "ünï",
-             "✓", "🙂", "\r\n", "<|endoftext|>", "-", "Lily."]
+    parts = [
+        "word",
+        "The",
+        "'s",
+        "'t",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        " \n",
+        "\n ",
+        "\t",
+        "42",
+        "3.14",
+        "!?",
+        "ünï",
+        "✓",
+        "🙂",
+        "\r\n",
+        "<|endoftext|>",
+        "-",
+        "Lily.",
+    ]
     return "".join(rng.choice(parts, size=n_parts))
 
 
@@ -294,8 +341,10 @@ def test_long_documents_pieces_with_a_trained_bpe(monkeypatch):
     corpus = Corpus.from_texts([tricky_text(rng, 3000) for _ in range(3)])
     tok = load_tokenizer("bpe:300", corpus)
     monkeypatch.setattr(tokenization, "_PIECE_CHARS", 64)
-    ids, lengths = tok.encode_batch(list(corpus))
-    assert ids.tolist() == [i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids]
+    ids, _ = tok.encode_batch(list(corpus))
+    assert ids.tolist() == [
+        i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids
+    ]
 
 
 def test_sentencepiece_style_tokenizers_are_not_cut():
