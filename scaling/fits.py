@@ -14,7 +14,7 @@ from scipy import optimize, stats
 
 from scaling._checks import as_float_array, check_confidence, check_curve, json_safe
 
-METHODS = ("paper", "offset", "differences")
+METHODS = ("paper", "offset", "differences", "floor")
 PAPER_INTERVALS = ("bootstrap", "ols")
 
 
@@ -165,6 +165,52 @@ def _fit_paper(x, y, sigma, confidence, interval, n_boot, seed):
         "stderr": float(se),
         "interval_method": how,
         "residual_rms": float(np.sqrt(np.mean(resid**2))),
+        "notes": tuple(notes),
+    }
+
+
+def _fit_floor(x, y, floor, sigma, confidence, bounds):
+    """log y = ½ log((A x^-β)² + f²): a power law seen through the measured noise floor f."""
+    lx, ly = np.log(x), np.log(y)
+    lf = np.full(x.size, -np.inf)
+    lf[floor > 0] = np.log(floor[floor > 0])
+    w = np.ones_like(y) if sigma is None else y / sigma
+
+    def resid(p):
+        return (0.5 * np.logaddexp(2 * (p[0] - p[1] * lx), 2 * lf) - ly) * w
+
+    use = y > 2 * floor  # start from the OLS of the points well above the floor
+    if use.sum() < 2:
+        use = np.ones(x.size, dtype=bool)
+    s0, a0, _ = _ols(lx[use], ly[use])
+    b0 = float(np.clip(-s0, bounds[0] * 1.01, bounds[1] * 0.99))
+    r = optimize.least_squares(
+        resid, [a0, b0], bounds=([-np.inf, bounds[0]], [np.inf, bounds[1]]), x_scale="jac"
+    )
+    n = x.size
+    rss = float(np.sum(r.fun**2))
+    jtj_inv = np.linalg.pinv(r.jac.T @ r.jac)
+    if sigma is None:
+        cov = jtj_inv * rss / max(n - 2, 1)
+        q = stats.t.ppf(0.5 + confidence / 2, max(n - 2, 1))
+        how = "Wald t-interval from the Jacobian (noise level from residuals)"
+    else:
+        cov, q = jtj_inv, stats.norm.ppf(0.5 + confidence / 2)
+        how = "Wald interval from the Jacobian (known sigma)"
+    se = math.sqrt(max(float(cov[1, 1]), 0.0))
+    b = float(r.x[1])
+    notes = []
+    n_above = int(np.sum(y > 2 * floor))
+    if n_above < 3:
+        notes.append(f"only {n_above} points lie above twice the floor: exponent poorly determined")
+    return {
+        "exponent": b,
+        "exponent_interval": (b - q * se, b + q * se),
+        "prefactor": float(np.exp(r.x[0])),
+        "goodness_of_fit": _r2(r.fun / w, ly),
+        "stderr": se,
+        "interval_method": how,
+        "residual_rms": float(np.sqrt(np.mean((r.fun / w) ** 2))),
         "notes": tuple(notes),
     }
 
@@ -336,6 +382,7 @@ def fit_power_law(
     seed: int = 0,
     exponent_bounds: tuple[float, float] = (1e-3, 5.0),
     offset_min: float = 0.0,
+    floor: Any = None,
 ) -> PowerLawFit:
     """Fit ``y = offset + A x^(-exponent)`` over a window.
 
@@ -344,11 +391,13 @@ def fit_power_law(
     x, y : array_like
         The curve (e.g. lags and ‖C(t)‖, or n and H_n). Same length, finite; x > 0; y > 0 for
         ``paper``.
-    method : {"paper", "offset", "differences"}, default "paper"
+    method : {"paper", "offset", "differences", "floor"}, default "paper"
         ``paper``: OLS of log y on log x, exactly as Cagnetta et al. (2026) did. ``offset``: variable
         projection for y = H_∞ + A x^-γ (closed-form H_∞ ≥ `offset_min`, A ≥ 0 for each γ on a dense
         log grid, then bounded refinement) with a profile-likelihood interval. ``differences``:
         y_i − y_{i+1} = A (x_i^-γ − x_{i+1}^-γ), which needs no H_∞ (≈ Aγ n^(−γ−1) for unit steps).
+        ``floor``: a power law plus the measured noise floor of raw ‖C(t)‖,
+        log y = ½ log((A x^-β)² + floor²), so points near the floor need not be cut away.
     window : (float, float), optional
         Inclusive x range; points outside are dropped and counted in ``n_dropped``.
     sigma : array_like, optional
@@ -365,6 +414,8 @@ def fit_power_law(
         Search range for ``offset`` / ``differences``.
     offset_min : float, default 0
         Lower bound on H_∞ in ``offset`` mode (an entropy is non-negative).
+    floor : array_like, optional
+        Measured noise floor at each x (e.g. ``floor_op``); required by ``floor`` mode.
 
     Returns
     -------
@@ -403,16 +454,33 @@ def fit_power_law(
     sa = None if sigma is None else as_float_array(sigma, "sigma")
     if sa is not None and sa.shape != xa.shape:
         raise ValueError(f"sigma must have the same length as x; got {sa.size} and {xa.size}.")
+    fa = None
+    if method == "floor":
+        if floor is None:
+            raise ValueError("method='floor' needs the measured floor (floor=...); got None.")
+        fa = as_float_array(floor, "floor")
+        if fa.shape != xa.shape:
+            raise ValueError(f"floor must have the same length as x; got {fa.size} and {xa.size}.")
+        if window is not None:
+            lo_w, hi_w = (float(v) for v in window)
+            fa = fa[(xa >= lo_w) & (xa <= hi_w)]
     xa, ya, sa, n_dropped = _apply_window(xa, ya, sa, window)
-    min_points = 3 if method == "paper" else 4
-    xa, ya, sa = check_curve(xa, ya, positive_y=method == "paper", min_points=min_points, sigma=sa)
+    min_points = 4 if method in ("offset", "differences") else 3
+    positive = method in ("paper", "floor")
+    xa, ya, sa = check_curve(xa, ya, positive_y=positive, min_points=min_points, sigma=sa)
     order = np.argsort(xa, kind="stable")
     xa, ya = xa[order], ya[order]
     sa = None if sa is None else sa[order]
+    if fa is not None:
+        fa = fa[order]
+        if not np.all(np.isfinite(fa) & (fa >= 0)):
+            raise ValueError(f"floor must be finite and non-negative; got {fa[:5].tolist()}...")
     if method == "differences" and np.unique(xa).size != xa.size:
         raise ValueError("differences mode needs distinct x values; got repeated x.")
     if method == "paper":
         res = _fit_paper(xa, ya, sa, confidence, interval, int(n_boot), seed)
+    elif method == "floor":
+        res = _fit_floor(xa, ya, fa, sa, confidence, (lo_b, hi_b))
     else:
         res = _fit_profile(xa, ya, sa, confidence, method, (lo_b, hi_b), float(offset_min))
     return PowerLawFit(

@@ -34,6 +34,11 @@ class Prediction:
         Window selection and fit behind β (``paper`` mode on debiased values) and γ (``offset``).
     beta_paper, gamma_paper, gamma_differences : PowerLawFit or None
         Raw-slope fits and the H_∞-free differences cross-check.
+    beta_break : BreakFit or None
+        Break test over all usable lags.
+    beta_floor : PowerLawFit or None
+        Cross-check: power law + measured floor on raw ‖C‖ from the window start out to the last lag
+        with signal/noise ≥ 1.
     H_inf : float
         Fitted asymptotic entropy (nats).
     gamma_curve : str
@@ -68,6 +73,7 @@ class Prediction:
     floor_constant: float
     floor_constant_source: str
     beta_break: BreakFit | None = None
+    beta_floor: PowerLawFit | None = None
     assumptions: tuple[str, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = field(default_factory=tuple)
     options: dict = field(default_factory=dict)
@@ -95,6 +101,17 @@ class Prediction:
                 f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} (stat) ± {self.gamma.systematic:.4f} "
                 f"(window) over n = {g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, "
                 f"{self.gamma_curve} curve), H_inf = {self.H_inf:.4f} nats"
+            ),
+            *(
+                [
+                    (
+                        f"beta cross-check (power law + floor, t = {self.beta_floor.window[0]:g}.."
+                        f"{self.beta_floor.window[1]:g}) = {self.beta_floor.exponent:.4f} ± "
+                        f"{self.beta_floor.stderr:.4f}"
+                    )
+                ]
+                if self.beta_floor is not None
+                else []
             ),
             f"horizon floor constant c = {self.floor_constant:.3g} ({self.floor_constant_source})",
             "         P        t*(P)    L(P) nats",
@@ -199,7 +216,37 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
             + ", ".join(f"{e:.3f}" for e in sel.breaks.exponents)
             + f"); beta is from the window {lo:g}..{hi:g}"
         )
-    return lags, y, valid, sel, beta_paper, beta_reps
+    beta_floor = _beta_floor_check(corr, lags, op, snr, sel, warn)
+    return lags, y, valid, sel, beta_paper, beta_reps, beta_floor
+
+
+def _beta_floor_check(corr, lags, op, snr, sel, warn):
+    """Cross-check: power law + measured floor on raw ||C||, out to where signal ~ noise."""
+    fl = _get(corr, "floor_op")
+    if fl is None:
+        return None
+    fl = as_float_array(fl, "correlations.floor_op")
+    if fl.shape != lags.shape:
+        return None
+    reach = (lags >= sel.window[0]) & np.isfinite(op) & (op > 0) & np.isfinite(fl) & (fl >= 0)
+    if snr is not None:
+        s = as_float_array(snr, "correlations.snr")
+        above = np.flatnonzero(np.isfinite(s) & (s >= 1.0))
+        reach &= lags <= (lags[above[-1]] if above.size else 0)
+    if reach.sum() < 4:
+        return None
+    try:
+        fit = fit_power_law(lags[reach], op[reach], method="floor", floor=fl[reach])
+    except ValueError:
+        return None
+    b = sel.fit
+    if abs(fit.exponent - b.exponent) > max(2 * math.hypot(fit.stderr, b.stderr), 0.01):
+        warn.append(
+            f"power law + floor on raw ||C|| out to t = {fit.window[1]:g} gives beta = "
+            f"{fit.exponent:.3f} ± {fit.stderr:.3f}, unlike {b.exponent:.3f} from the window: "
+            "the decay changes beyond the window"
+        )
+    return fit
 
 
 def _gamma_curve(ent, warn):
@@ -364,7 +411,7 @@ def predict(
         raise ValueError(f"predict needs both measured curves; the measurement has no {missing}.")
     warn: list[str] = []
     assume: list[str] = []
-    lags, cy, cvalid, bsel, beta_paper, b_reps = _fit_beta(
+    lags, cy, cvalid, bsel, beta_paper, b_reps, beta_floor = _fit_beta(
         corr, snr_threshold, min_points, min_decades, confidence, warn, assume
     )
     which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, _gp_reps = _fit_gamma(
@@ -450,6 +497,7 @@ def predict(
         floor_constant=c,
         floor_constant_source=c_src,
         beta_break=bsel.breaks,
+        beta_floor=beta_floor,
         assumptions=tuple(assume),
         warnings=tuple(dict.fromkeys(warn)),
         options={

@@ -80,6 +80,7 @@ def test_predict_recovers_planted_exponents_with_joint_jackknife():
     assert any("ignoring H_inf matters" in w for w in p.warnings)
     assert any("n = 1..12 (12 points)" in s for s in p.assumptions)
     assert p.floor_constant == pytest.approx(0.34) and "calibrated" in p.floor_constant_source
+    assert p.beta_floor is not None and p.beta_floor.exponent == pytest.approx(BETA, abs=0.1)
 
 
 def test_predict_horizon_and_loss_curve():
