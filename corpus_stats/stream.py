@@ -290,6 +290,7 @@ class TokenStreamWriter:
         self.path = Path(path)
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
+        self.overwrite = overwrite
         self.vocab_size = int(vocab_size)
         self.dtype = smallest_uint_dtype(self.vocab_size)
         self.eos_id = eos_id
@@ -346,9 +347,17 @@ class TokenStreamWriter:
             "provenance": provenance or {},
         }
         (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        os.replace(self.tmp_dir, self.path)
+        try:
+            if self.path.exists():
+                if not self.overwrite:  # another writer finished first
+                    raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
+                shutil.rmtree(self.path)
+            os.replace(self.tmp_dir, self.path)
+        except OSError:
+            self.abort()
+            if self.path.exists():
+                raise FileExistsError(f"{self.path} was created by another writer meanwhile.") from None
+            raise
         self._closed = True
         return TokenStream.load(self.path)
 

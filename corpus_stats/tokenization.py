@@ -476,14 +476,14 @@ def tokenize(
         }
     )
     target = cache.stream_path(cache_dir, key) if use_cache else cache.scratch_dir() / "stream"
+    damaged = False
     if use_cache and target.is_dir():
         try:
-            stream = TokenStream.load(target)
-            return _with_cache_info(stream, True, target, start)
+            return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
         except (OSError, ValueError, KeyError):
-            pass  # damaged entry: rebuild it below
+            damaged = True  # rebuild it below
     tok = load_tokenizer(tokenizer, corpus, bpe_sample_chars=bpe_sample_chars)
-    with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=True) as writer:
+    with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged) as writer:
         truncated = _encode_into(writer, corpus, tok, max_tokens, progress)
         if writer.n_tokens == 0:
             raise ValueError(
@@ -491,7 +491,10 @@ def tokenize(
                 f"sources: {', '.join(s.name for s in corpus.sources)[:200]})."
             )
         writer.add_file(TOKENIZER_FILE, tok.to_json())
-        stream = writer.close(_provenance(corpus, tok, key, max_tokens, truncated))
+        try:
+            stream = writer.close(_provenance(corpus, tok, key, max_tokens, truncated))
+        except FileExistsError:  # a concurrent run cached the same stream first: use it
+            return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
     return _with_cache_info(stream, False, target if use_cache else None, start)
 
 
@@ -569,8 +572,12 @@ def _provenance(
     }
 
 
-def _with_cache_info(stream: TokenStream, hit: bool, path, start: float) -> TokenStream:
+def _with_cache_info(
+    stream: TokenStream, hit: bool, path, start: float, corpus: Corpus | None = None
+) -> TokenStream:
     prov = dict(stream.provenance)
+    if corpus is not None:  # same content under other names: report the inputs as given now
+        prov["sources"] = [s.to_dict() for s in corpus.sources]
     prov["cache"] = {
         "hit": hit,
         "path": None if path is None else str(path),

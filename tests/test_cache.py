@@ -98,3 +98,15 @@ def test_writer_validates(tmp_path):
 def test_scratch_dir_is_private(tmp_path):
     a, b = cache.scratch_dir(), cache.scratch_dir()
     assert a != b and a.is_dir() and b.is_dir()
+
+
+def test_second_concurrent_writer_yields_to_the_first(tmp_path):
+    a = TokenStreamWriter(tmp_path / "s", 10)
+    b = TokenStreamWriter(tmp_path / "s", 10)
+    a.append_documents(np.array([1, 2]), [2])
+    b.append_documents(np.array([3]), [1])
+    a.close()
+    with pytest.raises(FileExistsError, match="already exists"):
+        b.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # b's temporary directory is gone
+    assert TokenStream.load(tmp_path / "s").tokens.tolist() == [1, 2]

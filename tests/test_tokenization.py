@@ -350,3 +350,12 @@ def test_long_documents_pieces_with_a_trained_bpe(monkeypatch):
 def test_sentencepiece_style_tokenizers_are_not_cut():
     tok = load_tokenizer(str(shared_file("tokenizers/llama2/tokenizer.json")))
     assert tok.info["splittable"] is False and tok.eos_token == "</s>" and tok.eos_id == 2
+
+
+def test_same_content_under_another_name_hits_and_reports_the_new_name(tmp_path):
+    (tmp_path / "a.txt").write_text("same words")
+    (tmp_path / "b.txt").write_text("same words")
+    tokenize(tmp_path / "a.txt", "bytes", cache_dir=tmp_path / "cache")
+    hit = tokenize(tmp_path / "b.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert hit.provenance["cache"]["hit"] is True
+    assert hit.provenance["sources"][0]["name"].endswith("b.txt")
