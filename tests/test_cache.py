@@ -106,7 +106,7 @@ def test_second_concurrent_writer_yields_to_the_first(tmp_path):
     a.append_documents(np.array([1, 2]), [2])
     b.append_documents(np.array([3]), [1])
     a.close()
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(FileExistsError, match="was created by another writer meanwhile"):
         b.close()
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # b's temporary directory is gone
     assert TokenStream.load(tmp_path / "s").tokens.tolist() == [1, 2]
