@@ -28,8 +28,9 @@ class Prediction:
         γ/(2β) with β from debiased ‖C‖_op (window by rule) and γ from the fit with H_∞ profiled;
         interval from the joint leave-one-shard-out jackknife when available.
     alpha_D_paper : AlphaEstimate
-        Paper-compatible: raw log-log slopes of ‖C‖_op and of H_n over the same windows, paper error
-        formula with bootstrap-over-points errors.
+        Paper-compatible: raw log-log slopes of ‖C‖_op and of H_n over the same windows; its
+        ``paper_stderr`` is the paper's formula with bootstrap-over-points errors, its ``stderr`` the
+        joint jackknife when replicates exist.
     beta, gamma : WindowSelection
         Window selection and fit behind β (``paper`` mode on debiased values) and γ (``offset``).
     beta_paper, gamma_paper, gamma_differences : PowerLawFit or None
@@ -414,7 +415,7 @@ def predict(
     lags, cy, cvalid, bsel, beta_paper, b_reps, beta_floor = _fit_beta(
         corr, snr_threshold, min_points, min_decades, confidence, warn, assume
     )
-    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, _gp_reps = _fit_gamma(
+    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, gp_reps = _fit_gamma(
         ent, min_points, min_decades, confidence, warn, assume
     )
     bfit, gfit = bsel.fit, gsel.fit
@@ -439,6 +440,9 @@ def predict(
             g_paper.exponent,
             beta_stderr=beta_paper.stderr,
             gamma_stderr=g_paper.stderr,
+            # raw-op slopes are what b_reps already are; paper_stderr keeps the paper's formula
+            beta_replicates=b_reps if gp_reps is not None else None,
+            gamma_replicates=gp_reps if b_reps is not None else None,
             confidence=confidence,
         )
     else:
