@@ -553,7 +553,7 @@ def entropy_curve(
                      "agree_tol": AGREE_TOL, "rule": "finite, halves agree, |corrected-plugin| small, prefix"},
         "n_tokens": stream.n_tokens,
     }
-    with Progress("entropy", total=3 if upper else 2, enabled=progress) as bar:
+    with Progress("entropy (n-gram counts)", total=2, enabled=progress) as bar:
         stats = ngram_statistics(stream, n_max + 1, within_documents=within_documents,
                                  n_shards=n_shards, seed=seed)
         bar.update(note="n-grams counted")
@@ -572,15 +572,14 @@ def entropy_curve(
             ok = np.isfinite(corr[0]) & (np.abs(shift) <= tol) & (np.abs(corr[0] - plug[0]) <= AGREE_TOL)
         valid = np.logical_and.accumulate(ok)
         bar.update(note="estimators")
-        notes = [] if stats.shard_note == "documents" else [stats.shard_note]
-        if upper:
-            upper_arr, kn_notes = _upper_bound(
-                stream, n_max, options, heldout_fraction=heldout_fraction, heldout_tokens=heldout_tokens,
-                within_documents=within_documents, seed=seed, progress=False)
-            notes += kn_notes
-            bar.update(note="upper bound")
-        else:
-            upper_arr = np.full(n_max + 1, np.nan)
+    notes = [] if stats.shard_note == "documents" else [stats.shard_note]
+    if upper:  # the Kneser-Ney module draws its own progress bar
+        upper_arr, kn_notes = _upper_bound(
+            stream, n_max, options, heldout_fraction=heldout_fraction, heldout_tokens=heldout_tokens,
+            within_documents=within_documents, seed=seed, progress=progress)
+        notes += kn_notes
+    else:
+        upper_arr = np.full(n_max + 1, np.nan)
     ext = ext_se = None
     if external is not None:
         ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
