@@ -359,3 +359,31 @@ def test_same_content_under_another_name_hits_and_reports_the_new_name(tmp_path)
     hit = tokenize(tmp_path / "b.txt", "bytes", cache_dir=tmp_path / "cache")
     assert hit.provenance["cache"]["hit"] is True
     assert hit.provenance["sources"][0]["name"].endswith("b.txt")
+
+
+@pytest.mark.slow
+def test_peak_memory_is_a_small_multiple_of_the_token_array(tmp_path):
+    """3e7 byte tokens: the process never holds the corpus or many copies of the array."""
+    import subprocess
+    import sys
+    import textwrap
+
+    rng = np.random.default_rng(7)
+    with open(tmp_path / "big.txt", "w") as fh:
+        for _ in range(30):
+            fh.write(random_text(150_000, seed=int(rng.integers(1 << 30))) + "<|endoftext|>")
+    script = textwrap.dedent(f"""
+        import resource, json
+        from corpus_stats.tokenization import tokenize
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        s = tokenize({str(tmp_path / "big.txt")!r}, "bytes", cache_dir={str(tmp_path / "cache")!r})
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({{"n": s.n_tokens, "bytes": s.tokens.nbytes, "extra_kib": peak - base}}))
+    """)
+    out = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, check=True, text=True
+        ).stdout
+    )
+    assert out["n"] > 2e7
+    assert out["extra_kib"] * 1024 < 1.5 * out["bytes"]
