@@ -5,7 +5,7 @@ Method: *group refinement* (a truncated suffix sort). Positions are bucketed by 
 token at offset n (O(group size), no log factor).
 A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
 for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
-shrinks quickly with n on text. Groups are kept in place in one position array (with a one-byte
+shrinks quickly with n on text. Groups are kept in place in one int64 position array (with a one-byte
 group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array.
 
 For every repeated n-gram (a "tracked" group, count c >= 2) the kernel also counts how many of its

@@ -32,8 +32,8 @@ from corpus_stats.stream import TokenStream
 
 __all__ = ["EntropyCurve", "ExternalCurve", "entropy_curve", "ngram_statistics", "read_entropy_curve"]
 
-#: Validity rule (see :func:`entropy_curve`, Notes): largest |half-corpus mean - full| allowed (nats),
-#: in units of ... or absolute, whichever is larger.
+#: Validity rule (see :func:`entropy_curve`, Notes): |half-corpus mean - full| must be at most
+#: max(SUBSAMPLE_TOL nats, SUBSAMPLE_Z * jackknife stderr).
 SUBSAMPLE_TOL = 0.01
 SUBSAMPLE_Z = 2.0
 #: Largest |corrected - plugin| (nats) for which the correction is trusted.

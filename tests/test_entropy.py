@@ -79,8 +79,10 @@ def test_santa_fe_bracket_holds_where_valid():
 def test_single_document_and_stream_modes():
     rng = np.random.default_rng(5)
     s = TokenStream.from_array(rng.integers(0, 3, 5000), vocab_size=3)
-    curve = entropy_curve(s, 3, upper=False)
+    curve = entropy_curve(s, 3)
     assert "equal token ranges" in curve.options["notes"][0]
+    assert any("split by position" in note for note in curve.options["notes"])  # held-out split
+    assert np.all(curve.upper >= np.log(3) - 0.01)
     assert curve.corrected[:3] == pytest.approx(np.log(3), abs=0.01)
     assert curve.options["ngrams"]["positions"][:5] == [5000, 5000, 4999, 4998, 4997]
     docs = TokenStream.from_array(s.tokens, vocab_size=3, doc_offsets=np.arange(0, 5001, 10))
