@@ -398,13 +398,19 @@ def _floor_lag_subset(lags: np.ndarray, floor_lags: int | None) -> np.ndarray:
     return np.unique(idx)
 
 
-def _interpolate_floor(lags, values, measured, n_pairs) -> np.ndarray:
-    """Fill unmeasured lags by linear interpolation of log(floor) in log(t); NaN without pairs."""
+def _interpolate_floor(lags, values, measured, n_pairs, within_documents) -> np.ndarray:
+    """Smooth the measured floors in c(t) = floor * sqrt(P): the mean c across documents, a
+    least-squares line of log c in log t within documents; NaN where there are no pairs."""
     ok = measured[np.isfinite(values[measured]) & (values[measured] > 0)]
-    out = values.copy()
-    if ok.size:
-        out = np.exp(np.interp(np.log(lags), np.log(lags[ok]), np.log(values[ok])))
-        out[ok] = values[ok]
+    if ok.size == 0:
+        return values
+    with np.errstate(divide="ignore"):
+        log_c = np.log(values[ok] * np.sqrt(n_pairs[ok]))
+        if within_documents and ok.size >= 2:
+            slope, icpt = np.polyfit(np.log(lags[ok]), log_c, 1)
+            out = np.exp(icpt + slope * np.log(lags)) / np.sqrt(n_pairs)
+        else:
+            out = np.exp(log_c.mean()) / np.sqrt(n_pairs)
     out[n_pairs == 0] = np.nan
     return out
 
@@ -467,9 +473,10 @@ def correlation_curve(
         Seed of the shuffle that gives the noise floor.
     floor_lags : int or None, default 8
         Measure the shuffled floor at this many log-spaced lags of the schedule (first and last
-        included) and interpolate log(floor) linearly in log(t) in between; None measures every lag.
-        The shuffled stream's pair statistics do not depend on t except through P, which changes
-        slowly, so this halves the cost at no loss (averaging would even reduce its noise).
+        included); None measures and reports every lag as is. The shuffled stream's statistics depend on t only
+        through P (floor ~ c / sqrt(P)), so the reported floor is c / sqrt(P_t) with c pooled over
+        the measured lags (mean across documents; a log-log line in t within documents, where the
+        pair sample changes with t). Cheaper than every lag, and less noisy than one shuffle per lag.
     progress : bool, default False
         Progress bar over lags on stderr.
 
@@ -543,8 +550,8 @@ def correlation_curve(
                 res[key][i] = st[key]
             op_jk[:, i], fro_jk[:, i] = st["op_jk"], st["fro_jk"]
             bar.update(note=f"t={t}")
-    for key in ("floor_op", "floor_fro"):
-        res[key] = _interpolate_floor(lags, res[key], measured, n_pairs)
+    for key in ("floor_op", "floor_fro") if floor_lags is not None else ():
+        res[key] = _interpolate_floor(lags, res[key], measured, n_pairs, within_documents)
     if np.any(n_pairs == 0):
         notes.append(f"no pairs at lags {lags[n_pairs == 0].tolist()} (longer than every document).")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -555,7 +562,7 @@ def correlation_curve(
         method="dense LAPACK" if dense else f"sparse counts, ARPACK (tol {_ARPACK_TOL:g})",
         jackknife="exact" if dense else f"max(||C_g V||, ||C_g^T U||), top-{RITZ_K} singular subspaces",
         floor="globally shuffled stream, same pair mode; measured at lags "
-        f"{lags[measured].tolist()}, log-log interpolated in t elsewhere",
+        f"{lags[measured].tolist()}, pooled as c / sqrt(P)",
         debiasing="first/second half of shards; sign(x)*sqrt(|x|)", notes=notes,
     )
     return CorrelationCurve(
