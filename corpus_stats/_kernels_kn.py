@@ -26,12 +26,17 @@ N_CTX = 8
 
 @njit(cache=True)
 def _radix_argsort(keys, bits):
-    """(sorted keys, permutation): stable LSD radix sort on the low ``bits`` bits, 8 bits a pass."""
+    """(sorted keys, int32 permutation): stable LSD radix sort on the low ``bits`` bits, 8 bits a pass.
+
+    ``keys`` is used as scratch space (overwritten).
+    """
     n = keys.size
-    k1 = keys.copy()
+    k1 = keys
     k2 = np.empty_like(keys)
-    i1 = np.arange(n)
-    i2 = np.empty(n, np.int64)
+    i1 = np.empty(n, np.int32)
+    for i in range(n):
+        i1[i] = i
+    i2 = np.empty(n, np.int32)
     mask = np.uint64(255)
     shift = 0
     while shift < bits:
@@ -64,7 +69,7 @@ def _doubling_round(sa, active, rank, lim, step, bits):
     """
     m = active.size
     key = np.empty(m, np.uint64)
-    pos = np.empty(m, np.int64)
+    pos = np.empty(m, np.int32)
     b = np.uint64(bits)
     for a in range(m):
         p = sa[active[a]]
@@ -74,7 +79,7 @@ def _doubling_round(sa, active, rank, lim, step, bits):
     skey, order = _radix_argsort(key, 2 * bits)
     for a in range(m):
         sa[active[a]] = pos[order[a]]
-    out = np.empty(m, np.int64)
+    out = np.empty(m, np.int32)
     cnt = 0
     a = 0
     while a < m:
@@ -216,14 +221,22 @@ def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp):
             continue
         t = hpos[q] + k
         lower = pcont[t]
-        top = _interpolate(c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower)
+        top = _interpolate(
+            c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower
+        )
         lp = np.log(top)
         loss -= lp
         count += 1
         if keep:
             logp[t] = lp
         pcont[t] = _interpolate(
-            cont_hw[q], ctx[q, CTX_CTOTAL], ctx[q, CTX_CN1], ctx[q, CTX_CN2], ctx[q, CTX_CN3], d_cont, lower
+            cont_hw[q],
+            ctx[q, CTX_CTOTAL],
+            ctx[q, CTX_CN1],
+            ctx[q, CTX_CN2],
+            ctx[q, CTX_CN3],
+            d_cont,
+            lower,
         )
     return loss, count
 

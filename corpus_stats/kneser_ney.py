@@ -9,6 +9,9 @@ H_n from above; they approach it as the training corpus grows.
 All orders come from one depth-capped suffix sort of ``train + heldout``: training occurrences of an
 n-gram and the held-out positions that query it are contiguous in that order, so the counts reach the
 held-out positions exactly (no hashing, no collisions) in one linear pass per order.
+
+Because H_n never increases with n, ``KneserNeyResult.monotone_bound`` (the running minimum of the
+cross-entropies) is a tighter upper bound than the raw per-n values.
 """
 
 from __future__ import annotations
@@ -66,6 +69,16 @@ class KneserNeyResult:
     options: dict = field(default_factory=dict)
     n_positions: np.ndarray | None = None
 
+    @property
+    def monotone_bound(self) -> np.ndarray:
+        """``min(cross_entropy[0..n])``: also an upper bound on H_n, and a tighter one.
+
+        H_n never increases with n, so H_n <= H_m <= cross_entropy[m] for every m <= n. Kneser-Ney
+        models with more context than the data supports score worse (e.g. beyond the order of a
+        Markov chain, or any n >= 1 on iid text), which this running minimum discards.
+        """
+        return np.fmin.accumulate(self.cross_entropy)
+
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN -> None)."""
         return {
@@ -120,14 +133,30 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
 
 def _check_args(stream, n_max, heldout_fraction, heldout_tokens) -> None:
     if not isinstance(stream, TokenStream):
-        raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
-    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 0 <= n_max <= MAX_N:
+        raise TypeError(
+            f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}."
+        )
+    if (
+        isinstance(n_max, bool)
+        or not isinstance(n_max, (int, np.integer))
+        or not 0 <= n_max <= MAX_N
+    ):
         raise ValueError(f"n_max must be an integer in 0..{MAX_N}; got {n_max!r}.")
     if not isinstance(heldout_fraction, (int, float, np.floating)) or not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
-    if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
+        raise ValueError(
+            f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}."
+        )
+    if (
+        isinstance(heldout_tokens, bool)
+        or not isinstance(heldout_tokens, (int, np.integer))
+        or heldout_tokens < 1
+    ):
         raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
     need = 2 * (n_max + 2)
+    if stream.n_tokens >= 2**31 - 2:
+        raise ValueError(
+            f"the stream must have fewer than 2**31 - 2 tokens; got {stream.n_tokens:,}."
+        )
     if stream.n_tokens < need:
         raise ValueError(
             f"the stream needs at least 2 * (n_max + 2) = {need} tokens for a train/held-out split; "
@@ -143,7 +172,7 @@ def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, se
     nonempty = np.flatnonzero(lengths > 0)
     rng = np.random.default_rng(seed)
     if nonempty.size < 2:
-        cut = int(round(stream.n_tokens * (1 - heldout_fraction)))
+        cut = round(stream.n_tokens * (1 - heldout_fraction))
         cut = min(max(cut, 1), stream.n_tokens - 1)
         notes.append(
             f"single-document corpus: split by position, training on tokens 0..{cut - 1} and holding "
@@ -152,7 +181,7 @@ def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, se
         train = (np.asarray(stream.tokens[:cut]), np.array([0, cut], np.int64))
         held = (np.asarray(stream.tokens[cut:]), np.array([0, stream.n_tokens - cut], np.int64))
     else:
-        n_held = min(max(int(round(heldout_fraction * nonempty.size)), 1), nonempty.size - 1)
+        n_held = min(max(round(heldout_fraction * nonempty.size), 1), nonempty.size - 1)
         perm = rng.permutation(nonempty)
         held_docs, train_docs = perm[:n_held], np.sort(perm[n_held:])
         train_s = stream.select_documents(train_docs)
@@ -165,7 +194,9 @@ def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, se
         # a random subset of the held-out documents, about heldout_tokens long, in corpus order
         keep = np.searchsorted(np.cumsum(lengths[held_docs]), heldout_tokens) + 1
         if keep < held_docs.size:
-            notes.append(f"scored {keep:,} of {held_docs.size:,} held-out documents (heldout_tokens={heldout_tokens:,}).")
+            notes.append(
+                f"scored {keep:,} of {held_docs.size:,} held-out documents (heldout_tokens={heldout_tokens:,})."
+            )
         held_s = stream.select_documents(np.sort(held_docs[:keep]))
         train = (train_s.tokens, train_s.doc_offsets)
         held = (held_s.tokens, held_s.doc_offsets)
@@ -190,9 +221,14 @@ def _drop_duplicates(stream, held_docs, train_s, notes) -> np.ndarray:
             by_hash.setdefault(h, []).append(i)
         for q in np.flatnonzero(suspect):
             doc = stream.document(int(held_docs[q]))
-            drop[q] = any(np.array_equal(doc, train_s.document(i)) for i in by_hash[int(all_hash[held_docs[q]])])
+            drop[q] = any(
+                np.array_equal(doc, train_s.document(i))
+                for i in by_hash[int(all_hash[held_docs[q]])]
+            )
     if drop.any():
-        notes.append(f"removed {int(drop.sum()):,} held-out documents that duplicate a training document.")
+        notes.append(
+            f"removed {int(drop.sum()):,} held-out documents that duplicate a training document."
+        )
     return held_docs[~drop]
 
 
@@ -216,9 +252,9 @@ def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray
     first = np.flatnonzero(np.concatenate(([True], st[1:] != st[:-1])))
     size = np.diff(np.append(first, n))
     del st
-    rank = np.empty(n, np.int64)
+    rank = np.empty(n, np.int32)
     rank[sa] = np.repeat(first, size) + 1
-    active = np.flatnonzero(np.repeat(size > 1, size))  # sorted-order slots of shared groups
+    active = np.flatnonzero(np.repeat(size > 1, size)).astype(np.int32)  # slots of shared groups
     d = 1
     while d < depth and active.size:
         step = min(d, depth - d)
@@ -226,7 +262,10 @@ def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray
         d += step
     return sa
 
-def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
+
+def _kn_scores(
+    tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None
+):
     """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
 
     Returns a dict: ``cross_entropy`` and ``n_positions`` per n, ``discounts`` per order, ``sort_s``
@@ -237,18 +276,22 @@ def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, k
     depth = n_max + 1
     t0 = time.perf_counter()
     tokens = np.concatenate([np.asarray(tr_tok, np.uint32), np.asarray(he_tok, np.uint32)])
-    seg = np.concatenate([_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)])
+    seg = np.concatenate(
+        [_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)]
+    )
     seg = seg[seg > 0]
-    ends = np.cumsum(seg)
-    seg_start = np.repeat(ends - seg, seg)
-    lim = np.repeat(ends, seg) - np.arange(tokens.size)  # tokens left to the end of the segment
+    # tokens left to the end of the segment (int32 keeps the sort at ~50 bytes per token)
+    lim = (np.repeat(np.cumsum(seg), seg) - np.arange(tokens.size)).astype(np.int32)
     sa = _suffix_order(tokens, lim, depth)
     lcp = _lcp_capped(tokens, sa, lim, depth)
     limsa = np.minimum(lim[sa], depth).astype(np.uint8)
-    left = np.where(sa > seg_start[sa], tokens[np.maximum(sa - 1, 0)], vocab).astype(np.int64)
+    seg_start = np.concatenate(([True], lim[:-1] == 1))
+    # the token before each sorted position (sa - 1 = -1 happens only at a segment start)
+    left = np.where(seg_start[sa], vocab, tokens[sa - 1]).astype(np.int32)
+    del seg_start, lim
     held = sa >= n_tr
     hpos = (sa[held] - n_tr).astype(np.int64)  # held-out offsets in sorted order
-    del seg_start, lim, sa, tokens
+    del sa, tokens
     sort_s = time.perf_counter() - t0
     if bar is not None:
         bar.update(note="suffix sort")
@@ -344,11 +387,14 @@ def kneser_ney_upper_bound(
     held-out positions with n preceding held-out tokens (in the same document when
     ``within_documents``), so every score uses a full context.
 
-    Counting is exact: positions of ``train + heldout`` are sorted by their first n_max + 1 tokens
-    (prefix doubling, ceil(log2(n_max + 1)) sorts), which puts every held-out query next to the
-    training occurrences of the same n-gram; one linear pass per order then delivers counts,
-    continuation counts and context statistics to the held-out positions. Time ~ N log N + n_max N,
-    memory ~ 60 bytes per token.
+    Counting is exact (no hashing, so no collisions at any V or n_max): the positions of
+    ``train + heldout`` are sorted by their first n_max + 1 tokens, cut at segment ends, by prefix
+    doubling with radix sorts that re-sort only prefixes still shared (Larsson & Sadakane). Every
+    held-out query then sits in the same run as the training occurrences of its n-gram, and one linear
+    pass per order delivers counts, continuation counts and context statistics to the held-out
+    positions. Time ~ N log(n_max) + n_max N; peak memory ~ 50 bytes per token (measured 34-46 on
+    10^7 tokens). Measured on 2 busy cores: 10^7 tokens, n_max = 32, 10^6 held-out positions in
+    15-20 s (about half sorting).
 
     Examples
     --------
@@ -360,7 +406,9 @@ def kneser_ney_upper_bound(
     _check_args(stream, n_max, heldout_fraction, heldout_tokens)
     n_max = int(n_max)
     t_start = time.perf_counter()
-    (tr_tok, tr_off), (he_tok, he_off), notes = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
+    (tr_tok, tr_off), (he_tok, he_off), notes = _split(
+        stream, float(heldout_fraction), int(heldout_tokens), seed
+    )
     n_tr, n_he = int(tr_tok.size), int(he_tok.size)
     vocab = int(stream.vocab_size)
     depth = n_max + 1
@@ -369,7 +417,12 @@ def kneser_ney_upper_bound(
     t_split = time.perf_counter()
     scores = _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, bar=bar)
     bar.close()
-    ce, n_pos, discounts, t_sort = scores["cross_entropy"], scores["n_positions"], scores["discounts"], scores["sort_s"]
+    ce, n_pos, discounts, t_sort = (
+        scores["cross_entropy"],
+        scores["n_positions"],
+        scores["discounts"],
+        scores["sort_s"],
+    )
     t_end = time.perf_counter()
 
     if np.any(n_pos == 0):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import NaiveKneserNey, naive_kn_discounts
 
-from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from corpus_stats import synthetic
 from corpus_stats.kneser_ney import (
     KneserNeyResult,
@@ -17,14 +20,17 @@ from corpus_stats.kneser_ney import (
     modified_kn_discounts,
 )
 from corpus_stats.stream import TokenStream
-from reference import NaiveKneserNey, naive_kn_discounts
 
 
 def _random_stream(rng, n_tokens, vocab_size, n_docs, skew=1.5):
     """Zipf-ish tokens (so counts of 1, 2, 3, 4+ all occur) cut into n_docs random documents."""
     p = 1.0 / np.arange(1, vocab_size + 1) ** skew
     tokens = rng.choice(vocab_size, size=n_tokens, p=p / p.sum())
-    cuts = np.sort(rng.choice(np.arange(1, n_tokens), size=n_docs - 1, replace=False)) if n_docs > 1 else []
+    cuts = (
+        np.sort(rng.choice(np.arange(1, n_tokens), size=n_docs - 1, replace=False))
+        if n_docs > 1
+        else []
+    )
     return TokenStream.from_array(tokens, vocab_size, np.r_[0, cuts, n_tokens])
 
 
@@ -32,7 +38,7 @@ def _segments(tokens, offsets, within):
     tokens = np.asarray(tokens).tolist()
     if not within:
         return [tokens]
-    return [tokens[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    return [tokens[a:b] for a, b in itertools.pairwise(offsets)]
 
 
 def _check_against_reference(stream, n_max, within, heldout_fraction=0.3, seed=0):
@@ -88,7 +94,10 @@ def _probabilities(train, vocab_size, n_max, contexts):
     tr_off = np.array([0, train.size])
     out = _kn_scores(train, tr_off, he_tok, he_off, vocab_size, n_max, True, keep_logp=True)
     ends = he_off[1:] - 1
-    return [np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]]) for i, h in enumerate(contexts)]
+    return [
+        np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]])
+        for i, h in enumerate(contexts)
+    ]
 
 
 def test_probabilities_sum_to_one_and_match_reference():
@@ -96,7 +105,11 @@ def test_probabilities_sum_to_one_and_match_reference():
     vocab_size, n_max = 7, 3
     train = _random_stream(rng, 600, vocab_size, 1).tokens.astype(np.uint32)
     seen = [train[i : i + 2].tolist() for i in rng.integers(0, 590, 4)]
-    contexts = [[], [0], [6], [6, 6, 6]] + seen + [rng.integers(0, vocab_size, n).tolist() for n in (1, 2, 3, 3)]
+    contexts = (
+        [[], [0], [6], [6, 6, 6]]
+        + seen
+        + [rng.integers(0, vocab_size, n).tolist() for n in (1, 2, 3, 3)]
+    )
     probs = _probabilities(train, vocab_size, n_max, contexts)
     ref = NaiveKneserNey([train.tolist()], vocab_size, n_max)
     for h, p in zip(contexts, probs):
@@ -108,7 +121,13 @@ def test_probabilities_sum_to_one_and_match_reference():
 
 def test_discounts_match_reference_and_are_clipped():
     rng = np.random.default_rng(3)
-    for coc in rng.integers(0, 50, size=(200, 4)).tolist() + [[0, 0, 0, 0], [5, 0, 0, 0], [1, 100, 1, 0], [0, 0, 3, 1], [0, 4, 0, 2]]:
+    for coc in rng.integers(0, 50, size=(200, 4)).tolist() + [
+        [0, 0, 0, 0],
+        [5, 0, 0, 0],
+        [1, 100, 1, 0],
+        [0, 0, 3, 1],
+        [0, 4, 0, 2],
+    ]:
         d = modified_kn_discounts(*coc)
         np.testing.assert_allclose(d, naive_kn_discounts(*coc), rtol=1e-14)
         assert np.all(d >= 0.01) and np.all(d <= [1, 2, 3])
@@ -139,9 +158,9 @@ def test_duplicate_heldout_documents_are_removed():
     r = kneser_ney_upper_bound(stream, 2, heldout_fraction=0.5, seed=1)
     assert any("duplicate a training document" in note for note in r.notes)
     (_, _), (he_tok, he_off), _ = _split(stream, 0.5, 1_000_000, 1)
-    held = {tuple(he_tok[a:b].tolist()) for a, b in zip(he_off[:-1], he_off[1:])}
+    held = {tuple(he_tok[a:b].tolist()) for a, b in itertools.pairwise(he_off)}
     (tr_tok, tr_off), _, _ = _split(stream, 0.5, 1_000_000, 1)
-    train = {tuple(tr_tok[a:b].tolist()) for a, b in zip(tr_off[:-1], tr_off[1:])}
+    train = {tuple(tr_tok[a:b].tolist()) for a, b in itertools.pairwise(tr_off)}
     assert held and not held & train
 
 
@@ -154,7 +173,9 @@ def test_all_heldout_duplicates_is_an_error():
 def test_heldout_tokens_cap_and_short_documents():
     rng = np.random.default_rng(11)
     stream = _random_stream(rng, 5000, 10, 200)
-    r = kneser_ney_upper_bound(stream, 128, heldout_tokens=300, within_documents=True, heldout_fraction=0.5)
+    r = kneser_ney_upper_bound(
+        stream, 128, heldout_tokens=300, within_documents=True, heldout_fraction=0.5
+    )
     assert r.n_heldout_tokens == 300
     assert r.n_positions[0] == 300
     assert np.isnan(r.cross_entropy[-1]) and any("cross_entropy is NaN" in note for note in r.notes)
@@ -165,7 +186,11 @@ def test_to_dict_round_trip():
     r = kneser_ney_upper_bound(_random_stream(rng, 3000, 12, 30), 3)
     back = KneserNeyResult.from_dict(r.to_dict())
     np.testing.assert_array_equal(back.cross_entropy, r.cross_entropy)
-    assert back.notes == r.notes and back.options == r.options and back.n_heldout_tokens == r.n_heldout_tokens
+    assert (
+        back.notes == r.notes
+        and back.options == r.options
+        and back.n_heldout_tokens == r.n_heldout_tokens
+    )
 
 
 @pytest.mark.parametrize(
@@ -176,7 +201,11 @@ def test_to_dict_round_trip():
         ({"n_max": 2.5}, ValueError, r"n_max must be an integer"),
         ({"n_max": 2, "heldout_fraction": 0.0}, ValueError, r"strictly between 0 and 1; got 0\.0"),
         ({"n_max": 2, "heldout_fraction": 1}, ValueError, r"strictly between 0 and 1; got 1"),
-        ({"n_max": 2, "heldout_tokens": 0}, ValueError, r"heldout_tokens must be a positive integer; got 0"),
+        (
+            {"n_max": 2, "heldout_tokens": 0},
+            ValueError,
+            r"heldout_tokens must be a positive integer; got 0",
+        ),
         ({"n_max": 20}, ValueError, r"at least 2 \* \(n_max \+ 2\) = 44 tokens .*; got 30"),
     ],
 )
@@ -252,3 +281,12 @@ def test_suffix_order_sorts_capped_prefixes(data, cut, depth):
     prefixes = [tuple(tokens[p : p + min(lim[p], depth)].tolist()) for p in sa]
     assert sorted(sa.tolist()) == list(range(n))
     assert prefixes == sorted(prefixes)
+
+
+def test_monotone_bound_on_iid_text():
+    rng = np.random.default_rng(4)
+    stream = _random_stream(rng, 50_000, 300, 50, skew=1.0)
+    r = kneser_ney_upper_bound(stream, 4)
+    assert r.cross_entropy[2] > r.cross_entropy[0]  # more context only adds estimation noise here
+    np.testing.assert_array_equal(r.monotone_bound, np.minimum.accumulate(r.cross_entropy))
+    assert np.all(r.monotone_bound == r.cross_entropy[0])
