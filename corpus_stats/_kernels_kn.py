@@ -126,7 +126,7 @@ def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, co
     """
     length = k + 1
     n = lcp.size
-    stamp = np.full(vocab_size + 1, -1, np.int64)
+    stamp = np.full(vocab_size + 1, -1, np.int32)
     acc = np.zeros(N_CTX, np.int64)
     gid = 0
     c = 0

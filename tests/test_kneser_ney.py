@@ -290,3 +290,12 @@ def test_monotone_bound_on_iid_text():
     assert r.cross_entropy[2] > r.cross_entropy[0]  # more context only adds estimation noise here
     np.testing.assert_array_equal(r.monotone_bound, np.minimum.accumulate(r.cross_entropy))
     assert np.all(r.monotone_bound == r.cross_entropy[0])
+
+
+def test_progress_goes_to_stderr_only_when_enabled(capsys):
+    stream = TokenStream.from_array(np.arange(400) % 11, 11, np.arange(0, 401, 40))
+    kneser_ney_upper_bound(stream, 3)
+    assert capsys.readouterr().err == ""
+    kneser_ney_upper_bound(stream, 3, progress=True)
+    captured = capsys.readouterr()
+    assert "kneser-ney" in captured.err and captured.out == ""
