@@ -388,19 +388,35 @@ def _split(chunks: Iterator[str], mode: str) -> Iterator[str]:
 
 
 def _split_on(chunks: Iterable[str], sep) -> Iterator[str]:
-    """Split streamed text on a literal separator or compiled regex; strip pieces, drop empty ones."""
-    buf = ""
+    """Split streamed text on a literal separator or compiled regex; strip pieces, drop empty ones.
+
+    Linear time: the pending text is only split when the newest chunk (plus the tail of the pending
+    text that a separator could start in) contains a separator.
+    """
+    is_re = isinstance(sep, re.Pattern)
+    parts: list[str] = []
+    tail = ""
     for chunk in chunks:
-        buf += chunk
-        pieces = sep.split(buf) if isinstance(sep, re.Pattern) else buf.split(sep)
-        buf = pieces.pop()
-        for piece in pieces:
-            piece = piece.strip()
-            if piece:
-                yield piece
-    buf = buf.strip()
-    if buf:
-        yield buf
+        probe = tail + chunk
+        parts.append(chunk)
+        if sep.search(probe) if is_re else sep in probe:
+            text = "".join(parts)
+            pieces = sep.split(text) if is_re else text.split(sep)
+            last = pieces.pop()
+            parts = [last]
+            for piece in pieces:
+                piece = piece.strip()
+                if piece:
+                    yield piece
+            probe = last
+        # a blank-line match is all whitespace, so it can only start in the trailing whitespace run
+        if is_re:
+            tail = probe[len(probe.rstrip()) :]
+        else:
+            tail = probe[max(0, len(probe) - len(sep) + 1) :] if len(sep) > 1 else ""
+    text = "".join(parts).strip()
+    if text:
+        yield text
 
 
 def _is_json_array(src: Source) -> bool:
@@ -413,10 +429,14 @@ def _is_json_array(src: Source) -> bool:
 
 def _iter_jsonl(src: Source, opt: dict) -> Iterator[str]:
     field_name = opt["text_field"]
-    buf, lineno = "", 0
+    parts: list[str] = []
+    lineno = 0
     for chunk in itertools.chain(_decode(src, opt["encoding"], opt["errors"]), ["\n"]):
-        buf += chunk
-        *complete, buf = buf.split("\n")
+        parts.append(chunk)
+        if "\n" not in chunk:
+            continue  # a long line: wait for its end without re-splitting
+        *complete, rest = "".join(parts).split("\n")
+        parts = [rest]
         for line in complete:
             lineno += 1
             if not line.strip():

@@ -8,6 +8,8 @@ import lzma
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus_stats import sources
 from corpus_stats.sources import Corpus, read_corpus
@@ -215,3 +217,24 @@ def test_hf_offline_mode_says_not_cached(monkeypatch):
         list(read_corpus("hf:corpus-stats-tests/no-such-dataset"))
     with pytest.raises(ValueError, match="hf: inputs need a dataset name"):
         read_corpus("hf:")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet="ab \n\t\r<|>endoftx", max_size=200),
+    size=st.integers(1, 9),
+    mode=st.sampled_from(["line", "blank-line", "<|endoftext|>", "ab", "auto"]),
+)
+def test_streamed_split_equals_whole_text_split(text, size, mode):
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    got = list(sources._split(iter(chunks), mode))
+    if mode == "auto":
+        mode = "<|endoftext|>" if "<|endoftext|>" in text else None
+        if mode is None:
+            assert got == ([text] if text.strip() else [])
+            return
+    if mode == "blank-line":
+        pieces = sources._BLANK_LINE.split(text)
+    else:
+        pieces = text.split("\n" if mode == "line" else mode)
+    assert got == [p.strip() for p in pieces if p.strip()]
