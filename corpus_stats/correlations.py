@@ -254,7 +254,7 @@ class _PairCounter:
         nnz, nsh = int(indptr[-1]), int(shptr[-1])
         cols, counts = np.empty(nnz, np.int32), np.empty(nnz, np.int32)
         entry_row = np.empty(nnz, np.int32)
-        sh_entry, sh_g, sh_cnt = np.empty(nsh, np.int64), np.empty(nsh, np.int32), np.empty(nsh, np.int32)
+        sh_entry, sh_g, sh_cnt = np.empty(nsh, np.int32), np.empty(nsh, np.int32), np.empty(nsh, np.int32)
         K._compact(self.rowptr, row_nnz, row_nsh, indptr, shptr, *slots, cols, counts, entry_row,
                    sh_entry, sh_g, sh_cnt)
         del slots

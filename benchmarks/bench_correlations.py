@@ -1,0 +1,159 @@
+"""Benchmark of corpus_stats.correlations against the straightforward methods, in one process.
+
+Streams: the 28 Gutenberg books of ../shared/corpora tokenized with the paper's BPE-8192 (V = 8192) and
+with GPT-2 (V = 50,257), repeated to ``--tokens`` (or a synthetic copy process with ``--synthetic``).
+Baselines per lag, computing only ||C||_op and ||C||_F of the whole corpus:
+
+* ``unique+svds``: ``np.unique`` of pair keys, ``scipy.sparse`` matrix, ``svds`` on a LinearOperator;
+* ``dense``: ``np.bincount`` into a dense V x V matrix and a full ``np.linalg.svd`` (V = 8192, one lag,
+  only with ``--dense``: it takes minutes).
+
+Ours is timed twice: the bare statistic (op, fro; the same work as the baselines) and the full curve
+(plus shuffled floor, jackknife over 20 shards and split-half debiasing).
+
+    python benchmarks/bench_correlations.py                  # 1e7 tokens, 6 lags, both vocabularies
+    python benchmarks/bench_correlations.py --dense          # add the dense full-SVD baseline
+    python benchmarks/bench_correlations.py --large          # 1e8 tokens x 30 lags, ours only
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, svds
+
+from corpus_stats import correlations as C
+from corpus_stats.stream import TokenStream
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TOKENIZERS = {8192: "tinystories-bpe8192", 50257: "gpt2"}
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+
+
+def gutenberg_stream(vocab_size: int, n_tokens: int) -> TokenStream | None:
+    """The Gutenberg books tokenized (one document per book), repeated to ``n_tokens``."""
+    from tokenizers import Tokenizer
+
+    tok_file = SHARED / "tokenizers" / TOKENIZERS[vocab_size] / "tokenizer.json"
+    books = sorted((SHARED / "corpora" / "gutenberg").glob("*.txt"))
+    if not tok_file.exists() or not books:
+        print(f"skip V={vocab_size}: needs {tok_file} and ../shared/corpora/gutenberg (absent)")
+        return None
+    tok = Tokenizer.from_file(str(tok_file))
+    docs = [np.array(e.ids, dtype=np.int64) for e in tok.encode_batch([b.read_text("utf-8") for b in books])]
+    base = sum(d.size for d in docs)
+    docs = (docs * int(np.ceil(n_tokens / base)))
+    s = TokenStream.from_documents(docs, vocab_size=tok.get_vocab_size())
+    keep = int(np.searchsorted(s.doc_offsets, n_tokens)) + 1
+    print(f"V={vocab_size}: {base:,} Gutenberg tokens repeated to {s.n_tokens:,} ({len(books)} books)")
+    return s.select_documents(slice(0, min(keep, s.n_documents)))
+
+
+def synthetic_stream(vocab_size: int, n_tokens: int) -> TokenStream:
+    from corpus_stats.synthetic import copy_process
+
+    return copy_process(n_tokens, vocab_size=vocab_size, n_documents=1000, seed=0).stream
+
+
+def baseline_unique_svds(tokens: np.ndarray, v: int, lag: int) -> tuple[float, float]:
+    x, y = tokens[:-lag].astype(np.int64), tokens[lag:].astype(np.int64)
+    keys, counts = np.unique(x * v + y, return_counts=True)
+    j = sp.csr_matrix((counts.astype(np.float64), (keys // v, keys % v)), shape=(v, v))
+    p = counts.sum()
+    a, b = np.asarray(j.sum(1)).ravel() / p, np.asarray(j.sum(0)).ravel() / p
+    jt = j.T.tocsr()
+    op = LinearOperator((v, v), matvec=lambda z: j @ z / p - a * (b @ z),
+                        rmatvec=lambda z: jt @ z / p - b * (a @ z), dtype=np.float64)
+    s = svds(op, k=1, return_singular_vectors=False)[0]
+    d = j.data / p - a[keys // v] * b[keys % v]
+    fro = np.sqrt(np.sum(d**2) + (a @ a) * (b @ b) - np.sum((a[keys // v] * b[keys % v]) ** 2))
+    return float(s), float(fro)
+
+
+def baseline_dense(tokens: np.ndarray, v: int, lag: int) -> float:
+    x, y = tokens[:-lag].astype(np.int64), tokens[lag:].astype(np.int64)
+    j = np.bincount(x * v + y, minlength=v * v).reshape(v, v) / (tokens.size - lag)
+    c = j - np.outer(j.sum(1), j.sum(0))
+    return float(np.linalg.svd(c, compute_uv=False)[0])
+
+
+def ours_bare(stream: TokenStream, lags) -> tuple[float, list[float]]:
+    t0 = time.perf_counter()
+    counter = C._PairCounter(stream, False, np.array([0, stream.n_tokens], np.int64))
+    ops = [C._lag_statistics(counter.count(t), False, False, False)["op"] for t in lags]
+    return time.perf_counter() - t0, ops
+
+
+def run(v: int, n_tokens: int, lags, synthetic: bool, dense: bool) -> None:
+    s = synthetic_stream(v, n_tokens) if synthetic else gutenberg_stream(v, n_tokens)
+    if s is None:
+        return
+    ours_bare(TokenStream.from_array(s.tokens[:20_000], vocab_size=v), [1])  # compile
+    C.correlation_curve(TokenStream.from_documents([s.tokens[:5000]] * 4, vocab_size=v), [1, 2])
+    t_bare, ops = ours_bare(s, lags)
+    t0 = time.perf_counter()
+    curve = C.correlation_curve(s, lags)
+    t_full = time.perf_counter() - t0
+    print(f"  ours: bare {t_bare / len(lags):.2f} s/lag, full curve {t_full / len(lags):.2f} s/lag "
+          f"(floor measured at {len(lags)} lags); peak RSS so far {peak_rss_gb():.2f} GB")
+    t_base = 0.0
+    for t, op in zip(lags, ops):
+        t0 = time.perf_counter()
+        b_op, b_fro = baseline_unique_svds(s.tokens, v, t)
+        t_base += time.perf_counter() - t0
+        i = int(np.searchsorted(curve.lags, t))
+        assert abs(b_op / op - 1) < 1e-4 and abs(b_fro / curve.fro[i] - 1) < 1e-6, (b_op, op)
+    t_base /= len(lags)
+    print(f"  unique+svds baseline {t_base:.2f} s/lag -> speed-up {t_base / (t_bare / len(lags)):.1f}x "
+          f"(bare), {t_base / (t_full / len(lags)):.1f}x (full curve vs bare baseline)")
+    if dense and v <= 8192:
+        t0 = time.perf_counter()
+        d_op = baseline_dense(s.tokens, v, lags[0])
+        t_dense = time.perf_counter() - t0
+        print(f"  dense bincount+svd baseline {t_dense:.1f} s/lag (op {d_op:.4e} vs ours {ops[0]:.4e}) "
+              f"-> speed-up {t_dense / (t_bare / len(lags)):.0f}x (bare), "
+              f"{t_dense / (t_full / len(lags)):.0f}x (full)")
+    print(f"  peak RSS {peak_rss_gb():.2f} GB")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tokens", type=float, default=1e7)
+    ap.add_argument("--vocab", type=int, nargs="+", default=[8192, 50257])
+    ap.add_argument("--lags", default="1,2,4,16,64,256")
+    ap.add_argument("--synthetic", action="store_true", help="copy-process tokens instead of Gutenberg")
+    ap.add_argument("--dense", action="store_true", help="add the dense full-SVD baseline (slow)")
+    ap.add_argument("--large", action="store_true", help="time ours only: 1e8 tokens x 30 lags, V=8192")
+    args = ap.parse_args(argv)
+    import numba
+
+    print(f"threads: {numba.get_num_threads()}; load average {Path('/proc/loadavg').read_text().split()[:3]}")
+    if args.large:
+        n = int(args.tokens) if args.tokens > 1e7 else 10**8
+        s = synthetic_stream(8192, n) if args.synthetic else gutenberg_stream(8192, n)
+        lags = C.default_lags(1024)[:30]
+        C.correlation_curve(TokenStream.from_documents([s.tokens[:5000]] * 4, vocab_size=8192), [1, 2])
+        t0 = time.perf_counter()
+        curve = C.correlation_curve(s, lags, progress=sys.stderr.isatty())
+        took = time.perf_counter() - t0
+        print(f"large: {s.n_tokens:,} tokens x {lags.size} lags (1..{lags[-1]}) in {took:.0f} s "
+              f"({took / lags.size:.1f} s/lag); peak RSS {peak_rss_gb():.2f} GB "
+              f"({peak_rss_gb() * 1e9 / s.n_tokens:.0f} bytes/token)")
+        print("  op:", np.array2string(curve.op[:8], precision=3), "snr:", np.round(curve.snr[:8], 1))
+        return
+    lags = [int(t) for t in C.parse_lags(args.lags)]
+    for v in args.vocab:
+        run(v, int(args.tokens), lags, args.synthetic, args.dense)
+
+
+if __name__ == "__main__":
+    main()
