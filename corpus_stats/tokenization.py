@@ -42,6 +42,7 @@ BPE_MIN_VOCAB, BPE_MAX_VOCAB = 260, 1 << 20
 EOS_CANDIDATES = ("<eos>", "<|endoftext|>", "</s>", "<|end_of_text|>", "[EOS]", "<|eos|>")
 TOKENIZER_FILE = "tokenizer.json"
 _BATCH_CHARS, _BATCH_DOCS = 1 << 20, 4096
+_MIN_SAMPLE_FOR_PREFIX = 10_000_000  # characters bpe:V trains on at least, with max_tokens
 # Long documents are encoded in pieces cut after a newline that sits between two non-space
 # characters: every pre-tokenizer regex used by BPE tokenizers (Whitespace, GPT-2/LLaMA-3 ByteLevel
 # patterns) already splits there, so the ids are unchanged while memory stays bounded (an Encoding
@@ -332,7 +333,9 @@ def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> Load
     from tokenizers.trainers import BpeTrainer
 
     total = corpus.total_bytes
-    stride = max(1, math.ceil(total / sample_chars)) if total else 1
+    # spread the sample over the corpus, unless only a prefix of it is used (max_documents)
+    prefix_only = corpus.options.get("max_documents") is not None
+    stride = max(1, math.ceil(total / sample_chars)) if total and not prefix_only else 1
     sample = {
         "documents": 0,
         "characters": 0,
@@ -346,12 +349,15 @@ def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> Load
         for i, doc in enumerate(corpus):
             if i % stride:
                 continue
-            if sample["characters"] + len(doc) > sample_chars:
+            room = sample_chars - sample["characters"]
+            if len(doc) > room:  # the limit falls inside this document: train on its start, stop
                 sample["complete"] = False
-                break
+                doc = doc[:room]
             sample["documents"] += 1
             sample["characters"] += len(doc)
             batch.append(doc)
+            if not sample["complete"]:
+                break
             if len(batch) == 1000:
                 yield batch
                 batch = []
@@ -426,6 +432,7 @@ def tokenize(
         Tokenizer spec (see the module docstring).
     max_tokens : int or None
         Keep only the first ``max_tokens`` tokens (the last document may be cut, without its eos).
+        ``bpe:V`` then trains on at most ``max(10**7, 8 * max_tokens)`` characters.
     cache_dir : path or None
         Cache directory (default: see :mod:`corpus_stats.cache`).
     use_cache : bool, default True
@@ -468,6 +475,9 @@ def tokenize(
     if max_tokens is not None and (not isinstance(max_tokens, (int, np.integer)) or max_tokens < 1):
         raise ValueError(f"max_tokens must be a positive integer; got {max_tokens!r}.")
     corpus = corpus.hashed(cache_dir, use_cache)
+    if max_tokens is not None and isinstance(tokenizer, str) and tokenizer.startswith("bpe:"):
+        # a quick look at a prefix: train on text about the size of that prefix, not on the whole corpus
+        bpe_sample_chars = min(bpe_sample_chars, max(_MIN_SAMPLE_FOR_PREFIX, 8 * int(max_tokens)))
     key = cache.content_key(
         {
             "corpus": corpus.content_hash(),

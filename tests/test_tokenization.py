@@ -387,3 +387,23 @@ def test_peak_memory_is_a_small_multiple_of_the_token_array(tmp_path):
     )
     assert out["n"] > 2e7
     assert out["extra_kib"] * 1024 < 1.5 * out["bytes"]
+
+
+def test_bpe_with_max_tokens_trains_on_a_prefix_sized_sample(monkeypatch, tmp_path):
+    monkeypatch.setattr(tokenization, "_MIN_SAMPLE_FOR_PREFIX", 1000)
+    (tmp_path / "c.txt").write_text(random_text(30_000, seed=8))
+    stream = tokenize(tmp_path / "c.txt", "bpe:300", use_cache=False, max_tokens=500)
+    sample = stream.provenance["tokenizer"]["bpe_training_sample"]
+    assert sample["limit_characters"] == 4000 and sample["characters"] <= 4000
+    assert stream.n_tokens == 500
+    docs = tokenize(tmp_path / "c.txt", "bpe:300", use_cache=False, max_documents=3)
+    assert docs.provenance["tokenizer"]["bpe_training_sample"]["every_kth_document"] == 1
+    assert docs.n_documents == 3
+
+
+def test_bpe_sample_limit_inside_one_huge_document_still_trains():
+    corpus = Corpus.from_texts([random_text(20_000, seed=9).replace("<|endoftext|>", " ")])
+    tok = load_tokenizer("bpe:300", corpus, bpe_sample_chars=5000)
+    sample = tok.info["bpe_training_sample"]
+    assert (sample["documents"], sample["characters"], sample["complete"]) == (1, 5000, False)
+    assert tok.vocab_size == 300
