@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus_stats import cache
-from corpus_stats._progress import Progress
+from corpus_stats._progress import Progress, track
 from corpus_stats.sources import Corpus, hub_reachable, read_corpus
 from corpus_stats.stream import TokenStream, TokenStreamWriter
 
@@ -180,6 +180,7 @@ def load_tokenizer(
     corpus: Corpus | None = None,
     *,
     bpe_sample_chars: int = DEFAULT_BPE_SAMPLE_CHARS,
+    progress: bool = False,
 ) -> LoadedTokenizer:
     """Resolve a tokenizer spec (see the module docstring); ``bpe:V`` and ``chars`` need ``corpus``.
 
@@ -191,6 +192,8 @@ def load_tokenizer(
         The corpus that ``bpe:V`` is trained on and ``chars`` takes its alphabet from.
     bpe_sample_chars : int
         Most characters of text ``bpe:V`` trains on (documents spread evenly over the corpus).
+    progress : bool, default False
+        Progress on stderr while reading the corpus for ``bpe:V`` / ``chars``.
 
     Returns
     -------
@@ -216,7 +219,7 @@ def load_tokenizer(
     if spec == "chars":
         _need_corpus(spec, corpus)
         chars = set()
-        for doc in corpus:
+        for doc in track(corpus, "alphabet (documents)", enabled=progress):
             chars.update(doc)
         alphabet = np.array(sorted(ord(c) for c in chars), dtype=np.uint32)
         return LoadedTokenizer(
@@ -233,7 +236,7 @@ def load_tokenizer(
     if match:
         vocab = _bpe_vocab(match.group(1), spec)
         _need_corpus(spec, corpus)
-        return _train_bpe(spec, vocab, corpus, bpe_sample_chars)
+        return _train_bpe(spec, vocab, corpus, bpe_sample_chars, progress)
     path = Path(spec).expanduser()
     if path.is_dir() and (path / TOKENIZER_FILE).is_file():
         path = path / TOKENIZER_FILE
@@ -325,7 +328,9 @@ def _from_hf(spec: str, kind: str, hf, info: dict) -> LoadedTokenizer:
     )
 
 
-def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> LoadedTokenizer:
+def _train_bpe(
+    spec: str, vocab: int, corpus: Corpus, sample_chars: int, progress: bool
+) -> LoadedTokenizer:
     from tokenizers import Tokenizer
     from tokenizers import __version__ as tk_version
     from tokenizers.models import BPE
@@ -346,7 +351,7 @@ def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int) -> Load
 
     def batches() -> Iterator[list[str]]:
         batch: list[str] = []
-        for i, doc in enumerate(corpus):
+        for i, doc in enumerate(track(corpus, f"train {spec} (documents read)", enabled=progress)):
             if i % stride:
                 continue
             room = sample_chars - sample["characters"]
@@ -492,7 +497,7 @@ def tokenize(
             return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
         except (OSError, ValueError, KeyError):
             damaged = True  # rebuild it below
-    tok = load_tokenizer(tokenizer, corpus, bpe_sample_chars=bpe_sample_chars)
+    tok = load_tokenizer(tokenizer, corpus, bpe_sample_chars=bpe_sample_chars, progress=progress)
     with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged) as writer:
         truncated = _encode_into(writer, corpus, tok, max_tokens, progress)
         if writer.n_tokens == 0:
