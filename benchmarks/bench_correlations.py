@@ -71,8 +71,8 @@ def baseline_unique_svds(tokens: np.ndarray, v: int, lag: int) -> tuple[float, f
     p = counts.sum()
     a, b = np.asarray(j.sum(1)).ravel() / p, np.asarray(j.sum(0)).ravel() / p
     jt = j.T.tocsr()
-    op = LinearOperator((v, v), matvec=lambda z: j @ z / p - a * (b @ z),
-                        rmatvec=lambda z: jt @ z / p - b * (a @ z), dtype=np.float64)
+    op = LinearOperator((v, v), matvec=lambda z: j @ z.ravel() / p - a * (b @ z.ravel()),
+                        rmatvec=lambda z: jt @ z.ravel() / p - b * (a @ z.ravel()), dtype=np.float64)
     s = svds(op, k=1, return_singular_vectors=False)[0]
     d = j.data / p - a[keys // v] * b[keys % v]
     fro = np.sqrt(np.sum(d**2) + (a @ a) * (b @ b) - np.sum((a[keys // v] * b[keys % v]) ** 2))
