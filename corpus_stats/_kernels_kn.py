@@ -204,13 +204,14 @@ def _interpolate(c, total, n1, n2, n3, d, lower):
 
 
 @njit(cache=True)
-def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp):
+def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp, block_of, block_sums):
     """Order-k probabilities for the held-out positions q (sorted order) whose n-gram fits.
 
     The target is held-out token ``t = hpos[q] + k``. Returns the summed negative log-probability
     under the model whose highest order is k (raw counts) and the number of targets; replaces
     ``pcont[t]`` (order k - 1 continuation probability) by the order-k one, which the next order
     interpolates with. If ``logp`` is non-empty, ``logp[t]`` receives the log-probability.
+    ``block_sums[b, 0]`` / ``[b, 1]`` accumulate loss / count per block ``b = block_of[t]``.
     """
     loss = 0.0
     count = 0
@@ -227,6 +228,9 @@ def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp):
         lp = np.log(top)
         loss -= lp
         count += 1
+        b = block_of[t]
+        block_sums[b, 0] -= lp
+        block_sums[b, 1] += 1.0
         if keep:
             logp[t] = lp
         pcont[t] = _interpolate(

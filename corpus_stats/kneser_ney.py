@@ -59,6 +59,10 @@ class KneserNeyResult:
     n_positions : numpy.ndarray
         Held-out positions scored for each n (int64; fewer than ``n_heldout_tokens`` when contexts
         of length n do not fit).
+    stderr : numpy.ndarray
+        Standard error of ``cross_entropy`` from the spread between held-out blocks (documents, or
+        20 equal chunks when there are fewer than 20 held-out documents); it covers the choice of
+        held-out text, not of training text.
     """
 
     n: np.ndarray
@@ -68,6 +72,7 @@ class KneserNeyResult:
     notes: tuple = ()
     options: dict = field(default_factory=dict)
     n_positions: np.ndarray | None = None
+    stderr: np.ndarray | None = None
 
     @property
     def monotone_bound(self) -> np.ndarray:
@@ -89,6 +94,9 @@ class KneserNeyResult:
             "notes": list(self.notes),
             "options": dict(self.options),
             "n_positions": None if self.n_positions is None else self.n_positions.tolist(),
+            "stderr": None
+            if self.stderr is None
+            else [None if math.isnan(x) else float(x) for x in self.stderr],
         }
 
     @classmethod
@@ -96,6 +104,7 @@ class KneserNeyResult:
         """Inverse of :meth:`to_dict`."""
         ce = np.array([np.nan if x is None else x for x in d["cross_entropy"]], dtype=np.float64)
         pos = d.get("n_positions")
+        err = d.get("stderr")
         return cls(
             n=np.asarray(d["n"], dtype=np.int64),
             cross_entropy=ce,
@@ -104,6 +113,9 @@ class KneserNeyResult:
             notes=tuple(d.get("notes", ())),
             options=dict(d.get("options", {})),
             n_positions=None if pos is None else np.asarray(pos, dtype=np.int64),
+            stderr=None
+            if err is None
+            else np.array([np.nan if x is None else x for x in err], dtype=np.float64),
         )
 
 
@@ -263,6 +275,26 @@ def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray
     return sa
 
 
+def _blocks(he_off: np.ndarray, n_he: int, min_blocks: int = 20) -> tuple[np.ndarray, int]:
+    """Block id of every held-out token: its document, or one of 20 equal chunks if fewer documents."""
+    lengths = np.diff(he_off)
+    if lengths.size >= min_blocks:
+        return np.repeat(np.arange(lengths.size, dtype=np.int32), lengths), int(lengths.size)
+    n_blocks = min(min_blocks, n_he)
+    return (np.arange(n_he, dtype=np.int64) * n_blocks // n_he).astype(np.int32), n_blocks
+
+
+def _ratio_stderr(loss: np.ndarray, count: np.ndarray) -> float:
+    """Standard error of sum(loss) / sum(count) from per-block sums (delta method, blocks iid)."""
+    keep = count > 0
+    loss, count = loss[keep], count[keep]
+    b = loss.size
+    if b < 2:
+        return float("nan")
+    mean = loss.sum() / count.sum()
+    return float(np.sqrt(b / (b - 1) * np.sum((loss - mean * count) ** 2)) / count.sum())
+
+
 def _kn_scores(
     tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None
 ):
@@ -300,6 +332,8 @@ def _kn_scores(
     cont_hw = np.empty(n_he, np.int64)
     ctx = np.zeros((n_he, N_CTX), np.int64)
     pcont = np.full(n_he, 1.0 / vocab)
+    block_of, n_blocks = _blocks(he_off, n_he)
+    stderr = np.full(depth, np.nan)
     logp = np.full((depth, n_he) if keep_logp else (1, 0), np.nan)
     ce = np.full(depth, np.nan)
     n_pos = np.zeros(depth, np.int64)
@@ -311,13 +345,23 @@ def _kn_scores(
         d_cont = modified_kn_discounts(*coc[1, 1:])
         discounts.append({"raw": d_raw.round(6).tolist(), "continuation": d_cont.round(6).tolist()})
         row = logp[k] if keep_logp else logp[0]
-        loss, count = _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row)
+        sums = np.zeros((n_blocks, 2))
+        loss, count = _kn_order_update(
+            k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row, block_of, sums
+        )
+        stderr[k] = _ratio_stderr(sums[:, 0], sums[:, 1])
         n_pos[k] = count
         if count:
             ce[k] = loss / count
         if bar is not None:
             bar.update(note=f"n={k}")
-    out = {"cross_entropy": ce, "n_positions": n_pos, "discounts": discounts, "sort_s": sort_s}
+    out = {
+        "cross_entropy": ce,
+        "stderr": stderr,
+        "n_positions": n_pos,
+        "discounts": discounts,
+        "sort_s": sort_s,
+    }
     if keep_logp:
         out["logp"] = logp
     return out
@@ -453,4 +497,5 @@ def kneser_ney_upper_bound(
         notes=tuple(notes),
         options=options,
         n_positions=n_pos,
+        stderr=scores["stderr"],
     )

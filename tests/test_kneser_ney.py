@@ -186,6 +186,7 @@ def test_to_dict_round_trip():
     r = kneser_ney_upper_bound(_random_stream(rng, 3000, 12, 30), 3)
     back = KneserNeyResult.from_dict(r.to_dict())
     np.testing.assert_array_equal(back.cross_entropy, r.cross_entropy)
+    np.testing.assert_array_equal(back.stderr, r.stderr)
     assert (
         back.notes == r.notes
         and back.options == r.options
@@ -299,3 +300,16 @@ def test_progress_goes_to_stderr_only_when_enabled(capsys):
     kneser_ney_upper_bound(stream, 3, progress=True)
     captured = capsys.readouterr()
     assert "kneser-ney" in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("n_docs", [1, 400])
+def test_stderr_matches_iid_formula_on_iid_tokens(n_docs):
+    rng = np.random.default_rng(8)
+    stream = _random_stream(rng, 200_000, 50, n_docs, skew=1.0)
+    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, 0.1, 1_000_000, 0)
+    out = _kn_scores(tr_tok, tr_off, he_tok, he_off, 50, 1, False, keep_logp=True)
+    for n in (0, 1):
+        lp = out["logp"][n][~np.isnan(out["logp"][n])]
+        iid = lp.std() / np.sqrt(lp.size)  # tokens are independent, so blocks add nothing
+        assert out["stderr"][n] == pytest.approx(iid, rel=0.4)
+        assert out["cross_entropy"][n] == pytest.approx(-lp.mean(), rel=1e-12)
