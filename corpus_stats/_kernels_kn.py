@@ -60,6 +60,23 @@ def _radix_argsort(keys, bits):
 
 
 @njit(cache=True)
+def _pack_prefixes(tokens, lim, length, bits):
+    """uint64 key of every position's first ``length`` tokens, ``bits`` bits each (token + 1; 0 past the end)."""
+    n = tokens.size
+    out = np.empty(n, np.uint64)
+    b = np.uint64(bits)
+    for i in range(n):
+        key = np.uint64(0)
+        m = min(lim[i], length)
+        for j in range(length):
+            key = key << b
+            if j < m:
+                key = key | np.uint64(tokens[i + j] + 1)
+        out[i] = key
+    return out
+
+
+@njit(cache=True)
 def _doubling_round(sa, active, rank, lim, step, bits):
     """One prefix-doubling round over the shared groups (sorted-order slots ``active``).
 
