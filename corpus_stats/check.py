@@ -94,18 +94,33 @@ class CheckReport:
         return {s: sum(r.status == s for r in self.results) for s in ("pass", "fail", "skip")}
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "counts": self.counts(), "seconds": self.seconds,
-                "results": [r.to_dict() for r in self.results], "updates": list(self.updates)}
+        return {
+            "ok": self.ok,
+            "counts": self.counts(),
+            "seconds": self.seconds,
+            "results": [r.to_dict() for r in self.results],
+            "updates": list(self.updates),
+        }
 
     def table(self) -> str:
         """The human-readable table: case, quantity, expected, measured, tolerance, status."""
         head = ("case", "quantity", "expected", "measured", "tolerance", "status")
-        rows = [(r.case, r.quantity, _fmt(r.expected), _fmt(r.measured), r.tolerance,
-                 r.status.upper() + (f" ({r.reason})" if r.reason else ""))
-                for r in self.results]
+        rows = [
+            (
+                r.case,
+                r.quantity,
+                _fmt(r.expected),
+                _fmt(r.measured),
+                r.tolerance,
+                r.status.upper() + (f" ({r.reason})" if r.reason else ""),
+            )
+            for r in self.results
+        ]
         widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(5)]
-        lines = ["  ".join(str(x[i]).ljust(widths[i]) for i in range(5)) + "  " + x[5]
-                 for x in [head, *rows]]
+        lines = [
+            "  ".join(str(x[i]).ljust(widths[i]) for i in range(5)) + "  " + x[5]
+            for x in [head, *rows]
+        ]
         c = self.counts()
         secs = sum(self.seconds.values())
         lines.append(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped in {secs:.1f} s")
@@ -136,10 +151,14 @@ def load_case(name: str, reference_dir: str | os.PathLike | None = None) -> dict
     ref = Path(reference_dir) if reference_dir else REFERENCE_DIR
     path = ref / f"{name}.json"
     if not path.is_file():
-        raise ValueError(f"unknown reference case {name!r}; available: {', '.join(available_cases(ref))}.")
+        raise ValueError(
+            f"unknown reference case {name!r}; available: {', '.join(available_cases(ref))}."
+        )
     case = json.loads(path.read_text())
     if case.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path} has schema_version {case.get('schema_version')!r}; expected {SCHEMA_VERSION}.")
+        raise ValueError(
+            f"{path} has schema_version {case.get('schema_version')!r}; expected {SCHEMA_VERSION}."
+        )
     for key in ("name", "kind", "guards", "source", "corpus", "measure", "checks"):
         if key not in case:
             raise ValueError(f"{path} lacks the required key {key!r}.")
@@ -163,8 +182,13 @@ def _concat(streams: list[TokenStream]) -> TokenStream:
     for s in streams[1:]:
         offsets.append(s.doc_offsets[1:] + offsets[-1][-1])
     tokens = np.concatenate([np.asarray(s.tokens) for s in streams])
-    return TokenStream(tokens, np.concatenate(offsets), max(s.vocab_size for s in streams),
-                       streams[0].eos_id, {"parts": [s.provenance for s in streams]})
+    return TokenStream(
+        tokens,
+        np.concatenate(offsets),
+        max(s.vocab_size for s in streams),
+        streams[0].eos_id,
+        {"parts": [s.provenance for s in streams]},
+    )
 
 
 def build_stream(case: dict, shared: Path, cache_dir=None) -> tuple[TokenStream | None, str]:
@@ -176,8 +200,12 @@ def build_stream(case: dict, shared: Path, cache_dir=None) -> tuple[TokenStream 
     if "synthetic" in corpus:
         from corpus_stats import synthetic
 
-        made = synthetic.make(corpus["synthetic"], corpus["n_tokens"], seed=corpus.get("seed", 0),
-                              **corpus.get("params", {}))
+        made = synthetic.make(
+            corpus["synthetic"],
+            corpus["n_tokens"],
+            seed=corpus.get("seed", 0),
+            **corpus.get("params", {}),
+        )
         return made.stream, ""
     tok_spec = case.get("tokenizer")
     needed = [(f["path"], f.get("sha256")) for f in corpus["files"]]
@@ -188,13 +216,21 @@ def build_stream(case: dict, shared: Path, cache_dir=None) -> tuple[TokenStream 
         if not path.is_file():
             return None, f"needs {rel} under {shared}, which is absent"
         if digest and _sha256(path) != digest:
-            raise ValueError(f"{shared / rel} has sha256 {_sha256(path)[:12]}..., but case "
-                             f"{case['name']!r} was made on {digest[:12]}...; a different corpus.")
+            raise ValueError(
+                f"{shared / rel} has sha256 {_sha256(path)[:12]}..., but case "
+                f"{case['name']!r} was made on {digest[:12]}...; a different corpus."
+            )
     from corpus_stats.tokenization import tokenize
 
-    streams = [tokenize(str(shared / f["path"]), str(shared / tok_spec["path"]),
-                        doc_split=f.get("doc_split", "auto"), cache_dir=cache_dir)
-               for f in corpus["files"]]
+    streams = [
+        tokenize(
+            str(shared / f["path"]),
+            str(shared / tok_spec["path"]),
+            doc_split=f.get("doc_split", "auto"),
+            cache_dir=cache_dir,
+        )
+        for f in corpus["files"]
+    ]
     stream = _concat(streams)
     max_tokens = corpus.get("max_tokens")
     if max_tokens and stream.n_tokens > max_tokens:
@@ -227,7 +263,9 @@ def measure_case(case: dict, stream: TokenStream) -> dict:
 def _at(values, axis, key, where: str) -> float:
     idx = np.flatnonzero(np.asarray(axis) == key)
     if idx.size == 0:
-        raise ValueError(f"{where}: {key} is not among the measured points {np.asarray(axis).tolist()}.")
+        raise ValueError(
+            f"{where}: {key} is not among the measured points {np.asarray(axis).tolist()}."
+        )
     return float(np.asarray(values, dtype=np.float64)[idx[0]])
 
 
@@ -239,8 +277,10 @@ def quantity_value(check: dict, measured: dict) -> tuple[float | None, str]:
         curve = measured["correlations"]
         if "/" in name:
             num, den = name.split("/")
-            return (_at(getattr(curve, num), curve.lags, check["lag"], q)
-                    / _at(getattr(curve, den), curve.lags, check["lag"], q)), ""
+            return (
+                _at(getattr(curve, num), curve.lags, check["lag"], q)
+                / _at(getattr(curve, den), curve.lags, check["lag"], q)
+            ), ""
         return _at(getattr(curve, name), curve.lags, check["lag"], q), ""
     if group == "entropy":
         curve = measured["entropy"]
@@ -253,8 +293,9 @@ def quantity_value(check: dict, measured: dict) -> tuple[float | None, str]:
 
         if name == "alpha_D":
             beta, _ = quantity_value({**check, "quantity": "fit.beta"}, measured)
-            gamma, _ = quantity_value({**check, "quantity": "fit.gamma",
-                                       "window": check["gamma_window"]}, measured)
+            gamma, _ = quantity_value(
+                {**check, "quantity": "fit.gamma", "window": check["gamma_window"]}, measured
+            )
             return gamma / (2 * beta), ""
         lo, hi = check["window"]
         if name == "beta":
@@ -285,7 +326,13 @@ def judge(check: dict, value: float | None, note: str = "") -> tuple[str, str, s
     """``(status, tolerance text, reason)`` of a measured value against a check."""
     if "min" in check or "max" in check:
         lo, hi = check.get("min", -math.inf), check.get("max", math.inf)
-        tol = f">= {lo:.4g}" if "max" not in check else f"<= {hi:.4g}" if "min" not in check else f"in [{lo:.4g}, {hi:.4g}]"
+        tol = (
+            f">= {lo:.4g}"
+            if "max" not in check
+            else f"<= {hi:.4g}"
+            if "min" not in check
+            else f"in [{lo:.4g}, {hi:.4g}]"
+        )
         ok = value is not None and math.isfinite(value) and lo <= value <= hi
         return ("pass" if ok else "fail"), tol, "" if ok else check.get("reason", "")
     expected = check["expected"]
@@ -347,10 +394,13 @@ def _paper_measured(case: dict) -> dict:
     corr, model = ts["correlations_op"], ts["entropy_model_curve"]
     n = np.asarray(model["n"], dtype=np.int64)
     loss = model["prefactor"] * n.astype(float) ** -model["exponent"]
-    return {"correlations": SimpleNamespace(lags=np.asarray(corr["lags"], dtype=np.int64),
-                                            op=np.asarray(corr["op"], dtype=float)),
-            "entropy": SimpleNamespace(n=n, corrected=loss, valid=np.ones(n.size, bool)),
-            "prediction": None}
+    return {
+        "correlations": SimpleNamespace(
+            lags=np.asarray(corr["lags"], dtype=np.int64), op=np.asarray(corr["op"], dtype=float)
+        ),
+        "entropy": SimpleNamespace(n=n, corrected=loss, valid=np.ones(n.size, bool)),
+        "prediction": None,
+    }
 
 
 def exact_expected(case: dict) -> dict:
@@ -359,8 +409,12 @@ def exact_expected(case: dict) -> dict:
     from scaling.fits import fit_power_law
 
     corpus = case["corpus"]
-    made = synthetic.make(corpus["synthetic"], corpus["n_tokens"], seed=corpus.get("seed", 0),
-                          **corpus.get("params", {}))
+    made = synthetic.make(
+        corpus["synthetic"],
+        corpus["n_tokens"],
+        seed=corpus.get("seed", 0),
+        **corpus.get("params", {}),
+    )
     corr_opts = case["measure"].get("correlations") or {}
     within = bool(corr_opts.get("within_documents", False))
     lags = corr_opts.get("lags") or list(synthetic.PAPER_LAGS)
@@ -371,15 +425,23 @@ def exact_expected(case: dict) -> dict:
         group, _, name = c["quantity"].partition(".")
         if "expected" not in c or c.get("expected_is") == "fixed":
             continue
-        if group == "correlations" and exact_c is not None and name in ("op", "op_debiased", "fro", "fro_debiased"):
+        if (
+            group == "correlations"
+            and exact_c is not None
+            and name in ("op", "op_debiased", "fro", "fro_debiased")
+        ):
             c["expected"] = float(exact_c[name.split("_")[0]][lags.index(c["lag"])])
-        elif group == "entropy" and exact_h is not None and name in ("plugin", "corrected", "upper"):
+        elif (
+            group == "entropy" and exact_h is not None and name in ("plugin", "corrected", "upper")
+        ):
             c["expected"] = float(exact_h[c["n"]])
         elif c["quantity"] == "fit.beta" and exact_c is not None:
             x = np.asarray(lags)
             keep = (x >= c["window"][0]) & (x <= c["window"][1])
             y = exact_c[c.get("field", "op").split("_")[0]][keep]
-            c["expected"] = float(fit_power_law(x[keep], y, method="paper", interval="ols").exponent)
+            c["expected"] = float(
+                fit_power_law(x[keep], y, method="paper", interval="ols").exponent
+            )
         else:
             continue
         c["expected"] = float(f"{c['expected']:.8g}")
@@ -392,7 +454,9 @@ def _rows(case: dict, measured: dict) -> tuple[list[CheckResult], dict]:
         value, note = quantity_value(c, measured)
         values[_label(c)] = value
         status, tol, why = judge(c, value, note)
-        rows.append(CheckResult(case["name"], _label(c), c.get("expected"), value, tol, status, why))
+        rows.append(
+            CheckResult(case["name"], _label(c), c.get("expected"), value, tol, status, why)
+        )
     return rows, values
 
 
@@ -409,8 +473,10 @@ def run_case(case: dict, shared: Path, cache_dir=None) -> tuple[list[CheckResult
         except ImportError as exc:
             reason = f"needs a module that is not available: {exc}"
     if measured is None:
-        return [CheckResult(case["name"], _label(c), c.get("expected"), None, "-", "skip", reason)
-                for c in case["checks"]], None
+        return [
+            CheckResult(case["name"], _label(c), c.get("expected"), None, "-", "skip", reason)
+            for c in case["checks"]
+        ], None
     return _rows(case, measured)[0], measured
 
 
@@ -423,8 +489,11 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
     if case["kind"] == "paper":
         return []
     if case["kind"] == "exact":
-        values = {_label(c): c["expected"] for c in exact_expected(json.loads(json.dumps(case)))["checks"]
-                  if "expected" in c}
+        values = {
+            _label(c): c["expected"]
+            for c in exact_expected(json.loads(json.dumps(case)))["checks"]
+            if "expected" in c
+        }
     diff = []
     for c in case["checks"]:
         if "expected_from" in c or c.get("expected_is") == "fixed":
@@ -445,8 +514,15 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
     return diff
 
 
-def run_checks(names=None, *, reference_dir=None, shared=None, update: bool = False,
-               cache_dir=None, progress: bool = False) -> CheckReport:
+def run_checks(
+    names=None,
+    *,
+    reference_dir=None,
+    shared=None,
+    update: bool = False,
+    cache_dir=None,
+    progress: bool = False,
+) -> CheckReport:
     """Run reference cases (all when ``names`` is empty) and return the table as a report.
 
     Parameters

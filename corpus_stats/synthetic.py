@@ -34,13 +34,13 @@ from corpus_stats._kernels_synthetic import _markov_chain
 from corpus_stats.stream import TokenStream
 
 __all__ = [
+    "KINDS",
     "SyntheticCorpus",
+    "copy_process",
     "iid_zipf",
     "markov_chain",
-    "copy_process",
-    "santa_fe",
     "random_hierarchy",
-    "KINDS",
+    "santa_fe",
 ]
 
 _LN2 = math.log(2.0)
@@ -129,7 +129,9 @@ def covariance_norms(p: np.ndarray) -> tuple[float, float]:
         return a, fro
     if secular(b) >= 0:
         return b, fro
-    return float(scipy.optimize.brentq(secular, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps)), fro
+    return float(
+        scipy.optimize.brentq(secular, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    ), fro
 
 
 # -- the result ----------------------------------------------------------------------------------
@@ -224,7 +226,11 @@ def _corpus(kind, tokens, offsets, vocab_size, params, beta=None, gamma=None, mo
 
 
 def iid_zipf(
-    n_tokens: int, vocab_size: int = 1000, exponent: float = 1.0, n_documents: int = 100, seed: int = 0
+    n_tokens: int,
+    vocab_size: int = 1000,
+    exponent: float = 1.0,
+    n_documents: int = 100,
+    seed: int = 0,
 ) -> SyntheticCorpus:
     """iid tokens with a Zipf unigram ``p_r ∝ r^(-exponent)`` (token id ``r - 1``).
 
@@ -258,13 +264,19 @@ def iid_zipf(
     exponent = _float("exponent", exponent, 0.0, 10.0, closed="left")
     n_documents = _int("n_documents", n_documents, 1, n_tokens)
     seed = _int("seed", seed, 0)
-    params = dict(n_tokens=n_tokens, vocab_size=vocab_size, exponent=exponent,
-                  n_documents=n_documents, seed=seed)
+    params = {
+        "n_tokens": n_tokens,
+        "vocab_size": vocab_size,
+        "exponent": exponent,
+        "n_documents": n_documents,
+        "seed": seed,
+    }
     rng = np.random.default_rng(seed)
     p = _zipf_probs(vocab_size, exponent)
     tokens = _draw(rng, p, n_tokens)
-    return _corpus("iid_zipf", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params,
-                   model={"p": p})
+    return _corpus(
+        "iid_zipf", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params, model={"p": p}
+    )
 
 
 # -- Markov ---------------------------------------------------------------------------------------
@@ -354,8 +366,14 @@ def markov_chain(
     n_successors = _int("n_successors", n_successors, 1, vocab_size)
     n_documents = _int("n_documents", n_documents, 1, n_tokens)
     seed = _int("seed", seed, 0)
-    params = dict(n_tokens=n_tokens, vocab_size=vocab_size, order=order, n_successors=n_successors,
-                  n_documents=n_documents, seed=seed)
+    params = {
+        "n_tokens": n_tokens,
+        "vocab_size": vocab_size,
+        "order": order,
+        "n_successors": n_successors,
+        "n_documents": n_documents,
+        "seed": seed,
+    }
     rng = np.random.default_rng(seed)
     n_states = vocab_size**order
     for _ in range(100):
@@ -364,7 +382,9 @@ def markov_chain(
         probs = rng.dirichlet(np.ones(n_successors), size=n_states)
         rows = np.repeat(np.arange(n_states), n_successors)
         cols = (rows * vocab_size + successors.ravel()) % n_states
-        transition = scipy.sparse.csr_matrix((probs.ravel(), (rows, cols)), shape=(n_states, n_states))
+        transition = scipy.sparse.csr_matrix(
+            (probs.ravel(), (rows, cols)), shape=(n_states, n_states)
+        )
         irreducible, period = _period_and_irreducible(transition)
         if irreducible and period == 1:
             break
@@ -382,20 +402,39 @@ def markov_chain(
     state = int(_draw(rng, pi, 1)[0])
     digits = np.array([(state // vocab_size ** (order - 1 - j)) % vocab_size for j in range(order)])
     tokens[:order] = digits
-    _markov_chain(tokens, state, successors.astype(np.int64), cumprob, rng.random(n_tokens - order),
-                  vocab_size, n_states)
+    _markov_chain(
+        tokens,
+        state,
+        successors.astype(np.int64),
+        cumprob,
+        rng.random(n_tokens - order),
+        vocab_size,
+        n_states,
+    )
 
     # block entropies H(B_m), m = 0..k, by marginalising pi over its leading positions
     blocks = pi.reshape((vocab_size,) * order)
-    block_h = [0.0] + [_entropy(blocks.sum(axis=tuple(range(order - m))).ravel())
-                       for m in range(1, order + 1)]
-    h_k = float(-(pi[:, None] * probs * np.log(probs, where=probs > 0, out=np.zeros_like(probs)))
-                .sum())
+    block_h = [0.0] + [
+        _entropy(blocks.sum(axis=tuple(range(order - m))).ravel()) for m in range(1, order + 1)
+    ]
+    h_k = float(
+        -(pi[:, None] * probs * np.log(probs, where=probs > 0, out=np.zeros_like(probs))).sum()
+    )
     h = np.array([block_h[m + 1] - block_h[m] for m in range(order)] + [h_k])
-    model = {"pi": pi, "transition": transition, "block_entropy_differences": h,
-             "vocab_size": vocab_size}
-    return _corpus("markov_chain", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params,
-                   model=model)
+    model = {
+        "pi": pi,
+        "transition": transition,
+        "block_entropy_differences": h,
+        "vocab_size": vocab_size,
+    }
+    return _corpus(
+        "markov_chain",
+        tokens,
+        _even_offsets(n_tokens, n_documents),
+        vocab_size,
+        params,
+        model=model,
+    )
 
 
 def _markov_correlation(model: dict, lags: np.ndarray) -> dict:
@@ -494,8 +533,16 @@ def copy_process(
     zipf_exponent = _float("zipf_exponent", zipf_exponent, 0.0, 10.0, closed="left")
     n_documents = _int("n_documents", n_documents, 1, n_tokens)
     seed = _int("seed", seed, 0)
-    params = dict(n_tokens=n_tokens, vocab_size=vocab_size, rho=rho, a=a, k_max=k_max,
-                  zipf_exponent=zipf_exponent, n_documents=n_documents, seed=seed)
+    params = {
+        "n_tokens": n_tokens,
+        "vocab_size": vocab_size,
+        "rho": rho,
+        "a": a,
+        "k_max": k_max,
+        "zipf_exponent": zipf_exponent,
+        "n_documents": n_documents,
+        "seed": seed,
+    }
     rng = np.random.default_rng(seed)
     p = _zipf_probs(vocab_size, zipf_exponent)
     q = _zipf_probs(k_max, 1.0 + a)
@@ -504,8 +551,15 @@ def copy_process(
     tokens = y[np.arange(n_tokens) + k_max - k]
     d_op, d_fro = covariance_norms(p)
     model = {"p": p, "q": q, "rho": rho, "d_op": d_op, "d_fro": d_fro}
-    return _corpus("copy_process", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params,
-                   beta=1.0 + a, model=model)
+    return _corpus(
+        "copy_process",
+        tokens,
+        _even_offsets(n_tokens, n_documents),
+        vocab_size,
+        params,
+        beta=1.0 + a,
+        model=model,
+    )
 
 
 # -- Santa Fe -------------------------------------------------------------------------------------
@@ -558,7 +612,13 @@ def santa_fe(
     n_keys = _int("n_keys", n_keys, 1, 2**31 - 1)
     doc_length = _int("doc_length", doc_length, 1)
     seed = _int("seed", seed, 0)
-    params = dict(n_tokens=n_tokens, b=b, n_keys=n_keys, doc_length=doc_length, seed=seed)
+    params = {
+        "n_tokens": n_tokens,
+        "b": b,
+        "n_keys": n_keys,
+        "doc_length": doc_length,
+        "seed": seed,
+    }
     n_docs = -(-n_tokens // doc_length)
     if n_docs * n_keys > 2**31:
         raise ValueError(
@@ -625,8 +685,17 @@ def random_hierarchy(
     seed = _int("seed", seed, 0)
     doc_len = s**n_levels
     if n_documents * doc_len > 2**31:
-        raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * doc_len:,}.")
-    params = dict(n_levels=n_levels, v=v, m=m, s=s, n_documents=n_documents, seed=seed)
+        raise ValueError(
+            f"n_documents * s**n_levels must be at most 2**31; got {n_documents * doc_len:,}."
+        )
+    params = {
+        "n_levels": n_levels,
+        "v": v,
+        "m": m,
+        "s": s,
+        "n_documents": n_documents,
+        "seed": seed,
+    }
     rng = np.random.default_rng(seed)
     powers = v ** np.arange(s - 1, -1, -1)
     rules = []  # rules[l][symbol, rule] -> s children (top level first)
@@ -639,8 +708,15 @@ def random_hierarchy(
         symbols = level_rules[symbols, choice].reshape(n_documents, -1)
     tokens = symbols.ravel()
     offsets = np.arange(n_documents + 1, dtype=np.int64) * doc_len
-    return _corpus("random_hierarchy", tokens, offsets, v, params,
-                   beta=math.log(m) / math.log(s) if m > 1 else None, model={"rules": rules})
+    return _corpus(
+        "random_hierarchy",
+        tokens,
+        offsets,
+        v,
+        params,
+        beta=math.log(m) / math.log(s) if m > 1 else None,
+        model={"rules": rules},
+    )
 
 
 KINDS = {
@@ -667,7 +743,9 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
     if kind == "random_hierarchy":
         if "n_documents" in params:
-            raise ValueError("random_hierarchy takes its size from n_tokens; do not pass n_documents.")
+            raise ValueError(
+                "random_hierarchy takes its size from n_tokens; do not pass n_documents."
+            )
         s, levels = int(params.get("s", 2)), int(params.get("n_levels", 3))
         n_tokens = _int("n_tokens", n_tokens, 1)
         return random_hierarchy(n_documents=-(-n_tokens // s**levels), seed=seed, **params)

@@ -25,7 +25,9 @@ def test_every_case_is_documented_and_complete(name):
     assert case["guards"] and case["source"]
     for c in case["checks"]:
         assert ("expected" in c) or ("min" in c or "max" in c), c
-        assert c.get("expected") is not None or "min" in c or c["quantity"].startswith("prediction"), c
+        assert (
+            c.get("expected") is not None or "min" in c or c["quantity"].startswith("prediction")
+        ), c
         assert "reason" in c or "expected_from" in c, c
     if "files" in case["corpus"]:
         assert all(len(f["sha256"]) == 64 for f in case["corpus"]["files"])
@@ -39,7 +41,9 @@ def test_exact_expected_values_equal_the_formulas(name):
     fresh = check.exact_expected(copy.deepcopy(case))
     for old, new in zip(case["checks"], fresh["checks"]):
         if old.get("expected") is not None:
-            assert new["expected"] == pytest.approx(old["expected"], rel=1e-5, abs=1e-12)  # 6 digits
+            assert new["expected"] == pytest.approx(
+                old["expected"], rel=1e-5, abs=1e-12
+            )  # 6 digits
 
 
 def test_synthetic_and_paper_cases_pass():
@@ -56,8 +60,13 @@ def _drop_pair_marginals(monkeypatch):
     original = correlations._lag_statistics
 
     def no_marginals(lc, *args, **kwargs):
-        zero = dataclasses.replace(lc, left=np.zeros_like(lc.left), right=np.zeros_like(lc.right),
-                                   left_g=np.zeros_like(lc.left_g), right_g=np.zeros_like(lc.right_g))
+        zero = dataclasses.replace(
+            lc,
+            left=np.zeros_like(lc.left),
+            right=np.zeros_like(lc.right),
+            left_g=np.zeros_like(lc.left_g),
+            right_g=np.zeros_like(lc.right_g),
+        )
         return original(zero, *args, **kwargs)
 
     monkeypatch.setattr(correlations, "_lag_statistics", no_marginals)
@@ -103,8 +112,9 @@ def test_absent_corpora_are_skipped_with_a_reason_never_passed(tmp_path):
     report = check.run_checks(["tinystories-heads-paper-tokenizer"], shared=tmp_path)
     assert report.ok and report.counts()["pass"] == 0
     skipped = rows_of(report, "skip")
-    assert skipped and all("tinystories-train-head.txt" in r.reason and "absent" in r.reason
-                           for r in skipped)
+    assert skipped and all(
+        "tinystories-train-head.txt" in r.reason and "absent" in r.reason for r in skipped
+    )
 
 
 def test_a_changed_corpus_is_an_error_not_a_silent_pass(tmp_path):
@@ -118,13 +128,23 @@ def test_a_changed_corpus_is_an_error_not_a_silent_pass(tmp_path):
 
 def _baseline_case(tmp_path, expected):
     case = {
-        "schema_version": 1, "name": "tmp-baseline", "kind": "baseline",
-        "guards": "test", "source": "test",
+        "schema_version": 1,
+        "name": "tmp-baseline",
+        "kind": "baseline",
+        "guards": "test",
+        "source": "test",
         "corpus": {"synthetic": "markov_chain", "n_tokens": 20000, "seed": 1, "params": {}},
         "tokenizer": None,
         "measure": {"correlations": {"lags": [1, 2], "n_shards": 2}, "entropy": None},
-        "checks": [{"quantity": "correlations.op", "lag": 1, "expected": expected, "rel": 0.01,
-                    "reason": "baseline"}],
+        "checks": [
+            {
+                "quantity": "correlations.op",
+                "lag": 1,
+                "expected": expected,
+                "rel": 0.01,
+                "reason": "baseline",
+            }
+        ],
     }
     (tmp_path / "tmp-baseline.json").write_text(json.dumps(case))
     return case
@@ -142,7 +162,9 @@ def test_update_rewrites_baselines_and_reports_the_diff(tmp_path):
 
 
 def test_unknown_case_and_bad_schema_are_user_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown reference case 'nope'; available: .*synthetic-copy"):
+    with pytest.raises(
+        ValueError, match="unknown reference case 'nope'; available: .*synthetic-copy"
+    ):
         check.load_case("nope")
     (tmp_path / "bad.json").write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(ValueError, match="schema_version 99; expected 1"):
@@ -165,8 +187,21 @@ def test_cli_check_json_and_exit_codes(monkeypatch):
 
 def test_cli_synth_text_round_trips_and_stream_loads(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(cli, ["synth", "copy_process", "--tokens", "5000", "--seed", "3",
-                              "-p", "vocab_size=50", "-o", str(tmp_path / "t")])
+    res = runner.invoke(
+        cli,
+        [
+            "synth",
+            "copy_process",
+            "--tokens",
+            "5000",
+            "--seed",
+            "3",
+            "-p",
+            "vocab_size=50",
+            "-o",
+            str(tmp_path / "t"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = (tmp_path / "t" / "corpus.txt").read_text().splitlines()
     ids = np.array([int(x) for line in lines for x in line.split()])
@@ -176,8 +211,10 @@ def test_cli_synth_text_round_trips_and_stream_loads(tmp_path):
     assert len(lines) == expected.n_documents and np.array_equal(ids, expected.tokens)
     meta = json.loads((tmp_path / "t" / "synthetic.json").read_text())
     assert meta["expected_beta"] == 1.5 and len(meta["exact_correlation_op"]) == 15
-    res = runner.invoke(cli, ["synth", "santa_fe", "--tokens", "3000", "--format", "stream",
-                              "-o", str(tmp_path / "s")])
+    res = runner.invoke(
+        cli,
+        ["synth", "santa_fe", "--tokens", "3000", "--format", "stream", "-o", str(tmp_path / "s")],
+    )
     assert res.exit_code == 0, res.output
     assert TokenStream.load(tmp_path / "s" / "stream").n_tokens == 3000
 
