@@ -209,3 +209,25 @@ def test_tinystories_heads_paper_bracket(capsys):
                   f"{bool(curve.valid[n])!s:5}  {paper[n]:.3f}")
     assert curve.plugin[1:5] == pytest.approx([3.35, 1.92, 0.91, 0.41], abs=0.15)
     assert np.all(curve.plugin[1:] <= paper[1:]) and np.all(paper[1:5] <= curve.upper[1:5])
+
+
+def test_cli_units_bits_and_bad_curve(tmp_path):
+    from click.testing import CliRunner
+
+    from corpus_stats.cli import cli
+
+    rng = np.random.default_rng(8)
+    text = "\n\n".join("".join(rng.choice(list("abcd "), 400)) for _ in range(30))
+    (tmp_path / "c.txt").write_text(text)
+    (tmp_path / "ln.csv").write_text("n,loss\n1,2.0\n2,1.5\n")
+    base = ["measure", str(tmp_path / "c.txt"), "-t", "chars", "--lags", "1,2", "--n-max", "3",
+            "--cache-dir", str(tmp_path / "cache"), "--doc-split", "blank-line"]
+    res = CliRunner().invoke(cli, base + ["--entropy-curve", str(tmp_path / "ln.csv"), "--units", "bits",
+                                          "--out", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 0, res.output
+    ent = json.loads(res.stdout)["entropy"]
+    assert ent["external"][1:3] == pytest.approx([2.0 * np.log(2), 1.5 * np.log(2)])
+    (tmp_path / "bad.csv").write_text("n,loss\n1,-2\n")
+    res = CliRunner().invoke(cli, base + ["--entropy-curve", str(tmp_path / "bad.csv"), "--out",
+                                          str(tmp_path / "out2")])
+    assert res.exit_code == 1 and "bad.csv, line 2: loss must be a finite non-negative number" in res.output
