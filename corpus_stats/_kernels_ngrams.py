@@ -70,7 +70,7 @@ def _room(doc_offsets, n_tokens, within_documents):
         end = doc_offsets[d + 1] if within_documents else n_tokens
         for p in range(doc_offsets[d], doc_offsets[d + 1]):
             r = end - p
-            room[p] = MAX_ROOM if r > MAX_ROOM else r
+            room[p] = min(r, MAX_ROOM)
     return room
 
 
@@ -159,8 +159,7 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
             for i in range(starts[v], starts[v + 1]):
                 pos[m] = pos[i]
                 m += 1
-            if c > max_group:
-                max_group = c
+            max_group = max(max_group, c)
     # per-group counting sort by the next token: O(group size), stable (positions stay increasing)
     tok_count = starts  # reused: vocab_size + 1 entries, all zero between groups
     tok_count[:] = 0

@@ -205,7 +205,7 @@ def ngram_statistics(
     P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
     tracked = np.rint(fields[..., _k.F_NPOS]).astype(np.int64)
     untracked = P - tracked  # singletons never entered a tracked group
-    as_int = lambda f: np.rint(fields[..., f]).astype(np.int64)  # noqa: E731
+    as_int = lambda f: np.rint(fields[..., f]).astype(np.int64)
     return NgramStatistics(
         positions=P,
         distinct=untracked + as_int(_k.F_NZ),
