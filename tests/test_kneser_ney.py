@@ -313,3 +313,14 @@ def test_stderr_matches_iid_formula_on_iid_tokens(n_docs):
         iid = lp.std() / np.sqrt(lp.size)  # tokens are independent, so blocks add nothing
         assert out["stderr"][n] == pytest.approx(iid, rel=0.4)
         assert out["cross_entropy"][n] == pytest.approx(-lp.mean(), rel=1e-12)
+
+
+@pytest.mark.bench
+def test_bench_1e7_tokens_n_max_32():
+    corpus = synthetic.markov_chain(
+        10_000_000, vocab_size=16, order=3, n_successors=6, n_documents=1000, seed=1
+    )
+    r = kneser_ney_upper_bound(corpus.stream, 32)
+    timings = r.options["timings"]
+    print(f"\nKneser-Ney upper bound, 1e7 tokens, n_max=32: {timings}")
+    assert timings["total_s"] < 180  # "well under a few minutes on 2 cores"
