@@ -56,7 +56,8 @@ class KneserNeyResult:
     notes : tuple of str
         What the caller should know (position split, removed duplicates, truncation).
     options : dict
-        The options used, plus the discounts per order and the positions scored per n.
+        The options used, the discounts per order (``discounts[k]["raw"]`` / ``["continuation"]``:
+        D1, D2, D3+) and ``timings`` (seconds: split, sort, orders, total).
     n_positions : numpy.ndarray
         Held-out positions scored for each n (int64; fewer than ``n_heldout_tokens`` when contexts
         of length n do not fit).
@@ -432,7 +433,9 @@ def kneser_ney_upper_bound(
     (hash, then exact comparison). A single-document corpus is split by position (the last
     ``heldout_fraction`` of it is held out) and a note says so. The model with context n scores only
     held-out positions with n preceding held-out tokens (in the same document when
-    ``within_documents``), so every score uses a full context.
+    ``within_documents``), so every score uses a full context. Without ``within_documents`` the
+    training documents are concatenated in corpus order (so are the scored held-out ones) and
+    n-grams run across the joins, as they run across ``<eos>`` in the corpus.
 
     Counting is exact (no hashing, so no collisions at any V or n_max): the positions of
     ``train + heldout`` are sorted by their first n_max + 1 tokens, cut at segment ends, by prefix
