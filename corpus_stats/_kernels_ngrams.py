@@ -128,14 +128,18 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
     p may extend; otherwise n-grams may run to the end of the stream. Positions are assigned to shards
     by ``token_bounds`` (G + 1 increasing offsets).
 
-    Returns ``full`` (n_levels + 1, F), ``jack`` (G, n_levels + 1, F), ``sub`` (H, n_levels + 1, F)
-    and ``active`` (n_levels + 1,): the number of tracked positions per level. Row 0 is unused.
+    Returns ``full`` (2, n_levels + 1, F), ``jack`` (2, G, n_levels + 1, F), ``sub``
+    (2, H, n_levels + 1, F) and ``active`` (n_levels + 1,): the number of tracked positions per level.
+    Index 0 of the first axis counts the n-grams, index 1 only their occurrences that extend to an
+    (n+1)-gram (the prefixes, so that H(n+1) - H_prefix(n) is a conditional entropy of one sample;
+    filled for n < n_levels). Row 0 of the level axis is unused.
     """
     n = tokens.size
     n_shards = token_bounds.size - 1
-    full = np.zeros((n_levels + 1, N_FIELDS))
-    jack = np.zeros((n_shards, n_levels + 1, N_FIELDS))
-    sub = np.zeros((masks.shape[0], n_levels + 1, N_FIELDS))
+    # axis 0: [0] the n-grams, [1] the n-grams that extend to an (n+1)-gram (prefix statistics)
+    full = np.zeros((2, n_levels + 1, N_FIELDS))
+    jack = np.zeros((2, n_shards, n_levels + 1, N_FIELDS))
+    sub = np.zeros((2, masks.shape[0], n_levels + 1, N_FIELDS))
     active = np.zeros(n_levels + 1, np.int64)
     # level 1: counting sort of all positions by token; positions stay increasing inside a group
     starts = np.zeros(vocab_size + 1, np.int64)
@@ -167,6 +171,7 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
     tok_list = np.empty(max(min(max_group, vocab_size), 1), np.int64)
     scratch = np.empty(max(max_group, 1), np.int64)
     cnt = np.zeros(n_shards, np.int64)
+    cnt_ext = np.zeros(n_shards, np.int64)
     touched = np.empty(n_shards, np.int64)
     for level in range(1, n_levels + 1):
         active[level] = m
@@ -187,12 +192,20 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
                     n_touched += 1
                 cnt[s] += 1
                 if refine and (room[p] > level if use_room else p + level < n):
+                    cnt_ext[s] += 1
                     t = np.int64(tokens[p + level])
                     if tok_count[t] == 0:
                         tok_list[n_tok] = t
                         n_tok += 1
                     tok_count[t] += 1
-            _group_stats(e - r, cnt, touched, n_touched, full[level], jack[:, level], sub[:, level], masks)
+            _group_stats(e - r, cnt, touched, n_touched, full[0, level], jack[0, :, level],
+                         sub[0, :, level], masks)
+            if refine:
+                n_ext = 0
+                for t in range(n_touched):
+                    n_ext += cnt_ext[touched[t]]
+                _group_stats(n_ext, cnt_ext, touched, n_touched, full[1, level], jack[1, :, level],
+                             sub[1, :, level], masks)
             if n_tok:
                 kept = 0
                 for j in range(n_tok):

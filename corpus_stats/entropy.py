@@ -64,6 +64,10 @@ class NgramStatistics:
         G, the number of jackknife shards actually used.
     shard_note : str
         How shards were formed ("documents" or a note on splitting by position).
+    prefix : NgramStatistics or None
+        The same statistics restricted to the n-gram occurrences that extend to an (n+1)-gram (column
+        n), so that H(n+1) - H_prefix(n) is the conditional entropy of one sample of (n+1)-grams. It
+        differs from the n-gram statistics only at document ends (within documents) or the stream end.
     """
 
     positions: np.ndarray
@@ -74,6 +78,7 @@ class NgramStatistics:
     sum_cpsi: np.ndarray
     n_shards: int
     shard_note: str
+    prefix: NgramStatistics | None = None
 
     def plugin_block_entropy(self) -> np.ndarray:
         """Plug-in block entropies H(n) = ln P - sum c ln c / P (nats); NaN where P = 0."""
@@ -200,12 +205,24 @@ def ngram_statistics(
     full, jack, sub, _ = _k._ngram_stats(tokens, room, bool(within_documents), token_bounds,
                                          int(stream.vocab_size), n_levels, masks)
     del room
-    fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
     P_full = per_shard.sum(axis=0)
     P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
+    # prefixes: occurrences of n-grams that extend to an (n+1)-gram, i.e. P(n+1) positions
+    P_prefix = np.zeros_like(P)
+    P_prefix[:, :-1] = P[:, 1:]
+    prefix = _assemble(full[1], jack[1], sub[1], P_prefix, G, shard_note, None)
+    return _assemble(full[0], jack[0], sub[0], P, G, shard_note, prefix)
+
+
+def _assemble(full, jack, sub, P, G, shard_note, prefix) -> NgramStatistics:
+    """Per-variant statistics from the kernel's tracked-group fields and the position counts."""
+    fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
     tracked = np.rint(fields[..., _k.F_NPOS]).astype(np.int64)
     untracked = P - tracked  # singletons never entered a tracked group
-    as_int = lambda f: np.rint(fields[..., f]).astype(np.int64)
+
+    def as_int(f):
+        return np.rint(fields[..., f]).astype(np.int64)
+
     return NgramStatistics(
         positions=P,
         distinct=untracked + as_int(_k.F_NZ),
@@ -215,6 +232,7 @@ def ngram_statistics(
         sum_cpsi=fields[..., _k.F_CPSI] + untracked * _PSI1,
         n_shards=G,
         shard_note=shard_note,
+        prefix=prefix,
     )
 
 
@@ -557,9 +575,9 @@ def entropy_curve(
         stats = ngram_statistics(stream, n_max + 1, within_documents=within_documents,
                                  n_shards=n_shards, seed=seed)
         bar.update(note="n-grams counted")
-        with np.errstate(invalid="ignore"):
-            plug = np.diff(stats.plugin_block_entropy(), axis=1)
-            corr = np.diff(stats.cwj_block_entropy(), axis=1)
+        with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
+            plug = stats.plugin_block_entropy()[:, 1:] - stats.prefix.plugin_block_entropy()[:, :-1]
+            corr = stats.cwj_block_entropy()[:, 1:] - stats.prefix.cwj_block_entropy()[:, :-1]
         G = stats.n_shards
         jk = corr[1 : G + 1]
         if G >= 2:

@@ -90,6 +90,24 @@ def test_single_document_and_stream_modes():
     assert within.options["ngrams"]["positions"][4] == 500 * 7
 
 
+def test_within_documents_conditional_entropy_of_one_sample():
+    # short documents: H_n = H(n+1) - H(prefixes of those (n+1)-grams), never negative, equal to the
+    # naive conditional plug-in entropy of the (n+1)-gram sample
+    from collections import Counter
+
+    rng = np.random.default_rng(9)
+    s = TokenStream.from_array(rng.integers(0, 50, 3000), vocab_size=50, doc_offsets=np.arange(0, 3001, 3))
+    curve = entropy_curve(s, 4, within_documents=True, upper=False)
+    assert np.all(curve.plugin[:3] >= 0) and np.all(np.isnan(curve.plugin[3:]))
+    grams = Counter(tuple(s.tokens[p : p + 3]) for p in range(0, 3000, 3))
+    ctx = Counter()
+    for g, k in grams.items():
+        ctx[g[:2]] += k
+    naive = -sum(k / 1000 * np.log(k / ctx[g[:2]]) for g, k in grams.items())
+    assert curve.plugin[2] == pytest.approx(naive, abs=1e-12)
+    assert not curve.valid[3:].any()
+
+
 def test_round_trip_json():
     corp = synthetic.markov_chain(20_000, vocab_size=8, order=2, n_successors=3, seed=6)
     curve = entropy_curve(corp.stream, 4, upper=False)

@@ -1,5 +1,7 @@
 """One-pass n-gram statistics (group refinement kernel) against a naive Counter over n-gram tuples."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -35,6 +37,16 @@ def _check(stream, n_levels, within, n_shards=4, seed=0):
             assert stats.sum_clnc[v, n] == pytest.approx(clnc, abs=1e-9)
             if P:
                 assert plugin[v, n] == pytest.approx(h, abs=1e-12)
+            if n < n_levels:  # prefixes: the first n tokens of every (n+1)-gram
+                longer = ngram_counter(stream.tokens, off, n + 1, within, keep)
+                prefix = Counter()
+                for gram, k in longer.items():
+                    prefix[gram[:n]] += k
+                P, K, f1, f2, clnc, h = counter_summary(prefix)
+                pre = stats.prefix
+                got = (pre.positions[v, n], pre.distinct[v, n], pre.f1[v, n], pre.f2[v, n])
+                assert got == (P, K, f1, f2), ("prefix", v, n)
+                assert pre.sum_clnc[v, n] == pytest.approx(clnc, abs=1e-9)
     return stats
 
 
