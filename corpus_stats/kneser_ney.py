@@ -62,9 +62,9 @@ class KneserNeyResult:
         Held-out positions scored for each n (int64; fewer than ``n_heldout_tokens`` when contexts
         of length n do not fit).
     stderr : numpy.ndarray
-        Standard error of ``cross_entropy`` from the spread between held-out blocks (documents, or
-        20 equal chunks when there are fewer than 20 held-out documents); it covers the choice of
-        held-out text, not of training text.
+        Standard error of ``cross_entropy`` from the spread between held-out documents (20 equal
+        chunks after a single-document position split); it covers the choice of held-out text,
+        not of training text, and is itself rough when few documents are held out.
     """
 
     n: np.ndarray
@@ -279,12 +279,16 @@ def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray
     return sa
 
 
-def _blocks(he_off: np.ndarray, n_he: int, min_blocks: int = 20) -> tuple[np.ndarray, int]:
-    """Block id of every held-out token: its document, or one of 20 equal chunks if fewer documents."""
+def _blocks(he_off: np.ndarray, n_he: int, n_chunks: int = 20) -> tuple[np.ndarray, int]:
+    """Block id of every held-out token: its document, or one of 20 equal chunks of a single one.
+
+    Documents are the honest unit: a document-level latent variable (topic, the Santa Fe bits)
+    correlates all its positions, so chunks inside a document understate the error.
+    """
     lengths = np.diff(he_off)
-    if lengths.size >= min_blocks:
+    if np.count_nonzero(lengths) >= 2:
         return np.repeat(np.arange(lengths.size, dtype=np.int32), lengths), int(lengths.size)
-    n_blocks = min(min_blocks, n_he)
+    n_blocks = min(n_chunks, n_he)
     return (np.arange(n_he, dtype=np.int64) * n_blocks // n_he).astype(np.int32), n_blocks
 
 

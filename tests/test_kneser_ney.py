@@ -324,3 +324,12 @@ def test_bench_1e7_tokens_n_max_32():
     timings = r.options["timings"]
     print(f"\nKneser-Ney upper bound, 1e7 tokens, n_max=32: {timings}")
     assert timings["total_s"] < 180  # "well under a few minutes on 2 cores"
+
+
+def test_santa_fe_upper_bound_within_documents():
+    corpus = synthetic.santa_fe(300_000, b=0.5, doc_length=1000, seed=0)
+    exact = corpus.exact_entropy(6)  # holds for contexts inside one document
+    r = kneser_ney_upper_bound(corpus.stream, 6, within_documents=True)
+    # per-document bits make held-out documents the unit of noise: stderr is over documents
+    assert np.all(r.cross_entropy >= exact - 3 * r.stderr), (r.cross_entropy - exact).round(3)
+    assert np.all(r.stderr > 0.002)
