@@ -100,38 +100,48 @@ def _entropy(p: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
+def _exclusive_sums(x: np.ndarray) -> np.ndarray:
+    """``sum_{j != i} x_j`` for every i, from prefix and suffix sums (no cancellation)."""
+    before = np.concatenate([[0.0], np.cumsum(x)[:-1]])
+    after = np.concatenate([np.cumsum(x[::-1])[::-1][1:], [0.0]])
+    return before + after
+
+
 def covariance_norms(p: np.ndarray) -> tuple[float, float]:
     """Operator and Frobenius norms of ``D = diag(p) - p p^T`` (the one-hot covariance).
 
-    ``D`` is positive semi-definite, so its operator norm is its largest eigenvalue. By eigenvalue
-    interlacing for a rank-one downdate it lies in ``[p_(2), p_(1)]`` and solves the secular
-    equation ``1 = sum_i p_i^2 / (p_i - lambda)`` (Golub 1973), which is monotone there and solved by
-    bisection to machine precision. ``||D||_F^2 = sum p^2 - 2 sum p^3 + (sum p^2)^2``.
+    ``p`` is normalised to sum to 1. ``D`` is positive semi-definite, so its operator norm is its
+    largest eigenvalue. By eigenvalue interlacing for a rank-one downdate (Golub 1973) it lies in
+    ``[p_(2), p_(1)]`` and solves the secular equation ``1 = sum_i p_i^2 / (p_i - lambda)``, which
+    (as ``sum p = 1``) is ``sum_i p_i / (p_i - lambda) = 0``: increasing on that interval and solved
+    by Brent's method to machine precision. ``||D||_F^2 = sum_i p_i^2 (1 - p_i)^2 +
+    sum_{i != j} p_i^2 p_j^2``, with ``1 - p_i`` and ``sum_{j != i} p_j^2`` summed directly so that
+    near-degenerate ``p`` (one dominant token) keeps full relative precision.
     """
     p = np.asarray(p, dtype=np.float64)
     p = p[p > 0]
-    s2 = float(np.sum(p * p))
-    fro = math.sqrt(max(s2 - 2.0 * float(np.sum(p**3)) + s2 * s2, 0.0))
+    p = p / p.sum()
     if p.size < 2:
-        return 0.0, fro
+        return 0.0, 0.0
+    rest1, rest2 = _exclusive_sums(p), _exclusive_sums(p * p)
+    fro = math.sqrt(float(np.sum(p * p * rest1 * rest1) + np.sum(p * p * rest2)))
     top2 = np.sort(p)[-2:]
     lo, hi = float(top2[0]), float(top2[1])
-    if hi - lo <= 1e-15 * hi:  # tied largest probabilities: p_max is an eigenvalue
+    if hi - lo <= 1e-12 * hi:  # tied largest probabilities: lambda_max = p_max to 1e-12
         return hi, fro
 
     def secular(lam: float) -> float:
-        return 1.0 - float(np.sum(p * p / (p - lam)))
+        return float(np.sum(p / (p - lam)))
 
-    # secular(lo+) = +inf, secular(hi-) = -inf and it decreases in between.
-    span = hi - lo
-    a, b = lo + span * 1e-13, hi - span * 1e-13
-    if secular(a) <= 0:
+    # secular(lo+) = -inf, secular(hi-) = +inf, increasing in between.
+    step = max((hi - lo) * 1e-13, 4 * np.finfo(float).eps * hi)  # stay off the poles
+    a, b = lo + step, hi - step
+    if secular(a) >= 0:
         return a, fro
-    if secular(b) >= 0:
+    if secular(b) <= 0:
         return b, fro
-    return float(
-        scipy.optimize.brentq(secular, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps)
-    ), fro
+    root = scipy.optimize.brentq(secular, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    return float(root), fro
 
 
 # -- the result ----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus_stats import synthetic as S
 from corpus_stats.synthetic import covariance_norms
@@ -196,3 +198,32 @@ def test_generators_are_seeded_and_fast_enough():
 def test_invalid_parameters_are_rejected(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1e-6, 1.0), min_size=2, max_size=60))
+def test_covariance_norms_property(weights):
+    p = np.asarray(weights) / np.sum(weights)
+    d = np.diag(p) - np.outer(p, p)
+    op, fro = covariance_norms(p)
+    assert op == pytest.approx(np.linalg.eigvalsh(d)[-1], rel=1e-9, abs=1e-15)
+    assert fro == pytest.approx(np.linalg.norm(d), rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.slow
+def test_large_copy_process_matches_exact_curve_up_to_the_noise():
+    c = S.copy_process(5_000_000, vocab_size=50, rho=0.6, a=0.5, k_max=500, seed=11)
+    lags = [1, 2, 4, 8, 16, 32]
+    exact = c.exact_correlation(lags)
+    floor = 1.2 * math.sqrt(c._model["p"].max() / c.stream.n_tokens)
+    for i, t in enumerate(lags):
+        op, _ = empirical_c(c.stream.tokens, 50, t)
+        assert abs(op - exact["op"][i]) < 3 * floor, t
+
+
+@pytest.mark.slow
+def test_large_order3_markov_entropy_matches_enumeration():
+    c = S.markov_chain(3_000_000, vocab_size=5, order=3, n_successors=3, seed=12)
+    h = c.exact_entropy(5)
+    for n in range(5):
+        assert plugin_h(c.stream.tokens, 5, n) == pytest.approx(h[n], abs=3e-3), n
