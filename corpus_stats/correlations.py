@@ -64,7 +64,7 @@ def default_lags(max_lag: int = 1024) -> np.ndarray:
     max_lag = int(max_lag)
     if max_lag < 1:
         raise ValueError(f"max_lag must be a positive integer; got {max_lag}.")
-    n = int(math.ceil(8 * math.log10(max_lag))) + 1 if max_lag > 1 else 1
+    n = math.ceil(8 * math.log10(max_lag)) + 1 if max_lag > 1 else 1
     logs = np.unique(np.round(np.logspace(0, math.log10(max_lag), n)).astype(np.int64))
     paper = np.array([t for t in PAPER_LAGS if t <= max_lag], dtype=np.int64)
     return np.unique(np.concatenate([logs, paper]))
@@ -112,7 +112,7 @@ def parse_lags(text: str, max_lag: int | None = None) -> np.ndarray:
                 out.append(np.arange(int(m[1]), int(m[2]) + 1, dtype=np.int64))
             elif m := re.fullmatch(r"(\d+):(\d+):log(\d+)", item):
                 lo, hi, per = int(m[1]), int(m[2]), int(m[3])
-                n = max(int(math.ceil(per * math.log10(hi / lo))) + 1, 2) if hi > lo > 0 else 1
+                n = max(math.ceil(per * math.log10(hi / lo)) + 1, 2) if hi > lo > 0 else 1
                 out.append(np.round(np.logspace(math.log10(max(lo, 1)), math.log10(max(hi, 1)), n)))
             elif m := re.fullmatch(r"(\d+):(\d+):(\d+)", item):
                 out.append(np.arange(int(m[1]), int(m[2]) + 1, max(int(m[3]), 1), dtype=np.int64))
@@ -194,7 +194,7 @@ class CorrelationCurve:
                 kw[name] = np.asarray(d[name], dtype=np.int64)
             else:
                 arr = np.array(d[name], dtype=object)
-                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)  # noqa: E711
+                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)
         n_lags = kw["lags"].size
         for name in ("op_jackknife", "fro_jackknife"):
             kw[name] = kw[name].reshape(-1, n_lags)

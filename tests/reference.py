@@ -10,7 +10,6 @@ from collections import Counter
 
 import numpy as np
 
-
 # -- correlations (issue 3) -------------------------------------------------------------------
 
 

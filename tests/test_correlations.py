@@ -7,11 +7,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import reference as ref
 from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
-from corpus_stats import _kernels_pairs as K
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from corpus_stats.correlations import (
     PAPER_LAGS,
     CorrelationCurve,
@@ -85,7 +85,7 @@ def test_serial_equals_parallel_chunking():
         np.testing.assert_array_equal(getattr(par, name), getattr(ser, name))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     docs=st.lists(st.lists(st.integers(0, 9), min_size=1, max_size=30), min_size=1, max_size=8),
     lag=st.integers(1, 40),
