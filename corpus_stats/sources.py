@@ -194,6 +194,13 @@ def read_corpus(
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    if not isinstance(inputs, (list, tuple)) or not all(
+        isinstance(i, (str, os.PathLike)) for i in inputs
+    ):
+        raise TypeError(
+            "inputs must be a path, glob, '-', 'hf:NAME' or a list of them (or pass a Corpus to "
+            f"tokenize); got {type(inputs).__name__}."
+        )
     inputs = list(inputs)
     if not inputs:
         raise ValueError(

@@ -238,3 +238,14 @@ def test_streamed_split_equals_whole_text_split(text, size, mode):
     else:
         pieces = text.split("\n" if mode == "line" else mode)
     assert got == [p.strip() for p in pieces if p.strip()]
+
+
+def test_json_lines_in_a_json_file_and_bad_input_types(tmp_path):
+    write(tmp_path / "lines.json", "".join(json.dumps({"text": d}) + "\n" for d in DOCS))
+    assert list(read_corpus(tmp_path / "lines.json")) == DOCS
+    with pytest.raises(
+        TypeError, match="inputs must be a path, glob, '-', 'hf:NAME' or a list of them.*got int"
+    ):
+        read_corpus(42)
+    with pytest.raises(TypeError, match="got list"):
+        read_corpus([tmp_path / "lines.json", None])
