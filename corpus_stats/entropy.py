@@ -530,8 +530,11 @@ def entropy_curve(
     1091 (2013)): the unbiased-in-expectation sum sum_c (c/P)(psi(P) - psi(c)) for the observed
     n-grams plus a term for the unseen ones from the singleton/doubleton counts f1, f2 (a Good–Turing
     coverage estimate). It was chosen over Grassberger (2003) because n-gram counts are heavy-tailed
-    with most mass in rare n-grams, exactly where the unseen-mass term matters; H_n is then the
-    difference H(n+1) - H(n). No estimator is reliable once almost every n-gram is a singleton, so:
+    with most mass in rare n-grams, exactly where the unseen-mass term matters. H_n is then the
+    difference H(n+1) - H'(n), where H'(n) is the entropy of the n-token prefixes of the same
+    (n+1)-gram occurrences (it differs from H(n) only at document or stream ends), so that within
+    documents the plug-in value is exactly the conditional entropy of one sample and never negative.
+    No estimator is reliable once almost every n-gram is a singleton, so:
 
     **Validity rule.** n is valid iff (i) the corrected value is finite; (ii) the subsample test:
     with the shards split at random (``seed``) into halves A and B,
