@@ -171,9 +171,10 @@ def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
     for g in range(n_rep):
         aa = 0.0
         bb = 0.0
-        for v in range(a.shape[0]):
-            aa += a[v, g] * a[v, g]
-            bb += b[v, g] * b[v, g]
+        for r in range(a.shape[0]):
+            aa += a[r, g] * a[r, g]
+        for c in range(b.shape[0]):
+            bb += b[c, g] * b[c, g]
         acc[g] += aa * bb
     return acc
 

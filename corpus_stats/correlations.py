@@ -223,9 +223,20 @@ class _LagCounts:
     pairs_g: np.ndarray  # (G,)
 
     def csr(self, counts: np.ndarray | None = None) -> sp.csr_matrix:
-        v = self.left.size
         data = self.counts if counts is None else counts
-        return sp.csr_matrix((data, self.cols, self.indptr), shape=(v, v))
+        return sp.csr_matrix((data, self.cols, self.indptr), shape=(self.left.size, self.right.size))
+
+    def compressed(self) -> _LagCounts:
+        """The same counts on the active rows/columns only (tokens seen as left/right of a pair);
+        C vanishes identically elsewhere, so every norm is unchanged."""
+        rows, cols = np.flatnonzero(self.left > 0), np.flatnonzero(self.right > 0)
+        rmap = np.full(self.left.size, -1, dtype=np.int32)
+        cmap = np.full(self.right.size, -1, dtype=np.int32)
+        rmap[rows], cmap[cols] = np.arange(rows.size), np.arange(cols.size)
+        indptr = np.concatenate([self.indptr[rows], [self.indptr[-1]]]).astype(np.int64)
+        return _LagCounts(self.n_pairs, indptr, cmap[self.cols], self.counts, rmap[self.entry_row],
+                          self.sh_entry, self.sh_g, self.sh_cnt, self.left[rows], self.right[cols],
+                          self.left_g[rows], self.right_g[cols], self.pairs_g)
 
 
 class _PairCounter:
@@ -325,6 +336,9 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) 
     p = lc.n_pairs
     if p == 0:
         return out
+    lc = lc.compressed()
+    n_r, n_c = lc.left.size, lc.right.size
+    dense = dense or n_r * n_c <= DENSE_MAX_V**2 or min(n_r, n_c) <= 8
     a, b = lc.left / p, lc.right / p
     j = lc.csr()
     out["fro"] = math.sqrt(max(_fro_sq(lc), 0.0))
@@ -332,7 +346,7 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) 
         jd = j.toarray()
         s, u, v = _top_svd(jd / p - np.outer(a, b), 1)
     else:
-        k = min(RITZ_K if jackknife else 1, lc.left.size - 2)
+        k = min(RITZ_K if jackknife else 1, min(n_r, n_c) - 2)
         s, u, v = _top_svd(_cov_operator(j, p, a, b), k)
     out["op"] = float(s[0])
     p_rep = p - lc.pairs_g
@@ -379,9 +393,9 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) 
                 lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
             else:
                 ca, cb = _cov_operator(lc.csr(cnt_a), pa, aa, ba), _cov_operator(lc.csr(cnt_b), pb, ab, bb)
-                sym = LinearOperator(ca.shape, dtype=np.float64,
+                sym = LinearOperator((n_c, n_c), dtype=np.float64,
                                      matvec=lambda x: 0.5 * (ca.rmatvec(cb.matvec(x)) + cb.rmatvec(ca.matvec(x))))
-                lam = eigsh(sym, k=1, which="LA", v0=v[:, 0], tol=_ARPACK_TOL, ncv=min(ca.shape[0], _NCV),
+                lam = eigsh(sym, k=1, which="LA", v0=v[:, 0], tol=_ARPACK_TOL, ncv=min(n_c, _NCV),
                             return_eigenvectors=False)[0]
             out["op_deb"] = _signed_sqrt(float(lam))
     return out
@@ -559,7 +573,8 @@ def correlation_curve(
     options = dict(
         within_documents=bool(within_documents), n_shards_requested=int(n_shards), n_shards=int(g_n),
         seed=int(seed), vocab_size=int(stream.vocab_size), n_tokens=int(n),
-        method="dense LAPACK" if dense else f"sparse counts, ARPACK (tol {_ARPACK_TOL:g})",
+        method="dense LAPACK" if dense else f"sparse counts, ARPACK (tol {_ARPACK_TOL:g}); dense "
+        f"LAPACK at lags whose active vocabulary is small",
         jackknife="exact" if dense else f"max(||C_g V||, ||C_g^T U||), top-{RITZ_K} singular subspaces",
         floor="globally shuffled stream, same pair mode; measured at lags "
         f"{lags[measured].tolist()}, pooled as c / sqrt(P)",

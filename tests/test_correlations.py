@@ -185,6 +185,14 @@ def test_single_repeated_token_has_zero_correlation():
     np.testing.assert_allclose(c.fro, 0, atol=1e-15)
 
 
+def test_degenerate_streams_with_large_vocabulary():
+    """Few active tokens in a large vocabulary (C = 0 or rank one) must not break ARPACK."""
+    c = correlation_curve(TokenStream.from_documents([[400] * 30] * 4, vocab_size=500), [1, 7], n_shards=4)
+    np.testing.assert_allclose(np.r_[c.op, c.fro, c.op_debiased], 0, atol=1e-15)
+    c = correlation_curve(TokenStream.from_documents([[400, 3] * 30] * 4, vocab_size=500), [2], n_shards=4)
+    np.testing.assert_allclose([c.op[0], c.fro[0], c.op_debiased[0]], 0.5, rtol=1e-12)
+
+
 def test_round_trip_json():
     rng = np.random.default_rng(4)
     s = random_stream(rng, 20, n_docs=5, max_len=40)
