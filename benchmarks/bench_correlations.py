@@ -54,8 +54,9 @@ def gutenberg_stream(vocab_size: int, n_tokens: int) -> TokenStream | None:
     docs = (docs * int(np.ceil(n_tokens / base)))
     s = TokenStream.from_documents(docs, vocab_size=tok.get_vocab_size())
     keep = int(np.searchsorted(s.doc_offsets, n_tokens)) + 1
-    print(f"V={vocab_size}: {base:,} Gutenberg tokens repeated to {s.n_tokens:,} ({len(books)} books)")
-    return s.select_documents(slice(0, min(keep, s.n_documents)))
+    s = s.select_documents(slice(0, min(keep, s.n_documents)))
+    print(f"V={vocab_size}: {base:,} Gutenberg tokens ({len(books)} books) repeated: {s.n_tokens:,} tokens")
+    return s
 
 
 def synthetic_stream(vocab_size: int, n_tokens: int) -> TokenStream:
