@@ -292,29 +292,39 @@ def iid_zipf(
 # -- Markov ---------------------------------------------------------------------------------------
 
 
-def _period_and_irreducible(transition: scipy.sparse.csr_matrix) -> tuple[bool, int]:
-    """Whether the chain's graph is strongly connected, and its period (gcd of level differences)."""
-    n_comp, _ = connected_components(transition, directed=True, connection="strong")
-    if n_comp != 1:
-        return False, 0
+def _closed_class(transition: scipy.sparse.csr_matrix) -> np.ndarray:
+    """States of the largest closed communicating class (no transition leaves it)."""
+    n_comp, labels = connected_components(transition, directed=True, connection="strong")
+    coo = transition.tocoo()
+    leaving = labels[coo.row] != labels[coo.col]
+    is_open = np.zeros(n_comp, dtype=bool)
+    is_open[labels[coo.row[leaving]]] = True
+    closed = np.flatnonzero(~is_open)
+    sizes = np.bincount(labels, minlength=n_comp)
+    return np.flatnonzero(labels == closed[np.argmax(sizes[closed])])
+
+
+def _period(transition: scipy.sparse.csr_matrix) -> int:
+    """Period of an irreducible chain (gcd of the level differences along its edges)."""
     order, pred = breadth_first_order(transition, 0, directed=True, return_predecessors=True)
     level = np.zeros(transition.shape[0], dtype=np.int64)
     for node in order[1:]:
         level[node] = level[pred[node]] + 1
     coo = transition.tocoo()
     diffs = np.abs(level[coo.row] + 1 - level[coo.col])
-    return True, int(np.gcd.reduce(diffs[diffs > 0])) if np.any(diffs > 0) else 1
+    return int(np.gcd.reduce(diffs[diffs > 0])) if np.any(diffs > 0) else 1
 
 
-def _stationary(transition: scipy.sparse.csr_matrix) -> np.ndarray:
-    """Stationary distribution of an irreducible chain: solve pi (P - I) = 0, sum pi = 1."""
-    n = transition.shape[0]
-    a = (transition.T - scipy.sparse.identity(n, format="csr")).tolil()
+def _stationary(transition: scipy.sparse.csr_matrix, states: np.ndarray) -> np.ndarray:
+    """Stationary distribution supported on the closed class ``states``: pi (P - I) = 0, sum 1."""
+    sub = transition[states][:, states]
+    n = sub.shape[0]
+    a = (sub.T - scipy.sparse.identity(n, format="csr")).tolil()
     a[0, :] = 1.0
     rhs = np.zeros(n)
     rhs[0] = 1.0
-    pi = scipy.sparse.linalg.spsolve(a.tocsc(), rhs)
-    pi = np.clip(pi, 0.0, None)
+    pi = np.zeros(transition.shape[0])
+    pi[states] = np.clip(scipy.sparse.linalg.spsolve(a.tocsc(), rhs), 0.0, None)
     return pi / pi.sum()
 
 
@@ -329,9 +339,11 @@ def markov_chain(
     """A stationary order-k Markov chain with a sparse random transition tensor.
 
     Every context (``vocab_size ** order`` of them) allows ``n_successors`` distinct next tokens
-    with Dirichlet(1) probabilities. Tensors whose block chain is reducible or periodic are redrawn,
-    so the chain is ergodic; the first ``order`` tokens are drawn from the stationary block
-    distribution, so the whole stream is stationary. One continuous sequence is cut into
+    with Dirichlet(1) probabilities. A sparse random tensor usually leaves some contexts
+    transient, so the chain runs on its largest closed communicating class (tensors whose class is
+    periodic or smaller than half the contexts are redrawn); the first ``order`` tokens are drawn
+    from the stationary block distribution on that class, so the whole stream is stationary and
+    ergodic. One continuous sequence is cut into
     ``n_documents`` equal documents.
 
     Parameters
@@ -395,16 +407,16 @@ def markov_chain(
         transition = scipy.sparse.csr_matrix(
             (probs.ravel(), (rows, cols)), shape=(n_states, n_states)
         )
-        irreducible, period = _period_and_irreducible(transition)
-        if irreducible and period == 1:
+        states = _closed_class(transition)
+        if 2 * states.size >= n_states and _period(transition[states][:, states]) == 1:
             break
     else:
         raise ValueError(
-            "could not draw an ergodic (irreducible, aperiodic) chain in 100 tries with "
-            f"n_successors={n_successors}, vocab_size={vocab_size}, order={order}; "
-            "increase n_successors."
+            "could not draw an ergodic chain (an aperiodic closed class holding at least half the "
+            f"contexts) in 100 tries with n_successors={n_successors}, vocab_size={vocab_size}, "
+            f"order={order}; increase n_successors."
         )
-    pi = _stationary(transition)
+    pi = _stationary(transition, states)
     cumprob = np.cumsum(probs, axis=1)
     cumprob[:, -1] = 1.0
 
