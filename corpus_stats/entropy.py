@@ -20,6 +20,7 @@ import csv
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import scipy.special
 
 from corpus_stats import _kernels_ngrams as _k
 from corpus_stats._progress import Progress
+from corpus_stats.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.stream import TokenStream
 
 __all__ = ["EntropyCurve", "ExternalCurve", "entropy_curve", "ngram_statistics", "read_entropy_curve"]
@@ -39,6 +41,11 @@ SUBSAMPLE_Z = 2.0
 #: Largest |corrected - plugin| (nats) for which the correction is trusted.
 AGREE_TOL = 0.05
 MAX_N = _k.MAX_ROOM - 1
+#: Sub-corpus fractions for the size extrapolation (plus the full corpus).
+SIZE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
+#: ``extrapolate=None`` turns the extrapolation on up to this many tokens (it about doubles the
+#: Kneser-Ney time).
+EXTRAPOLATE_AUTO_MAX = 30_000_000
 _PSI1 = -0.5772156649015329
 
 
@@ -64,6 +71,10 @@ class NgramStatistics:
         G, the number of jackknife shards actually used.
     shard_note : str
         How shards were formed ("documents" or a note on splitting by position).
+    size_blocks : tuple of (int, int, int)
+        For corpus-size extrapolation: ``(first_row, n_blocks, shards_per_block)`` per requested
+        size; rows ``first_row .. first_row + n_blocks - 1`` are disjoint sub-corpora of
+        ``shards_per_block`` shards each (consecutive runs of the same shard permutation as the halves).
     prefix : NgramStatistics or None
         The same statistics restricted to the n-gram occurrences that extend to an (n+1)-gram (column
         n), so that H(n+1) - H_prefix(n) is the conditional entropy of one sample of (n+1)-grams. It
@@ -79,6 +90,7 @@ class NgramStatistics:
     n_shards: int
     shard_note: str
     prefix: NgramStatistics | None = None
+    size_blocks: tuple = ()
 
     def plugin_block_entropy(self) -> np.ndarray:
         """Plug-in block entropies H(n) = ln P - sum c ln c / P (nats); NaN where P = 0."""
@@ -151,6 +163,7 @@ def ngram_statistics(
     within_documents: bool = False,
     n_shards: int = 20,
     seed: int = 0,
+    size_fractions=(),
 ) -> NgramStatistics:
     """Count n-grams of every order 1..n_levels in one pass, with jackknife and half-corpus variants.
 
@@ -167,6 +180,9 @@ def ngram_statistics(
         into equal token ranges instead (noted in ``shard_note``).
     seed : int, default 0
         Chooses which shards form the first half of the subsample test.
+    size_fractions : sequence of float, default ()
+        Also count disjoint sub-corpora of about this fraction of the shards each (``round(f G)``
+        shards per block, ``G // that`` blocks), for :func:`entropy_curve`'s size extrapolation.
 
     Returns
     -------
@@ -199,9 +215,15 @@ def ngram_statistics(
         last = np.minimum(token_bounds[1:, None], N - np.arange(n_levels + 1)[None, :] + 1)
         per_shard = np.maximum(last - token_bounds[:-1, None], 0)
     rng = np.random.default_rng(seed)
-    masks = np.zeros((2, G), dtype=np.uint8)
-    masks[0, rng.permutation(G)[: G // 2]] = 1
-    masks[1] = 1 - masks[0]
+    perm = rng.permutation(G)
+    rows = [np.isin(np.arange(G), perm[: G // 2]), np.isin(np.arange(G), perm[G // 2 :])]
+    size_blocks = []
+    for f in size_fractions:  # disjoint runs of the same permutation: nested-size sub-corpora
+        k = min(max(round(float(f) * G), 1), G)
+        b = G // k
+        size_blocks.append((G + 1 + len(rows), b, k))
+        rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
+    masks = np.ascontiguousarray(np.array(rows, dtype=np.uint8))
     full, jack, sub, _ = _k._ngram_stats(tokens, room, bool(within_documents), token_bounds,
                                          int(stream.vocab_size), n_levels, masks)
     del room
@@ -211,10 +233,10 @@ def ngram_statistics(
     P_prefix = np.zeros_like(P)
     P_prefix[:, :-1] = P[:, 1:]
     prefix = _assemble(full[1], jack[1], sub[1], P_prefix, G, shard_note, None)
-    return _assemble(full[0], jack[0], sub[0], P, G, shard_note, prefix)
+    return _assemble(full[0], jack[0], sub[0], P, G, shard_note, prefix, tuple(size_blocks))
 
 
-def _assemble(full, jack, sub, P, G, shard_note, prefix) -> NgramStatistics:
+def _assemble(full, jack, sub, P, G, shard_note, prefix, size_blocks=()) -> NgramStatistics:
     """Per-variant statistics from the kernel's tracked-group fields and the position counts."""
     fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
     tracked = np.rint(fields[..., _k.F_NPOS]).astype(np.int64)
@@ -233,6 +255,7 @@ def _assemble(full, jack, sub, P, G, shard_note, prefix) -> NgramStatistics:
         n_shards=G,
         shard_note=shard_note,
         prefix=prefix,
+        size_blocks=size_blocks,
     )
 
 
@@ -403,6 +426,11 @@ class EntropyCurve:
         (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_bounds``).
     external, external_stderr : numpy.ndarray or None
         A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
+    extrapolated, extrapolated_stderr : numpy.ndarray or None
+        H_n(N -> infinity) from the corpus-size extrapolation and its standard error, or None when
+        not computed (see :func:`entropy_curve`, Notes).
+    extrapolated_valid : numpy.ndarray or None
+        Boolean mask of the n where ``extrapolated`` passed its rule (a prefix of n).
     options : dict
         Options, validity tolerances, per-n diagnostics and notes (JSON-safe).
     """
@@ -417,6 +445,9 @@ class EntropyCurve:
     external: np.ndarray | None = None
     external_stderr: np.ndarray | None = None
     options: dict = field(default_factory=dict)
+    extrapolated: np.ndarray | None = None
+    extrapolated_stderr: np.ndarray | None = None
+    extrapolated_valid: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN -> None)."""
@@ -427,6 +458,9 @@ class EntropyCurve:
             "corrected_jackknife": _json_list(self.corrected_jackknife),
             "external": _json_list(self.external),
             "external_stderr": _json_list(self.external_stderr),
+            "extrapolated": _json_list(self.extrapolated),
+            "extrapolated_stderr": _json_list(self.extrapolated_stderr),
+            "extrapolated_valid": _json_list(self.extrapolated_valid),
             "options": json.loads(json.dumps(self.options)),
         }
 
@@ -443,6 +477,10 @@ class EntropyCurve:
             external=_from_list(d.get("external")),
             external_stderr=_from_list(d.get("external_stderr")),
             options=dict(d.get("options", {})),
+            extrapolated=_from_list(d.get("extrapolated")),
+            extrapolated_stderr=_from_list(d.get("extrapolated_stderr")),
+            extrapolated_valid=None if d.get("extrapolated_valid") is None
+            else np.asarray(d["extrapolated_valid"], dtype=bool),
         )
 
     @property
@@ -450,6 +488,12 @@ class EntropyCurve:
         """(first, last) valid n, or None when no n is valid."""
         idx = np.flatnonzero(self.valid)
         return None if idx.size == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
+
+    @property
+    def extrapolated_range(self) -> tuple[int, int] | None:
+        """(first, last) n where ``extrapolated`` is valid, or None."""
+        idx = np.flatnonzero(self.extrapolated_valid) if self.extrapolated_valid is not None else []
+        return None if len(idx) == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
@@ -460,21 +504,79 @@ def _check_int(name: str, value, low: int, high: int) -> int:
     return int(value)
 
 
-def _upper_bound(stream, n_max, options, **kw) -> tuple[np.ndarray, list[str]]:
-    """Kneser–Ney upper bound, or NaN with a note when that module is not installed."""
+def _upper_bound(stream, n_max, options, sizes, **kw):
+    """Kneser–Ney bound: (running-min upper, size curve or None, notes); NaN when unavailable."""
     try:
-        from corpus_stats.kneser_ney import kneser_ney_upper_bound
+        from corpus_stats import kneser_ney as kn
     except ModuleNotFoundError as exc:
         if exc.name != "corpus_stats.kneser_ney":
             raise
-        return np.full(n_max + 1, np.nan), ["upper bound unavailable: corpus_stats.kneser_ney is missing"]
-    res = kneser_ney_upper_bound(stream, n_max, **kw)
-    upper = np.full(n_max + 1, np.nan)
+        return np.full(n_max + 1, np.nan), None, ["upper bound unavailable: corpus_stats.kneser_ney is missing"]
+    curve = None
+    if sizes:
+        curve = kn.kneser_ney_size_curve(stream, n_max, tuple(sizes) + (1.0,), **kw)
+        res = curve.full
+    else:
+        res = kn.kneser_ney_upper_bound(stream, n_max, **kw)
+    raw = np.full(n_max + 1, np.nan)
     ce = np.asarray(res.cross_entropy, dtype=np.float64)[: n_max + 1]
-    upper[: ce.size] = ce
+    raw[: ce.size] = ce
     options["upper_n_train_tokens"] = int(res.n_train_tokens)
     options["upper_n_heldout_tokens"] = int(res.n_heldout_tokens)
-    return upper, [str(s) for s in res.notes]
+    options["upper_raw"] = _json_list(raw)
+    if res.stderr is not None:
+        options["upper_stderr"] = _json_list(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
+    # H_n <= H_m <= CE_m for every m <= n: the running minimum is a valid and tighter bound
+    return np.fmin.accumulate(raw), curve, [str(x) for x in res.notes]
+
+
+def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
+    """Size extrapolation of both sides (see :func:`entropy_curve`, Notes)."""
+    N_full = float(stats.positions[0, 1])
+    sizes, means, errs = [], [], []
+    for first, b, _ in stats.size_blocks:
+        rows = corr[first : first + b]
+        sizes.append(float(stats.positions[first : first + b, 1].mean()))
+        with warnings.catch_warnings():  # all-NaN columns (no n-grams that long) stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means.append(np.nanmean(rows, axis=0) if b else np.full(n_max + 1, np.nan))
+            spread = (np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2
+                      else np.full(n_max + 1, np.nan))
+        errs.append(np.fmax(spread, se))  # never more precise than the full corpus
+    sizes.append(N_full)
+    means.append(corr[0])
+    errs.append(se)
+    lo_N, lo_y, lo_se = np.array(sizes), np.array(means), np.array(errs)
+    have_up = kn_curve is not None
+    if have_up:
+        up_N = kn_curve.n_train_tokens.astype(np.float64)
+        up_y = np.fmin.accumulate(kn_curve.cross_entropy, axis=1)  # running minimum at each size
+        up_se = kn_curve.stderr
+    value = np.full(n_max + 1, np.nan)
+    stderr = np.full(n_max + 1, np.nan)
+    agree = np.zeros(n_max + 1, dtype=bool)
+    fits = []
+    for n in range(n_max + 1):
+        lo = fit_finite_size(lo_N, lo_y[:, n], lo_se[:, n], +1)
+        up = fit_finite_size(up_N, up_y[:, n], up_se[:, n], -1) if have_up else None
+        value[n], stderr[n], agree[n] = combine(lo, up)
+        fits.append({"lower": _fit_dict(lo), "upper": None if up is None else _fit_dict(up)})
+    ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
+    detail = {
+        "lower_sizes": lo_N.tolist(), "lower_values": _json_list(lo_y), "lower_stderr": _json_list(lo_se),
+        "upper_sizes": up_N.tolist() if have_up else None,
+        "upper_values": _json_list(up_y) if have_up else None,
+        "agree": agree.tolist(), "fits": fits, "agree_z": AGREE_Z, "max_stderr": MAX_STDERR,
+        "rule": "valid where corrected is valid, or where the extrapolated corrected and upper curves "
+                "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; prefix of n",
+    }
+    return value, stderr, np.logical_and.accumulate(ok), detail
+
+
+def _fit_dict(f) -> dict:
+    return {k: (None if not math.isfinite(v) else round(float(v), 6))
+            for k, v in (("limit", f.limit), ("stderr", f.stderr), ("delta", f.delta),
+                         ("amplitude", f.amplitude), ("chi2", f.chi2))}
 
 
 def entropy_curve(
@@ -488,6 +590,7 @@ def entropy_curve(
     heldout_tokens: int = 1_000_000,
     seed: int = 0,
     external: ExternalCurve | str | os.PathLike | None = None,
+    extrapolate: bool | None = None,
     progress: bool = False,
 ) -> EntropyCurve:
     """Measure the conditional entropy H_n, n = 0..n_max, with a bracket and a validity mask.
@@ -511,6 +614,9 @@ def entropy_curve(
         Seeds the held-out split and the choice of the half corpus in the subsample test.
     external : ExternalCurve, path or None
         An L_n curve (e.g. a trained model's per-position loss, nats) to carry alongside.
+    extrapolate : bool or None, default None
+        Extrapolate H_n to infinite corpus size (fills ``extrapolated*``). None: on when the stream
+        has at most 30 million tokens (it about doubles the Kneser–Ney time).
     progress : bool, default False
         Progress bar on stderr.
 
@@ -544,6 +650,26 @@ def entropy_curve(
     every smaller n is valid (undersampling only gets worse with n). Standard errors are a grouped
     jackknife over the shards, n-grams assigned to the shard where they start.
 
+    ``upper`` is the running minimum ``min_{m<=n} CE_m`` of the Kneser–Ney cross-entropies (still an
+    upper bound since H_n <= H_m for m <= n, and tighter); the raw values are in
+    ``options["upper_raw"]``.
+
+    **Size extrapolation** (``extrapolate``). The corrected curve is also computed on disjoint
+    sub-corpora of about N/16, N/8, N/4 and N/2 (consecutive runs of one random permutation of the
+    jackknife shards, averaged at each size; error = max(spread / sqrt(blocks), full-corpus stderr)),
+    and the Kneser–Ney running-minimum bound is recomputed with models trained on nested 1/16 .. 1/2
+    of the training documents, scored on the same held-out text. For each n, each side is fitted
+    with ``H_n(N) = H_n(inf) - B N^-delta`` (corrected, rising) or ``+ B N^-delta`` (upper, falling),
+    B >= 0 and delta free in 0.1..2 (:func:`corpus_stats.extrapolation.fit_finite_size`, profile
+    interval over delta). **Rule:** n is ``extrapolated_valid`` iff it is ``valid``, or the two limits
+    agree, ``|H_lo - H_up| <= 2 sqrt(se_lo² + se_up²)``, with a combined standard error
+    ``max(1/sqrt(w_lo + w_up), |H_lo - H_up|/2) <= 0.05`` nats -- and every smaller n is valid too.
+    ``extrapolated`` is the inverse-variance mean of the two limits where they agree, else the
+    corrected side's limit. Without the upper bound nothing checks the extrapolation, so
+    ``extrapolated_valid`` equals ``valid``. Per-size values and per-n fits are in
+    ``options["extrapolation"]``. This rests on a model of the finite-size bias (a power law in N);
+    use it when no model L_n curve is available, and say so.
+
     Examples
     --------
     >>> import numpy as np
@@ -574,9 +700,12 @@ def entropy_curve(
                      "agree_tol": AGREE_TOL, "rule": "finite, halves agree, |corrected-plugin| small, prefix"},
         "n_tokens": stream.n_tokens,
     }
+    if extrapolate is None:
+        extrapolate = stream.n_tokens <= EXTRAPOLATE_AUTO_MAX
+    sizes = SIZE_FRACTIONS if extrapolate else ()
     with Progress("entropy (n-gram counts)", total=2, enabled=progress) as bar:
         stats = ngram_statistics(stream, n_max + 1, within_documents=within_documents,
-                                 n_shards=n_shards, seed=seed)
+                                 n_shards=n_shards, seed=seed, size_fractions=sizes)
         bar.update(note="n-grams counted")
         with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
             plug = stats.plugin_block_entropy()[:, 1:] - stats.prefix.plugin_block_entropy()[:, :-1]
@@ -594,13 +723,19 @@ def entropy_curve(
         valid = np.logical_and.accumulate(ok)
         bar.update(note="estimators")
     notes = [] if stats.shard_note == "documents" else [stats.shard_note]
+    kn_curve = None
     if upper:  # the Kneser-Ney module draws its own progress bar
-        upper_arr, kn_notes = _upper_bound(
-            stream, n_max, options, heldout_fraction=heldout_fraction, heldout_tokens=heldout_tokens,
-            within_documents=within_documents, seed=seed, progress=progress)
+        upper_arr, kn_curve, kn_notes = _upper_bound(
+            stream, n_max, options, sizes, heldout_fraction=heldout_fraction,
+            heldout_tokens=heldout_tokens, within_documents=within_documents, seed=seed,
+            progress=progress)
         notes += kn_notes
     else:
         upper_arr = np.full(n_max + 1, np.nan)
+    ex = ex_se = ex_valid = None
+    if extrapolate:
+        ex, ex_se, ex_valid, options["extrapolation"] = _extrapolate(
+            stats, corr, se, valid, kn_curve, n_max)
     ext = ext_se = None
     if external is not None:
         ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
@@ -618,5 +753,5 @@ def entropy_curve(
     return EntropyCurve(
         n=np.arange(n_max + 1, dtype=np.int64), plugin=plug[0], corrected=corr[0], upper=upper_arr,
         stderr=se, valid=valid, corrected_jackknife=jk, external=ext, external_stderr=ext_se,
-        options=options,
+        options=options, extrapolated=ex, extrapolated_stderr=ex_se, extrapolated_valid=ex_valid,
     )

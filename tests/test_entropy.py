@@ -249,3 +249,86 @@ def test_cli_units_bits_and_bad_curve(tmp_path):
     res = CliRunner().invoke(cli, base + ["--entropy-curve", str(tmp_path / "bad.csv"), "--out",
                                           str(tmp_path / "out2")])
     assert res.exit_code == 1 and "bad.csv, line 2: loss must be a finite non-negative number" in res.output
+
+
+# -- corpus-size extrapolation --------------------------------------------------------------------
+
+
+def test_fit_finite_size_recovers_planted_limit():
+    from corpus_stats.extrapolation import fit_finite_size
+
+    rng = np.random.default_rng(11)
+    N = np.array([1e5, 2e5, 4e5, 8e5, 1.6e6])
+    for direction, delta in ((+1, 0.3), (-1, 0.7)):
+        y = 3.0 - direction * 0.5 * (N / N[-1]) ** -delta + rng.normal(0, 1e-3, N.size)
+        fit = fit_finite_size(N, y, np.full(N.size, 1e-3), direction)
+        assert abs(fit.limit - 3.0) < 3 * fit.stderr and fit.stderr < 0.05
+        assert abs(fit.delta - delta) < 0.1
+    flat = fit_finite_size(N, np.full(5, 2.0), np.full(5, 1e-3), +1)
+    assert flat.limit == pytest.approx(2.0) and np.isnan(flat.delta) and flat.amplitude == 0
+    # a trend the wrong way (falling while it should rise) is not extrapolated
+    wrong = fit_finite_size(N, 2.0 + 0.1 * (N / N[-1]) ** -0.5, np.full(5, 1e-3), +1)
+    assert np.isnan(wrong.delta) and wrong.amplitude == 0
+    assert np.isnan(fit_finite_size(N[:1], [1.0], [0.1], +1).limit)
+    with pytest.raises(ValueError, match="direction must be"):
+        fit_finite_size(N, N, N, 0)
+
+
+def test_extrapolation_markov_matches_exact():
+    corp = synthetic.markov_chain(2 * 10**5, vocab_size=8, order=2, n_successors=3, seed=1)
+    curve = entropy_curve(corp.stream, 6)
+    exact = corp.exact_entropy(6)
+    k = 2
+    assert curve.extrapolated_valid[: k + 3].all()
+    assert np.all(np.abs(curve.extrapolated[: k + 3] - exact[: k + 3]) < 0.02)
+    ex = curve.options["extrapolation"]
+    assert len(ex["lower_sizes"]) == 5 and len(ex["upper_sizes"]) == 5
+    assert ex["lower_sizes"][-1] == corp.stream.n_tokens
+    # upper is the running minimum of the raw Kneser-Ney values
+    raw = np.array(curve.options["upper_raw"], dtype=float)
+    assert np.array_equal(curve.upper, np.fmin.accumulate(raw))
+
+
+def test_extrapolation_iid_no_fake_decay():
+    corp = synthetic.iid_zipf(2 * 10**5, vocab_size=5000, seed=3)
+    curve = entropy_curve(corp.stream, 6)
+    h0 = corp.exact_entropy(6)[0]
+    assert curve.plugin[1] < h0 - 0.5  # the counts fake a decay ...
+    v = curve.extrapolated_valid
+    assert v[0]
+    assert np.all(np.abs(curve.extrapolated[v] - h0) < 0.05)  # ... that the extrapolation rejects
+
+
+def test_extrapolation_santa_fe_interval_holds_exact(capsys):
+    corp = synthetic.santa_fe(3 * 10**5, b=0.5, doc_length=2000, seed=4)
+    curve = entropy_curve(corp.stream, 6, within_documents=True)
+    exact = corp.exact_entropy(6)
+    v = curve.extrapolated_valid
+    with capsys.disabled():
+        print("\nSanta Fe 3e5: n, exact, corrected, upper, extrapolated ± se, valid, extrapolated_valid")
+        for n in range(7):
+            print(f"  {n} {exact[n]:.3f} {curve.corrected[n]:.3f} {curve.upper[n]:.3f} "
+                  f"{curve.extrapolated[n]:.3f} ± {curve.extrapolated_stderr[n]:.3f} "
+                  f"{bool(curve.valid[n])} {bool(v[n])}")
+    # the extrapolation reaches beyond the corrected curve's valid range ...
+    assert v.sum() > curve.valid.sum()
+    # ... and the exact curve lies inside its 2-sigma interval there
+    assert np.all(np.abs(curve.extrapolated[v] - exact[v]) <= 2 * curve.extrapolated_stderr[v])
+
+
+def test_extrapolation_off_and_old_dicts():
+    corp = synthetic.markov_chain(20_000, vocab_size=4, order=1, n_successors=2, seed=0)
+    off = entropy_curve(corp.stream, 3, extrapolate=False)
+    assert off.extrapolated is None and off.extrapolated_valid is None
+    assert "extrapolation" not in off.options and off.extrapolated_range is None
+    d = off.to_dict()
+    for key in ("extrapolated", "extrapolated_stderr", "extrapolated_valid"):
+        d.pop(key)  # a report written before these fields existed
+    assert EntropyCurve.from_dict(d).extrapolated is None
+    on = entropy_curve(corp.stream, 3, upper=False, extrapolate=True)
+    # without the upper bound nothing checks the extrapolation: its mask is the validity mask
+    assert np.array_equal(on.extrapolated_valid, on.valid)
+    back = EntropyCurve.from_dict(json.loads(json.dumps(on.to_dict())))
+    assert np.array_equal(back.extrapolated_valid, on.extrapolated_valid)
+    np.testing.assert_allclose(back.extrapolated, on.extrapolated)
+    np.testing.assert_allclose(back.extrapolated_stderr, on.extrapolated_stderr)

@@ -333,3 +333,19 @@ def test_santa_fe_upper_bound_within_documents():
     # per-document bits make held-out documents the unit of noise: stderr is over documents
     assert np.all(r.cross_entropy >= exact - 3 * r.stderr), (r.cross_entropy - exact).round(3)
     assert np.all(r.stderr > 0.002)
+
+
+def test_size_curve_nested_training_same_heldout():
+    from corpus_stats import synthetic
+    from corpus_stats.kneser_ney import kneser_ney_size_curve
+
+    corp = synthetic.markov_chain(50_000, vocab_size=8, order=2, n_successors=3, seed=3)
+    curve = kneser_ney_size_curve(corp.stream, 3, (0.25, 0.5))
+    full = kneser_ney_upper_bound(corp.stream, 3)
+    assert curve.fractions.tolist() == [0.25, 0.5, 1.0]
+    np.testing.assert_array_equal(curve.cross_entropy[-1], full.cross_entropy)
+    assert np.all(np.diff(curve.n_train_tokens) > 0) and curve.n_train_tokens[-1] == full.n_train_tokens
+    # more training data, lower held-out cross-entropy (n = 2, the chain's order)
+    assert np.all(np.diff(curve.cross_entropy[:, 2]) < 0)
+    with pytest.raises(ValueError, match="fractions must be increasing"):
+        kneser_ney_size_curve(corp.stream, 3, (0.5, 0.25))

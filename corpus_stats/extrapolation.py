@@ -1,0 +1,171 @@
+"""Corpus-size extrapolation of H_n: fit H_n(N) = H_n(inf) -/+ B N^(-delta) on nested sub-corpora.
+
+Count-based estimates of H_n move with the corpus size N: the bias-corrected counts rise towards the
+true value as n-grams become better sampled, the held-out Kneser–Ney cross-entropy falls towards it.
+Measuring both on sub-corpora of N/16 .. N and fitting each with a power law in N whose exponent delta
+is free (heavy-tailed counts make the bias decay slower than 1/N) gives two estimates of the limit
+H_n(inf), one from each side. Where they agree within their uncertainties the limit is trusted
+(DESIGN.md §3, "extrapolate in corpus size"). This module only fits; :func:`corpus_stats.entropy_curve`
+measures the sub-corpora.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["AGREE_Z", "DELTA_GRID", "MAX_STDERR", "FiniteSizeFit", "fit_finite_size"]
+
+#: Exponents delta tried (a profile over this grid; outside it the fit is not trusted).
+DELTA_GRID = np.geomspace(0.1, 2.0, 241)
+#: Two extrapolations agree when |H_lo - H_up| <= AGREE_Z * sqrt(se_lo^2 + se_up^2).
+AGREE_Z = 2.0
+#: ... and the combined limit is usable only when its standard error is at most this (nats).
+MAX_STDERR = 0.05
+
+
+@dataclass(frozen=True)
+class FiniteSizeFit:
+    """Fit of y(N) = limit + direction * B * (N / N_max)^(-delta), B >= 0, at one n.
+
+    Attributes
+    ----------
+    limit, stderr : float
+        Extrapolated N -> infinity value and its standard error (NaN when not fittable).
+    delta : float
+        Best exponent on :data:`DELTA_GRID` (NaN when the data show no trend in the expected
+        direction: then ``limit`` is the weighted mean and B = 0).
+    amplitude : float
+        B, the finite-size correction at the largest N (same units as y).
+    chi2 : float
+        Weighted residual sum of squares at the best delta.
+    n_points : int
+        Sizes used (finite values).
+    """
+
+    limit: float
+    stderr: float
+    delta: float
+    amplitude: float
+    chi2: float
+    n_points: int
+
+
+def _wls(x, y, w, sign):
+    """Weighted LS of y = a + c x_d with sign * c >= 0 for every row x_d of ``x`` (grid, points).
+
+    Returns arrays a, se(a), c, chi2 over the rows.
+    """
+    sw = w.sum()
+    mean = (w * y).sum() / sw
+    xm = (x * w).sum(axis=1) / sw
+    dx = x - xm[:, None]
+    sxx = (w * dx**2).sum(axis=1)
+    good = sxx > 1e-300
+    c = np.where(good, (w * dx * (y - mean)).sum(axis=1) / np.where(good, sxx, 1.0), 0.0)
+    flat = sign * c < 0  # the trend runs the wrong way: the constrained optimum is flat
+    c = np.where(flat, 0.0, c)
+    a = mean - c * xm
+    var_a = np.where(flat | ~good, 1.0 / sw, 1.0 / sw + xm**2 / np.where(good, sxx, 1.0))
+    chi2 = (w * (y - a[:, None] - c[:, None] * x) ** 2).sum(axis=1)
+    return a, np.sqrt(var_a), c, chi2
+
+
+def fit_finite_size(sizes, values, stderr, direction: int) -> FiniteSizeFit:
+    """Extrapolate one estimate to infinite corpus size with a free power-law exponent.
+
+    Parameters
+    ----------
+    sizes : array_like
+        Corpus sizes N_s (tokens), positive.
+    values, stderr : array_like
+        Estimates at those sizes and their standard errors (non-finite entries are dropped; zero or
+        missing errors are replaced by the smallest positive one, or 1e-4 nats).
+    direction : {+1, -1}
+        +1 when the estimate rises with N (bias-corrected counts, biased low), -1 when it falls
+        (held-out cross-entropy, biased high).
+
+    Returns
+    -------
+    FiniteSizeFit
+
+    Notes
+    -----
+    Model: ``y(N) = H + c x`` with ``x = (N / N_max)^(-delta)`` and ``direction * c <= 0``. For each
+    delta on :data:`DELTA_GRID` (H, c) follow from weighted least squares in closed form (variable
+    projection); the best delta minimises chi². Errors are scaled by ``s = sqrt(max(1, chi²_min /
+    dof))`` (dof = points - 3, at least 1) when the model fits worse than the errors say. The
+    interval of H is the union of ``H(delta) ± s se(delta)`` over every delta with
+    ``chi²(delta) <= chi²_min + s²`` (profile), so a poorly determined exponent widens it; ``stderr``
+    is its half-width. Fewer than 2 points give NaN; with 2 points delta is not determined and the
+    interval spans the whole grid.
+
+    Examples
+    --------
+    >>> N = np.array([1e5, 2e5, 4e5, 8e5])
+    >>> y = 2.0 - 3.0 * N ** -0.5
+    >>> fit = fit_finite_size(N, y, np.full(4, 1e-4), +1)
+    >>> round(fit.limit, 3), round(fit.delta, 2)
+    (2.0, 0.5)
+    """
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be +1 (rising with N) or -1 (falling); got {direction!r}.")
+    N = np.asarray(sizes, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    se = np.asarray(stderr, dtype=np.float64)
+    if not (N.shape == y.shape == se.shape):
+        raise ValueError(f"sizes, values and stderr must have equal shapes; got {N.shape}, {y.shape}, "
+                         f"{se.shape}.")
+    keep = np.isfinite(N) & (N > 0) & np.isfinite(y)
+    N, y, se = N[keep], y[keep], se[keep]
+    nan = FiniteSizeFit(math.nan, math.nan, math.nan, math.nan, math.nan, int(N.size))
+    if N.size < 2 or np.unique(N).size < 2:
+        return nan
+    pos = se[np.isfinite(se) & (se > 0)]
+    floor = pos.min() if pos.size else 1e-4
+    se = np.where(np.isfinite(se) & (se > 0), se, floor)
+    w = 1.0 / se**2
+    sign = -direction  # c = -direction * B
+    rel = N / N.max()
+    a, se_a, c, chi2 = _wls(rel[None, :] ** (-DELTA_GRID[:, None]), y, w, sign)
+    best = int(np.argmin(chi2))
+    dof = max(N.size - 3, 1)
+    s2 = max(1.0, chi2[best] / dof)
+    s = math.sqrt(s2)
+    ok = chi2 <= chi2[best] + s2
+    ok[1:] |= ok[:-1]  # one grid step either side: the grid must not make the interval too short
+    ok[:-1] |= ok[1:]
+    lo = np.min(a[ok] - s * se_a[ok])
+    hi = np.max(a[ok] + s * se_a[ok])
+    return FiniteSizeFit(
+        limit=float(a[best]),
+        stderr=float(max((hi - lo) / 2, s * se_a[best])),
+        delta=math.nan if c[best] == 0.0 else float(DELTA_GRID[best]),
+        amplitude=float(abs(c[best])),
+        chi2=float(chi2[best]),
+        n_points=int(N.size),
+    )
+
+
+def combine(lower: FiniteSizeFit, upper: FiniteSizeFit | None) -> tuple[float, float, bool]:
+    """Combine the two sides: (value, stderr, agree).
+
+    ``agree`` iff both limits are finite, ``|H_lo - H_up| <= AGREE_Z sqrt(se_lo² + se_up²)`` and the
+    combined standard error is at most :data:`MAX_STDERR`. The value is then the inverse-variance
+    mean, with stderr ``max(1 / sqrt(sum w), |H_lo - H_up| / 2)``; otherwise the lower side's limit
+    and stderr are returned (the counts' own extrapolation), with ``agree = False``.
+    """
+    if upper is None or not (math.isfinite(upper.limit) and math.isfinite(upper.stderr)):
+        return lower.limit, lower.stderr, False
+    if not (math.isfinite(lower.limit) and math.isfinite(lower.stderr)):
+        return upper.limit, upper.stderr, False
+    w_lo, w_up = 1.0 / max(lower.stderr, 1e-9) ** 2, 1.0 / max(upper.stderr, 1e-9) ** 2
+    gap = abs(lower.limit - upper.limit)
+    value = (w_lo * lower.limit + w_up * upper.limit) / (w_lo + w_up)
+    se = max(1.0 / math.sqrt(w_lo + w_up), gap / 2)
+    agree = gap <= AGREE_Z * math.hypot(lower.stderr, upper.stderr) and se <= MAX_STDERR
+    if not agree:
+        return lower.limit, lower.stderr, False
+    return value, se, True
