@@ -289,29 +289,38 @@ def plot_command(report, out, formats, learning_curve):
 
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False), default="corpus-stats-out/demo",
-              show_default=True, help="Where the demo's reports and figures go (replaced each run).")
+              show_default=True, help="Where the demo's reports and figures go.")
+@click.option("--force", is_flag=True, help="Replace the reports of an earlier demo in --out.")
 @click.option("--tokens", "n_tokens", type=click.IntRange(min=10_000), default=1_000_000,
-              show_default=True, help="Tokens per synthetic corpus.")
+              show_default=True, help="Tokens of the copy process (the Santa Fe corpus has 4x as many).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--quiet/--progress", "quiet", default=None,
               help="Progress bars on stderr [default: when stderr is a terminal].")
 @user_errors
-def demo_command(out, n_tokens, seed, quiet):
-    """Measure synthetic corpora with known answers and print measured next to truth (no network)."""
+def demo_command(out, force, n_tokens, seed, quiet):
+    """Measure synthetic corpora with known answers and print measured next to exact (no network)."""
     import sys
     from pathlib import Path
 
-    from corpus_stats.pipeline import format_demo, run_demo
+    from corpus_stats.demo import DEMO_FIGURES, format_demo, run_demo
     from corpus_stats.plotting import plot_report
 
+    subdirs = {name: Path(out) / name for name in DEMO_FIGURES}
+    existing = [str(d / "report.json") for d in subdirs.values() if (d / "report.json").exists()]
+    if existing and not force:  # fail before measuring, like `measure`
+        raise click.ClickException(f"{existing[0]} already exists; choose another --out "
+                                   "or pass --force to replace it.")
     progress = sys.stderr.isatty() if quiet is None else not quiet
     results = run_demo(n_tokens, seed=seed, progress=progress)
     click.echo(format_demo(results))
     for res in results:
-        sub = Path(out) / res["measurement"].provenance.get("source", {}).get("generator", "corpus")
-        res["measurement"].save(sub, force=True)
-        files = plot_report(res["measurement"], sub, formats=("png",))
-        click.echo(f"wrote {sub / 'report.json'} and {len(files)} figures in {sub}")
+        if res["measurement"] is None:
+            continue
+        sub = subdirs[res["key"]]
+        res["measurement"].save(sub, force=force)
+        files = plot_report(res["measurement"], sub, formats=("png",), figures=DEMO_FIGURES[res["key"]],
+                            exact=res.get("exact"))
+        click.echo(f"wrote {sub / 'report.json'}, " + ", ".join(f.name for f in files))
 
 
 def _prediction_options(func):

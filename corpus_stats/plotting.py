@@ -77,7 +77,7 @@ def _integer_log_ticks(axis, values) -> None:
 # -- (a) correlations -------------------------------------------------------------------------
 
 
-def plot_correlations(measurement, ax=None):
+def plot_correlations(measurement, ax=None, *, exact=None):
     """‖C(t)‖ against t: raw norms, noise floors, debiased points and the fitted power law.
 
     Parameters
@@ -86,6 +86,8 @@ def plot_correlations(measurement, ax=None):
         Must hold a correlation curve.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is made when omitted.
+    exact : array_like, optional
+        Known ‖C(t)‖_op at the curve's lags (synthetic corpora), drawn for comparison.
 
     Returns
     -------
@@ -104,6 +106,11 @@ def plot_correlations(measurement, ax=None):
         ax.plot(t, floor, ":", color=color, lw=1.2, label=f"noise floor ({key}, shuffled)")
         ok = np.isfinite(deb) & (deb > 0)
         ax.plot(t[ok], deb[ok], "o", color=color, ms=3.5, label=f"debiased ({key})")
+    if exact is not None:
+        ex = _arr(exact)
+        if ex.size != t.size:
+            raise ValueError(f"exact must have one value per lag ({t.size}); got {ex.size}.")
+        ax.plot(t, ex, "-", color="#2ca02c", lw=2.5, alpha=0.5, zorder=0, label="exact ‖C‖_op")
     beta = _fit(measurement.prediction, "beta")
     title = "Correlation decay ‖C(t)‖ ∝ t^(-β)"
     if beta.get("value") is not None:
@@ -125,7 +132,7 @@ def plot_correlations(measurement, ax=None):
 # -- (b) entropy ------------------------------------------------------------------------------
 
 
-def plot_entropy(measurement, ax=None):
+def plot_entropy(measurement, ax=None, *, exact=None):
     """H_n against n: the estimator bracket, the valid range and the fitted law with H_inf.
 
     Parameters
@@ -134,6 +141,8 @@ def plot_entropy(measurement, ax=None):
         Must hold an entropy curve.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure is made when omitted.
+    exact : array_like, optional
+        Known H_n (nats) for n = 0..n_max (synthetic corpora), drawn for comparison.
 
     Returns
     -------
@@ -154,6 +163,12 @@ def plot_entropy(measurement, ax=None):
         if y.size != n.size or not np.isfinite(y[pos]).any():
             continue
         ax.plot(n[pos], y[pos], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+    if exact is not None:
+        ex = _arr(exact)
+        if ex.size != n.size:
+            raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); "
+                             f"got {ex.size}.")
+        ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
     if stderr.size == n.size:
@@ -286,7 +301,8 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
 
 
 def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
-                learning_curve: tuple | None = None, dpi: int = 130) -> list[Path]:
+                learning_curve: tuple | None = None, dpi: int = 130,
+                figures: Sequence[str] | None = None, exact: dict | None = None) -> list[Path]:
     """Write every figure the measurement supports into ``out_dir``.
 
     Parameters
@@ -299,6 +315,11 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
     learning_curve : (tokens, loss), optional
         A measured learning curve to compare with the prediction.
     dpi : int, default 130
+    figures : sequence of str, optional
+        Only these of ``correlations, entropy, prediction, learning_curve`` (default: every one
+        the data supports).
+    exact : dict, optional
+        Known curves to overlay: ``{"correlations": op per lag, "entropy": H_n per n}``.
 
     Returns
     -------
@@ -310,20 +331,25 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
         raise ValueError(f"figure formats must be among png, svg, pdf; got {list(formats)}.")
     from corpus_stats.report import atomic_write_bytes
 
+    known = ("correlations", "entropy", "prediction", "learning_curve")
+    if figures is not None and (not figures or set(figures) - set(known)):
+        raise ValueError(f"figures must be among {', '.join(known)}; got {list(figures)}.")
+    wanted = set(known if figures is None else figures)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = {}
-    if measurement.correlations is not None:
-        figures["correlations"] = plot_correlations(measurement)
-    if measurement.entropy is not None:
-        figures["entropy"] = plot_entropy(measurement)
+    drawn = {}
+    if measurement.correlations is not None and "correlations" in wanted:
+        drawn["correlations"] = plot_correlations(measurement, exact=(exact or {}).get("correlations"))
+    if measurement.entropy is not None and "entropy" in wanted:
+        drawn["entropy"] = plot_entropy(measurement, exact=(exact or {}).get("entropy"))
     pred = measurement.prediction or {}
-    if (pred.get("learning_curve") or {}).get("P") or (pred.get("horizon") or {}).get("P"):
-        figures["prediction"] = plot_prediction(measurement)
-    if learning_curve is not None:
-        figures["learning_curve"] = plot_learning_curve(measurement, *learning_curve)
+    if "prediction" in wanted and ((pred.get("learning_curve") or {}).get("P")
+                                   or (pred.get("horizon") or {}).get("P")):
+        drawn["prediction"] = plot_prediction(measurement)
+    if learning_curve is not None and "learning_curve" in wanted:
+        drawn["learning_curve"] = plot_learning_curve(measurement, *learning_curve)
     written = []
-    for name, fig in figures.items():
+    for name, fig in drawn.items():
         for fmt in formats:
             buf = io.BytesIO()
             fig.savefig(buf, format=fmt, dpi=dpi)

@@ -102,9 +102,14 @@ def test_measure_bad_input_is_one_line_error(tmp_path):
 
 
 def test_demo_quick(tmp_path):
-    res = CliRunner().invoke(cli, ["demo", "--tokens", "100000", "--out", str(tmp_path), "--quiet"],
-                             catch_exceptions=False)
+    args = ["demo", "--tokens", "100000", "--out", str(tmp_path), "--quiet"]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "copy process" in res.output and "Santa Fe" in res.output and "truth" in res.output
+    assert "copy process" in res.output and "Santa Fe" in res.output and "exact" in res.output
+    assert "verdict" in res.output and "Traceback" not in res.output
     assert (tmp_path / "copy_process" / "report.json").is_file()
     assert (tmp_path / "santa_fe" / "entropy.png").stat().st_size > 5_000
+    # a second run refuses to replace the reports, like `measure`, unless --force
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1 and "already exists" in again.output and "--force" in again.output
+    assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0

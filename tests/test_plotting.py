@@ -94,3 +94,15 @@ def test_plot_report_writes_nonempty_png_and_svg(tmp_path):
         assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<?xml" in head
     with pytest.raises(ValueError, match="formats must be among png, svg, pdf; got \\['jpg'\\]"):
         plot_report(m, tmp_path, formats=["jpg"])
+
+
+def test_plot_report_selects_figures_and_overlays_exact_curves(tmp_path):
+    m = make_measurement(prediction=PREDICTION)
+    n_lags, n_n = len(m.correlations.lags), len(m.entropy.n)
+    files = plot_report(m, tmp_path, formats=("png",), figures=("entropy", "correlations"),
+                        exact={"correlations": np.ones(n_lags) * 1e-3, "entropy": np.ones(n_n)})
+    assert sorted(p.name for p in files) == ["correlations.png", "entropy.png"]
+    with pytest.raises(ValueError, match="figures must be among .*; got \\['heatmap'\\]"):
+        plot_report(m, tmp_path, figures=["heatmap"])
+    with pytest.raises(ValueError, match="exact must have one value per lag"):
+        plot_report(m, tmp_path, figures=["correlations"], exact={"correlations": [1.0]})
