@@ -43,7 +43,8 @@ class Prediction:
     H_inf : float
         Fitted asymptotic entropy (nats).
     gamma_curve : str
-        Which H curve γ was fitted on (``"external"`` or ``"corrected"``).
+        Which H curve γ was fitted on (``"external"``, ``"corrected"`` or ``"extrapolated"``;
+        rule in :func:`predict`).
     horizon : Horizon
         t*(P) for `tokens`.
     loss : numpy.ndarray
@@ -250,28 +251,69 @@ def _beta_floor_check(corr, lags, op, snr, sel, warn):
     return fit
 
 
-def _gamma_curve(ent, warn):
+#: Fewest usable H_n points (n >= 1) for a curve to be fitted for gamma.
+GAMMA_MIN_POINTS = 4
+
+
+def _mask(ent, key, n, required):
+    v = _get(ent, key)
+    if v is None:
+        return np.ones(n.size, dtype=bool) if required else None
+    v = np.asarray(v, dtype=bool)
+    if v.shape != n.shape:
+        raise ValueError(f"entropy.{key} must have {n.size} entries; got {v.size}.")
+    return v
+
+
+def _gamma_curve(ent, warn, assume):
+    """Which H curve gamma is fitted on: (name, n, values, usable mask).
+
+    Rule: the external L_n curve if it has >= GAMMA_MIN_POINTS finite points at n >= 1; else the
+    corrected curve within its validity mask if that has enough points; else the corpus-size
+    extrapolated curve within ``extrapolated_valid`` if that has enough; else an error.
+    """
     n = as_float_array(_get(ent, "n"), "entropy.n")
     ext = _get(ent, "external")
     if ext is not None:
         e = as_float_array(ext, "entropy.external")
-        if e.shape == n.shape and np.sum(np.isfinite(e) & (n >= 1)) >= 4:
+        if e.shape == n.shape and np.sum(np.isfinite(e) & (n >= 1)) >= GAMMA_MIN_POINTS:
             return "external", n, e, np.isfinite(e) & (n >= 1)
-        warn.append("external L_n curve has fewer than 4 points at n >= 1: using corrected H_n")
+        warn.append(f"external L_n curve has fewer than {GAMMA_MIN_POINTS} points at n >= 1: "
+                    "not used for gamma")
     h = as_float_array(_get(ent, "corrected"), "entropy.corrected")
-    valid = _get(ent, "valid")
-    v = np.ones(n.size, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
-    if v.shape != n.shape:
-        raise ValueError(f"entropy.valid must have {n.size} entries; got {v.size}.")
-    return "corrected", n, h, v & np.isfinite(h) & (n >= 1)
+    v = _mask(ent, "valid", n, True) & np.isfinite(h) & (n >= 1)
+    if v.sum() >= GAMMA_MIN_POINTS:
+        return "corrected", n, h, v
+    x = _get(ent, "extrapolated")
+    xv = _mask(ent, "extrapolated_valid", n, False)
+    if x is not None and xv is not None:
+        hx = as_float_array(x, "entropy.extrapolated")
+        if hx.shape != n.shape:
+            raise ValueError(f"entropy.extrapolated must have {n.size} entries; got {hx.size}.")
+        xv = xv & np.isfinite(hx) & (n >= 1)
+        if xv.sum() >= GAMMA_MIN_POINTS:
+            warn.append(
+                f"the corrected H_n is valid at only {int(v.sum())} n >= 1: gamma is fitted on the "
+                "corpus-size extrapolated H_n, which rests on a model of the finite-size bias "
+                "(H_n(N) = H_n(inf) -/+ B N^-delta); prefer a model's L_n curve (--entropy-curve)"
+            )
+            assume.append("extrapolated H_n(N -> inf) follows a power law in corpus size N")
+            return "extrapolated", n, hx, xv
+        raise ValueError(
+            f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the corrected "
+            f"curve has {int(v.sum())} and the size-extrapolated curve {int(xv.sum())}. Measure on "
+            "more tokens or supply an external L_n curve (--entropy-curve)."
+        )
+    return "corrected", n, h, v
 
 
 def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
-    which, n, h, valid = _gamma_curve(ent, warn)
-    if valid.sum() < 4:
+    which, n, h, valid = _gamma_curve(ent, warn, assume)
+    if valid.sum() < GAMMA_MIN_POINTS:
         raise ValueError(
-            f"gamma needs at least 4 valid H_n points at n >= 1; the {which} curve has "
-            f"{int(valid.sum())}. Measure on more tokens or supply an external L_n curve."
+            f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the {which} curve "
+            f"has {int(valid.sum())} (and no size-extrapolated curve was measured). Measure on more "
+            "tokens or supply an external L_n curve (--entropy-curve)."
         )
     sel = select_window(
         n,
@@ -286,7 +328,8 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
     in_w = (n >= lo) & (n <= hi) & valid
     assume.append(
         f"gamma fitted on the {which} curve (rule: external if given, else corrected H_n within "
-        f"the validity mask), n = {lo:g}..{hi:g} ({int(in_w.sum())} points), "
+        f"the validity mask if it has >= {GAMMA_MIN_POINTS} points, else the size-extrapolated "
+        f"H_n within its mask), n = {lo:g}..{hi:g} ({int(in_w.sum())} points), "
         "H_n = H_inf + A n^-gamma with H_inf >= 0 profiled"
     )
     if in_w.sum() < 8:
@@ -316,8 +359,8 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
             )
             if np.all(r > 0):
                 gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
-    if which == "external":
-        assume.append("external curve has no shard replicates: gamma error from the fit alone")
+    if which in ("external", "extrapolated"):
+        assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
     return which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps
 
 
@@ -400,6 +443,11 @@ def predict(
     α_D = γ/(2β); t*(P) = (A√P/c)^(1/β); L(P) = H_{t*(P)} (Cagnetta et al. 2026). β's replicate g
     and γ's replicate g come from the same leave-one-shard-out sample, so α_D's jackknife keeps their
     covariance; without replicates the paper's independent-error formula is used and said so.
+
+    γ's curve (``Prediction.gamma_curve``): the external L_n curve if it has at least 4 points at
+    n >= 1; else the corrected H_n within its validity mask if that has at least 4; else the
+    corpus-size extrapolated H_n within ``extrapolated_valid`` if that has at least 4 (with a
+    warning: it rests on a model of the finite-size bias); else a ValueError saying so.
     """
     confidence = check_confidence(confidence)
     if not (isinstance(snr_threshold, (int, float)) and snr_threshold > 0):

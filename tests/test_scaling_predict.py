@@ -215,3 +215,41 @@ def test_scaling_imports_neither_corpus_stats_nor_numba():
         "('corpus_stats', 'numba')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _with_extrapolated(d, n_corrected_valid, n_extrap_valid):
+    ent = d["entropy"]
+    n = np.asarray(ent["n"])
+    ent["valid"] = (n <= n_corrected_valid).tolist()
+    x = H_INF + 2.0 * np.maximum(n, 1) ** -GAMMA
+    x[0] = H_INF + 3.0
+    ent["extrapolated"] = x.tolist()
+    ent["extrapolated_stderr"] = [0.01] * n.size
+    ent["extrapolated_valid"] = (n <= n_extrap_valid).tolist()
+    return d
+
+
+def test_gamma_curve_rule_falls_back_to_extrapolated():
+    # corrected valid only at n = 0..2 (2 points at n >= 1): the extrapolated curve is used
+    p = predict(_with_extrapolated(planted(), 2, 10))
+    assert p.gamma_curve == "extrapolated"
+    assert p.gamma.fit.exponent == pytest.approx(GAMMA, abs=0.02)
+    assert any("model of the finite-size bias" in w for w in p.warnings)
+    assert any("size-extrapolated" in s for s in p.assumptions)
+    # enough corrected points: corrected wins even when an extrapolated curve is present
+    assert predict(_with_extrapolated(planted(), 8, 10)).gamma_curve == "corrected"
+    # an external curve wins over both
+    assert predict(_with_extrapolated(planted(external=True), 2, 10)).gamma_curve == "external"
+
+
+def test_gamma_curve_rule_no_curve_is_a_clear_error():
+    with pytest.raises(ValueError, match="corrected curve has 2 and the size-extrapolated curve 3"):
+        predict(_with_extrapolated(planted(), 2, 3))
+    d = planted()
+    d["entropy"]["valid"] = (np.arange(33) <= 2).tolist()  # an old report: no extrapolated fields
+    with pytest.raises(ValueError, match="no size-extrapolated curve was measured"):
+        predict(d)
+    d = _with_extrapolated(planted(), 2, 10)
+    d["entropy"]["extrapolated_valid"] = [True] * 5
+    with pytest.raises(ValueError, match="extrapolated_valid must have 33 entries; got 5"):
+        predict(d)
