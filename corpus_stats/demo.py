@@ -222,10 +222,10 @@ def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False
     combined = {"name": "combined", "key": None, "measurement": None, "rows": [_alpha_row(copy, fe)],
                 "title": "alpha_D combining beta of the copy process with gamma of the Santa Fe "
                          "process (two different corpora)",
-                "notes": ["checks the formula and the error propagation (interval from the ends of "
-                          "both 90% intervals); it is not the alpha_D of either corpus",
-                          "exact value: the same formula on the exact curves' slopes over the same "
-                          "windows"]}
+                "notes": [("checks the formula and the error propagation (interval from the ends of "
+                           "both 90% intervals); it is not the alpha_D of either corpus"),
+                          ("exact value: the same formula on the exact curves' slopes over the same "
+                           "windows")]}
     return [copy, fe, combined]
 
 

@@ -331,25 +331,6 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     return "\n".join(lines)
 
 
-# -- demo -------------------------------------------------------------------------------------
-
-
-def _fit_truth(x, y, part: dict, method: str) -> float | None:
-    """Exponent of the exact curve fitted over the same window as the measured one."""
-    window = (part or {}).get("window")
-    if not window or None in window:
-        return None
-    try:
-        from scaling.fits import fit_power_law
-
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        keep = np.isfinite(y) & (y > 0) & (x >= window[0]) & (x <= window[1])
-        return float(fit_power_law(x[keep], y[keep], method=part.get("method") or method,
-                                   n_boot=50).exponent)
-    except (ImportError, ValueError, TypeError):
-        return None
-
-
 def _exponent_alone(m: Measurement, which: str) -> dict:
     """β or γ by the same window rule as ``scaling.predict``, when the joint prediction failed
     (e.g. the *other* curve has no usable signal); ``{}`` when this one cannot be fitted either."""
@@ -369,75 +350,3 @@ def _exponent_alone(m: Measurement, which: str) -> dict:
     except (ValueError, TypeError):
         return {}
     return _exponent_summary(sel, None)
-
-
-def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False) -> list[dict]:
-    """Measure synthetic corpora whose answers are known exactly; no network, well under a minute.
-
-    * a **copy process** (tokens copied at power-law distances, DESIGN.md §4): exact ‖C(t)‖, β -> 1 + a;
-    * a **Santa Fe process** (Dębowski): exact H_n within documents, γ = 1 - b.
-
-    Parameters
-    ----------
-    n_tokens : int, default 1_000_000
-        Tokens per corpus.
-    seed : int, default 0
-    progress : bool, default False
-
-    Returns
-    -------
-    list of dict
-        One entry per corpus: ``name``, ``measurement`` and ``rows`` of
-        ``(quantity, measured, truth, note)`` for the printed table.
-    """
-    from corpus_stats import synthetic
-
-    results = []
-    copy = synthetic.copy_process(n_tokens, vocab_size=16, rho=0.9, a=0.5, k_max=1000, seed=seed)
-    lags = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]
-    m = measure(copy, lags=lags, n_max=8, seed=seed, progress=progress)
-    beta = (m.prediction or {}).get("beta") or {}
-    exact = copy.exact_correlation(np.asarray(lags))
-    rows = [("beta", beta.get("value"), _fit_truth(lags, exact["op"], beta, "paper"),
-             f"exact ‖C(t)‖_op fitted over the same window; {copy.expected_beta:g} as t -> inf")]
-    for t in (1, 8):
-        i = lags.index(t)
-        rows.append((f"‖C({t})‖_op", float(m.correlations.op_debiased[i]), float(exact["op"][i]),
-                     "debiased measurement vs closed form"))
-    results.append({"name": "copy process (a = 0.5, rho = 0.9, V = 16)", "measurement": m,
-                    "rows": rows})
-
-    fe = synthetic.santa_fe(2 * n_tokens, b=0.3, n_keys=16, doc_length=20_000, seed=seed)
-    m = measure(fe, lags=[1, 2, 4, 8, 16, 32], n_max=10, within_documents=True, seed=seed,
-                progress=progress)
-    gamma = (m.prediction or {}).get("gamma") or {}
-    h = fe.exact_entropy(10)
-    n = np.arange(11)
-    rows = [("gamma", gamma.get("value"), _fit_truth(n[1:], h[1:], gamma, "offset"),
-             f"exact H_n fitted over the same window; {fe.expected_gamma:g} as n -> inf")]
-    for k in (1, 4, 8):
-        rows.append((f"H_{k} (nats)", float(m.entropy.corrected[k]), float(h[k]),
-                     "bias-corrected estimate vs closed form"))
-    results.append({"name": "Santa Fe process (b = 0.3, 16 keys, within documents)", "measurement": m, "rows": rows})
-    return results
-
-
-def format_demo(results: list[dict]) -> str:
-    """The measured-versus-truth table printed by ``corpus-stats demo``."""
-    def num(v):
-        return "n/a" if v is None or not np.isfinite(v) else f"{v:.4g}"
-
-    lines = []
-    for res in results:
-        m = res["measurement"]
-        lines.append(f"{res['name']}: {m.provenance.get('n_tokens', 0):,} tokens, "
-                     f"{m.timings.get('total', 0):.1f} s")
-        lines.append(f"  {'quantity':<14}{'measured':>11}{'truth':>11}   note")
-        for q, measured, truth, note in res["rows"]:
-            lines.append(f"  {q:<14}{num(measured):>11}{num(truth):>11}   {note}")
-        alpha = ((m.prediction or {}).get("alpha_D") or {}).get("value")
-        if alpha is not None:
-            lines.append(f"  {'alpha_D':<14}{num(alpha):>11}{'':>11}   gamma / (2 beta) of this corpus")
-        for w in (m.prediction or {}).get("warnings") or []:
-            lines.append(f"  warning: {w}")
-    return "\n".join(lines)
