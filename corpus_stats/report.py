@@ -82,6 +82,10 @@ REPORT_SCHEMA: dict = {
                 "corrected_jackknife": {"type": "array", "items": _NUM_ARRAY},
                 "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                 "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                # optional (corpus-size extrapolation); absent or null in older reports
+                "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                "extrapolated_valid": {"type": ["array", "null"], "items": {"type": "boolean"}},
             },
         },
         "prediction": {"type": ["object", "null"]},
