@@ -125,7 +125,7 @@ def plot_correlations(measurement, ax=None, *, exact=None):
     ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)",
            ylabel="‖C(t)‖ (probability units)", title=title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    ax.legend(fontsize=7, loc="upper right", ncol=2)
     return fig
 
 
@@ -178,11 +178,15 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     if (valid & pos).any():
         lo, hi = n[valid & pos].min(), n[valid & pos].max()
         ax.axvspan(lo, hi, color="#2ca02c", alpha=0.07, lw=0, label=f"valid n = {lo:g}..{hi:g}")
+    else:
+        ax.plot([], [], " ", label="no valid n: counts undersampled")
     gamma = _fit(measurement.prediction, "gamma")
     title = "Conditional entropy H_n"
     h_inf = gamma.get("H_inf")
     if gamma.get("value") is not None:
         title += f":  γ = {_pm(gamma)}"
+        if gamma.get("curve"):
+            title += f" ({gamma['curve']})"
         window, pref = gamma.get("window"), gamma.get("prefactor")
         if window and pref is not None and None not in window:
             nn = np.geomspace(max(window[0], 1), window[1], 50)
@@ -195,6 +199,12 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         ax.plot([], [], " ", label=f"H_0 = {corr[0]:.3g} nats (unigram)")
     ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)",
            title=title)
+    # an entropy is >= 0: do not let a noisy, undersampled tail stretch the axis below zero
+    shown = np.concatenate([_arr(getattr(curve, k, None))[pos] for k in ("corrected", "upper", "external")
+                            if _arr(getattr(curve, k, None)).size == n.size])
+    if np.isfinite(shown).any():
+        top = np.nanmax(shown)
+        ax.set_ylim(max(ax.get_ylim()[0], -0.03 * top), min(ax.get_ylim()[1], 1.08 * top))
     _integer_log_ticks(ax.xaxis, n[pos])
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
@@ -233,7 +243,9 @@ def plot_prediction(measurement, axes=None):
     if lc.get("P"):
         P, loss = _arr(lc["P"]), _arr(lc["loss"])
         extra = np.asarray(lc.get("extrapolated") or [False] * P.size, dtype=bool)
-        axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2, label="from measured H_n")
+        if (~extra).any():
+            axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2,
+                         label="from measured H_n")
         if extra.any():
             axes[0].plot(P[extra], loss[extra], "--", color="#1f77b4", lw=2,
                          label="from fitted law (extrapolated)")
