@@ -209,3 +209,34 @@ def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
             ju[g, c, i] += w * u[r, i]
     return jv, ju
 
+
+
+@njit(parallel=True)
+def _spmv(indptr, cols, w, x, chunk_rows):
+    """``y = W x`` for the CSR pattern (indptr, cols) with entry weights ``w``; row chunks in parallel."""
+    y = np.zeros(indptr.size - 1, dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        for r in range(chunk_rows[c], chunk_rows[c + 1]):
+            s = 0.0
+            for e in range(indptr[r], indptr[r + 1]):
+                s += w[e] * x[cols[e]]
+            y[r] = s
+    return y
+
+
+@njit(parallel=True)
+def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
+    """``x = W^T y``: each row chunk scatters into its own buffer, reduced serially afterwards."""
+    n_chunks = chunk_rows.size - 1
+    local = np.zeros((n_chunks, n_cols), dtype=np.float64)
+    for c in prange(n_chunks):
+        for r in range(chunk_rows[c], chunk_rows[c + 1]):
+            yr = y[r]
+            if yr != 0.0:
+                for e in range(indptr[r], indptr[r + 1]):
+                    local[c, cols[e]] += w[e] * yr
+    out = np.zeros(n_cols, dtype=np.float64)
+    for c in range(n_chunks):
+        for j in range(n_cols):
+            out[j] += local[c, j]
+    return out

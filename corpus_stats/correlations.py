@@ -26,17 +26,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh, svds
 
 from corpus_stats import _kernels_pairs as K
+from corpus_stats import _lanczos
 from corpus_stats._progress import Progress
 from corpus_stats.stream import TokenStream
 
 PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
-_ARPACK_TOL = 1e-6
-_NCV = 8  # Lanczos basis size: small, since the top value is usually well separated
+_TOL = 1e-7  # Lanczos: residual of the top Ritz pair <= _TOL * sigma (sigma itself far more exact)
 
 _FIELDS = ("lags", "n_pairs", "op", "fro", "floor_op", "floor_fro", "op_debiased", "fro_debiased",
            "snr", "op_stderr", "fro_stderr", "op_jackknife", "fro_jackknife")
@@ -252,12 +251,15 @@ class _PairCounter:
         self.chunk_rows = np.unique(np.searchsorted(
             self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64))
         self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
+        self._slots = None
 
     def count(self, lag: int) -> _LagCounts:
         n, v, n_shards = self.tokens.size, self.vocab_size, self.shard_starts.size - 1
         row_nnz = np.zeros(v, dtype=np.int64)
         row_nsh = np.zeros(v, dtype=np.int64)
-        slots = [np.empty(n, dtype=np.int32) for _ in range(5)]
+        if self._slots is None:  # scratch reused across lags (no fresh page faults per lag)
+            self._slots = [np.empty(n, dtype=np.int32) for _ in range(5)]
+        slots = self._slots
         K._pair_counts(self.tokens, self.rowptr, self.order, self.room, self.shard_starts, lag,
                        self.chunk_rows, v, row_nnz, row_nsh, *slots)
         indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
@@ -268,7 +270,6 @@ class _PairCounter:
         sh_entry, sh_g, sh_cnt = np.empty(nsh, np.int32), np.empty(nsh, np.int32), np.empty(nsh, np.int32)
         K._compact(self.rowptr, row_nnz, row_nsh, indptr, shptr, *slots, cols, counts, entry_row,
                    sh_entry, sh_g, sh_cnt)
-        del slots
         left_g, right_g = K._shard_marginals(entry_row, cols, sh_entry, sh_g, sh_cnt, n_shards, v)
         counts = counts.astype(np.float64)
         left = np.bincount(entry_row, weights=counts, minlength=v)
@@ -289,31 +290,45 @@ def _n_threads() -> int:
 _MATVECS = [0]  # matrix-vector products performed (for benchmarks)
 
 
-def _cov_operator(j: sp.csr_matrix, p: float, a: np.ndarray, b: np.ndarray) -> LinearOperator:
-    """C = J / P - a b^T as a matrix-free operator (never a dense V x V matrix)."""
-    jt = j.T.tocsr()
+def _row_chunks(indptr: np.ndarray) -> np.ndarray:
+    """Row boundaries of ~8 chunks per thread, balanced by stored entries."""
+    n_rows, nnz = indptr.size - 1, int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.linspace(0, nnz, 8 * max(1, _n_threads()) + 1), side="left")
+    cuts = np.unique(np.clip(cuts, 0, n_rows).astype(np.int64))
+    cuts[0], cuts[-1] = 0, n_rows
+    return cuts
 
-    def mv(x):
+
+class _Cov:
+    """C = W / P - a b^T on a compact CSR pattern with entry weights W (never a dense V x V matrix).
+
+    Products run in numba (``_spmv``, ``_spmv_t``); the rank-one marginal term is applied
+    matrix-free.
+    """
+
+    def __init__(self, indptr, cols, w, p, a, b, chunks):
+        self.indptr, self.cols, self.w = indptr, cols, np.ascontiguousarray(w, dtype=np.float64) / p
+        self.a, self.b, self.chunks = a, b, chunks
+        self.shape = (a.size, b.size)
+
+    def mv(self, x):
         _MATVECS[0] += 1
-        x = np.ravel(x)
-        return j @ x / p - a * (b @ x)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        return K._spmv(self.indptr, self.cols, self.w, x, self.chunks) - self.a * (self.b @ x)
 
-    def rmv(y):
+    def rmv(self, y):
         _MATVECS[0] += 1
-        y = np.ravel(y)
-        return jt @ y / p - b * (a @ y)
-
-    return LinearOperator(j.shape, matvec=mv, rmatvec=rmv, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        return K._spmv_t(self.indptr, self.cols, self.w, y, self.chunks, self.shape[1]) - self.b * (self.a @ y)
 
 
-def _top_svd(c: LinearOperator | np.ndarray, k: int, v0: np.ndarray | None = None):
-    """Top-k singular triplets, descending (dense LAPACK for arrays, ARPACK otherwise)."""
+def _top_svd(c, k: int, v0: np.ndarray | None = None, scale: float = 1.0):
+    """Top-k singular triplets, descending (dense LAPACK for arrays, warm-started Lanczos otherwise)."""
     if isinstance(c, np.ndarray):
         u, s, vt = np.linalg.svd(c)
         return s[:k], u[:, :k], vt[:k].T
-    u, s, vt = svds(c, k=k, tol=_ARPACK_TOL, v0=v0, solver="arpack", ncv=min(c.shape[0], _NCV + 2 * k))
-    idx = np.argsort(s)[::-1]
-    return s[idx], u[:, idx], vt[idx].T
+    s, u, v, _ = _lanczos.top_singular(c.mv, c.rmv, c.shape, v0=v0, k=k, tol=_TOL, scale=scale)
+    return s, u, v
 
 
 def _signed_sqrt(x: float) -> float:
@@ -328,27 +343,42 @@ def _fro_sq(lc: _LagCounts) -> float:
                                 (lc.left / p)[:, None], (lc.right / p)[:, None])[0])
 
 
-def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) -> dict:
-    """All statistics of one lag from its counts."""
+def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
+                    warm: dict | None = None) -> dict:
+    """All statistics of one lag from its counts.
+
+    ``warm`` (mutable, optional) carries the previous lag's top right singular vector in full
+    vocabulary coordinates, to warm-start the Lanczos iterations; it is updated in place.
+    ``op_lam`` is the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 (squared domain, not debiased).
+    """
     g_n = lc.pairs_g.size
     nan_g = np.full(g_n, np.nan)
-    out = dict(op=np.nan, fro=np.nan, op_deb=np.nan, fro_deb=np.nan, op_jk=nan_g, fro_jk=nan_g.copy())
+    out = dict(op=np.nan, fro=np.nan, op_lam=np.nan, fro_deb=np.nan, op_jk=nan_g, fro_jk=nan_g.copy())
     p = lc.n_pairs
     if p == 0:
         return out
+    act_cols = np.flatnonzero(lc.right > 0)
     lc = lc.compressed()
     n_r, n_c = lc.left.size, lc.right.size
     dense = dense or n_r * n_c <= DENSE_MAX_V**2 or min(n_r, n_c) <= 8
     a, b = lc.left / p, lc.right / p
-    j = lc.csr()
-    out["fro"] = math.sqrt(max(_fro_sq(lc), 0.0))
+    fro_sq = max(_fro_sq(lc), 0.0)
+    out["fro"] = math.sqrt(fro_sq)
+    chunks = None
+    v0 = None if warm is None or warm.get("v") is None else warm["v"][act_cols]
     if dense:
-        jd = j.toarray()
+        jd = lc.csr().toarray()
         s, u, v = _top_svd(jd / p - np.outer(a, b), 1)
     else:
+        chunks = _row_chunks(lc.indptr)
         k = min(RITZ_K if jackknife else 1, min(n_r, n_c) - 2)
-        s, u, v = _top_svd(_cov_operator(j, p, a, b), k)
+        cov = _Cov(lc.indptr, lc.cols, lc.counts, p, a, b, chunks)
+        s, u, v = _top_svd(cov, k, v0=v0, scale=math.sqrt(fro_sq))
     out["op"] = float(s[0])
+    if warm is not None and s[0] > 0:
+        full = np.zeros(warm["vocab_size"])
+        full[act_cols] = v[:, 0]
+        warm["v"] = full
     p_rep = p - lc.pairs_g
     ok = p_rep > 0
     if jackknife and np.all(ok):
@@ -368,9 +398,13 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) 
         else:
             # replicate g restricted to the corpus's top-k right (left) singular subspace:
             # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
+            u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
             jv_g, ju_g = K._shard_products(lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt,
-                                           np.ascontiguousarray(u), np.ascontiguousarray(v), g_n)
-            jv, ju = j @ v, j.T @ u
+                                           u, v, g_n)
+            jv = np.column_stack([K._spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks)
+                                  for i in range(v.shape[1])])
+            ju = np.column_stack([K._spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), chunks, n_c)
+                                  for i in range(u.shape[1])])
             op_jk = np.empty(g_n)
             for g in range(g_n):
                 m_v = (jv - jv_g[g]) / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g] @ v)
@@ -392,12 +426,16 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool) 
                 cb = lc.csr(cnt_b).toarray() / pb - np.outer(ab, bb)
                 lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
             else:
-                ca, cb = _cov_operator(lc.csr(cnt_a), pa, aa, ba), _cov_operator(lc.csr(cnt_b), pb, ab, bb)
-                sym = LinearOperator((n_c, n_c), dtype=np.float64,
-                                     matvec=lambda x: 0.5 * (ca.rmatvec(cb.matvec(x)) + cb.rmatvec(ca.matvec(x))))
-                lam = eigsh(sym, k=1, which="LA", v0=v[:, 0], tol=_ARPACK_TOL, ncv=min(n_c, _NCV),
-                            return_eigenvectors=False)[0]
-            out["op_deb"] = _signed_sqrt(float(lam))
+                ca = _Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, chunks)
+                cb = _Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
+
+                def sym(x):
+                    return 0.5 * (ca.rmv(cb.mv(x)) + cb.rmv(ca.mv(x)))
+
+                # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
+                lam, _ = _lanczos.top_eigenvalue(sym, n_c, v0=v[:, 0], tol=_TOL,
+                                                 scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb))
+            out["op_lam"] = float(lam)
     return out
 
 
@@ -544,28 +582,42 @@ def correlation_curve(
     dense = stream.vocab_size <= DENSE_MAX_V
     n_l = lags.size
     measured = _floor_lag_subset(lags, floor_lags)
-    res = {k: np.full(n_l, np.nan) for k in ("op", "fro", "floor_op", "floor_fro", "op_deb", "fro_deb")}
+    keys = ("op", "fro", "floor_op", "floor_fro", "op_lam", "null_lam", "fro_deb")
+    res = {k: np.full(n_l, np.nan) for k in keys}
     op_jk, fro_jk = np.full((g_n, n_l), np.nan), np.full((g_n, n_l), np.nan)
     n_pairs = np.zeros(n_l, dtype=np.int64)
+    halves = g_n >= 2
+    # the shuffled stream is split at the same token as the halves A | B: its split-half eigenvalue
+    # is the noise edge that op debiasing subtracts
+    split = int(stream.doc_offsets[bounds[g_n // 2]]) if halves else n
+    floor_starts = np.array([0, split, n] if halves else [0, n], np.int64)
     with Progress("correlations", n_l + measured.size, enabled=progress) as bar:
-        floor_counter = _PairCounter(stream.shuffled(seed), within_documents, np.array([0, n], np.int64))
+        floor_counter = _PairCounter(stream.shuffled(seed), within_documents, floor_starts)
+        warm = {"vocab_size": stream.vocab_size}
         for i in measured.tolist():
-            fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False, halves=False)
-            res["floor_op"][i], res["floor_fro"][i] = fl["op"], fl["fro"]
+            fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False,
+                                 halves=halves, warm=warm)
+            res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
             bar.update(note=f"floor t={lags[i]}")
         del floor_counter
         counter = _PairCounter(stream, within_documents, stream.doc_offsets[bounds])
+        warm = {"vocab_size": stream.vocab_size}
         for i, t in enumerate(lags.tolist()):
             lc = counter.count(t)
             n_pairs[i] = lc.n_pairs
-            st = _lag_statistics(lc, dense, jackknife=g_n >= 2, halves=g_n >= 2)
+            st = _lag_statistics(lc, dense, jackknife=halves, halves=halves, warm=warm)
             del lc
-            for key in ("op", "fro", "op_deb", "fro_deb"):
+            for key in ("op", "fro", "op_lam", "fro_deb"):
                 res[key][i] = st[key]
             op_jk[:, i], fro_jk[:, i] = st["op_jk"], st["fro_jk"]
             bar.update(note=f"t={t}")
-    for key in ("floor_op", "floor_fro") if floor_lags is not None else ():
-        res[key] = _interpolate_floor(lags, res[key], measured, n_pairs, within_documents)
+    null_edge = np.sqrt(np.maximum(res["null_lam"], 0.0))
+    if floor_lags is not None:
+        for key in ("floor_op", "floor_fro"):
+            res[key] = _interpolate_floor(lags, res[key], measured, n_pairs, within_documents)
+        null_edge = _interpolate_floor(lags, null_edge, measured, n_pairs, within_documents)
+    # debiased op: subtract the noise edge in the squared domain (see the module docstring)
+    res["op_deb"] = np.array([_signed_sqrt(x) for x in res["op_lam"] - null_edge**2])
     if np.any(n_pairs == 0):
         notes.append(f"no pairs at lags {lags[n_pairs == 0].tolist()} (longer than every document).")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -573,12 +625,14 @@ def correlation_curve(
     options = dict(
         within_documents=bool(within_documents), n_shards_requested=int(n_shards), n_shards=int(g_n),
         seed=int(seed), vocab_size=int(stream.vocab_size), n_tokens=int(n),
-        method="dense LAPACK" if dense else f"sparse counts, ARPACK (tol {_ARPACK_TOL:g}); dense "
-        f"LAPACK at lags whose active vocabulary is small",
+        method="dense LAPACK" if dense else f"sparse counts, numba products, warm-started Lanczos "
+        f"(top Ritz residual <= {_TOL:g} sigma); dense LAPACK at lags whose active vocabulary is small",
         jackknife="exact" if dense else f"max(||C_g V||, ||C_g^T U||), top-{RITZ_K} singular subspaces",
         floor="globally shuffled stream, same pair mode; measured at lags "
         f"{lags[measured].tolist()}, pooled as c / sqrt(P)",
-        debiasing="first/second half of shards; sign(x)*sqrt(|x|)", notes=notes,
+        debiasing="first/second half of shards; op: sign(x)*sqrt(|x|), x = top eigenvalue of "
+        "(C_A^T C_B + C_B^T C_A)/2 minus the same on the shuffled stream (noise edge, pooled like the "
+        "floor); fro: <C_A, C_B>_F", notes=notes,
     )
     return CorrelationCurve(
         lags=lags, n_pairs=n_pairs, op=res["op"], fro=res["fro"], floor_op=res["floor_op"],

@@ -115,7 +115,13 @@ def test_curve_equals_reference(vocab_size, within):
         np.testing.assert_allclose(curve.fro[i], r["fro"], rtol=1e-9)
         np.testing.assert_allclose(curve.fro_jackknife[:, i], r["fro_jk"], rtol=1e-9)
         np.testing.assert_allclose(curve.fro_debiased[i], r["fro_deb"], rtol=1e-7, atol=1e-12)
-        np.testing.assert_allclose(curve.op_debiased[i], r["op_deb"], rtol=1e-5)
+        # debiased op: split-half eigenvalue minus the same statistic on the shuffled stream,
+        # split at the same token (noise edge); floor_lags=None -> per lag, no pooling
+        split = s.doc_offsets[s.shard_bounds(6)[(len(starts) - 1) // 2]]
+        r0 = ref.correlation_reference(s.shuffled(3).tokens, s.doc_offsets, vocab_size, lag,
+                                       [0, split, s.n_tokens], within)
+        lam = np.sign(r["op_deb"]) * r["op_deb"] ** 2 - max(np.sign(r0["op_deb"]), 0) * r0["op_deb"] ** 2
+        np.testing.assert_allclose(curve.op_debiased[i], np.sign(lam) * np.sqrt(abs(lam)), rtol=1e-5)
         if vocab_size <= 192:  # exact replicates
             np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=1e-7)
         else:  # Rayleigh-Ritz replicates: lower bounds; this pure-noise case is their worst case
