@@ -28,15 +28,17 @@ def test_markov_corrected_matches_exact(markov8):
     assert np.all(np.isnan(curve.upper))
 
 
-def test_markov_denser_chain_valid_range_is_accurate():
-    corp = synthetic.markov_chain(10**6, vocab_size=16, order=3, n_successors=6, seed=1)
-    curve = entropy_curve(corp.stream, 6, upper=False)
+def test_markov_sparse_v16_k3_chain():
+    """Issue 4's second Markov case: V = 16, k = 3, three successors per context, 1e6 tokens."""
+    corp = synthetic.markov_chain(10**6, vocab_size=16, order=3, n_successors=3, seed=1)
+    curve = entropy_curve(corp.stream, 6)
     exact = corp.exact_entropy(6)
-    assert curve.valid[:4].all()  # n <= k
-    v = curve.valid
-    assert np.all(np.abs(curve.corrected[v] - exact[v]) < 0.02)
-    # plug-in at n = 6 is far below the truth; the mask must have rejected it
-    assert exact[6] - curve.plugin[6] > 0.5 and not v[6]
+    k = 3
+    assert np.all(np.abs(curve.corrected[: k + 3] - exact[: k + 3]) < 0.02)
+    assert curve.valid[: k + 3].all()
+    assert np.all(curve.upper >= exact - 0.02)
+    # plug-in at n = 6 has fallen below the truth; the mask must reject it
+    assert exact[6] - curve.plugin[6] > 0.05 and not curve.valid[6]
 
 
 def test_markov_upper_bound_holds():
