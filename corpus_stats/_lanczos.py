@@ -3,6 +3,8 @@
 Used by :mod:`corpus_stats.correlations` instead of ARPACK: the operators are cheap numba sparse
 products, the start vector is the previous lag's top singular vector (C(t) changes slowly with t), so
 a few Krylov steps with full reorthogonalisation suffice and ARPACK's per-call overhead is avoided.
+Reorthogonalisation runs in a serial numba kernel, never BLAS (whose spinning threads would slow the
+numba-parallel products down several-fold on a 2-core machine).
 Convergence is declared on the residual of the top Ritz pair, ``||A^T u - s v|| <= tol * s``; the
 error of ``s`` itself is then of order ``tol^2 * s * s / gap`` (far below ``tol``).
 """
@@ -10,6 +12,8 @@ error of ``s`` itself is then of order ``tol^2 * s * s / gap`` (far below ``tol`
 from __future__ import annotations
 
 import numpy as np
+
+from corpus_stats._kernels_lanczos import _reorth
 
 MAX_STEPS = 60  # Krylov basis size before an explicit restart from the current top Ritz vector
 MAX_RESTARTS = 6
@@ -24,11 +28,7 @@ def _start(n, v0):
 
 def _orth(x, basis, k):
     """Full reorthogonalisation of x against the first k columns of basis (twice: CGS2)."""
-    if k:
-        b = basis[:, :k]
-        x -= b @ (b.T @ x)
-        x -= b @ (b.T @ x)
-    return x
+    return _reorth(np.ascontiguousarray(x, dtype=np.float64), basis, k) if k else x
 
 
 def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, scale=1.0):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from corpus_stats import _kernels_lanczos as KL
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
 from corpus_stats._progress import Progress
@@ -406,10 +407,12 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
             ju = np.column_stack([K._spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), chunks, n_c)
                                   for i in range(u.shape[1])])
             op_jk = np.empty(g_n)
+            bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny, and BLAS-free below (see _kernels_lanczos)
             for g in range(g_n):
-                m_v = (jv - jv_g[g]) / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g] @ v)
-                m_u = (ju - ju_g[g]) / p_rep[g] - np.outer(b_rep[:, g], a_rep[:, g] @ u)
-                op_jk[g] = max(np.linalg.norm(m_v, 2), np.linalg.norm(m_u, 2))
+                m_v = (jv - jv_g[g]) / p_rep[g] - a_rep[:, g : g + 1] * bv[g]
+                m_u = (ju - ju_g[g]) / p_rep[g] - b_rep[:, g : g + 1] * au[g]
+                op_jk[g] = math.sqrt(max(np.linalg.eigvalsh(KL._gram(m_v))[-1],
+                                         np.linalg.eigvalsh(KL._gram(m_u))[-1], 0.0))
         out["op_jk"] = op_jk
     if halves and g_n >= 2:
         in_a = lc.sh_g < g_n // 2
