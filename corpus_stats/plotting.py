@@ -7,7 +7,9 @@ Four figures, each readable at a glance (log axes, units, legends, the fitted nu
 (b) ``entropy``: the H_n bracket (plug-in, bias-corrected, Kneser-Ney upper bound, external L_n) with the
     valid range shaded, the fitted law H_inf + A n^(-gamma) and H_inf;
 (c) ``prediction``: the predicted learning curve L(P) and the horizon t*(P);
-(d) ``learning_curve``: a measured learning curve (P, loss) against the prediction, when one is given.
+(d) ``learning_curve``: a measured learning curve (P, loss) against the prediction, when one is given;
+    ``collapse``: n-gram losses L_n(P) rescaled as (L_n - H_inf) n^gamma against P / n^(2 beta), when a
+    table of them is given (the collapse score from ``scaling.collapse`` in the title).
 
 The fitted values come from ``measurement.prediction`` (the JSON summary written by
 :func:`corpus_stats.pipeline.summarize_prediction`), so ``corpus-stats plot report.json`` needs nothing
@@ -25,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 _COLORS = {"op": "#1f77b4", "fro": "#ff7f0e", "plugin": "#7f7f7f", "corrected": "#1f77b4",
-           "upper": "#d62728", "external": "#2ca02c", "fit": "#000000"}
+           "upper": "#d62728", "external": "#2ca02c", "extrapolated": "#9467bd", "fit": "#000000"}
 
 
 def _figure(width: float = 6.4, height: float = 4.4):
@@ -169,6 +171,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
             raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); "
                              f"got {ex.size}.")
         ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
+    _draw_extrapolated(ax, curve, n, pos)
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
     if stderr.size == n.size:
@@ -186,7 +189,8 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     if gamma.get("value") is not None:
         title += f":  γ = {_pm(gamma)}"
         if gamma.get("curve"):
-            title += f" ({gamma['curve']})"
+            which = "external L_n" if gamma["curve"] == "external" else f"{gamma['curve']} H_n"
+            title += f" (fit on {which})"
         window, pref = gamma.get("window"), gamma.get("prefactor")
         if window and pref is not None and None not in window:
             nn = np.geomspace(max(window[0], 1), window[1], 50)
@@ -200,7 +204,8 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)",
            title=title)
     # an entropy is >= 0: do not let a noisy, undersampled tail stretch the axis below zero
-    shown = np.concatenate([_arr(getattr(curve, k, None))[pos] for k in ("corrected", "upper", "external")
+    shown = np.concatenate([_arr(getattr(curve, k, None))[pos]
+                            for k in ("corrected", "upper", "external", "extrapolated")
                             if _arr(getattr(curve, k, None)).size == n.size])
     if np.isfinite(shown).any():
         top = np.nanmax(shown)
@@ -209,6 +214,30 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     return fig
+
+
+def _draw_extrapolated(ax, curve, n, pos) -> None:
+    """The corpus-size extrapolated H_n(N -> inf) with ±1 s.e. bars: filled where valid, open elsewhere."""
+    x = _arr(getattr(curve, "extrapolated", None))
+    if x.size != n.size or not np.isfinite(x[pos]).any():
+        return
+    se = _arr(getattr(curve, "extrapolated_stderr", None))
+    se = se if se.size == n.size else np.full(n.size, np.nan)
+    ok = getattr(curve, "extrapolated_valid", None)
+    ok = np.zeros(n.size, bool) if ok is None else np.asarray(ok, dtype=bool)
+    color = _COLORS["extrapolated"]
+    for mask, filled in ((pos & ok, True), (pos & ~ok, False)):
+        mask = mask & np.isfinite(x)
+        if not mask.any():
+            continue
+        if filled:
+            lo, hi = n[mask].min(), n[mask].max()
+            label = f"size-extrapolated H_n(N→∞), valid n = {lo:g}..{hi:g}"
+        else:
+            label = "size-extrapolated (not valid)"
+        ax.errorbar(n[mask], x[mask], yerr=np.where(np.isfinite(se[mask]), se[mask], 0.0), fmt="D",
+                    ms=4, color=color, mfc=color if filled else "none", elinewidth=1, capsize=2,
+                    label=label)
 
 
 # -- (c) prediction ---------------------------------------------------------------------------
@@ -309,12 +338,92 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
     return fig
 
 
+# -- (d) collapse of n-gram losses -----------------------------------------------------------
+
+
+def plot_collapse(measurement, table, ax=None, *, beta: float | None = None,
+                  gamma: float | None = None, H_inf: float | None = None):
+    """The collapse (L_n − H_∞)·n^γ against P / n^(2β) of n-gram losses L_n(P), one colour per n.
+
+    Parameters
+    ----------
+    measurement : Measurement
+        Supplies β, γ and H_∞ from its prediction summary unless given explicitly.
+    table : dict or path
+        Columns ``n``, ``tokens`` (P) and ``loss`` (nats), as for ``scaling.collapse``, or a CSV file
+        read by :func:`corpus_stats.report.read_collapse_table`.
+    ax : matplotlib.axes.Axes, optional
+    beta, gamma, H_inf : float, optional
+        Override the measured values (e.g. to show the collapse with the paper's exponents).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        When β, γ or H_∞ is neither given nor in the report, or the table cannot be collapsed.
+
+    Notes
+    -----
+    If L_n(P) − H_∞ = n^(−γ) ℓ(P / n^(2β)) (Cagnetta et al. 2026), the curves of every n fall on one
+    master curve ℓ; the score is ``scaling.collapse``'s quality 1 − var(residual)/var(log y) about a
+    cubic fit in log-log (1 = perfect).
+    """
+    from scaling import collapse
+
+    if isinstance(table, (str, os.PathLike)):
+        from corpus_stats.report import read_collapse_table
+
+        table = read_collapse_table(table)
+    pred = measurement.prediction or {}
+    beta = _fit(pred, "beta").get("value") if beta is None else beta
+    gamma = _fit(pred, "gamma").get("value") if gamma is None else gamma
+    H_inf = _fit(pred, "gamma").get("H_inf") if H_inf is None else H_inf
+    missing = [k for k, v in (("beta", beta), ("gamma", gamma), ("H_inf", H_inf)) if v is None]
+    if missing:
+        raise ValueError(f"the collapse needs beta, gamma and H_inf; the report has no "
+                         f"{', '.join(missing)} (no prediction was made). Pass them explicitly.")
+    col = collapse(table, float(beta), float(gamma), float(H_inf))
+    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    from matplotlib import colormaps
+
+    ns = np.unique(col.n)
+    cmap = colormaps["viridis"]
+    for i, nv in enumerate(ns):
+        sel = col.n == nv
+        order = np.argsort(col.x[sel])
+        ax.plot(col.x[sel][order], col.y[sel][order], "o-", ms=3.5, lw=1,
+                color=cmap(i / max(ns.size - 1, 1)), label=f"n = {nv:g}")
+    xx = np.geomspace(col.x.min(), col.x.max(), 100)
+    ax.plot(xx, np.exp(np.polyval(col.master, np.log(xx))), "--", color=_COLORS["fit"], lw=1.5,
+            label="master curve (cubic in log-log)")
+    if col.n_dropped:
+        ax.plot([], [], " ", label=f"{col.n_dropped} rows with L_n ≤ H_∞ dropped")
+    ax.set(xscale="log", yscale="log", xlabel="P / n^(2β)  (training tokens / n^(2β))",
+           ylabel="(L_n − H_∞) · n^γ  (nats)",
+           title=f"Collapse of L_n(P): quality = {col.quality:.3f}, rms log residual = "
+                 f"{col.rms_log_residual:.3f}\nβ = {beta:.3g}, γ = {gamma:.3g}, H_∞ = {H_inf:.3g} nats")
+    if col.y.max() < 10 * col.y.min():  # under a decade: label the minor ticks as plain numbers
+        from matplotlib.ticker import FuncFormatter
+
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best", ncol=2 if ns.size > 6 else 1)
+    return fig
+
+
 # -- everything -------------------------------------------------------------------------------
 
 
 def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
                 learning_curve: tuple | None = None, dpi: int = 130,
-                figures: Sequence[str] | None = None, exact: dict | None = None) -> list[Path]:
+                figures: Sequence[str] | None = None, exact: dict | None = None,
+                collapse: Any = None) -> list[Path]:
     """Write every figure the measurement supports into ``out_dir``.
 
     Parameters
@@ -322,16 +431,20 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
     measurement : Measurement
     out_dir : path
         Created when missing; files are ``correlations.png``, ``entropy.png``, ``prediction.png``,
-        ``learning_curve.png`` (and ``.svg``), each written only when its data is present.
+        ``learning_curve.png``, ``collapse.png`` (and ``.svg``), each written only when its data is
+        present.
     formats : sequence of str, default ("png", "svg")
     learning_curve : (tokens, loss), optional
         A measured learning curve to compare with the prediction.
     dpi : int, default 130
     figures : sequence of str, optional
-        Only these of ``correlations, entropy, prediction, learning_curve`` (default: every one
+        Only these of ``correlations, entropy, prediction, learning_curve, collapse`` (default: every one
         the data supports).
     exact : dict, optional
         Known curves to overlay: ``{"correlations": op per lag, "entropy": H_n per n}``.
+    collapse : dict or path, optional
+        An n-gram loss table L_n(P) (columns ``n, tokens, loss``) for ``collapse.png``
+        (see :func:`plot_collapse`).
 
     Returns
     -------
@@ -343,7 +456,7 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
         raise ValueError(f"figure formats must be among png, svg, pdf; got {list(formats)}.")
     from corpus_stats.report import atomic_write_bytes
 
-    known = ("correlations", "entropy", "prediction", "learning_curve")
+    known = ("correlations", "entropy", "prediction", "learning_curve", "collapse")
     if figures is not None and (not figures or set(figures) - set(known)):
         raise ValueError(f"figures must be among {', '.join(known)}; got {list(figures)}.")
     wanted = set(known if figures is None else figures)
@@ -360,6 +473,8 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
         drawn["prediction"] = plot_prediction(measurement)
     if learning_curve is not None and "learning_curve" in wanted:
         drawn["learning_curve"] = plot_learning_curve(measurement, *learning_curve)
+    if collapse is not None and "collapse" in wanted:
+        drawn["collapse"] = plot_collapse(measurement, collapse)
     written = []
     for name, fig in drawn.items():
         for fmt in formats:

@@ -36,7 +36,8 @@ _CORR_COLUMNS = (
     "lag", "n_pairs", "op", "fro", "floor_op", "floor_fro", "op_debiased", "fro_debiased", "snr",
     "op_stderr", "fro_stderr",
 )
-_ENTROPY_COLUMNS = ("n", "plugin", "corrected", "upper", "stderr", "valid", "external", "external_stderr")
+_ENTROPY_COLUMNS = ("n", "plugin", "corrected", "upper", "stderr", "valid", "external", "external_stderr",
+                    "extrapolated", "extrapolated_stderr", "extrapolated_valid")
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _NUM_ARRAY = {"type": "array", "items": _NUM_OR_NULL}
@@ -420,7 +421,11 @@ def correlations_csv(curve: Any) -> str:
 
 
 def entropy_csv(curve: Any) -> str:
-    """H_n as CSV text (nats): one row per n, empty cells where a value is absent."""
+    """H_n as CSV text (nats): one row per n, empty cells where a value is absent.
+
+    Every column is always present (``external*`` and ``extrapolated*`` are blank when the curve was
+    not given or not computed), so readers can rely on a fixed header.
+    """
     size = len(curve.n)
     cols = []
     for c in _ENTROPY_COLUMNS:
@@ -466,3 +471,54 @@ def read_learning_curve(path: str | os.PathLike) -> tuple:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: every tokens/loss cell must be a number ({exc}).") from None
     return tokens, loss
+
+
+def read_collapse_table(path: str | os.PathLike) -> dict:
+    """Read an n-gram loss table L_n(P) for the collapse figure: CSV columns ``n, tokens, loss``.
+
+    ``tokens`` may also be called ``P``; extra columns are ignored; losses are in nats.
+
+    Returns
+    -------
+    dict
+        ``{"n": ..., "tokens": ..., "loss": ...}`` as float64 arrays (the input of
+        ``scaling.collapse``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file (and line) when a column is missing, a cell is not a positive number (n,
+        tokens) or not finite (loss), or there are no rows.
+    """
+    import numpy as np
+
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            keys = {k.strip().lower(): k for k in header if k}
+            tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
+            if "n" not in keys or tok is None or "loss" not in keys:
+                raise ValueError(f"{path}: a collapse table needs the header columns n, tokens (or P) "
+                                 f"and loss; got {header}.")
+            cols = {"n": keys["n"], "tokens": tok, "loss": keys["loss"]}
+            out: dict = {k: [] for k in cols}
+            for row in reader:
+                line = reader.line_num
+                for name, key in cols.items():
+                    cell = (row.get(key) or "").strip()
+                    try:
+                        value = float(cell)
+                    except ValueError:
+                        value = math.nan
+                    ok = math.isfinite(value) and (name == "loss" or value > 0)
+                    if not ok:
+                        rule = "a finite number" if name == "loss" else "a positive number"
+                        raise ValueError(f"{path}, line {line}: {name} must be {rule}; got {cell!r}.")
+                    out[name].append(value)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 CSV file ({exc}).") from None
+    if not out["n"]:
+        raise ValueError(f"{path}: a collapse table needs at least one row after the header; got none.")
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}

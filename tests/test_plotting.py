@@ -106,3 +106,84 @@ def test_plot_report_selects_figures_and_overlays_exact_curves(tmp_path):
         plot_report(m, tmp_path, figures=["heatmap"])
     with pytest.raises(ValueError, match="exact must have one value per lag"):
         plot_report(m, tmp_path, figures=["correlations"], exact={"correlations": [1.0]})
+
+
+# -- (d) collapse and the extrapolated H_n -----------------------------------------------------
+
+PAPER = {"beta": 0.88, "gamma": 0.325, "H_inf": 1.0}  # Cagnetta et al. 2026 (TinyStories)
+
+
+def collapse_table(rng, beta=0.88, gamma=0.325, h_inf=1.0, noise=0.01):
+    """L_n(P) = H_inf + n^-gamma l(P / n^(2 beta)) with a smooth l: l ~ x^(-gamma/(2 beta)) at small
+    x (the learning curve, independent of n) and l -> 3 at large x (H_n = H_inf + 3 n^-gamma)."""
+    n = np.repeat(2.0 ** np.arange(6), 10)
+    P = np.tile(np.geomspace(1e5, 1e10, 10), 6)
+    x = P / n ** (2 * beta)
+    ell = 3.0 * (1 + (x / 1e3) ** (-gamma / beta)) ** 0.5
+    loss = h_inf + n**-gamma * ell * (1 + noise * rng.standard_normal(n.size))
+    return {"n": n, "tokens": P, "loss": loss}
+
+
+def _paper_prediction():
+    return dict(PREDICTION, beta=dict(PREDICTION["beta"], value=PAPER["beta"]),
+                gamma=dict(PREDICTION["gamma"], value=PAPER["gamma"], H_inf=PAPER["H_inf"]))
+
+
+def test_collapse_figure_scores_good_and_bad_exponents():
+    from corpus_stats.plotting import plot_collapse
+
+    table = collapse_table(np.random.default_rng(5))
+    m = make_measurement(prediction=_paper_prediction())
+    fig = plot_collapse(m, table)
+    title, legend = _texts(fig)
+    quality = float(title.split("quality = ")[1].split(",")[0])
+    assert quality > 0.97 and "β = 0.88" in title and "γ = 0.325" in title
+    assert [t for t in legend if t.startswith("n = ")] == [f"n = {2**k}" for k in range(6)]
+    assert fig.axes[0].get_xscale() == fig.axes[0].get_yscale() == "log"
+    # the wrong exponents do not collapse the curves
+    bad = float(_texts(plot_collapse(m, table, beta=0.5, gamma=0.6))[0].split("quality = ")[1]
+                .split(",")[0])
+    assert bad < quality - 0.3
+
+
+def test_collapse_needs_exponents_and_a_usable_table():
+    from corpus_stats.plotting import plot_collapse
+
+    table = collapse_table(np.random.default_rng(6))
+    with pytest.raises(ValueError, match="the collapse needs beta, gamma and H_inf; .* no beta, gamma"):
+        plot_collapse(make_measurement(), table)
+    m = make_measurement(prediction=_paper_prediction())
+    with pytest.raises(ValueError, match="at least 5 rows with loss > H_inf"):
+        plot_collapse(m, table, H_inf=100.0)
+    fig = plot_collapse(make_measurement(), table, **PAPER)  # explicit values need no prediction
+    assert "quality" in _texts(fig)[0]
+
+
+def test_plot_report_writes_collapse_png(tmp_path):
+    m = make_measurement(prediction=_paper_prediction())
+    files = plot_report(m, tmp_path, formats=("png",), figures=("collapse",),
+                        collapse=collapse_table(np.random.default_rng(7)))
+    assert [p.name for p in files] == ["collapse.png"]
+    assert files[0].stat().st_size > 5_000 and files[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_entropy_figure_draws_extrapolated_points_filled_where_valid():
+    from test_report import correlation_fields, entropy_fields, real_or_fake
+
+    from corpus_stats.report import Measurement
+
+    rng = np.random.default_rng(8)
+    f = entropy_fields(rng, n_max=10)
+    n = f["n"]
+    f.update(extrapolated=np.where(n >= 1, f["corrected"] - 0.02, np.nan),
+             extrapolated_stderr=np.where(n >= 1, 0.01 * n, np.nan), extrapolated_valid=n <= 7)
+    ent = real_or_fake("entropy", "EntropyCurve", f)
+    corr = real_or_fake("correlations", "CorrelationCurve", correlation_fields(rng))
+    pred = dict(PREDICTION, gamma=dict(PREDICTION["gamma"], curve="extrapolated"))
+    title, legend = _texts(plot_entropy(Measurement(corr, ent, {}, {}, {}, pred)))
+    assert "fit on extrapolated H_n" in title
+    assert "size-extrapolated H_n(N→∞), valid n = 1..7" in legend
+    assert "size-extrapolated (not valid)" in legend
+    # without the optional fields nothing extrapolated is drawn
+    _, legend = _texts(plot_entropy(make_measurement(prediction=PREDICTION)))
+    assert not any("extrapolated" in t for t in legend)

@@ -15,7 +15,9 @@ from corpus_stats.report import (
     Measurement,
     atomic_write_text,
     json_safe,
+    entropy_csv,
     load_measurement,
+    read_collapse_table,
     validate_report,
 )
 
@@ -137,8 +139,10 @@ def test_save_writes_json_and_csv_and_refuses_overwrite(tmp_path):
     assert corr_rows[0].startswith("lag,n_pairs,op,fro,floor_op")
     assert len(corr_rows) == 1 + len(m.correlations.lags)
     ent_rows = (tmp_path / "out" / "entropy.csv").read_text().splitlines()
-    assert ent_rows[0] == "n,plugin,corrected,upper,stderr,valid,external,external_stderr"
+    assert ent_rows[0] == ("n,plugin,corrected,upper,stderr,valid,external,external_stderr,"
+                           "extrapolated,extrapolated_stderr,extrapolated_valid")
     assert ent_rows[1].split(",")[5] == "true" and ent_rows[1].split(",")[6] == ""
+    assert ent_rows[2].split(",")[8:] == ["", "", ""]  # not extrapolated: blank cells
     assert not list((tmp_path / "out").glob(".*tmp"))  # no temporary files left behind
 
 
@@ -203,3 +207,37 @@ def test_json_safe_converts_numpy_and_nonfinite():
     out = json_safe({"a": np.float32(1.5), "b": np.array([1.0, np.nan, np.inf]), "c": (np.int64(3),)})
     assert out == {"a": 1.5, "b": [1.0, None, None], "c": [3]}
     assert not any(isinstance(v, float) and math.isnan(v) for v in out["b"] if v is not None)
+
+
+def test_entropy_csv_holds_extrapolated_columns():
+    rng = np.random.default_rng(11)
+    f = entropy_fields(rng, n_max=4)
+    f.update(extrapolated=f["corrected"] - 0.01, extrapolated_stderr=np.full(5, 0.03),
+             extrapolated_valid=f["n"] <= 3)
+    rows = [r.split(",") for r in entropy_csv(real_or_fake("entropy", "EntropyCurve", f)).splitlines()]
+    assert rows[0][8:] == ["extrapolated", "extrapolated_stderr", "extrapolated_valid"]
+    assert float(rows[2][8]) == pytest.approx(f["corrected"][1] - 0.01)
+    assert [r[10] for r in rows[1:]] == ["true"] * 4 + ["false"]
+
+
+def test_read_collapse_table(tmp_path):
+    path = tmp_path / "ln.csv"
+    path.write_text("n,P,loss,model\n1,1e6,3.5,a\n2,1e6,3.1,a\n")
+    table = read_collapse_table(path)
+    assert table["n"].tolist() == [1.0, 2.0] and table["tokens"].tolist() == [1e6, 1e6]
+    assert table["loss"].dtype == np.float64
+
+
+@pytest.mark.parametrize("text, match", [
+    ("n,loss\n1,3.0\n", r"needs the header columns n, tokens \(or P\) and loss; got \['n', 'loss'\]"),
+    ("n,tokens,loss\n1,1e6,3.0\n2,1e6,abc\n", r"ln.csv, line 3: loss must be a finite number; got 'abc'"),
+    ("n,tokens,loss\n0,1e6,3.0\n", r"line 2: n must be a positive number; got '0'"),
+    ("n,tokens,loss\n1,,3.0\n", r"line 2: tokens must be a positive number; got ''"),
+    ("n,tokens,loss\n", r"at least one row after the header; got none"),
+    ("", r"needs the header columns .*; got \[\]"),
+])
+def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
+    path = tmp_path / "ln.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        read_collapse_table(path)
