@@ -223,9 +223,12 @@ def _default_out(inputs) -> str:
               help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.")
 @click.option("--units", type=click.Choice(["nats", "bits"]), default="nats", show_default=True,
               help="Units of the losses in --entropy-curve.")
+@click.option("--collapse", "collapse_table", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="TABLE.csv", help="n-gram losses L_n(P) (CSV: n, tokens, loss in nats): also draw "
+              "their collapse (collapse.png; implies --plot).")
 @user_errors
 def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within_documents, n_shards,
-                    seed, external, units):
+                    seed, external, units, collapse_table):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
 
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
@@ -248,15 +251,19 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
         from corpus_stats.entropy import read_entropy_curve
 
         external = read_entropy_curve(external, units=units)
+    if collapse_table is not None:  # likewise: a malformed table fails before measuring
+        from corpus_stats.report import read_collapse_table
+
+        collapse_table = read_collapse_table(collapse_table)
     m = measure(inputs, options.pop("tokenizer"), lags=lags, n_max=n_max,
                 within_documents=within_documents, n_shards=n_shards, seed=seed, external=external,
                 progress=options.pop("progress"), **options)
     files = [m.save(out, force=force)]
     files += [out / n for n in ("correlations.csv", "entropy.csv")]
-    if plot:
+    if plot or collapse_table is not None:
         from corpus_stats.plotting import plot_report
 
-        files += plot_report(m, out)
+        files += plot_report(m, out, collapse=collapse_table)
     if as_json:
         click.echo(m.to_json(), nl=False)
     else:
@@ -271,19 +278,23 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
               help="Comma-separated figure formats (png, svg, pdf).")
 @click.option("--learning-curve", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV of a measured learning curve (columns: tokens, loss) to compare.")
+@click.option("--collapse", "collapse_table", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="TABLE.csv", help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): "
+              "draw (L_n - H_inf) n^gamma against P / n^(2 beta) with the collapse score.")
 @user_errors
-def plot_command(report, out, formats, learning_curve):
+def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
     from pathlib import Path
 
     from corpus_stats.plotting import plot_report
-    from corpus_stats.report import load_measurement, read_learning_curve
+    from corpus_stats.report import load_measurement, read_collapse_table, read_learning_curve
 
     m = load_measurement(report)
     out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
     lc = read_learning_curve(learning_curve) if learning_curve else None
+    table = read_collapse_table(collapse_table) if collapse_table else None
     files = plot_report(m, out, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                        learning_curve=lc)
+                        learning_curve=lc, collapse=table)
     click.echo("\n".join(str(f) for f in files))
 
 

@@ -113,3 +113,29 @@ def test_demo_quick(tmp_path):
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 1 and "already exists" in again.output and "--force" in again.output
     assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0
+
+
+def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):
+    import numpy as np
+    from test_plotting import _paper_prediction, collapse_table
+    from test_report import make_measurement
+
+    make_measurement(prediction=_paper_prediction()).save(tmp_path / "m")
+    t = collapse_table(np.random.default_rng(3))
+    table = tmp_path / "ln.csv"
+    table.write_text("n,tokens,loss\n" + "".join(f"{int(n)},{p:g},{float(loss)!r}\n"
+                                                for n, p, loss in zip(t["n"], t["tokens"], t["loss"])))
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "m"), "--format", "png", "--collapse",
+                                   str(table)])
+    assert res.exit_code == 0, res.output
+    png = tmp_path / "m" / "collapse.png"
+    assert png.stat().st_size > 5_000 and png.read_bytes()[:4] == b"\x89PNG"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("n,tokens,loss\n1,1e6,3.0\n2,1e6,x\n")
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "m"), "--collapse", str(bad)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.strip().splitlines() == [f"Error: {bad}, line 3: loss must be a finite "
+                                               "number; got 'x'."]
+    # measure reads the table before measuring: a bad one fails at once
+    res = _measure([str(table), "--collapse", str(bad), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 1 and "line 3" in res.output and not (tmp_path / "x").exists()
