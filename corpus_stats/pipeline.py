@@ -301,6 +301,11 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         valid = np.asarray(ent.valid, dtype=bool)
         n_valid = np.flatnonzero(valid & (np.asarray(ent.n) >= 1))
         reach = f"valid n = 1..{int(ent.n[n_valid[-1]])}" if n_valid.size else "no valid n >= 1"
+        x_valid = getattr(ent, "extrapolated_valid", None)
+        if x_valid is not None:
+            x_valid = np.flatnonzero(np.asarray(x_valid, dtype=bool) & (np.asarray(ent.n) >= 1))
+            if x_valid.size and (not n_valid.size or x_valid[-1] > n_valid[-1]):
+                reach += f" (size-extrapolated: n = 1..{int(ent.n[x_valid[-1]])})"
         h = np.asarray(ent.corrected, dtype=float)
         lines.append(f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
                      f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats")
@@ -311,7 +316,11 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
         h_inf = f", H_inf = {gamma['H_inf']:.3g} nats" if gamma.get("H_inf") is not None else ""
-        lines.append(f"  gamma     {_pm(gamma)}{_window(gamma, 'n')}{h_inf}")
+        on = ""
+        if gamma.get("value") is not None and gamma.get("curve"):
+            on = "  fitted on " + ("the external L_n" if gamma["curve"] == "external"
+                                   else f"the {gamma['curve']} H_n")
+        lines.append(f"  gamma     {_pm(gamma)}{_window(gamma, 'n')}{h_inf}{on}")
         paper = (pred.get("alpha_D_paper") or {}).get("value")
         paper = f"  (paper-style raw slopes: {paper:.3g})" if paper is not None else ""
         if pred.get("error"):
@@ -320,6 +329,9 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             lines.append(f"  alpha_D   {_pm(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
         for w in pred.get("warnings") or []:
             lines.append(f"  warning   {w}")
+        advice = small_corpus_advice(measurement)
+        if advice:
+            lines.append(f"  to do     {advice}")
     t = measurement.timings
     if t:
         parts = ", ".join(f"{k} {v:.1f}" for k, v in t.items() if k != "total")
@@ -329,6 +341,59 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         rest = ", ".join(Path(f).name for f in files[1:])
         lines.append(f"  wrote     {first}" + (f", {rest}" if rest else ""))
     return "\n".join(lines)
+
+
+def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
+                        gamma_points: int = 4) -> str | None:
+    """One line telling the user how to get the exponent(s) a measurement could not give, or None.
+
+    The token estimates are orders of magnitude from the measurement itself, stated only when they
+    can be: the shuffled floor of ‖C(t)‖ falls like 1/√tokens, so signal/noise at a fixed lag grows
+    like √tokens (β needs 3 lags at signal/noise ≥ ``snr_threshold``); and making H_n valid one n
+    further needs about e^(H_n) times more tokens (the number of typical (n+1)-grams, e^(H(n+1)),
+    grows by that factor), with γ needing ``gamma_points`` valid n ≥ 1.
+    """
+    pred = measurement.prediction
+    if not pred:
+        return None
+    no_beta = (pred.get("beta") or {}).get("value") is None
+    no_gamma = (pred.get("gamma") or {}).get("value") is None
+    if not (no_beta or no_gamma):
+        return None
+    what = "beta and gamma" if no_beta and no_gamma else ("beta" if no_beta else "gamma")
+    prov = measurement.provenance
+    if prov.get("n_documents") == 1:
+        return (f"no {what}: the corpus is one document; split it (--doc-split blank-line or line) "
+                "or measure a directory of documents")
+    n_tokens = prov.get("n_tokens")
+    parts = []
+    corr, ent = measurement.correlations, measurement.entropy
+    if no_beta and corr is not None:
+        snr = np.sort(np.asarray(corr.snr, dtype=float)[np.isfinite(np.asarray(corr.snr, float))])[::-1]
+        snr = snr[snr > 0]
+        if snr.size >= 3 and snr[2] < snr_threshold:
+            parts.append(f"beta: about {(snr_threshold / snr[2]) ** 2:.2g}x more tokens "
+                         f"(signal/noise grows like √tokens)")
+        elif snr.size >= 3:
+            parts.append("beta: the lags above the floor span too little range for a power law; "
+                         "more tokens, or more lags (--lags)")
+        else:
+            parts.append("beta: C(t) shows no signal above the shuffled floor, so the tokens needed "
+                         "cannot be estimated from this run")
+    if no_gamma and ent is not None:
+        n = np.asarray(ent.n)
+        h = np.asarray(ent.corrected, dtype=float)
+        valid = np.asarray(ent.valid, dtype=bool) & (n >= 1)
+        last = int(n[np.flatnonzero(valid)[-1]]) if valid.any() else 0
+        need = np.arange(last + 1, gamma_points + 1)
+        if need.size and need[-1] < n.size and np.all(np.isfinite(h[need]) & (h[need] > 0)):
+            factor = float(np.exp(h[need].sum()))
+            parts.append(f"gamma: H_n valid to n = {gamma_points} needs roughly {factor:.1g}x more "
+                         "tokens (e^(H_n) per extra n), or give a model's L_n (--entropy-curve)")
+        else:
+            parts.append("gamma: give a model's per-position loss L_n (--entropy-curve)")
+    size = f" ({n_tokens:,} tokens now)" if isinstance(n_tokens, int) else ""
+    return f"no {what}{size}: " + "; ".join(parts) if parts else None
 
 
 def _exponent_alone(m: Measurement, which: str) -> dict:

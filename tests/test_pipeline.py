@@ -106,3 +106,58 @@ def test_demo_recovers_known_answers():
     text = format_demo(results)
     assert "copy process" in text and "two different corpora" in text
     assert "cannot be determined from counts at this size" in text  # the asymptotic gamma
+
+
+def _hand_made(prediction, n_documents=100, n_tokens=100_000, **entropy_extra):
+    """A Measurement from test_report's clean curves, with chosen provenance and entropy fields."""
+    from test_report import correlation_fields, entropy_fields, real_or_fake
+
+    rng = np.random.default_rng(21)
+    f = entropy_fields(rng, n_max=8)
+    f.update(entropy_extra)
+    corr = real_or_fake("correlations", "CorrelationCurve", correlation_fields(rng))
+    ent = real_or_fake("entropy", "EntropyCurve", f)
+    prov = {"n_tokens": n_tokens, "n_documents": n_documents, "tokenizer": "bpe:8192"}
+    return Measurement(corr, ent, prov, {}, {}, prediction)
+
+
+def test_summary_shows_extrapolated_range_and_gamma_curve():
+    n = np.arange(9)
+    gamma = {"value": 0.4, "stderr": 0.05, "window": [1, 7], "H_inf": 2.0, "curve": "extrapolated"}
+    m = _hand_made({"beta": {"value": 0.9}, "gamma": gamma, "alpha_D": {"value": 0.22},
+                    "warnings": []},
+                   extrapolated=np.where(n >= 1, 3.0, np.nan), extrapolated_stderr=np.full(9, 0.01),
+                   extrapolated_valid=n <= 7)
+    text = pipeline.format_summary(m)
+    assert "valid n = 1..4 (size-extrapolated: n = 1..7)" in text
+    assert "fitted on the extrapolated H_n" in text
+    assert "to do" not in text  # both exponents measured: no advice
+    # no extension beyond `valid`: nothing extra said
+    m = _hand_made({"beta": {"value": 0.9}, "gamma": dict(gamma, curve="corrected"), "warnings": []},
+                   extrapolated=np.full(9, 3.0), extrapolated_stderr=np.full(9, 0.01),
+                   extrapolated_valid=n <= 4)
+    text = pipeline.format_summary(m)
+    assert "size-extrapolated" not in text and "fitted on the corrected H_n" in text
+
+
+def test_advice_for_one_document_and_for_too_few_tokens():
+    failed = {"error": "x", "warnings": ["no alpha_D: x"], "beta": {}, "gamma": {}}
+    one = _hand_made(failed, n_documents=1)
+    line = pipeline.small_corpus_advice(one)
+    assert line.startswith("no beta and gamma: the corpus is one document; split it "
+                           "(--doc-split blank-line")
+    assert "measure a directory of documents" in line
+    assert f"  to do     {line}" in pipeline.format_summary(one).splitlines()
+    # many documents, beta measured but gamma not (valid only to n = 1): e^(H_2+H_3+H_4) more tokens
+    m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
+    h = np.asarray(m.entropy.corrected)
+    line = pipeline.small_corpus_advice(m)
+    assert line.startswith("no gamma (100,000 tokens now): gamma: H_n valid to n = 4 needs roughly "
+                           f"{np.exp(h[2:5].sum()):.1g}x more tokens")
+    assert "--entropy-curve" in line and "beta:" not in line
+    # beta missing with signal below the threshold: (5 / third-best snr)^2 more tokens
+    corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]
+    m = _hand_made(dict(failed, gamma={"value": 0.3}))
+    line = pipeline.small_corpus_advice(m, snr_threshold=2 * corr_snr[2])
+    assert line == "no beta (100,000 tokens now): beta: about 4x more tokens (signal/noise grows like √tokens)"
+    assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
