@@ -310,6 +310,8 @@ class _Cov:
     def __init__(self, indptr, cols, w, p, a, b, chunks):
         self.indptr, self.cols, self.w = indptr, cols, np.ascontiguousarray(w, dtype=np.float64) / p
         self.a, self.b, self.chunks = a, b, chunks
+        # the transposed product scatters into one buffer per chunk: one chunk per thread there
+        self.chunks_t = chunks[np.linspace(0, chunks.size - 1, max(1, _n_threads()) + 1).astype(np.int64)]
         self.shape = (a.size, b.size)
 
     def mv(self, x):
@@ -320,7 +322,7 @@ class _Cov:
     def rmv(self, y):
         _MATVECS[0] += 1
         y = np.ascontiguousarray(y, dtype=np.float64)
-        return K._spmv_t(self.indptr, self.cols, self.w, y, self.chunks, self.shape[1]) - self.b * (self.a @ y)
+        return K._spmv_t(self.indptr, self.cols, self.w, y, self.chunks_t, self.shape[1]) - self.b * (self.a @ y)
 
 
 def _top_svd(c, k: int, v0: np.ndarray | None = None, scale: float = 1.0):

@@ -249,17 +249,17 @@ def test_copy_process_matches_exact_norm():
 
 @pytest.mark.slow
 def test_copy_process_debiased_operator_norm():
-    """Issue 3 asks for op_debiased within 20% of the exact value down to snr ~ 1.5.
+    """Issue 3: op_debiased within 20% of the exact value down to snr ~ 1.5.
 
-    Measured (2e6 tokens, V = 1000): holds for snr >= 1.8 (ratio 0.99-1.09); at snr 1.3-1.7 the
-    ratio is 1.2-1.3 (raw op: 1.33-1.40). Tested here for snr >= 2, the range where it holds.
+    Measured (2e6 tokens, V = 1000, seeds 1 and 2, noise edge subtracted): ratio 0.85-1.03 at
+    snr 1.5-5 (raw op: 0.95-1.33); 0.92-1.11 at snr 1.0-1.5.
     """
     from corpus_stats.synthetic import copy_process
 
     sc = copy_process(2_000_000, vocab_size=1000, rho=0.5, a=0.5, seed=1)
     c = correlation_curve(sc.stream, [1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 24, 32])
     exact = sc.exact_correlation(c.lags)["op"]
-    mid = (c.snr >= 2) & (c.snr < 5)
+    mid = (c.snr >= 1.5) & (c.snr < 5)
     assert mid.sum() >= 2
     np.testing.assert_allclose(c.op_debiased[mid], exact[mid], rtol=0.2)
     assert np.all(c.op[mid] >= c.op_debiased[mid])
@@ -277,9 +277,9 @@ def test_iid_tokens_sit_at_the_floor():
     inner = np.sign(c.fro_debiased) * c.fro_debiased**2
     assert abs(inner.mean()) < 3 * inner.std() / np.sqrt(inner.size)
     assert np.all(np.abs(c.fro_debiased) < 0.5 * c.fro)
-    # the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 is not centred on 0 for noise, but it stays
-    # below the floor: signal/noise never passes 1.25 on uncorrelated tokens
-    assert np.all(c.snr < 1.25)
+    # op: split-half eigenvalue minus the shuffled noise edge is centred on 0 (measured snr -0.5..0.14;
+    # one lag's spread is ~0.4 in snr units)
+    assert np.all(np.abs(c.snr) < 1) and abs(c.snr.mean()) < 0.5
 
 
 def test_tinystories_matches_paper():
