@@ -134,8 +134,8 @@ def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):
     bad.write_text("n,tokens,loss\n1,1e6,3.0\n2,1e6,x\n")
     res = CliRunner().invoke(cli, ["plot", str(tmp_path / "m"), "--collapse", str(bad)])
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert res.output.strip().splitlines() == [f"Error: {bad}, line 3: loss must be a finite "
-                                               "number; got 'x'."]
+    expected = f"Error: {bad}, line 3: loss must be a finite number; got 'x'."
+    assert res.output.strip().splitlines() == [expected]
     # measure reads the table before measuring: a bad one fails at once
     res = _measure([str(table), "--collapse", str(bad), "--out", str(tmp_path / "x")])
     assert res.exit_code == 1 and "line 3" in res.output and not (tmp_path / "x").exists()

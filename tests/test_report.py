@@ -14,13 +14,12 @@ from corpus_stats.report import (
     SCHEMA_VERSION,
     Measurement,
     atomic_write_text,
-    json_safe,
     entropy_csv,
+    json_safe,
     load_measurement,
     read_collapse_table,
     validate_report,
 )
-
 
 # -- hand-made curves (the shared interface's fields), independent of the estimators ----------
 
