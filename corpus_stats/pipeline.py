@@ -309,9 +309,10 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         h = np.asarray(ent.corrected, dtype=float)
         lines.append(f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
                      f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats")
+    advice = small_corpus_advice(measurement)
     if prov.get("n_documents") == 1:
         lines.append("  note      one document: no document shards, so no debiased C(t), jackknife or "
-                     "validity test; split it (--doc-split line|blank-line)")
+                     "validity test" + ("" if advice else "; split it (--doc-split line|blank-line)"))
     if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
@@ -329,7 +330,6 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             lines.append(f"  alpha_D   {_pm(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
         for w in pred.get("warnings") or []:
             lines.append(f"  warning   {w}")
-        advice = small_corpus_advice(measurement)
         if advice:
             lines.append(f"  to do     {advice}")
     t = measurement.timings
@@ -392,6 +392,8 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
                          "tokens (e^(H_n) per extra n), or give a model's L_n (--entropy-curve)")
         else:
             parts.append("gamma: give a model's per-position loss L_n (--entropy-curve)")
+    if len(parts) == 1:  # "no gamma: gamma: ..." says it twice
+        parts = [parts[0].split(": ", 1)[1]]
     size = f" ({n_tokens:,} tokens now)" if isinstance(n_tokens, int) else ""
     return f"no {what}{size}: " + "; ".join(parts) if parts else None
 

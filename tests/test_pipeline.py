@@ -152,12 +152,12 @@ def test_advice_for_one_document_and_for_too_few_tokens():
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)
     line = pipeline.small_corpus_advice(m)
-    assert line.startswith("no gamma (100,000 tokens now): gamma: H_n valid to n = 4 needs roughly "
+    assert line.startswith("no gamma (100,000 tokens now): H_n valid to n = 4 needs roughly "
                            f"{np.exp(h[2:5].sum()):.1g}x more tokens")
     assert "--entropy-curve" in line and "beta:" not in line
     # beta missing with signal below the threshold: (5 / third-best snr)^2 more tokens
     corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]
     m = _hand_made(dict(failed, gamma={"value": 0.3}))
     line = pipeline.small_corpus_advice(m, snr_threshold=2 * corr_snr[2])
-    assert line == "no beta (100,000 tokens now): beta: about 4x more tokens (signal/noise grows like √tokens)"
+    assert line == "no beta (100,000 tokens now): about 4x more tokens (signal/noise grows like √tokens)"
     assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
