@@ -226,10 +226,15 @@ class _LagCounts:
         data = self.counts if counts is None else counts
         return sp.csr_matrix((data, self.cols, self.indptr), shape=(self.left.size, self.right.size))
 
+    def active(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns holding stored entries (the tokens seen as left/right of a pair)."""
+        return (np.flatnonzero(np.diff(self.indptr) > 0),
+                np.flatnonzero(np.bincount(self.cols, minlength=self.right.size) > 0))
+
     def compressed(self) -> _LagCounts:
         """The same counts on the active rows/columns only (tokens seen as left/right of a pair);
         C vanishes identically elsewhere, so every norm is unchanged."""
-        rows, cols = np.flatnonzero(self.left > 0), np.flatnonzero(self.right > 0)
+        rows, cols = self.active()
         rmap = np.full(self.left.size, -1, dtype=np.int32)
         cmap = np.full(self.right.size, -1, dtype=np.int32)
         rmap[rows], cmap[cols] = np.arange(rows.size), np.arange(cols.size)
@@ -360,7 +365,7 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
     p = lc.n_pairs
     if p == 0:
         return out
-    act_cols = np.flatnonzero(lc.right > 0)
+    act_cols = lc.active()[1]
     lc = lc.compressed()
     n_r, n_c = lc.left.size, lc.right.size
     dense = dense or n_r * n_c <= DENSE_MAX_V**2 or min(n_r, n_c) <= 8
