@@ -12,7 +12,7 @@ right marginals of that same pair sample (DESIGN.md section 1). Per lag we repor
   ``(C_A^T C_B + C_B^T C_A) / 2`` minus its value on the shuffled stream estimates ||C||_op^2; both reported as sign-preserving square
   roots, ``sign(x) sqrt(|x|)`` (negative values mean "below the noise");
 * ``snr = op_debiased / floor_op``;
-* a grouped leave-one-shard-out jackknife over ``stream.shard_bounds(n_shards)``.
+* a grouped leave-one-shard-out jackknife over ``stream.shard_token_bounds(n_shards)``.
 
 Counts are made once per shard and lag (pair i belongs to the shard holding its left token); every
 replicate (whole corpus, leave-one-shard-out, halves) is a re-weighting of the same sparse pattern.
@@ -151,7 +151,7 @@ class CorrelationCurve:
     snr : numpy.ndarray
         Signal/noise ``op_debiased / floor_op``.
     op_stderr, fro_stderr : numpy.ndarray
-        Grouped jackknife standard errors over ``stream.shard_bounds(n_shards)``.
+        Grouped jackknife standard errors over ``stream.shard_token_bounds(n_shards)``.
     op_jackknife, fro_jackknife : numpy.ndarray
         Shape (G, L): the leave-one-shard-out values of op and fro.
     options : dict
@@ -529,7 +529,7 @@ def correlation_curve(
         Count only pairs inside one document (P then shrinks with t). Default: one continuous
         stream, pairs across document boundaries, as the paper.
     n_shards : int, default 20
-        Jackknife shards, ``stream.shard_bounds(n_shards)`` (fewer when there are fewer documents;
+        Jackknife shards, ``stream.shard_token_bounds(n_shards)`` (fewer when there are fewer documents;
         noted in ``options["notes"]``). The debiasing halves are the first and second half of them.
     seed : int, default 0
         Seed of the shuffle that gives the noise floor.
@@ -585,9 +585,12 @@ def correlation_curve(
     if int(n_shards) < 1:
         raise ValueError(f"n_shards must be a positive integer; got {n_shards}.")
     notes = []
-    bounds = stream.shard_bounds(int(n_shards))
-    g_n = bounds.size - 1
-    if g_n < n_shards:
+    token_bounds = stream.shard_token_bounds(int(n_shards))
+    g_n = token_bounds.size - 1
+    if stream.shard_bounds(int(n_shards)).size - 1 < min(g_n, 2):
+        notes.append(f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; "
+                     "pairs by left token).")
+    elif g_n < n_shards:
         notes.append(f"{n_shards} shards requested but the stream has {stream.n_documents} documents; "
                      f"using {g_n} shard(s).")
     if g_n < 2:
@@ -602,7 +605,7 @@ def correlation_curve(
     halves = g_n >= 2
     # the shuffled stream is split at the same token as the halves A | B: its split-half eigenvalue
     # is the noise edge that op debiasing subtracts
-    split = int(stream.doc_offsets[bounds[g_n // 2]]) if halves else n
+    split = int(token_bounds[g_n // 2]) if halves else n
     floor_starts = np.array([0, split, n] if halves else [0, n], np.int64)
     with Progress("correlations", n_l + measured.size, enabled=progress) as bar:
         floor_counter = _PairCounter(stream.shuffled(seed), within_documents, floor_starts)
@@ -613,7 +616,7 @@ def correlation_curve(
             res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
             bar.update(note=f"floor t={lags[i]}")
         del floor_counter
-        counter = _PairCounter(stream, within_documents, stream.doc_offsets[bounds])
+        counter = _PairCounter(stream, within_documents, token_bounds)
         warm = {"vocab_size": stream.vocab_size}
         for i, t in enumerate(lags.tolist()):
             lc = counter.count(t)

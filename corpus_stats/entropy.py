@@ -176,7 +176,7 @@ def ngram_statistics(
     within_documents : bool, default False
         Count only n-grams that lie inside one document (never crossing a boundary).
     n_shards : int, default 20
-        Jackknife shards, ``stream.shard_bounds(n_shards)``; a corpus with a single document is split
+        Jackknife shards, ``stream.shard_token_bounds(n_shards)``; a corpus with a single document is split
         into equal token ranges instead (noted in ``shard_note``).
     seed : int, default 0
         Chooses which shards form the first half of the subsample test.
@@ -196,14 +196,11 @@ def ngram_statistics(
     tokens = np.asarray(stream.tokens)
     if tokens.dtype == np.uint8:  # one kernel signature for small vocabularies
         tokens = tokens.astype(np.uint16)
-    bounds = stream.shard_bounds(n_shards)
-    token_bounds = stream.doc_offsets[bounds]
-    shard_note = "documents"
-    if bounds.size - 1 < min(n_shards, 2) and N >= 2:
-        g = min(n_shards, N)
-        token_bounds = np.linspace(0, N, g + 1).round().astype(np.int64)
-        shard_note = f"fewer than 2 documents: {g} shards of equal token ranges (n-grams by start position)"
+    token_bounds = stream.shard_token_bounds(n_shards)
     G = token_bounds.size - 1
+    shard_note = "documents"
+    if stream.shard_bounds(n_shards).size - 1 < min(G, 2):
+        shard_note = f"fewer than 2 documents: {G} shards of equal token ranges (n-grams by start position)"
     token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
     if within_documents:
         room = _k._room(stream.doc_offsets, N, True)
@@ -423,7 +420,7 @@ class EntropyCurve:
     valid : numpy.ndarray
         Boolean mask of the n where ``corrected`` passed the validity rule (a prefix of n).
     corrected_jackknife : numpy.ndarray
-        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_bounds``).
+        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_token_bounds``).
     external, external_stderr : numpy.ndarray or None
         A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
     extrapolated, extrapolated_stderr : numpy.ndarray or None
@@ -605,7 +602,7 @@ def entropy_curve(
         Count only n-grams inside one document; by default n-grams run across documents like the
         paper's concatenated stream.
     n_shards : int, default 20
-        Jackknife shards: ``stream.shard_bounds(n_shards)`` (the same shards as the correlations).
+        Jackknife shards: ``stream.shard_token_bounds(n_shards)`` (the same shards as the correlations).
     upper : bool, default True
         Also compute the held-out Kneser–Ney upper bound (:mod:`corpus_stats.kneser_ney`).
     heldout_fraction, heldout_tokens : float, int

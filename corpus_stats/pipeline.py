@@ -311,8 +311,7 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
                      f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats")
     advice = small_corpus_advice(measurement)
     if prov.get("n_documents") == 1:
-        lines.append("  note      one document: no document shards, so no debiased C(t), jackknife or "
-                     "validity test" + ("" if advice else "; split it (--doc-split line|blank-line)"))
+        lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
     if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
@@ -362,9 +361,6 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
         return None
     what = "beta and gamma" if no_beta and no_gamma else ("beta" if no_beta else "gamma")
     prov = measurement.provenance
-    if prov.get("n_documents") == 1:
-        return (f"no {what}: the corpus is one document; split it (--doc-split blank-line or line) "
-                "or measure a directory of documents")
     n_tokens = prov.get("n_tokens")
     parts = []
     corr, ent = measurement.correlations, measurement.entropy

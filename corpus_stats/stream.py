@@ -185,6 +185,20 @@ class TokenStream:
         bounds = np.unique(np.clip(np.concatenate([[0], bounds, [n_docs]]), 0, n_docs))
         return bounds.astype(np.int64)
 
+    def shard_token_bounds(self, n_shards: int) -> np.ndarray:
+        """Token offsets of the jackknife shards shared by every statistic.
+
+        Whole documents (:meth:`shard_bounds`) when the corpus has at least two documents' worth of
+        shards; otherwise (one long document) ``min(n_shards, n_tokens)`` equal token ranges, a
+        block jackknife. Returns int64 offsets of length ``G + 1``; shard ``g`` is tokens
+        ``b[g] .. b[g + 1] - 1``.
+        """
+        bounds = self.shard_bounds(n_shards)
+        if bounds.size - 1 >= 2 or self.n_tokens < 2:
+            return self.doc_offsets[bounds]
+        g = min(n_shards, self.n_tokens)
+        return np.linspace(0, self.n_tokens, g + 1).round().astype(np.int64)
+
     def shuffled(self, seed: int | np.random.Generator = 0) -> TokenStream:
         """A globally shuffled copy: same tokens, marginals and offsets, no correlations."""
         rng = np.random.default_rng(seed)

@@ -167,9 +167,12 @@ def test_single_document_and_few_documents():
     rng = np.random.default_rng(2)
     s = TokenStream.from_array(rng.integers(0, 5, 500))
     c = correlation_curve(s, [1, 2])
-    assert c.op_jackknife.shape == (1, 2) and np.all(np.isnan(c.op_stderr))
-    assert np.all(np.isnan(c.op_debiased)) and np.all(np.isfinite(c.op))
-    assert any("using 1 shard" in n for n in c.options["notes"])
+    # one document: a block jackknife over 20 equal token ranges, shared with entropy_curve
+    assert c.op_jackknife.shape == (20, 2) and np.all(np.isfinite(c.op_stderr))
+    assert np.all(np.isfinite(c.op_debiased)) and np.all(np.isfinite(c.op))
+    assert any("equal token ranges" in n for n in c.options["notes"])
+    one_shard = correlation_curve(s, [1, 2], n_shards=1)
+    assert np.all(np.isnan(one_shard.op_stderr)) and np.all(np.isnan(one_shard.op_debiased))
     s3 = random_stream(rng, 5, n_docs=3, max_len=50)
     c3 = correlation_curve(s3, [1], n_shards=20)
     g = c3.options["n_shards"]

@@ -140,14 +140,10 @@ def test_summary_shows_extrapolated_range_and_gamma_curve():
     assert "size-extrapolated" not in text and "fitted on the corrected H_n" in text
 
 
-def test_advice_for_one_document_and_for_too_few_tokens():
+def test_advice_for_too_few_tokens():
     failed = {"error": "x", "warnings": ["no alpha_D: x"], "beta": {}, "gamma": {}}
     one = _hand_made(failed, n_documents=1)
-    line = pipeline.small_corpus_advice(one)
-    assert line.startswith("no beta and gamma: the corpus is one document; split it "
-                           "(--doc-split blank-line")
-    assert "measure a directory of documents" in line
-    assert f"  to do     {line}" in pipeline.format_summary(one).splitlines()
+    assert "block jackknife" in pipeline.format_summary(one)
     # many documents, beta measured but gamma not (valid only to n = 1): e^(H_2+H_3+H_4) more tokens
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)

@@ -59,3 +59,11 @@ def test_select_documents_and_shuffle_keep_marginals():
     sh = s.shuffled(seed=3)
     assert sorted(sh.tokens.tolist()) == sorted(s.tokens.tolist())
     np.testing.assert_array_equal(sh.doc_offsets, s.doc_offsets)
+
+
+def test_shard_token_bounds_documents_or_equal_token_ranges():
+    many = TokenStream.from_documents([[1] * 10] * 40, vocab_size=2)
+    np.testing.assert_array_equal(many.shard_token_bounds(20), np.arange(0, 401, 20))
+    one = TokenStream.from_array(np.arange(100), vocab_size=100)
+    assert one.shard_token_bounds(4).tolist() == [0, 25, 50, 75, 100]
+    assert one.shard_token_bounds(1).tolist() == [0, 100]
