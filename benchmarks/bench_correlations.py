@@ -51,7 +51,7 @@ def gutenberg_stream(vocab_size: int, n_tokens: int) -> TokenStream | None:
     tok = Tokenizer.from_file(str(tok_file))
     docs = [np.array(e.ids, dtype=np.int64) for e in tok.encode_batch([b.read_text("utf-8") for b in books])]
     base = sum(d.size for d in docs)
-    docs = (docs * int(np.ceil(n_tokens / base)))
+    docs = docs * int(np.ceil(n_tokens / base))
     s = TokenStream.from_documents(docs, vocab_size=tok.get_vocab_size())
     keep = int(np.searchsorted(s.doc_offsets, n_tokens)) + 1
     s = s.select_documents(slice(0, min(keep, s.n_documents)))
@@ -72,8 +72,12 @@ def baseline_unique_svds(tokens: np.ndarray, v: int, lag: int) -> tuple[float, f
     p = counts.sum()
     a, b = np.asarray(j.sum(1)).ravel() / p, np.asarray(j.sum(0)).ravel() / p
     jt = j.T.tocsr()
-    op = LinearOperator((v, v), matvec=lambda z: j @ z.ravel() / p - a * (b @ z.ravel()),
-                        rmatvec=lambda z: jt @ z.ravel() / p - b * (a @ z.ravel()), dtype=np.float64)
+    op = LinearOperator(
+        (v, v),
+        matvec=lambda z: j @ z.ravel() / p - a * (b @ z.ravel()),
+        rmatvec=lambda z: jt @ z.ravel() / p - b * (a @ z.ravel()),
+        dtype=np.float64,
+    )
     s = svds(op, k=1, return_singular_vectors=False)[0]
     d = j.data / p - a[keys // v] * b[keys % v]
     fro = np.sqrt(np.sum(d**2) + (a @ a) * (b @ b) - np.sum((a[keys // v] * b[keys % v]) ** 2))
@@ -106,8 +110,10 @@ def run(v: int, n_tokens: int, lags, synthetic: bool, dense: bool) -> None:
     t0 = time.perf_counter()
     curve = C.correlation_curve(s, lags)
     t_full = time.perf_counter() - t0
-    print(f"  ours: bare {t_bare / len(lags):.2f} s/lag, full curve {t_full / len(lags):.2f} s/lag "
-          f"(floor measured at {len(lags)} lags); peak RSS so far {peak_rss_gb():.2f} GB")
+    print(
+        f"  ours: bare {t_bare / len(lags):.2f} s/lag, full curve {t_full / len(lags):.2f} s/lag "
+        f"(floor measured at {len(lags)} lags); peak RSS so far {peak_rss_gb():.2f} GB"
+    )
     t_base = 0.0
     for t, op in zip(lags, ops):
         t0 = time.perf_counter()
@@ -116,15 +122,19 @@ def run(v: int, n_tokens: int, lags, synthetic: bool, dense: bool) -> None:
         i = int(np.searchsorted(curve.lags, t))
         assert abs(b_op / op - 1) < 1e-4 and abs(b_fro / curve.fro[i] - 1) < 1e-6, (b_op, op)
     t_base /= len(lags)
-    print(f"  unique+svds baseline {t_base:.2f} s/lag -> speed-up {t_base / (t_bare / len(lags)):.1f}x "
-          f"(bare), {t_base / (t_full / len(lags)):.1f}x (full curve vs bare baseline)")
+    print(
+        f"  unique+svds baseline {t_base:.2f} s/lag -> speed-up {t_base / (t_bare / len(lags)):.1f}x "
+        f"(bare), {t_base / (t_full / len(lags)):.1f}x (full curve vs bare baseline)"
+    )
     if dense and v <= 8192:
         t0 = time.perf_counter()
         d_op = baseline_dense(s.tokens, v, lags[0])
         t_dense = time.perf_counter() - t0
-        print(f"  dense bincount+svd baseline {t_dense:.1f} s/lag (op {d_op:.4e} vs ours {ops[0]:.4e}) "
-              f"-> speed-up {t_dense / (t_bare / len(lags)):.0f}x (bare), "
-              f"{t_dense / (t_full / len(lags)):.0f}x (full)")
+        print(
+            f"  dense bincount+svd baseline {t_dense:.1f} s/lag (op {d_op:.4e} vs ours {ops[0]:.4e}) "
+            f"-> speed-up {t_dense / (t_bare / len(lags)):.0f}x (bare), "
+            f"{t_dense / (t_full / len(lags)):.0f}x (full)"
+        )
     print(f"  peak RSS {peak_rss_gb():.2f} GB")
 
 
@@ -148,9 +158,11 @@ def main(argv=None) -> None:
         t0 = time.perf_counter()
         curve = C.correlation_curve(s, lags, progress=sys.stderr.isatty())
         took = time.perf_counter() - t0
-        print(f"large: {s.n_tokens:,} tokens x {lags.size} lags (1..{lags[-1]}) in {took:.0f} s "
-              f"({took / lags.size:.1f} s/lag); peak RSS {peak_rss_gb():.2f} GB "
-              f"({peak_rss_gb() * 1e9 / s.n_tokens:.0f} bytes/token)")
+        print(
+            f"large: {s.n_tokens:,} tokens x {lags.size} lags (1..{lags[-1]}) in {took:.0f} s "
+            f"({took / lags.size:.1f} s/lag); peak RSS {peak_rss_gb():.2f} GB "
+            f"({peak_rss_gb() * 1e9 / s.n_tokens:.0f} bytes/token)"
+        )
         print("  op:", np.array2string(curve.op[:8], precision=3), "snr:", np.round(curve.snr[:8], 1))
         return
     lags = [int(t) for t in C.parse_lags(args.lags)]

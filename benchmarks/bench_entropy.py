@@ -74,8 +74,7 @@ def _child(method: str, path: str, n_max: int, levels: int) -> None:
         result = np.diff(np.r_[0.0, block]).round(4)[:4].tolist()
     seconds = time.perf_counter() - t0
     peak = _status_bytes("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "levels": run_levels, "peak_bytes": max(peak - before, 0),
-                      "H_0..3": result}))
+    print(json.dumps({"seconds": seconds, "levels": run_levels, "peak_bytes": max(peak - before, 0), "H_0..3": result}))
 
 
 def _make_stream(kind: str, n_tokens: int, path: Path) -> None:
@@ -95,15 +94,21 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", type=float, default=[1e7, 1e8])
     ap.add_argument("--n-max", type=int, default=32)
     ap.add_argument("--kind", default="copy", help="zipf (iid Zipf, V=8192) or copy (copy process, V=8192)")
-    ap.add_argument("--baseline-levels", type=int, default=None,
-                    help="orders the baseline runs (default: all up to 3e7 tokens, else 2)")
+    ap.add_argument(
+        "--baseline-levels",
+        type=int,
+        default=None,
+        help="orders the baseline runs (default: all up to 3e7 tokens, else 2)",
+    )
     ap.add_argument("--child", nargs=4, metavar=("METHOD", "PATH", "N_MAX", "LEVELS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], int(args.child[2]), int(args.child[3]))
         return
-    print(f"{'tokens':>12} {'method':>9} {'seconds':>9} {'levels':>6} {'s (all n)':>10} "
-          f"{'bytes/token':>11}  H_0..3 (plugin)")
+    print(
+        f"{'tokens':>12} {'method':>9} {'seconds':>9} {'levels':>6} {'s (all n)':>10} "
+        f"{'bytes/token':>11}  H_0..3 (plugin)"
+    )
     for size in args.sizes:
         n_tokens = int(size)
         with tempfile.TemporaryDirectory(prefix="bench_entropy_") as tmp:
@@ -114,18 +119,25 @@ def main() -> None:
             for method in ("ours", "baseline"):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", method, str(path), str(args.n_max), str(levels)],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 r["all_n_seconds"] = r["seconds"] * (args.n_max + 1) / r["levels"]
                 rows[method] = r
-                print(f"{n_tokens:>12,} {method:>9} {r['seconds']:>9.1f} {r['levels']:>6} "
-                      f"{r['all_n_seconds']:>10.1f} {r['peak_bytes'] / n_tokens:>11.1f}  {r['H_0..3']}",
-                      flush=True)
+                print(
+                    f"{n_tokens:>12,} {method:>9} {r['seconds']:>9.1f} {r['levels']:>6} "
+                    f"{r['all_n_seconds']:>10.1f} {r['peak_bytes'] / n_tokens:>11.1f}  {r['H_0..3']}",
+                    flush=True,
+                )
             ratio = rows["baseline"]["all_n_seconds"] / rows["ours"]["all_n_seconds"]
             note = "" if rows["baseline"]["levels"] == args.n_max + 1 else " (baseline extrapolated)"
-            print(f"{'':>12} speed-up x{ratio:.1f}{note}; ours {rows['ours']['seconds']:.1f} s for "
-                  f"n <= {args.n_max}, {rows['ours']['peak_bytes'] / n_tokens:.1f} bytes/token peak", flush=True)
+            print(
+                f"{'':>12} speed-up x{ratio:.1f}{note}; ours {rows['ours']['seconds']:.1f} s for "
+                f"n <= {args.n_max}, {rows['ours']['peak_bytes'] / n_tokens:.1f} bytes/token peak",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from corpus_stats.stream import TokenStream
 from corpus_stats.sources import read_corpus
+from corpus_stats.stream import TokenStream
 from corpus_stats.tokenization import tokenize
 
 # Heavier pieces are imported on first use so that `import corpus_stats` stays fast.

@@ -239,9 +239,7 @@ def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp, bl
             continue
         t = hpos[q] + k
         lower = pcont[t]
-        top = _interpolate(
-            c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower
-        )
+        top = _interpolate(c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower)
         lp = np.log(top)
         loss -= lp
         count += 1

@@ -198,14 +198,14 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
                         tok_list[n_tok] = t
                         n_tok += 1
                     tok_count[t] += 1
-            _group_stats(e - r, cnt, touched, n_touched, full[0, level], jack[0, :, level],
-                         sub[0, :, level], masks)
+            _group_stats(e - r, cnt, touched, n_touched, full[0, level], jack[0, :, level], sub[0, :, level], masks)
             if refine:
                 n_ext = 0
                 for t in range(n_touched):
                     n_ext += cnt_ext[touched[t]]
-                _group_stats(n_ext, cnt_ext, touched, n_touched, full[1, level], jack[1, :, level],
-                             sub[1, :, level], masks)
+                _group_stats(
+                    n_ext, cnt_ext, touched, n_touched, full[1, level], jack[1, :, level], sub[1, :, level], masks
+                )
             if n_tok:
                 kept = 0
                 for j in range(n_tok):

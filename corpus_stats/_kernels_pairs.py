@@ -42,9 +42,26 @@ def _group_positions(tokens, doc_offsets, vocab_size):
 
 
 @njit(cache=True)
-def _pair_rows(tokens, rowptr, order, room, shard_starts, lag, row_lo, row_hi,
-               slot_of, seg_cnt, seg_list, row_nnz, row_nsh,
-               cols_slot, cnt_slot, she_slot, shg_slot, shc_slot):
+def _pair_rows(
+    tokens,
+    rowptr,
+    order,
+    room,
+    shard_starts,
+    lag,
+    row_lo,
+    row_hi,
+    slot_of,
+    seg_cnt,
+    seg_list,
+    row_nnz,
+    row_nsh,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+):
     """Serial worker: count right tokens at ``lag`` for left-token rows ``row_lo..row_hi - 1``.
 
     Row ``a`` writes its distinct right tokens (and counts) to slots ``rowptr[a] + j`` and its
@@ -95,22 +112,70 @@ def _pair_rows(tokens, rowptr, order, room, shard_starts, lag, row_lo, row_hi,
 
 
 @njit(parallel=True)
-def _pair_counts(tokens, rowptr, order, room, shard_starts, lag, chunk_rows, vocab_size,
-                 row_nnz, row_nsh, cols_slot, cnt_slot, she_slot, shg_slot, shc_slot):
+def _pair_counts(
+    tokens,
+    rowptr,
+    order,
+    room,
+    shard_starts,
+    lag,
+    chunk_rows,
+    vocab_size,
+    row_nnz,
+    row_nsh,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+):
     """Parallel driver: row chunks (balanced by positions), each with its own scratch buffers."""
     n_chunks = chunk_rows.size - 1
     for c in prange(n_chunks):
         slot_of = np.full(vocab_size, -1, dtype=np.int32)
         seg_cnt = np.zeros(vocab_size, dtype=np.int32)
         seg_list = np.empty(vocab_size, dtype=np.int32)
-        _pair_rows(tokens, rowptr, order, room, shard_starts, lag, chunk_rows[c], chunk_rows[c + 1],
-                   slot_of, seg_cnt, seg_list, row_nnz, row_nsh,
-                   cols_slot, cnt_slot, she_slot, shg_slot, shc_slot)
+        _pair_rows(
+            tokens,
+            rowptr,
+            order,
+            room,
+            shard_starts,
+            lag,
+            chunk_rows[c],
+            chunk_rows[c + 1],
+            slot_of,
+            seg_cnt,
+            seg_list,
+            row_nnz,
+            row_nsh,
+            cols_slot,
+            cnt_slot,
+            she_slot,
+            shg_slot,
+            shc_slot,
+        )
 
 
 @njit(parallel=True)
-def _compact(rowptr, row_nnz, row_nsh, indptr, shptr, cols_slot, cnt_slot, she_slot, shg_slot,
-             shc_slot, cols, counts, entry_row, sh_entry, sh_g, sh_cnt):
+def _compact(
+    rowptr,
+    row_nnz,
+    row_nsh,
+    indptr,
+    shptr,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+    cols,
+    counts,
+    entry_row,
+    sh_entry,
+    sh_g,
+    sh_cnt,
+):
     """Move each row's slots to its place in the compact CSR / shard-entry arrays."""
     for a in prange(row_nnz.size):
         base = rowptr[a]
@@ -208,7 +273,6 @@ def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
             jv[g, r, i] += w * v[c, i]
             ju[g, c, i] += w * u[r, i]
     return jv, ju
-
 
 
 @njit(parallel=True)

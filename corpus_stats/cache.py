@@ -58,9 +58,7 @@ def hash_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_sha256(
-    path: str | os.PathLike, cache_dir: str | os.PathLike | None = None, use_cache: bool = True
-) -> str:
+def file_sha256(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None, use_cache: bool = True) -> str:
     """sha256 of a file's bytes, remembered by (real path, size, mtime) in the cache directory.
 
     A file that changes gets a new size or mtime and so is hashed again.
@@ -68,11 +66,7 @@ def file_sha256(
     path = Path(path)
     st = path.stat()
     ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    memo = (
-        resolve_cache_dir(cache_dir)
-        / "file-hashes"
-        / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
-    )
+    memo = resolve_cache_dir(cache_dir) / "file-hashes" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
     if use_cache and memo.is_file():
         try:
             record = json.loads(memo.read_text())

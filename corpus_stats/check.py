@@ -117,10 +117,7 @@ class CheckReport:
             for r in self.results
         ]
         widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(5)]
-        lines = [
-            "  ".join(str(x[i]).ljust(widths[i]) for i in range(5)) + "  " + x[5]
-            for x in [head, *rows]
-        ]
+        lines = ["  ".join(str(x[i]).ljust(widths[i]) for i in range(5)) + "  " + x[5] for x in [head, *rows]]
         c = self.counts()
         secs = sum(self.seconds.values())
         lines.append(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped in {secs:.1f} s")
@@ -151,14 +148,10 @@ def load_case(name: str, reference_dir: str | os.PathLike | None = None) -> dict
     ref = Path(reference_dir) if reference_dir else REFERENCE_DIR
     path = ref / f"{name}.json"
     if not path.is_file():
-        raise ValueError(
-            f"unknown reference case {name!r}; available: {', '.join(available_cases(ref))}."
-        )
+        raise ValueError(f"unknown reference case {name!r}; available: {', '.join(available_cases(ref))}.")
     case = json.loads(path.read_text())
     if case.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
-            f"{path} has schema_version {case.get('schema_version')!r}; expected {SCHEMA_VERSION}."
-        )
+        raise ValueError(f"{path} has schema_version {case.get('schema_version')!r}; expected {SCHEMA_VERSION}.")
     for key in ("name", "kind", "guards", "source", "corpus", "measure", "checks"):
         if key not in case:
             raise ValueError(f"{path} lacks the required key {key!r}.")
@@ -263,9 +256,7 @@ def measure_case(case: dict, stream: TokenStream) -> dict:
 def _at(values, axis, key, where: str) -> float:
     idx = np.flatnonzero(np.asarray(axis) == key)
     if idx.size == 0:
-        raise ValueError(
-            f"{where}: {key} is not among the measured points {np.asarray(axis).tolist()}."
-        )
+        raise ValueError(f"{where}: {key} is not among the measured points {np.asarray(axis).tolist()}.")
     return float(np.asarray(values, dtype=np.float64)[idx[0]])
 
 
@@ -293,9 +284,7 @@ def quantity_value(check: dict, measured: dict) -> tuple[float | None, str]:
 
         if name == "alpha_D":
             beta, _ = quantity_value({**check, "quantity": "fit.beta"}, measured)
-            gamma, _ = quantity_value(
-                {**check, "quantity": "fit.gamma", "window": check["gamma_window"]}, measured
-            )
+            gamma, _ = quantity_value({**check, "quantity": "fit.gamma", "window": check["gamma_window"]}, measured)
             return gamma / (2 * beta), ""
         lo, hi = check["window"]
         if name == "beta":
@@ -425,23 +414,15 @@ def exact_expected(case: dict) -> dict:
         group, _, name = c["quantity"].partition(".")
         if "expected" not in c or c.get("expected_is") == "fixed":
             continue
-        if (
-            group == "correlations"
-            and exact_c is not None
-            and name in ("op", "op_debiased", "fro", "fro_debiased")
-        ):
+        if group == "correlations" and exact_c is not None and name in ("op", "op_debiased", "fro", "fro_debiased"):
             c["expected"] = float(exact_c[name.split("_")[0]][lags.index(c["lag"])])
-        elif (
-            group == "entropy" and exact_h is not None and name in ("plugin", "corrected", "upper")
-        ):
+        elif group == "entropy" and exact_h is not None and name in ("plugin", "corrected", "upper"):
             c["expected"] = float(exact_h[c["n"]])
         elif c["quantity"] == "fit.beta" and exact_c is not None:
             x = np.asarray(lags)
             keep = (x >= c["window"][0]) & (x <= c["window"][1])
             y = exact_c[c.get("field", "op").split("_")[0]][keep]
-            c["expected"] = float(
-                fit_power_law(x[keep], y, method="paper", interval="ols").exponent
-            )
+            c["expected"] = float(fit_power_law(x[keep], y, method="paper", interval="ols").exponent)
         else:
             continue
         c["expected"] = float(f"{c['expected']:.8g}")
@@ -454,9 +435,7 @@ def _rows(case: dict, measured: dict) -> tuple[list[CheckResult], dict]:
         value, note = quantity_value(c, measured)
         values[_label(c)] = value
         status, tol, why = judge(c, value, note)
-        rows.append(
-            CheckResult(case["name"], _label(c), c.get("expected"), value, tol, status, why)
-        )
+        rows.append(CheckResult(case["name"], _label(c), c.get("expected"), value, tol, status, why))
     return rows, values
 
 
@@ -474,8 +453,7 @@ def run_case(case: dict, shared: Path, cache_dir=None) -> tuple[list[CheckResult
             reason = f"needs a module that is not available: {exc}"
     if measured is None:
         return [
-            CheckResult(case["name"], _label(c), c.get("expected"), None, "-", "skip", reason)
-            for c in case["checks"]
+            CheckResult(case["name"], _label(c), c.get("expected"), None, "-", "skip", reason) for c in case["checks"]
         ], None
     return _rows(case, measured)[0], measured
 
@@ -490,9 +468,7 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
         return []
     if case["kind"] == "exact":
         values = {
-            _label(c): c["expected"]
-            for c in exact_expected(json.loads(json.dumps(case)))["checks"]
-            if "expected" in c
+            _label(c): c["expected"] for c in exact_expected(json.loads(json.dumps(case)))["checks"] if "expected" in c
         }
     diff = []
     for c in case["checks"]:

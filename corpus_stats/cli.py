@@ -40,16 +40,38 @@ def cli():
     "kind",
     type=click.Choice(["iid_zipf", "markov_chain", "copy_process", "santa_fe", "random_hierarchy"]),
 )
-@click.option("--tokens", "n_tokens", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Corpus length (random_hierarchy: rounded up to whole trees).")
+@click.option(
+    "--tokens",
+    "n_tokens",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Corpus length (random_hierarchy: rounded up to whole trees).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(file_okay=False), required=True,
-              help="Directory to write (corpus.txt or stream/, plus synthetic.json).")
-@click.option("--format", "fmt", type=click.Choice(["text", "stream"]), default="text",
-              show_default=True, help="text: one document per line, ids as space-separated words; "
-              "stream: a saved TokenStream.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Generator parameter, e.g. -p rho=0.3 -p a=0.5 (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory to write (corpus.txt or stream/, plus synthetic.json).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "stream"]),
+    default="text",
+    show_default=True,
+    help="text: one document per line, ids as space-separated words; stream: a saved TokenStream.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Generator parameter, e.g. -p rho=0.3 -p a=0.5 (repeatable).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing corpus in the directory.")
 @user_errors
 def synth_command(kind, n_tokens, seed, output, fmt, params, force):
@@ -68,8 +90,7 @@ def synth_command(kind, n_tokens, seed, output, fmt, params, force):
         kwargs[name.strip()] = int(number) if number.is_integer() and "." not in value else number
     corpus = synthetic.make(kind, n_tokens, seed=seed, **kwargs)
     path = synthetic.write_corpus(corpus, output, fmt=fmt, overwrite=force)
-    click.echo(f"wrote {corpus.stream!r} to {path} (exact curves in {path.parent / 'synthetic.json'})",
-               err=True)
+    click.echo(f"wrote {corpus.stream!r} to {path} (exact curves in {path.parent / 'synthetic.json'})", err=True)
 
 
 def _unescape(text: str) -> str:
@@ -85,42 +106,92 @@ def corpus_input_options(func):
     """
     options = [
         click.argument("inputs", nargs=-1, required=True, metavar="INPUTS..."),
-        click.option("--glob", "glob_pattern", default="*.txt", show_default=True,
-                     help="File pattern used inside directories (searched recursively)."),
-        click.option("--doc-split", default="auto", show_default=True, metavar="MODE",
-                     help="auto | file | line | blank-line | a literal separator (\\n allowed). "
-                     "auto: split on <|endoftext|> when present, else one document per file."),
+        click.option(
+            "--glob",
+            "glob_pattern",
+            default="*.txt",
+            show_default=True,
+            help="File pattern used inside directories (searched recursively).",
+        ),
+        click.option(
+            "--doc-split",
+            default="auto",
+            show_default=True,
+            metavar="MODE",
+            help="auto | file | line | blank-line | a literal separator (\\n allowed). "
+            "auto: split on <|endoftext|> when present, else one document per file.",
+        ),
         click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of input files."),
-        click.option("--errors", default="strict", show_default=True,
-                     help="Decoding error handler: strict | replace | ignore."),
+        click.option(
+            "--errors", default="strict", show_default=True, help="Decoding error handler: strict | replace | ignore."
+        ),
         click.option("--split", default="train", show_default=True, help="Split of an hf: dataset."),
-        click.option("--text-field", default="text", show_default=True,
-                     help="Record field holding the text (jsonl/json/parquet/arrow/hf:)."),
-        click.option("--max-tokens", type=click.IntRange(min=1), default=None,
-                     help="Keep only the first N tokens."),
-        click.option("--max-documents", type=click.IntRange(min=1), default=None,
-                     help="Keep only the first N documents."),
-        click.option("-t", "--tokenizer", default="bpe:8192", show_default=True,
-                     help="bpe:V (trained on the corpus), a tokenizer.json path, a pretrained name, "
-                     "bytes or chars."),
-        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-                     help="Where tokenized streams are cached [default: ~/.cache/corpus-stats]."),
+        click.option(
+            "--text-field",
+            default="text",
+            show_default=True,
+            help="Record field holding the text (jsonl/json/parquet/arrow/hf:).",
+        ),
+        click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Keep only the first N tokens."),
+        click.option(
+            "--max-documents", type=click.IntRange(min=1), default=None, help="Keep only the first N documents."
+        ),
+        click.option(
+            "-t",
+            "--tokenizer",
+            default="bpe:8192",
+            show_default=True,
+            help="bpe:V (trained on the corpus), a tokenizer.json path, a pretrained name, bytes or chars.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Where tokenized streams are cached [default: ~/.cache/corpus-stats].",
+        ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the stream cache."),
-        click.option("--quiet/--progress", "quiet", default=None,
-                     help="Progress bars on stderr [default: when stderr is a terminal]."),
+        click.option(
+            "--quiet/--progress",
+            "quiet",
+            default=None,
+            help="Progress bars on stderr [default: when stderr is a terminal].",
+        ),
     ]
 
     @functools.wraps(func)
-    def wrapper(*args, inputs, glob_pattern, doc_split, encoding, errors, split, text_field, max_tokens,
-                max_documents, tokenizer, cache_dir, no_cache, quiet, **kwargs):
+    def wrapper(
+        *args,
+        inputs,
+        glob_pattern,
+        doc_split,
+        encoding,
+        errors,
+        split,
+        text_field,
+        max_tokens,
+        max_documents,
+        tokenizer,
+        cache_dir,
+        no_cache,
+        quiet,
+        **kwargs,
+    ):
         import sys
 
         kwargs["corpus_input"] = {
-            "corpus_or_inputs": list(inputs), "tokenizer": tokenizer, "max_tokens": max_tokens,
-            "cache_dir": cache_dir, "use_cache": not no_cache,
+            "corpus_or_inputs": list(inputs),
+            "tokenizer": tokenizer,
+            "max_tokens": max_tokens,
+            "cache_dir": cache_dir,
+            "use_cache": not no_cache,
             "progress": sys.stderr.isatty() if quiet is None else not quiet,
-            "glob": glob_pattern, "doc_split": _unescape(doc_split), "encoding": encoding,
-            "errors": errors, "split": split, "text_field": text_field, "max_documents": max_documents,
+            "glob": glob_pattern,
+            "doc_split": _unescape(doc_split),
+            "encoding": encoding,
+            "errors": errors,
+            "split": split,
+            "text_field": text_field,
+            "max_documents": max_documents,
         }
         return func(*args, **kwargs)
 
@@ -131,10 +202,20 @@ def corpus_input_options(func):
 
 @cli.command("tokenize")
 @corpus_input_options
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many of the most frequent tokens to show.")
-@click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
-              help="Also save a copy of the stream to this directory.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the most frequent tokens to show.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also save a copy of the stream to this directory.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 @user_errors
 def tokenize_command(corpus_input, top, output, as_json):
@@ -157,13 +238,27 @@ def tokenize_command(corpus_input, top, output, as_json):
     tok = load_stream_tokenizer(stream)
     prov = stream.provenance
     summary = {
-        "n_tokens": stream.n_tokens, "n_documents": stream.n_documents, "vocab_size": stream.vocab_size,
-        "vocab_used": int(np.count_nonzero(counts)), "dtype": str(stream.tokens.dtype),
-        "eos_id": stream.eos_id, "tokenizer": prov.get("tokenizer", {}), "sources": prov.get("sources", []),
-        "truncated": prov.get("truncated", False), "cache": prov.get("cache", {}), "output": output,
-        "top_tokens": [{"id": int(i), "token": tok.token_string(int(i)) if tok else None,
-                        "count": int(counts[i]), "share": float(counts[i] / max(stream.n_tokens, 1))}
-                       for i in order if counts[i]],
+        "n_tokens": stream.n_tokens,
+        "n_documents": stream.n_documents,
+        "vocab_size": stream.vocab_size,
+        "vocab_used": int(np.count_nonzero(counts)),
+        "dtype": str(stream.tokens.dtype),
+        "eos_id": stream.eos_id,
+        "tokenizer": prov.get("tokenizer", {}),
+        "sources": prov.get("sources", []),
+        "truncated": prov.get("truncated", False),
+        "cache": prov.get("cache", {}),
+        "output": output,
+        "top_tokens": [
+            {
+                "id": int(i),
+                "token": tok.token_string(int(i)) if tok else None,
+                "count": int(counts[i]),
+                "share": float(counts[i] / max(stream.n_tokens, 1)),
+            }
+            for i in order
+            if counts[i]
+        ],
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -184,8 +279,10 @@ def tokenize_command(corpus_input, top, output, as_json):
     ]
     if summary["top_tokens"]:
         lines.append("top tokens")
-        lines += [f"  {t['id']:>7}  {t['token']!r:<16} {t['count']:>12,}  {100 * t['share']:5.2f}%"
-                  for t in summary["top_tokens"]]
+        lines += [
+            f"  {t['id']:>7}  {t['token']!r:<16} {t['count']:>12,}  {100 * t['share']:5.2f}%"
+            for t in summary["top_tokens"]
+        ]
     click.echo("\n".join(lines))
 
 
@@ -205,30 +302,77 @@ def _default_out(inputs) -> str:
 
 @cli.command("measure")
 @corpus_input_options
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Output directory [default: ./corpus-stats-out/<corpus name>].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
+)
 @click.option("--force", is_flag=True, help="Replace an existing report in --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout (and nothing else).")
 @click.option("--plot", is_flag=True, help="Also write the figures (PNG and SVG) into --out.")
-@click.option("--lags", default=None, metavar="LIST",
-              help="Lags of C(t), e.g. 1,2,4,8 or 1-16 [default: ~8 per decade 1..1024 + paper lags].")
-@click.option("--n-max", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Largest context length n of H_n.")
-@click.option("--within-documents", is_flag=True,
-              help="Count pairs and n-grams inside documents only [default: across, as the paper].")
-@click.option("--shards", "n_shards", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Document shards of the jackknife.")
+@click.option(
+    "--lags",
+    default=None,
+    metavar="LIST",
+    help="Lags of C(t), e.g. 1,2,4,8 or 1-16 [default: ~8 per decade 1..1024 + paper lags].",
+)
+@click.option(
+    "--n-max", type=click.IntRange(min=1), default=32, show_default=True, help="Largest context length n of H_n."
+)
+@click.option(
+    "--within-documents",
+    is_flag=True,
+    help="Count pairs and n-grams inside documents only [default: across, as the paper].",
+)
+@click.option(
+    "--shards",
+    "n_shards",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Document shards of the jackknife.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--entropy-curve", "external", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.")
-@click.option("--units", type=click.Choice(["nats", "bits"]), default="nats", show_default=True,
-              help="Units of the losses in --entropy-curve.")
-@click.option("--collapse", "collapse_table", type=click.Path(exists=True, dir_okay=False), default=None,
-              metavar="TABLE.csv", help="n-gram losses L_n(P) (CSV: n, tokens, loss in nats): also draw "
-              "their collapse (collapse.png; implies --plot).")
+@click.option(
+    "--entropy-curve",
+    "external",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.",
+)
+@click.option(
+    "--units",
+    type=click.Choice(["nats", "bits"]),
+    default="nats",
+    show_default=True,
+    help="Units of the losses in --entropy-curve.",
+)
+@click.option(
+    "--collapse",
+    "collapse_table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="TABLE.csv",
+    help="n-gram losses L_n(P) (CSV: n, tokens, loss in nats): also draw "
+    "their collapse (collapse.png; implies --plot).",
+)
 @user_errors
-def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within_documents, n_shards,
-                    seed, external, units, collapse_table):
+def measure_command(
+    corpus_input,
+    out,
+    force,
+    as_json,
+    plot,
+    lags,
+    n_max,
+    within_documents,
+    n_shards,
+    seed,
+    external,
+    units,
+    collapse_table,
+):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
 
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
@@ -241,8 +385,9 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
     inputs = options.pop("corpus_or_inputs")
     out = Path(out or _default_out(inputs))
     if (out / "report.json").exists() and not force:  # fail before the (long) measurement
-        raise click.ClickException(f"{out / 'report.json'} already exists; choose another --out "
-                                   "or pass --force to replace it.")
+        raise click.ClickException(
+            f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."
+        )
     if lags is not None:
         from corpus_stats.correlations import parse_lags
 
@@ -255,9 +400,18 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
         from corpus_stats.report import read_collapse_table
 
         collapse_table = read_collapse_table(collapse_table)
-    m = measure(inputs, options.pop("tokenizer"), lags=lags, n_max=n_max,
-                within_documents=within_documents, n_shards=n_shards, seed=seed, external=external,
-                progress=options.pop("progress"), **options)
+    m = measure(
+        inputs,
+        options.pop("tokenizer"),
+        lags=lags,
+        n_max=n_max,
+        within_documents=within_documents,
+        n_shards=n_shards,
+        seed=seed,
+        external=external,
+        progress=options.pop("progress"),
+        **options,
+    )
     files = [m.save(out, force=force)]
     files += [out / n for n in ("correlations.csv", "entropy.csv")]
     if plot or collapse_table is not None:
@@ -272,15 +426,30 @@ def measure_command(corpus_input, out, force, as_json, plot, lags, n_max, within
 
 @cli.command("plot")
 @click.argument("report", type=click.Path(exists=True))
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Where to write the figures [default: next to the report].")
-@click.option("--format", "formats", default="png,svg", show_default=True,
-              help="Comma-separated figure formats (png, svg, pdf).")
-@click.option("--learning-curve", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="CSV of a measured learning curve (columns: tokens, loss) to compare.")
-@click.option("--collapse", "collapse_table", type=click.Path(exists=True, dir_okay=False), default=None,
-              metavar="TABLE.csv", help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): "
-              "draw (L_n - H_inf) n^gamma against P / n^(2 beta) with the collapse score.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write the figures [default: next to the report].",
+)
+@click.option(
+    "--format", "formats", default="png,svg", show_default=True, help="Comma-separated figure formats (png, svg, pdf)."
+)
+@click.option(
+    "--learning-curve",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CSV of a measured learning curve (columns: tokens, loss) to compare.",
+)
+@click.option(
+    "--collapse",
+    "collapse_table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="TABLE.csv",
+    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): "
+    "draw (L_n - H_inf) n^gamma against P / n^(2 beta) with the collapse score.",
+)
 @user_errors
 def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
@@ -293,20 +462,33 @@ def plot_command(report, out, formats, learning_curve, collapse_table):
     out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
     lc = read_learning_curve(learning_curve) if learning_curve else None
     table = read_collapse_table(collapse_table) if collapse_table else None
-    files = plot_report(m, out, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                        learning_curve=lc, collapse=table)
+    files = plot_report(
+        m, out, formats=[f.strip() for f in formats.split(",") if f.strip()], learning_curve=lc, collapse=table
+    )
     click.echo("\n".join(str(f) for f in files))
 
 
 @cli.command("demo")
-@click.option("--out", type=click.Path(file_okay=False), default="corpus-stats-out/demo",
-              show_default=True, help="Where the demo's reports and figures go.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="corpus-stats-out/demo",
+    show_default=True,
+    help="Where the demo's reports and figures go.",
+)
 @click.option("--force", is_flag=True, help="Replace the reports of an earlier demo in --out.")
-@click.option("--tokens", "n_tokens", type=click.IntRange(min=10_000), default=1_000_000,
-              show_default=True, help="Tokens of the copy process (the Santa Fe corpus has 4x as many).")
+@click.option(
+    "--tokens",
+    "n_tokens",
+    type=click.IntRange(min=10_000),
+    default=1_000_000,
+    show_default=True,
+    help="Tokens of the copy process (the Santa Fe corpus has 4x as many).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--quiet/--progress", "quiet", default=None,
-              help="Progress bars on stderr [default: when stderr is a terminal].")
+@click.option(
+    "--quiet/--progress", "quiet", default=None, help="Progress bars on stderr [default: when stderr is a terminal]."
+)
 @user_errors
 def demo_command(out, force, n_tokens, seed, quiet):
     """Measure synthetic corpora with known answers and print measured next to exact (no network)."""
@@ -319,8 +501,7 @@ def demo_command(out, force, n_tokens, seed, quiet):
     subdirs = {name: Path(out) / name for name in DEMO_FIGURES}
     existing = [str(d / "report.json") for d in subdirs.values() if (d / "report.json").exists()]
     if existing and not force:  # fail before measuring, like `measure`
-        raise click.ClickException(f"{existing[0]} already exists; choose another --out "
-                                   "or pass --force to replace it.")
+        raise click.ClickException(f"{existing[0]} already exists; choose another --out or pass --force to replace it.")
     progress = sys.stderr.isatty() if quiet is None else not quiet
     results = run_demo(n_tokens, seed=seed, progress=progress)
     click.echo(format_demo(results))
@@ -329,20 +510,34 @@ def demo_command(out, force, n_tokens, seed, quiet):
             continue
         sub = subdirs[res["key"]]
         res["measurement"].save(sub, force=force)
-        files = plot_report(res["measurement"], sub, formats=("png",), figures=DEMO_FIGURES[res["key"]],
-                            exact=res.get("exact"))
+        files = plot_report(
+            res["measurement"], sub, formats=("png",), figures=DEMO_FIGURES[res["key"]], exact=res.get("exact")
+        )
         click.echo(f"wrote {sub / 'report.json'}, " + ", ".join(f.name for f in files))
 
 
 def _prediction_options(func):
     """Options shared by `predict` and `compare` (passed on to scaling.predict)."""
-    func = click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                        default=0.9, show_default=True, help="Level of the reported intervals.")(func)
-    func = click.option("--floor-constant", type=click.FloatRange(min=0, min_open=True), default=None,
-                        help="c in the noise level c/sqrt(P) for the horizon [default: calibrated "
-                             "from the report's shuffled floor].")(func)
-    func = click.option("--snr-threshold", type=click.FloatRange(min=0, min_open=True), default=5.0,
-                        show_default=True, help="Fit beta only where signal/noise >= this.")(func)
+    func = click.option(
+        "--confidence",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.9,
+        show_default=True,
+        help="Level of the reported intervals.",
+    )(func)
+    func = click.option(
+        "--floor-constant",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="c in the noise level c/sqrt(P) for the horizon [default: calibrated from the report's shuffled floor].",
+    )(func)
+    func = click.option(
+        "--snr-threshold",
+        type=click.FloatRange(min=0, min_open=True),
+        default=5.0,
+        show_default=True,
+        help="Fit beta only where signal/noise >= this.",
+    )(func)
     return func
 
 
@@ -351,14 +546,26 @@ def _load_and_predict(report, tokens, snr_threshold, floor_constant, confidence)
     from scaling import predict
 
     m = load_measurement(report)
-    return predict(m, snr_threshold=snr_threshold, floor_constant=floor_constant,
-                   tokens=list(tokens) or None, confidence=confidence)
+    return predict(
+        m,
+        snr_threshold=snr_threshold,
+        floor_constant=floor_constant,
+        tokens=list(tokens) or None,
+        confidence=confidence,
+    )
 
 
 @cli.command("predict")
 @click.argument("report", type=click.Path(exists=True))
-@click.option("--tokens", "-P", "tokens", type=click.FloatRange(min=1), multiple=True, metavar="P",
-              help="Training-set size for t*(P) and L(P); repeat for several [default: 1e6..1e12].")
+@click.option(
+    "--tokens",
+    "-P",
+    "tokens",
+    type=click.FloatRange(min=1),
+    multiple=True,
+    metavar="P",
+    help="Training-set size for t*(P) and L(P); repeat for several [default: 1e6..1e12].",
+)
 @_prediction_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @user_errors
@@ -373,8 +580,12 @@ def predict_command(report, tokens, snr_threshold, floor_constant, confidence, a
 @cli.command("compare")
 @click.argument("report", type=click.Path(exists=True))
 @click.argument("learning_curve", type=click.Path(exists=True, dir_okay=False))
-@click.option("--first", type=click.IntRange(min=3), default=None,
-              help="Fit only the first N points (smallest P) of the lower envelope, as the paper did.")
+@click.option(
+    "--first",
+    type=click.IntRange(min=3),
+    default=None,
+    help="Fit only the first N points (smallest P) of the lower envelope, as the paper did.",
+)
 @_prediction_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 @user_errors
@@ -394,10 +605,15 @@ def compare_command(report, learning_curve, first, snr_threshold, floor_constant
 @cli.command("check")
 @click.argument("cases", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the table) on stdout.")
-@click.option("--update", is_flag=True,
-              help="Rewrite our own baselines (and exact values from their formulas); prints the diff.")
-@click.option("--shared", type=click.Path(file_okay=False), default=None,
-              help="Directory with corpora/ and tokenizers/ (default: $CORPUS_STATS_SHARED or ../shared).")
+@click.option(
+    "--update", is_flag=True, help="Rewrite our own baselines (and exact values from their formulas); prints the diff."
+)
+@click.option(
+    "--shared",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory with corpora/ and tokenizers/ (default: $CORPUS_STATS_SHARED or ../shared).",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the reference cases and exit.")
 @click.option("--progress", is_flag=True, help="Report each case's time on stderr.")
 @user_errors

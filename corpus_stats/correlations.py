@@ -9,8 +9,8 @@ right marginals of that same pair sample (DESIGN.md section 1). Per lag we repor
   same marginals, no correlation): the sampling-noise floor;
 * ``op_debiased`` / ``fro_debiased`` from the first and second half of the document shards
   (A, B): ``<C_A, C_B>_F`` is unbiased for ||C||_F^2 and the top eigenvalue of
-  ``(C_A^T C_B + C_B^T C_A) / 2`` minus its value on the shuffled stream estimates ||C||_op^2; both reported as sign-preserving square
-  roots, ``sign(x) sqrt(|x|)`` (negative values mean "below the noise");
+  ``(C_A^T C_B + C_B^T C_A) / 2`` minus its value on the shuffled stream estimates ||C||_op^2; both
+  reported as sign-preserving square roots, ``sign(x) sqrt(|x|)`` (negative values mean "below the noise");
 * ``snr = op_debiased / floor_op``;
 * a grouped leave-one-shard-out jackknife over ``stream.shard_token_bounds(n_shards)``.
 
@@ -38,8 +38,21 @@ DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
 _TOL = 1e-7  # Lanczos: residual of the top Ritz pair <= _TOL * sigma (sigma itself far more exact)
 
-_FIELDS = ("lags", "n_pairs", "op", "fro", "floor_op", "floor_fro", "op_debiased", "fro_debiased",
-           "snr", "op_stderr", "fro_stderr", "op_jackknife", "fro_jackknife")
+_FIELDS = (
+    "lags",
+    "n_pairs",
+    "op",
+    "fro",
+    "floor_op",
+    "floor_fro",
+    "op_debiased",
+    "fro_debiased",
+    "snr",
+    "op_stderr",
+    "fro_stderr",
+    "op_jackknife",
+    "fro_jackknife",
+)
 
 
 def default_lags(max_lag: int = 1024) -> np.ndarray:
@@ -194,7 +207,7 @@ class CorrelationCurve:
                 kw[name] = np.asarray(d[name], dtype=np.int64)
             else:
                 arr = np.array(d[name], dtype=object)
-                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)
+                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)  # noqa: E711 (elementwise)
         n_lags = kw["lags"].size
         for name in ("op_jackknife", "fro_jackknife"):
             kw[name] = kw[name].reshape(-1, n_lags)
@@ -228,8 +241,10 @@ class _LagCounts:
 
     def active(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows and columns holding stored entries (the tokens seen as left/right of a pair)."""
-        return (np.flatnonzero(np.diff(self.indptr) > 0),
-                np.flatnonzero(np.bincount(self.cols, minlength=self.right.size) > 0))
+        return (
+            np.flatnonzero(np.diff(self.indptr) > 0),
+            np.flatnonzero(np.bincount(self.cols, minlength=self.right.size) > 0),
+        )
 
     def compressed(self) -> _LagCounts:
         """The same counts on the active rows/columns only (tokens seen as left/right of a pair);
@@ -239,9 +254,21 @@ class _LagCounts:
         cmap = np.full(self.right.size, -1, dtype=np.int32)
         rmap[rows], cmap[cols] = np.arange(rows.size), np.arange(cols.size)
         indptr = np.concatenate([self.indptr[rows], [self.indptr[-1]]]).astype(np.int64)
-        return _LagCounts(self.n_pairs, indptr, cmap[self.cols], self.counts, rmap[self.entry_row],
-                          self.sh_entry, self.sh_g, self.sh_cnt, self.left[rows], self.right[cols],
-                          self.left_g[rows], self.right_g[cols], self.pairs_g)
+        return _LagCounts(
+            self.n_pairs,
+            indptr,
+            cmap[self.cols],
+            self.counts,
+            rmap[self.entry_row],
+            self.sh_entry,
+            self.sh_g,
+            self.sh_cnt,
+            self.left[rows],
+            self.right[cols],
+            self.left_g[rows],
+            self.right_g[cols],
+            self.pairs_g,
+        )
 
 
 class _PairCounter:
@@ -254,8 +281,9 @@ class _PairCounter:
         self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size)
         self.shard_starts = np.ascontiguousarray(shard_starts, dtype=np.int64)
         n_chunks = 8 * max(1, _n_threads())
-        self.chunk_rows = np.unique(np.searchsorted(
-            self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64))
+        self.chunk_rows = np.unique(
+            np.searchsorted(self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64)
+        )
         self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
         self._slots = None
 
@@ -266,22 +294,47 @@ class _PairCounter:
         if self._slots is None:  # scratch reused across lags (no fresh page faults per lag)
             self._slots = [np.empty(n, dtype=np.int32) for _ in range(5)]
         slots = self._slots
-        K._pair_counts(self.tokens, self.rowptr, self.order, self.room, self.shard_starts, lag,
-                       self.chunk_rows, v, row_nnz, row_nsh, *slots)
+        K._pair_counts(
+            self.tokens,
+            self.rowptr,
+            self.order,
+            self.room,
+            self.shard_starts,
+            lag,
+            self.chunk_rows,
+            v,
+            row_nnz,
+            row_nsh,
+            *slots,
+        )
         indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
         shptr = np.concatenate([[0], np.cumsum(row_nsh)]).astype(np.int64)
         nnz, nsh = int(indptr[-1]), int(shptr[-1])
         cols, counts = np.empty(nnz, np.int32), np.empty(nnz, np.int32)
         entry_row = np.empty(nnz, np.int32)
         sh_entry, sh_g, sh_cnt = np.empty(nsh, np.int32), np.empty(nsh, np.int32), np.empty(nsh, np.int32)
-        K._compact(self.rowptr, row_nnz, row_nsh, indptr, shptr, *slots, cols, counts, entry_row,
-                   sh_entry, sh_g, sh_cnt)
+        K._compact(
+            self.rowptr, row_nnz, row_nsh, indptr, shptr, *slots, cols, counts, entry_row, sh_entry, sh_g, sh_cnt
+        )
         left_g, right_g = K._shard_marginals(entry_row, cols, sh_entry, sh_g, sh_cnt, n_shards, v)
         counts = counts.astype(np.float64)
         left = np.bincount(entry_row, weights=counts, minlength=v)
         right = np.bincount(cols, weights=counts, minlength=v)
-        return _LagCounts(int(counts.sum()), indptr, cols, counts, entry_row, sh_entry, sh_g, sh_cnt,
-                          left, right, left_g, right_g, left_g.sum(axis=0))
+        return _LagCounts(
+            int(counts.sum()),
+            indptr,
+            cols,
+            counts,
+            entry_row,
+            sh_entry,
+            sh_g,
+            sh_cnt,
+            left,
+            right,
+            left_g,
+            right_g,
+            left_g.sum(axis=0),
+        )
 
 
 def _n_threads() -> int:
@@ -346,13 +399,22 @@ def _signed_sqrt(x: float) -> float:
 def _fro_sq(lc: _LagCounts) -> float:
     empty = np.zeros(0, np.int64)
     p = lc.n_pairs
-    return float(K._fro_sq_rows(lc.entry_row, lc.cols, lc.counts, empty, empty.astype(np.int32),
-                                empty.astype(np.int32), np.array([1.0 / p]),
-                                (lc.left / p)[:, None], (lc.right / p)[:, None])[0])
+    return float(
+        K._fro_sq_rows(
+            lc.entry_row,
+            lc.cols,
+            lc.counts,
+            empty,
+            empty.astype(np.int32),
+            empty.astype(np.int32),
+            np.array([1.0 / p]),
+            (lc.left / p)[:, None],
+            (lc.right / p)[:, None],
+        )[0]
+    )
 
 
-def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
-                    warm: dict | None = None) -> dict:
+def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict | None = None) -> dict:
     """All statistics of one lag from its counts.
 
     ``warm`` (mutable, optional) carries the previous lag's top right singular vector in full
@@ -392,8 +454,9 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
     if jackknife and np.all(ok):
         a_rep = (lc.left[:, None] - lc.left_g) / p_rep
         b_rep = (lc.right[:, None] - lc.right_g) / p_rep
-        fro_sq = K._fro_sq_rows(lc.entry_row, lc.cols, lc.counts, lc.sh_entry, lc.sh_g, lc.sh_cnt,
-                                1.0 / p_rep, a_rep, b_rep)
+        fro_sq = K._fro_sq_rows(
+            lc.entry_row, lc.cols, lc.counts, lc.sh_entry, lc.sh_g, lc.sh_cnt, 1.0 / p_rep, a_rep, b_rep
+        )
         out["fro_jk"] = np.sqrt(np.maximum(fro_sq, 0.0))
         if dense:
             op_jk = np.empty(g_n)
@@ -407,19 +470,21 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
             # replicate g restricted to the corpus's top-k right (left) singular subspace:
             # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-            jv_g, ju_g = K._shard_products(lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt,
-                                           u, v, g_n)
-            jv = np.column_stack([K._spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks)
-                                  for i in range(v.shape[1])])
-            ju = np.column_stack([K._spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), chunks, n_c)
-                                  for i in range(u.shape[1])])
+            jv_g, ju_g = K._shard_products(lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, g_n)
+            jv = np.column_stack(
+                [K._spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks) for i in range(v.shape[1])]
+            )
+            ju = np.column_stack(
+                [K._spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), chunks, n_c) for i in range(u.shape[1])]
+            )
             op_jk = np.empty(g_n)
             bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny, and BLAS-free below (see _kernels_lanczos)
             for g in range(g_n):
                 m_v = (jv - jv_g[g]) / p_rep[g] - a_rep[:, g : g + 1] * bv[g]
                 m_u = (ju - ju_g[g]) / p_rep[g] - b_rep[:, g : g + 1] * au[g]
-                op_jk[g] = math.sqrt(max(np.linalg.eigvalsh(KL._gram(m_v))[-1],
-                                         np.linalg.eigvalsh(KL._gram(m_u))[-1], 0.0))
+                op_jk[g] = math.sqrt(
+                    max(np.linalg.eigvalsh(KL._gram(m_v))[-1], np.linalg.eigvalsh(KL._gram(m_u))[-1], 0.0)
+                )
         out["op_jk"] = op_jk
     if halves and g_n >= 2:
         in_a = lc.sh_g < g_n // 2
@@ -443,8 +508,9 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool,
                     return 0.5 * (ca.rmv(cb.mv(x)) + cb.rmv(ca.mv(x)))
 
                 # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
-                lam, _ = _lanczos.top_eigenvalue(sym, n_c, v0=v[:, 0], tol=_TOL,
-                                                 scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb))
+                lam, _ = _lanczos.top_eigenvalue(
+                    sym, n_c, v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
+                )
             out["op_lam"] = float(lam)
     return out
 
@@ -500,8 +566,7 @@ def _check_lags(lags, n_tokens: int) -> np.ndarray:
     bad = arr[(arr < 1) | (arr >= n_tokens)]
     if bad.size:
         raise ValueError(
-            f"lags must be positive integers smaller than the stream length ({n_tokens:,} tokens); "
-            f"got {int(bad[0])}."
+            f"lags must be positive integers smaller than the stream length ({n_tokens:,} tokens); got {int(bad[0])}."
         )
     return np.unique(arr)
 
@@ -588,11 +653,13 @@ def correlation_curve(
     token_bounds = stream.shard_token_bounds(int(n_shards))
     g_n = token_bounds.size - 1
     if stream.shard_bounds(int(n_shards)).size - 1 < min(g_n, 2):
-        notes.append(f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; "
-                     "pairs by left token).")
+        notes.append(
+            f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; pairs by left token)."
+        )
     elif g_n < n_shards:
-        notes.append(f"{n_shards} shards requested but the stream has {stream.n_documents} documents; "
-                     f"using {g_n} shard(s).")
+        notes.append(
+            f"{n_shards} shards requested but the stream has {stream.n_documents} documents; using {g_n} shard(s)."
+        )
     if g_n < 2:
         notes.append("one shard: no jackknife errors and no split-half debiasing (NaN).")
     dense = stream.vocab_size <= DENSE_MAX_V
@@ -611,8 +678,7 @@ def correlation_curve(
         floor_counter = _PairCounter(stream.shuffled(seed), within_documents, floor_starts)
         warm = {"vocab_size": stream.vocab_size}
         for i in measured.tolist():
-            fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False,
-                                 halves=halves, warm=warm)
+            fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False, halves=halves, warm=warm)
             res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
             bar.update(note=f"floor t={lags[i]}")
         del floor_counter
@@ -639,20 +705,37 @@ def correlation_curve(
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = res["op_deb"] / res["floor_op"]
     options = dict(
-        within_documents=bool(within_documents), n_shards_requested=int(n_shards), n_shards=int(g_n),
-        seed=int(seed), vocab_size=int(stream.vocab_size), n_tokens=int(n),
-        method="dense LAPACK" if dense else f"sparse counts, numba products, warm-started Lanczos "
+        within_documents=bool(within_documents),
+        n_shards_requested=int(n_shards),
+        n_shards=int(g_n),
+        seed=int(seed),
+        vocab_size=int(stream.vocab_size),
+        n_tokens=int(n),
+        method="dense LAPACK"
+        if dense
+        else f"sparse counts, numba products, warm-started Lanczos "
         f"(top Ritz residual <= {_TOL:g} sigma); dense LAPACK at lags whose active vocabulary is small",
         jackknife="exact" if dense else f"max(||C_g V||, ||C_g^T U||), top-{RITZ_K} singular subspaces",
         floor="globally shuffled stream, same pair mode; measured at lags "
         f"{lags[measured].tolist()}, pooled as c / sqrt(P)",
         debiasing="first/second half of shards; op: sign(x)*sqrt(|x|), x = top eigenvalue of "
         "(C_A^T C_B + C_B^T C_A)/2 minus the same on the shuffled stream (noise edge, pooled like the "
-        "floor); fro: <C_A, C_B>_F", notes=notes,
+        "floor); fro: <C_A, C_B>_F",
+        notes=notes,
     )
     return CorrelationCurve(
-        lags=lags, n_pairs=n_pairs, op=res["op"], fro=res["fro"], floor_op=res["floor_op"],
-        floor_fro=res["floor_fro"], op_debiased=res["op_deb"], fro_debiased=res["fro_deb"], snr=snr,
-        op_stderr=_jackknife_stderr(op_jk), fro_stderr=_jackknife_stderr(fro_jk),
-        op_jackknife=op_jk, fro_jackknife=fro_jk, options=options,
+        lags=lags,
+        n_pairs=n_pairs,
+        op=res["op"],
+        fro=res["fro"],
+        floor_op=res["floor_op"],
+        floor_fro=res["floor_fro"],
+        op_debiased=res["op_deb"],
+        fro_debiased=res["fro_deb"],
+        snr=snr,
+        op_stderr=_jackknife_stderr(op_jk),
+        fro_stderr=_jackknife_stderr(fro_jk),
+        op_jackknife=op_jk,
+        fro_jackknife=fro_jk,
+        options=options,
     )

@@ -68,8 +68,11 @@ def _point_row(quantity: str, measured: float, stderr: float, truth: float, why_
         verdict = f"{100 * (measured - truth) / truth:+.1f}% (no standard error)"
     else:
         z = (measured - truth) / stderr
-        verdict = (f"agrees ({z:+.1f} s.e.)" if abs(z) <= 2 else
-                   f"{100 * (measured - truth) / truth:+.1f}% = {z:+.1f} s.e.: {why_off}")
+        verdict = (
+            f"agrees ({z:+.1f} s.e.)"
+            if abs(z) <= 2
+            else f"{100 * (measured - truth) / truth:+.1f}% = {z:+.1f} s.e.: {why_off}"
+        )
     return DemoRow(quantity, measured, truth, verdict, stderr=stderr)
 
 
@@ -83,8 +86,7 @@ def _window_fit(x, y, part: dict, method: str) -> float | None:
     x, y = np.asarray(x, float), np.asarray(y, float)
     keep = np.isfinite(y) & (y > 0) & (x >= window[0]) & (x <= window[1])
     try:
-        return float(fit_power_law(x[keep], y[keep], method=part.get("method") or method,
-                                   n_boot=50).exponent)
+        return float(fit_power_law(x[keep], y[keep], method=part.get("method") or method, n_boot=50).exponent)
     except (ValueError, TypeError):
         return None
 
@@ -105,14 +107,18 @@ def _exponent_row(name: str, var: str, part: dict, truth: float | None) -> DemoR
     value, interval = _num((part or {}).get("value")), (part or {}).get("interval")
     window = (part or {}).get("window")
     if value is None or not window or None in window:
-        return DemoRow(name, None, truth, "cannot be determined from counts at this size: "
-                       "no window of >= 4 usable points")
+        return DemoRow(
+            name, None, truth, "cannot be determined from counts at this size: no window of >= 4 usable points"
+        )
     label = f"{name} ({var} = {window[0]:g}..{window[1]:g})"
     if not interval or None in interval or truth is None:
         return DemoRow(label, value, truth, "no interval: agreement cannot be judged")
     lo, hi = float(interval[0]), float(interval[1])
-    verdict = ("agrees: exact value inside the 90% interval" if lo <= truth <= hi else
-               "disagrees: exact value outside the 90% interval")
+    verdict = (
+        "agrees: exact value inside the 90% interval"
+        if lo <= truth <= hi
+        else "disagrees: exact value outside the 90% interval"
+    )
     return DemoRow(label, value, truth, verdict, interval=(lo, hi))
 
 
@@ -128,23 +134,35 @@ def _copy_section(n_tokens: int, seed: int, progress: bool) -> dict:
     rows = []
     for t in (1, 8, 32):
         i = COPY_LAGS.index(t)
-        rows.append(_point_row(f"‖C({t})‖_op", c.op_debiased[i], c.op_stderr[i], exact[i],
-                               "near the noise floor"))
+        rows.append(_point_row(f"‖C({t})‖_op", c.op_debiased[i], c.op_stderr[i], exact[i], "near the noise floor"))
     beta = (m.prediction or {}).get("beta") or {}
     rows.append(_exponent_row("beta", "t", beta, _window_fit(lags, exact, beta, "paper")))
     snr = np.asarray(c.snr, float)
     good = np.flatnonzero(np.isfinite(snr) & (snr >= 5))
-    notes = [f"signal/noise >= 5 up to t = {lags[good[-1]]}; beyond, ‖C(t)‖ is lost in the "
-             "shuffled-noise floor" if good.size else "signal/noise < 5 at every lag"]
+    notes = [
+        f"signal/noise >= 5 up to t = {lags[good[-1]]}; beyond, ‖C(t)‖ is lost in the shuffled-noise floor"
+        if good.size
+        else "signal/noise < 5 at every lag"
+    ]
     t_far = np.arange(1, 501)
     far = _slope(t_far, corpus.exact_correlation(t_far)["op"], 100, 500, "paper")
-    notes.append(f"beta -> 1 + a = {corpus.expected_beta:g} only as t -> inf: the exact curve's slope "
-                 f"is {far:.3g} over t = 100..500, where this corpus has no signal above the noise")
+    notes.append(
+        f"beta -> 1 + a = {corpus.expected_beta:g} only as t -> inf: the exact curve's slope "
+        f"is {far:.3g} over t = 100..500, where this corpus has no signal above the noise"
+    )
     notes.append("H_n of the copy process has no closed form: not compared")
-    return {"name": "copy process", "key": "copy_process", "title": f"copy process (a = {COPY['a']:g}, rho = {COPY['rho']:g}, "
-            f"V = {COPY['vocab_size']}): tests C(t) and beta", "measurement": m, "rows": rows,
-            "notes": notes, "exponent": beta, "exact_exponent": rows[-1].truth,
-            "exact": {"correlations": exact}}
+    title = f"copy process (a = {COPY['a']:g}, rho = {COPY['rho']:g}, V = {COPY['vocab_size']}): tests C(t) and beta"
+    return {
+        "name": "copy process",
+        "key": "copy_process",
+        "title": title,
+        "measurement": m,
+        "rows": rows,
+        "notes": notes,
+        "exponent": beta,
+        "exact_exponent": rows[-1].truth,
+        "exact": {"correlations": exact},
+    }
 
 
 def _santa_fe_section(n_tokens: int, seed: int, progress: bool) -> dict:
@@ -154,29 +172,42 @@ def _santa_fe_section(n_tokens: int, seed: int, progress: bool) -> dict:
     n_max = SANTA_FE_N_MAX
     corpus = synthetic.santa_fe(n_tokens, seed=seed, **SANTA_FE)
     with np.errstate(all="ignore"):  # C(t) is flat here: the horizon t*(P) overflows, harmlessly
-        m = measure(corpus, lags=[1, 2, 4, 8], n_max=n_max, within_documents=True, seed=seed,
-                    progress=progress)
+        m = measure(corpus, lags=[1, 2, 4, 8], n_max=n_max, within_documents=True, seed=seed, progress=progress)
     e = m.entropy
     h = np.asarray(corpus.exact_entropy(n_max), float)
-    rows = [_point_row(f"H_{k} (nats)", e.corrected[k], e.stderr[k], h[k],
-                       "biased low (rare contexts undersampled)")
-            for k in (1, 2, 4, n_max)]
+    rows = [
+        _point_row(f"H_{k} (nats)", e.corrected[k], e.stderr[k], h[k], "biased low (rare contexts undersampled)")
+        for k in (1, 2, 4, n_max)
+    ]
     gamma = (m.prediction or {}).get("gamma") or {}
     n = np.arange(n_max + 1)
     rows.append(_exponent_row("gamma", "n", gamma, _window_fit(n[1:], h[1:], gamma, "offset")))
     valid = np.flatnonzero(np.asarray(e.valid, bool) & (n >= 1))
-    notes = [f"valid n = 1..{n[valid[-1]]} (bias-corrected H_n stable when the corpus is halved)"
-             if valid.size else "no valid n >= 1: H_n is undersampled at this size"]
+    notes = [
+        f"valid n = 1..{n[valid[-1]]} (bias-corrected H_n stable when the corpus is halved)"
+        if valid.size
+        else "no valid n >= 1: H_n is undersampled at this size"
+    ]
     far_n = np.arange(0, 101)
     far = _slope(far_n, corpus.exact_entropy(100), 10, 100, "offset")
-    notes.append(f"gamma -> 1 - b = {corpus.expected_gamma:g} only for n >~ 10 (exact slope over "
-                 f"n = 10..100: {far:.3g}); counts reach n = {n_max} here, so the asymptotic gamma "
-                 "cannot be determined from counts at this size")
+    notes.append(
+        f"gamma -> 1 - b = {corpus.expected_gamma:g} only for n >~ 10 (exact slope over "
+        f"n = 10..100: {far:.3g}); counts reach n = {n_max} here, so the asymptotic gamma "
+        "cannot be determined from counts at this size"
+    )
     notes.append("C(t) of the Santa Fe process is constant in t (no power law): beta not defined")
-    return {"name": "Santa Fe process", "key": "santa_fe", "title": f"Santa Fe process (b = {SANTA_FE['b']:g}, "
-            f"{SANTA_FE['n_keys']} keys, within documents): tests H_n and gamma", "measurement": m,
-            "rows": rows, "notes": notes, "exponent": gamma, "exact_exponent": rows[-1].truth,
-            "exact": {"entropy": h}}
+    return {
+        "name": "Santa Fe process",
+        "key": "santa_fe",
+        "title": f"Santa Fe process (b = {SANTA_FE['b']:g}, "
+        f"{SANTA_FE['n_keys']} keys, within documents): tests H_n and gamma",
+        "measurement": m,
+        "rows": rows,
+        "notes": notes,
+        "exponent": gamma,
+        "exact_exponent": rows[-1].truth,
+        "exact": {"entropy": h},
+    }
 
 
 def _alpha_row(copy: dict, fe: dict) -> DemoRow:
@@ -192,8 +223,11 @@ def _alpha_row(copy: dict, fe: dict) -> DemoRow:
     if None in bi or None in gi or bi[0] <= 0 or truth is None:
         return DemoRow(name, gv / (2 * bv), truth, "no interval: agreement cannot be judged")
     lo, hi = gi[0] / (2 * bi[1]), gi[1] / (2 * bi[0])  # conservative: the ends of both intervals
-    verdict = ("agrees: exact value inside the interval" if lo <= truth <= hi else
-               "disagrees: exact value outside the interval")
+    verdict = (
+        "agrees: exact value inside the interval"
+        if lo <= truth <= hi
+        else "disagrees: exact value outside the interval"
+    )
     return DemoRow(name, gv / (2 * bv), truth, verdict, interval=(lo, hi))
 
 
@@ -219,13 +253,21 @@ def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False
     """
     copy = _copy_section(n_tokens, seed, progress)
     fe = _santa_fe_section(SANTA_FE_SCALE * n_tokens, seed, progress)
-    combined = {"name": "combined", "key": None, "measurement": None, "rows": [_alpha_row(copy, fe)],
-                "title": "alpha_D combining beta of the copy process with gamma of the Santa Fe "
-                         "process (two different corpora)",
-                "notes": [("checks the formula and the error propagation (interval from the ends of "
-                           "both 90% intervals); it is not the alpha_D of either corpus"),
-                          ("exact value: the same formula on the exact curves' slopes over the same "
-                           "windows")]}
+    combined = {
+        "name": "combined",
+        "key": None,
+        "measurement": None,
+        "rows": [_alpha_row(copy, fe)],
+        "title": "alpha_D combining beta of the copy process with gamma of the Santa Fe "
+        "process (two different corpora)",
+        "notes": [
+            (
+                "checks the formula and the error propagation (interval from the ends of "
+                "both 90% intervals); it is not the alpha_D of either corpus"
+            ),
+            ("exact value: the same formula on the exact curves' slopes over the same windows"),
+        ],
+    }
     return [copy, fe, combined]
 
 

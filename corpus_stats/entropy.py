@@ -102,8 +102,9 @@ class NgramStatistics:
 
     def cwj_block_entropy(self) -> np.ndarray:
         """Chao–Wang–Jost (2013) block entropies (nats); NaN where P = 0."""
-        h = _chao_wang_jost(self.positions.astype(np.float64), self.f1.astype(np.float64),
-                            self.f2.astype(np.float64), self.sum_cpsi)
+        h = _chao_wang_jost(
+            self.positions.astype(np.float64), self.f1.astype(np.float64), self.f2.astype(np.float64), self.sum_cpsi
+        )
         h[:, 0] = 0.0
         return h
 
@@ -221,8 +222,9 @@ def ngram_statistics(
         size_blocks.append((G + 1 + len(rows), b, k))
         rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
     masks = np.ascontiguousarray(np.array(rows, dtype=np.uint8))
-    full, jack, sub, _ = _k._ngram_stats(tokens, room, bool(within_documents), token_bounds,
-                                         int(stream.vocab_size), n_levels, masks)
+    full, jack, sub, _ = _k._ngram_stats(
+        tokens, room, bool(within_documents), token_bounds, int(stream.vocab_size), n_levels, masks
+    )
     del room
     P_full = per_shard.sum(axis=0)
     P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
@@ -331,8 +333,9 @@ def read_entropy_curve(path: str | os.PathLike, units: str = "nats") -> External
             ns, ls = doc["n"], doc["loss"]
             ss = doc.get("stderr") or [None] * len(ns)
             if not (len(ns) == len(ls) == len(ss)):
-                raise ValueError(f"{path}: 'n', 'loss' and 'stderr' must have equal lengths; got "
-                                 f"{len(ns)}, {len(ls)}, {len(ss)}.")
+                raise ValueError(
+                    f"{path}: 'n', 'loss' and 'stderr' must have equal lengths; got {len(ns)}, {len(ls)}, {len(ss)}."
+                )
             rows = [(f"{path}, entry {i}", a, b, c) for i, (a, b, c) in enumerate(zip(ns, ls, ss))]
         elif isinstance(doc, list):
             for i, rec in enumerate(doc):
@@ -375,8 +378,7 @@ def read_entropy_curve(path: str | os.PathLike, units: str = "nats") -> External
         loss.append(_parse_number(b, where, "loss") * scale)
         se.append(np.nan if c is None else _parse_number(c, where, "stderr") * scale)
     order = np.argsort(n)
-    return ExternalCurve(np.asarray(n, np.int64)[order], np.asarray(loss)[order],
-                         np.asarray(se)[order], str(path))
+    return ExternalCurve(np.asarray(n, np.int64)[order], np.asarray(loss)[order], np.asarray(se)[order], str(path))
 
 
 # -- the curve ------------------------------------------------------------------------------------
@@ -390,15 +392,24 @@ def _json_list(a) -> list | None:
         return a.tolist()
     if a.dtype.kind in "iu":
         return a.tolist()
-    return [[None if not math.isfinite(x) else float(x) for x in row] if np.ndim(row) else
-            (None if not math.isfinite(row) else float(row)) for row in a.tolist()]
+    return [
+        [None if not math.isfinite(x) else float(x) for x in row]
+        if np.ndim(row)
+        else (None if not math.isfinite(row) else float(row))
+        for row in a.tolist()
+    ]
 
 
 def _from_list(a, dtype=np.float64) -> np.ndarray | None:
     if a is None:
         return None
-    return np.array([[np.nan if x is None else x for x in row] if isinstance(row, list) else
-                     (np.nan if row is None else row) for row in a], dtype=dtype)
+    return np.array(
+        [
+            [np.nan if x is None else x for x in row] if isinstance(row, list) else (np.nan if row is None else row)
+            for row in a
+        ],
+        dtype=dtype,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -476,7 +487,8 @@ class EntropyCurve:
             options=dict(d.get("options", {})),
             extrapolated=_from_list(d.get("extrapolated")),
             extrapolated_stderr=_from_list(d.get("extrapolated_stderr")),
-            extrapolated_valid=None if d.get("extrapolated_valid") is None
+            extrapolated_valid=None
+            if d.get("extrapolated_valid") is None
             else np.asarray(d["extrapolated_valid"], dtype=bool),
         )
 
@@ -537,8 +549,7 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
         with warnings.catch_warnings():  # all-NaN columns (no n-grams that long) stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             means.append(np.nanmean(rows, axis=0) if b else np.full(n_max + 1, np.nan))
-            spread = (np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2
-                      else np.full(n_max + 1, np.nan))
+            spread = np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2 else np.full(n_max + 1, np.nan)
         errs.append(np.fmax(spread, se))  # never more precise than the full corpus
     sizes.append(N_full)
     means.append(corr[0])
@@ -560,20 +571,32 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
         fits.append({"lower": _fit_dict(lo), "upper": None if up is None else _fit_dict(up)})
     ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
     detail = {
-        "lower_sizes": lo_N.tolist(), "lower_values": _json_list(lo_y), "lower_stderr": _json_list(lo_se),
+        "lower_sizes": lo_N.tolist(),
+        "lower_values": _json_list(lo_y),
+        "lower_stderr": _json_list(lo_se),
         "upper_sizes": up_N.tolist() if have_up else None,
         "upper_values": _json_list(up_y) if have_up else None,
-        "agree": agree.tolist(), "fits": fits, "agree_z": AGREE_Z, "max_stderr": MAX_STDERR,
+        "agree": agree.tolist(),
+        "fits": fits,
+        "agree_z": AGREE_Z,
+        "max_stderr": MAX_STDERR,
         "rule": "valid where corrected is valid, or where the extrapolated corrected and upper curves "
-                "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; prefix of n",
+        "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; prefix of n",
     }
     return value, stderr, np.logical_and.accumulate(ok), detail
 
 
 def _fit_dict(f) -> dict:
-    return {k: (None if not math.isfinite(v) else round(float(v), 6))
-            for k, v in (("limit", f.limit), ("stderr", f.stderr), ("delta", f.delta),
-                         ("amplitude", f.amplitude), ("chi2", f.chi2))}
+    return {
+        k: (None if not math.isfinite(v) else round(float(v), 6))
+        for k, v in (
+            ("limit", f.limit),
+            ("stderr", f.stderr),
+            ("delta", f.delta),
+            ("amplitude", f.amplitude),
+            ("chi2", f.chi2),
+        )
+    }
 
 
 def entropy_curve(
@@ -682,27 +705,34 @@ def entropy_curve(
         raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
     n_max = _check_int("n_max", n_max, 1, MAX_N)
     if stream.n_tokens <= n_max:
-        raise ValueError(
-            f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}."
-        )
+        raise ValueError(f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}.")
     n_shards = _check_int("n_shards", n_shards, 1, 255)
     if external is not None and not isinstance(external, ExternalCurve):
         external = read_entropy_curve(external)
     options = {
-        "n_max": n_max, "within_documents": bool(within_documents), "seed": int(seed),
-        "estimators": {"plugin": "block-entropy differences",
-                       "corrected": "Chao-Wang-Jost 2013 block-entropy differences",
-                       "upper": "held-out interpolated modified Kneser-Ney"},
-        "validity": {"subsample_tol": SUBSAMPLE_TOL, "subsample_z": SUBSAMPLE_Z,
-                     "agree_tol": AGREE_TOL, "rule": "finite, halves agree, |corrected-plugin| small, prefix"},
+        "n_max": n_max,
+        "within_documents": bool(within_documents),
+        "seed": int(seed),
+        "estimators": {
+            "plugin": "block-entropy differences",
+            "corrected": "Chao-Wang-Jost 2013 block-entropy differences",
+            "upper": "held-out interpolated modified Kneser-Ney",
+        },
+        "validity": {
+            "subsample_tol": SUBSAMPLE_TOL,
+            "subsample_z": SUBSAMPLE_Z,
+            "agree_tol": AGREE_TOL,
+            "rule": "finite, halves agree, |corrected-plugin| small, prefix",
+        },
         "n_tokens": stream.n_tokens,
     }
     if extrapolate is None:
         extrapolate = stream.n_tokens <= EXTRAPOLATE_AUTO_MAX
     sizes = SIZE_FRACTIONS if extrapolate else ()
     with Progress("entropy (n-gram counts)", total=2, enabled=progress) as bar:
-        stats = ngram_statistics(stream, n_max + 1, within_documents=within_documents,
-                                 n_shards=n_shards, seed=seed, size_fractions=sizes)
+        stats = ngram_statistics(
+            stream, n_max + 1, within_documents=within_documents, n_shards=n_shards, seed=seed, size_fractions=sizes
+        )
         bar.update(note="n-grams counted")
         with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
             plug = stats.plugin_block_entropy()[:, 1:] - stats.prefix.plugin_block_entropy()[:, :-1]
@@ -723,16 +753,22 @@ def entropy_curve(
     kn_curve = None
     if upper:  # the Kneser-Ney module draws its own progress bar
         upper_arr, kn_curve, kn_notes = _upper_bound(
-            stream, n_max, options, sizes, heldout_fraction=heldout_fraction,
-            heldout_tokens=heldout_tokens, within_documents=within_documents, seed=seed,
-            progress=progress)
+            stream,
+            n_max,
+            options,
+            sizes,
+            heldout_fraction=heldout_fraction,
+            heldout_tokens=heldout_tokens,
+            within_documents=within_documents,
+            seed=seed,
+            progress=progress,
+        )
         notes += kn_notes
     else:
         upper_arr = np.full(n_max + 1, np.nan)
     ex = ex_se = ex_valid = None
     if extrapolate:
-        ex, ex_se, ex_valid, options["extrapolation"] = _extrapolate(
-            stats, corr, se, valid, kn_curve, n_max)
+        ex, ex_se, ex_valid, options["extrapolation"] = _extrapolate(stats, corr, se, valid, kn_curve, n_max)
     ext = ext_se = None
     if external is not None:
         ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
@@ -741,14 +777,29 @@ def entropy_curve(
         options["external_source"] = external.source
         options["external_points_beyond_n_max"] = int((~keep).sum())
     options.update(
-        n_shards=G, notes=notes,
+        n_shards=G,
+        notes=notes,
         subsample_shift=_json_list(shift),
-        ngrams={"order": list(range(n_max + 2)), "positions": stats.positions[0].tolist(),
-                "distinct": stats.distinct[0].tolist(), "singletons": stats.f1[0].tolist(),
-                "doubletons": stats.f2[0].tolist()},
+        ngrams={
+            "order": list(range(n_max + 2)),
+            "positions": stats.positions[0].tolist(),
+            "distinct": stats.distinct[0].tolist(),
+            "singletons": stats.f1[0].tolist(),
+            "doubletons": stats.f2[0].tolist(),
+        },
     )
     return EntropyCurve(
-        n=np.arange(n_max + 1, dtype=np.int64), plugin=plug[0], corrected=corr[0], upper=upper_arr,
-        stderr=se, valid=valid, corrected_jackknife=jk, external=ext, external_stderr=ext_se,
-        options=options, extrapolated=ex, extrapolated_stderr=ex_se, extrapolated_valid=ex_valid,
+        n=np.arange(n_max + 1, dtype=np.int64),
+        plugin=plug[0],
+        corrected=corr[0],
+        upper=upper_arr,
+        stderr=se,
+        valid=valid,
+        corrected_jackknife=jk,
+        external=ext,
+        external_stderr=ext_se,
+        options=options,
+        extrapolated=ex,
+        extrapolated_stderr=ex_se,
+        extrapolated_valid=ex_valid,
     )

@@ -116,8 +116,7 @@ def fit_finite_size(sizes, values, stderr, direction: int) -> FiniteSizeFit:
     y = np.asarray(values, dtype=np.float64)
     se = np.asarray(stderr, dtype=np.float64)
     if not (N.shape == y.shape == se.shape):
-        raise ValueError(f"sizes, values and stderr must have equal shapes; got {N.shape}, {y.shape}, "
-                         f"{se.shape}.")
+        raise ValueError(f"sizes, values and stderr must have equal shapes; got {N.shape}, {y.shape}, {se.shape}.")
     keep = np.isfinite(N) & (N > 0) & np.isfinite(y)
     N, y, se = N[keep], y[keep], se[keep]
     nan = FiniteSizeFit(math.nan, math.nan, math.nan, math.nan, math.nan, int(N.size))

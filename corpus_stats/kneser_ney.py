@@ -37,8 +37,13 @@ from corpus_stats.stream import TokenStream
 
 MAX_N = 128  # context lengths beyond this are meaningless for count-based models (and cost time)
 
-__all__ = ["KneserNeyResult", "KneserNeySizeCurve", "kneser_ney_size_curve", "kneser_ney_upper_bound",
-           "modified_kn_discounts"]
+__all__ = [
+    "KneserNeyResult",
+    "KneserNeySizeCurve",
+    "kneser_ney_size_curve",
+    "kneser_ney_upper_bound",
+    "modified_kn_discounts",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,9 +102,7 @@ class KneserNeyResult:
             "notes": list(self.notes),
             "options": dict(self.options),
             "n_positions": None if self.n_positions is None else self.n_positions.tolist(),
-            "stderr": None
-            if self.stderr is None
-            else [None if math.isnan(x) else float(x) for x in self.stderr],
+            "stderr": None if self.stderr is None else [None if math.isnan(x) else float(x) for x in self.stderr],
         }
 
     @classmethod
@@ -116,9 +119,7 @@ class KneserNeyResult:
             notes=tuple(d.get("notes", ())),
             options=dict(d.get("options", {})),
             n_positions=None if pos is None else np.asarray(pos, dtype=np.int64),
-            stderr=None
-            if err is None
-            else np.array([np.nan if x is None else x for x in err], dtype=np.float64),
+            stderr=None if err is None else np.array([np.nan if x is None else x for x in err], dtype=np.float64),
         )
 
 
@@ -148,30 +149,16 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
 
 def _check_args(stream, n_max, heldout_fraction, heldout_tokens) -> None:
     if not isinstance(stream, TokenStream):
-        raise TypeError(
-            f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}."
-        )
-    if (
-        isinstance(n_max, bool)
-        or not isinstance(n_max, (int, np.integer))
-        or not 0 <= n_max <= MAX_N
-    ):
+        raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
+    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 0 <= n_max <= MAX_N:
         raise ValueError(f"n_max must be an integer in 0..{MAX_N}; got {n_max!r}.")
     if not isinstance(heldout_fraction, (int, float, np.floating)) or not 0 < heldout_fraction < 1:
-        raise ValueError(
-            f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}."
-        )
-    if (
-        isinstance(heldout_tokens, bool)
-        or not isinstance(heldout_tokens, (int, np.integer))
-        or heldout_tokens < 1
-    ):
+        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
+    if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
         raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
     need = 2 * (n_max + 2)
     if stream.n_tokens >= 2**31 - 2:
-        raise ValueError(
-            f"the stream must have fewer than 2**31 - 2 tokens; got {stream.n_tokens:,}."
-        )
+        raise ValueError(f"the stream must have fewer than 2**31 - 2 tokens; got {stream.n_tokens:,}.")
     if stream.n_tokens < need:
         raise ValueError(
             f"the stream needs at least 2 * (n_max + 2) = {need} tokens for a train/held-out split; "
@@ -236,14 +223,9 @@ def _drop_duplicates(stream, held_docs, train_s, notes) -> np.ndarray:
             by_hash.setdefault(h, []).append(i)
         for q in np.flatnonzero(suspect):
             doc = stream.document(int(held_docs[q]))
-            drop[q] = any(
-                np.array_equal(doc, train_s.document(i))
-                for i in by_hash[int(all_hash[held_docs[q]])]
-            )
+            drop[q] = any(np.array_equal(doc, train_s.document(i)) for i in by_hash[int(all_hash[held_docs[q]])])
     if drop.any():
-        notes.append(
-            f"removed {int(drop.sum()):,} held-out documents that duplicate a training document."
-        )
+        notes.append(f"removed {int(drop.sum()):,} held-out documents that duplicate a training document.")
     return held_docs[~drop]
 
 
@@ -304,9 +286,7 @@ def _ratio_stderr(loss: np.ndarray, count: np.ndarray) -> float:
     return float(np.sqrt(b / (b - 1) * np.sum((loss - mean * count) ** 2)) / count.sum())
 
 
-def _kn_scores(
-    tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None
-):
+def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
     """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
 
     Returns a dict: ``cross_entropy`` and ``n_positions`` per n, ``discounts`` per order, ``sort_s``
@@ -317,9 +297,7 @@ def _kn_scores(
     depth = n_max + 1
     t0 = time.perf_counter()
     tokens = np.concatenate([np.asarray(tr_tok, np.uint32), np.asarray(he_tok, np.uint32)])
-    seg = np.concatenate(
-        [_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)]
-    )
+    seg = np.concatenate([_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)])
     seg = seg[seg > 0]
     # tokens left to the end of the segment (int32 keeps the sort at ~50 bytes per token)
     lim = (np.repeat(np.cumsum(seg), seg) - np.arange(tokens.size)).astype(np.int32)
@@ -355,9 +333,7 @@ def _kn_scores(
         discounts.append({"raw": d_raw.round(6).tolist(), "continuation": d_cont.round(6).tolist()})
         row = logp[k] if keep_logp else logp[0]
         sums = np.zeros((n_blocks, 2))
-        loss, count = _kn_order_update(
-            k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row, block_of, sums
-        )
+        loss, count = _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row, block_of, sums)
         stderr[k] = _ratio_stderr(sums[:, 0], sums[:, 1])
         n_pos[k] = count
         if count:
@@ -462,9 +438,7 @@ def kneser_ney_upper_bound(
     _check_args(stream, n_max, heldout_fraction, heldout_tokens)
     n_max = int(n_max)
     t_start = time.perf_counter()
-    (tr_tok, tr_off), (he_tok, he_off), notes = _split(
-        stream, float(heldout_fraction), int(heldout_tokens), seed
-    )
+    (tr_tok, tr_off), (he_tok, he_off), notes = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
     n_tr, n_he = int(tr_tok.size), int(he_tok.size)
     vocab = int(stream.vocab_size)
     depth = n_max + 1
@@ -483,8 +457,7 @@ def kneser_ney_upper_bound(
 
     if np.any(n_pos == 0):
         notes.append(
-            f"no held-out position has {int(np.argmax(n_pos == 0))} or more context tokens; "
-            "cross_entropy is NaN there."
+            f"no held-out position has {int(np.argmax(n_pos == 0))} or more context tokens; cross_entropy is NaN there."
         )
     options = {
         "n_max": n_max,
@@ -550,7 +523,7 @@ def _nested_train(tr_tok, tr_off, fractions, seed):
     for f in fractions:
         k = min(int(np.searchsorted(cum, f * cum[-1] - 0.5)) + 1, lengths.size)
         docs = np.sort(order[:k])
-        parts = [tr_tok[tr_off[d]:tr_off[d + 1]] for d in docs]
+        parts = [tr_tok[tr_off[d] : tr_off[d + 1]] for d in docs]
         off = np.concatenate(([0], np.cumsum(lengths[docs]))).astype(np.int64)
         out.append((np.concatenate(parts) if parts else tr_tok[:0], off))
     return out
@@ -601,11 +574,16 @@ def kneser_ney_size_curve(
         raise ValueError(f"fractions must be increasing numbers in (0, 1]; got {list(fractions)!r}.")
     if fr[-1] != 1.0:
         fr = np.append(fr, 1.0)
-    full = kneser_ney_upper_bound(stream, n_max, heldout_fraction=heldout_fraction,
-                                  heldout_tokens=heldout_tokens, within_documents=within_documents,
-                                  seed=seed, progress=progress)
-    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, float(heldout_fraction),
-                                                   int(heldout_tokens), seed)
+    full = kneser_ney_upper_bound(
+        stream,
+        n_max,
+        heldout_fraction=heldout_fraction,
+        heldout_tokens=heldout_tokens,
+        within_documents=within_documents,
+        seed=seed,
+        progress=progress,
+    )
+    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
     S, depth = fr.size, int(n_max) + 1
     ce, se = np.full((S, depth), np.nan), np.full((S, depth), np.nan)
     n_train = np.zeros(S, np.int64)
@@ -616,9 +594,7 @@ def kneser_ney_size_curve(
             n_train[i] = tok.size
             if tok.size == 0:
                 continue
-            sc = _kn_scores(tok, off, he_tok, he_off, int(stream.vocab_size), int(n_max),
-                            within_documents)
+            sc = _kn_scores(tok, off, he_tok, he_off, int(stream.vocab_size), int(n_max), within_documents)
             ce[i], se[i] = sc["cross_entropy"], sc["stderr"]
             bar.update(note=f"{n_train[i]:,} training tokens")
-    return KneserNeySizeCurve(fractions=fr, n_train_tokens=n_train, cross_entropy=ce, stderr=se,
-                              full=full)
+    return KneserNeySizeCurve(fractions=fr, n_train_tokens=n_train, cross_entropy=ce, stderr=se, full=full)

@@ -85,12 +85,20 @@ def measure(
     timings["tokenize"] = time.perf_counter() - start
 
     t = time.perf_counter()
-    corr = correlation_curve(stream, lags, within_documents=within_documents, n_shards=n_shards,
-                             seed=seed, progress=progress)
+    corr = correlation_curve(
+        stream, lags, within_documents=within_documents, n_shards=n_shards, seed=seed, progress=progress
+    )
     timings["correlations"] = time.perf_counter() - t
     t = time.perf_counter()
-    ent = entropy_curve(stream, n_max, within_documents=within_documents, n_shards=n_shards,
-                        seed=seed, external=external, progress=progress)
+    ent = entropy_curve(
+        stream,
+        n_max,
+        within_documents=within_documents,
+        n_shards=n_shards,
+        seed=seed,
+        external=external,
+        progress=progress,
+    )
     timings["entropy"] = time.perf_counter() - t
 
     options = {
@@ -100,8 +108,7 @@ def measure(
         "within_documents": bool(within_documents),
         "n_shards": int(n_shards),
         "seed": int(seed),
-        "external": None if external is None or not isinstance(external, (str, os.PathLike))
-        else str(external),
+        "external": None if external is None or not isinstance(external, (str, os.PathLike)) else str(external),
         **{k: v for k, v in read_options.items() if k != "cache_dir"},
     }
     provenance = _provenance(stream, source)
@@ -118,13 +125,16 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
     """The token stream to measure and a description of where it came from."""
     if isinstance(inputs, TokenStream):
         return inputs, {"kind": "token-stream", "tokenizer": inputs.provenance.get("tokenizer")}
-    if hasattr(inputs, "stream") and isinstance(getattr(inputs, "stream"), TokenStream):
+    if hasattr(inputs, "stream") and isinstance(inputs.stream, TokenStream):
         # a corpus_stats.synthetic corpus: record what generated it and the known answers
-        source = {"kind": "synthetic", "generator": getattr(inputs, "kind", None),
-                  "params": dict(getattr(inputs, "params", {}) or {}),
-                  "expected_beta": getattr(inputs, "expected_beta", None),
-                  "expected_gamma": getattr(inputs, "expected_gamma", None),
-                  "tokenizer": "synthetic"}
+        source = {
+            "kind": "synthetic",
+            "generator": getattr(inputs, "kind", None),
+            "params": dict(getattr(inputs, "params", {}) or {}),
+            "expected_beta": getattr(inputs, "expected_beta", None),
+            "expected_gamma": getattr(inputs, "expected_gamma", None),
+            "tokenizer": "synthetic",
+        }
         return inputs.stream, source
     from corpus_stats.tokenization import tokenize
 
@@ -173,9 +183,14 @@ def run_prediction(measurement: Measurement) -> dict:
         prediction = predict(measurement)
     except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
         # still report the exponent that *can* be fitted, by the same window rule
-        return json_safe({"error": str(exc), "warnings": [f"no alpha_D: {exc}"],
-                          "beta": _exponent_alone(measurement, "beta"),
-                          "gamma": _exponent_alone(measurement, "gamma")})
+        return json_safe(
+            {
+                "error": str(exc),
+                "warnings": [f"no alpha_D: {exc}"],
+                "beta": _exponent_alone(measurement, "beta"),
+                "gamma": _exponent_alone(measurement, "gamma"),
+            }
+        )
     return summarize_prediction(prediction)
 
 
@@ -218,17 +233,23 @@ def summarize_prediction(prediction: Any) -> dict:
     pred = prediction
     a, ap = pred.alpha_D, pred.alpha_D_paper
     summary = {
-        "alpha_D": {"value": a.value, "stderr": a.stderr, "interval": list(a.interval),
-                    "confidence": a.confidence, "method": a.method},
+        "alpha_D": {
+            "value": a.value,
+            "stderr": a.stderr,
+            "interval": list(a.interval),
+            "confidence": a.confidence,
+            "method": a.method,
+        },
         "alpha_D_paper": {"value": ap.value, "stderr": ap.paper_stderr},
         "beta": _exponent_summary(pred.beta, a.beta_stderr),
-        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, H_inf=pred.H_inf,
-                                   curve=pred.gamma_curve),
-        "horizon": {"P": pred.tokens, "t_star": pred.horizon.t_star,
-                    "floor_constant": pred.floor_constant,
-                    "floor_constant_source": pred.floor_constant_source},
-        "learning_curve": {"P": pred.tokens, "loss": pred.loss,
-                           "extrapolated": pred.loss_extrapolated},
+        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, H_inf=pred.H_inf, curve=pred.gamma_curve),
+        "horizon": {
+            "P": pred.tokens,
+            "t_star": pred.horizon.t_star,
+            "floor_constant": pred.floor_constant,
+            "floor_constant_source": pred.floor_constant_source,
+        },
+        "learning_curve": {"P": pred.tokens, "loss": pred.loss, "extrapolated": pred.loss_extrapolated},
         "assumptions": [str(x) for x in pred.assumptions],
         "warnings": [str(x) for x in pred.warnings],
         "full": pred.to_dict() if hasattr(pred, "to_dict") else None,
@@ -293,10 +314,12 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     if corr is not None and len(corr.lags):
         snr = np.asarray(corr.snr, dtype=float)
         good = np.flatnonzero(np.isfinite(snr) & (snr >= 5))
-        reach = f"signal/noise >= 5 up to t = {int(corr.lags[good[-1]])}" if good.size else \
-            "signal/noise < 5 at every lag (no usable signal)"
-        lines.append(f"  C(t)      {len(corr.lags)} lags {int(corr.lags[0])}..{int(corr.lags[-1])}; "
-                     f"{reach}")
+        reach = (
+            f"signal/noise >= 5 up to t = {int(corr.lags[good[-1]])}"
+            if good.size
+            else "signal/noise < 5 at every lag (no usable signal)"
+        )
+        lines.append(f"  C(t)      {len(corr.lags)} lags {int(corr.lags[0])}..{int(corr.lags[-1])}; {reach}")
     if ent is not None and len(ent.n):
         valid = np.asarray(ent.valid, dtype=bool)
         n_valid = np.flatnonzero(valid & (np.asarray(ent.n) >= 1))
@@ -307,8 +330,10 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             if x_valid.size and (not n_valid.size or x_valid[-1] > n_valid[-1]):
                 reach += f" (size-extrapolated: n = 1..{int(ent.n[x_valid[-1]])})"
         h = np.asarray(ent.corrected, dtype=float)
-        lines.append(f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
-                     f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats")
+        lines.append(
+            f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
+            f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats"
+        )
     advice = small_corpus_advice(measurement)
     if prov.get("n_documents") == 1:
         lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
@@ -318,8 +343,7 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         h_inf = f", H_inf = {gamma['H_inf']:.3g} nats" if gamma.get("H_inf") is not None else ""
         on = ""
         if gamma.get("value") is not None and gamma.get("curve"):
-            on = "  fitted on " + ("the external L_n" if gamma["curve"] == "external"
-                                   else f"the {gamma['curve']} H_n")
+            on = "  fitted on " + ("the external L_n" if gamma["curve"] == "external" else f"the {gamma['curve']} H_n")
         lines.append(f"  gamma     {_pm(gamma)}{_window(gamma, 'n')}{h_inf}{on}")
         paper = (pred.get("alpha_D_paper") or {}).get("value")
         paper = f"  (paper-style raw slopes: {paper:.3g})" if paper is not None else ""
@@ -342,8 +366,7 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     return "\n".join(lines)
 
 
-def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
-                        gamma_points: int = 4) -> str | None:
+def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0, gamma_points: int = 4) -> str | None:
     """One line telling the user how to get the exponent(s) a measurement could not give, or None.
 
     The token estimates are orders of magnitude from the measurement itself, stated only when they
@@ -368,14 +391,19 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
         snr = np.sort(np.asarray(corr.snr, dtype=float)[np.isfinite(np.asarray(corr.snr, float))])[::-1]
         snr = snr[snr > 0]
         if snr.size >= 3 and snr[2] < snr_threshold:
-            parts.append(f"beta: about {(snr_threshold / snr[2]) ** 2:.2g}x more tokens "
-                         f"(signal/noise grows like √tokens)")
+            parts.append(
+                f"beta: about {(snr_threshold / snr[2]) ** 2:.2g}x more tokens (signal/noise grows like √tokens)"
+            )
         elif snr.size >= 3:
-            parts.append("beta: the lags above the floor span too little range for a power law; "
-                         "more tokens, or more lags (--lags)")
+            parts.append(
+                "beta: the lags above the floor span too little range for a power law; "
+                "more tokens, or more lags (--lags)"
+            )
         else:
-            parts.append("beta: C(t) shows no signal above the shuffled floor, so the tokens needed "
-                         "cannot be estimated from this run")
+            parts.append(
+                "beta: C(t) shows no signal above the shuffled floor, so the tokens needed "
+                "cannot be estimated from this run"
+            )
     if no_gamma and ent is not None:
         n = np.asarray(ent.n)
         h = np.asarray(ent.corrected, dtype=float)
@@ -384,8 +412,10 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
         need = np.arange(last + 1, gamma_points + 1)
         if need.size and need[-1] < n.size and np.all(np.isfinite(h[need]) & (h[need] > 0)):
             factor = float(np.exp(h[need].sum()))
-            parts.append(f"gamma: H_n valid to n = {gamma_points} needs roughly {factor:.1g}x more "
-                         "tokens (e^(H_n) per extra n), or give a model's L_n (--entropy-curve)")
+            parts.append(
+                f"gamma: H_n valid to n = {gamma_points} needs roughly {factor:.1g}x more "
+                "tokens (e^(H_n) per extra n), or give a model's L_n (--entropy-curve)"
+            )
         else:
             parts.append("gamma: give a model's per-position loss L_n (--entropy-curve)")
     if len(parts) == 1:  # "no gamma: gamma: ..." says it twice
@@ -408,8 +438,13 @@ def _exponent_alone(m: Measurement, which: str) -> dict:
         else:
             e = m.entropy
             n = np.asarray(e.n, float)[1:]
-            sel = select_window(n, np.asarray(e.corrected, float)[1:],
-                                valid=np.asarray(e.valid, bool)[1:], method="offset", min_points=4)
+            sel = select_window(
+                n,
+                np.asarray(e.corrected, float)[1:],
+                valid=np.asarray(e.valid, bool)[1:],
+                method="offset",
+                min_points=4,
+            )
     except (ValueError, TypeError):
         return {}
     return _exponent_summary(sel, None)

@@ -26,8 +26,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-_COLORS = {"op": "#1f77b4", "fro": "#ff7f0e", "plugin": "#7f7f7f", "corrected": "#1f77b4",
-           "upper": "#d62728", "external": "#2ca02c", "extrapolated": "#9467bd", "fit": "#000000"}
+_COLORS = {
+    "op": "#1f77b4",
+    "fro": "#ff7f0e",
+    "plugin": "#7f7f7f",
+    "corrected": "#1f77b4",
+    "upper": "#d62728",
+    "external": "#2ca02c",
+    "extrapolated": "#9467bd",
+    "fit": "#000000",
+}
 
 
 def _figure(width: float = 6.4, height: float = 4.4):
@@ -41,8 +49,7 @@ def _arr(value: Any) -> np.ndarray:
     """Float array with None -> NaN (curves read back from JSON hold None)."""
     if value is None:
         return np.zeros(0)
-    return np.array([np.nan if v is None else v for v in np.asarray(value, dtype=object).ravel()],
-                    dtype=float)
+    return np.array([np.nan if v is None else v for v in np.asarray(value, dtype=object).ravel()], dtype=float)
 
 
 def _fit(prediction: dict | None, name: str) -> dict:
@@ -98,12 +105,15 @@ def plot_correlations(measurement, ax=None, *, exact=None):
     curve = measurement.correlations
     if curve is None:
         raise ValueError("the measurement has no correlation curve to plot (it was not measured).")
-    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    fig, ax = _figure() if ax is None else (ax.figure, ax)
     t = _arr(curve.lags)
     for key, label in (("op", "operator norm"), ("fro", "Frobenius norm")):
         color = _COLORS[key]
-        raw, floor, deb = _arr(getattr(curve, key)), _arr(getattr(curve, f"floor_{key}")), \
-            _arr(getattr(curve, f"{key}_debiased"))
+        raw, floor, deb = (
+            _arr(getattr(curve, key)),
+            _arr(getattr(curve, f"floor_{key}")),
+            _arr(getattr(curve, f"{key}_debiased")),
+        )
         ax.plot(t, raw, "-", color=color, lw=1.2, alpha=0.6, label=f"‖C‖ {label}")
         ax.plot(t, floor, ":", color=color, lw=1.2, label=f"noise floor ({key}, shuffled)")
         ok = np.isfinite(deb) & (deb > 0)
@@ -120,12 +130,23 @@ def plot_correlations(measurement, ax=None, *, exact=None):
         window, pref = beta.get("window"), beta.get("prefactor")
         if window and pref is not None and None not in window:
             tt = np.geomspace(window[0], window[1], 50)
-            ax.plot(tt, pref * tt ** (-beta["value"]), "--", color=_COLORS["fit"], lw=1.5,
-                    label=f"fit t^-{beta['value']:.2f}")
-            ax.axvspan(window[0], window[1], color="0.85", alpha=0.5, lw=0,
-                       label=f"fit window t = {window[0]:g}..{window[1]:g}")
-    ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)",
-           ylabel="‖C(t)‖ (probability units)", title=title)
+            ax.plot(
+                tt,
+                pref * tt ** (-beta["value"]),
+                "--",
+                color=_COLORS["fit"],
+                lw=1.5,
+                label=f"fit t^-{beta['value']:.2f}",
+            )
+            ax.axvspan(
+                window[0],
+                window[1],
+                color="0.85",
+                alpha=0.5,
+                lw=0,
+                label=f"fit window t = {window[0]:g}..{window[1]:g}",
+            )
+    ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)", ylabel="‖C(t)‖ (probability units)", title=title)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="upper right", ncol=2)
     return fig
@@ -153,14 +174,16 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     curve = measurement.entropy
     if curve is None:
         raise ValueError("the measurement has no entropy curve to plot (it was not measured).")
-    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    fig, ax = _figure() if ax is None else (ax.figure, ax)
     n = _arr(curve.n)
     pos = n >= 1  # log axis: H_0 (the unigram entropy) is written in the legend instead
     valid = np.asarray(curve.valid, dtype=bool)
-    for key, label, style in (("plugin", "plug-in (biased low)", "-"),
-                              ("corrected", "bias-corrected", "-o"),
-                              ("upper", "Kneser-Ney upper bound", "-s"),
-                              ("external", "external L_n", "-^")):
+    for key, label, style in (
+        ("plugin", "plug-in (biased low)", "-"),
+        ("corrected", "bias-corrected", "-o"),
+        ("upper", "Kneser-Ney upper bound", "-s"),
+        ("external", "external L_n", "-^"),
+    ):
         y = _arr(getattr(curve, key, None))
         if y.size != n.size or not np.isfinite(y[pos]).any():
             continue
@@ -168,16 +191,22 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     if exact is not None:
         ex = _arr(exact)
         if ex.size != n.size:
-            raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); "
-                             f"got {ex.size}.")
+            raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); got {ex.size}.")
         ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
     _draw_extrapolated(ax, curve, n, pos)
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
     if stderr.size == n.size:
         band = pos & np.isfinite(stderr)
-        ax.fill_between(n[band], (corr - 2 * stderr)[band], (corr + 2 * stderr)[band],
-                        color=_COLORS["corrected"], alpha=0.15, lw=0, label="±2 s.e. (jackknife)")
+        ax.fill_between(
+            n[band],
+            (corr - 2 * stderr)[band],
+            (corr + 2 * stderr)[band],
+            color=_COLORS["corrected"],
+            alpha=0.15,
+            lw=0,
+            label="±2 s.e. (jackknife)",
+        )
     if (valid & pos).any():
         lo, hi = n[valid & pos].min(), n[valid & pos].max()
         ax.axvspan(lo, hi, color="#2ca02c", alpha=0.07, lw=0, label=f"valid n = {lo:g}..{hi:g}")
@@ -194,19 +223,28 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         window, pref = gamma.get("window"), gamma.get("prefactor")
         if window and pref is not None and None not in window:
             nn = np.geomspace(max(window[0], 1), window[1], 50)
-            ax.plot(nn, (h_inf or 0.0) + pref * nn ** (-gamma["value"]), "--", color=_COLORS["fit"],
-                    lw=1.5, label=f"fit H_∞ + A n^-{gamma['value']:.2f}")
+            ax.plot(
+                nn,
+                (h_inf or 0.0) + pref * nn ** (-gamma["value"]),
+                "--",
+                color=_COLORS["fit"],
+                lw=1.5,
+                label=f"fit H_∞ + A n^-{gamma['value']:.2f}",
+            )
     if h_inf is not None:
         ax.axhline(h_inf, color="0.3", lw=1, ls="-.", label=f"H_∞ = {h_inf:.3g} nats")
         title += f", H_∞ = {h_inf:.3g}"
     if n.size and np.isfinite(corr[:1]).all():
         ax.plot([], [], " ", label=f"H_0 = {corr[0]:.3g} nats (unigram)")
-    ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)",
-           title=title)
+    ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)", title=title)
     # an entropy is >= 0: do not let a noisy, undersampled tail stretch the axis below zero
-    shown = np.concatenate([_arr(getattr(curve, k, None))[pos]
-                            for k in ("corrected", "upper", "external", "extrapolated")
-                            if _arr(getattr(curve, k, None)).size == n.size])
+    shown = np.concatenate(
+        [
+            _arr(getattr(curve, k, None))[pos]
+            for k in ("corrected", "upper", "external", "extrapolated")
+            if _arr(getattr(curve, k, None)).size == n.size
+        ]
+    )
     if np.isfinite(shown).any():
         top = np.nanmax(shown)
         ax.set_ylim(max(ax.get_ylim()[0], -0.03 * top), min(ax.get_ylim()[1], 1.08 * top))
@@ -235,9 +273,18 @@ def _draw_extrapolated(ax, curve, n, pos) -> None:
             label = f"size-extrapolated H_n(N→∞), valid n = {lo:g}..{hi:g}"
         else:
             label = "size-extrapolated (not valid)"
-        ax.errorbar(n[mask], x[mask], yerr=np.where(np.isfinite(se[mask]), se[mask], 0.0), fmt="D",
-                    ms=4, color=color, mfc=color if filled else "none", elinewidth=1, capsize=2,
-                    label=label)
+        ax.errorbar(
+            n[mask],
+            x[mask],
+            yerr=np.where(np.isfinite(se[mask]), se[mask], 0.0),
+            fmt="D",
+            ms=4,
+            color=color,
+            mfc=color if filled else "none",
+            elinewidth=1,
+            capsize=2,
+            label=label,
+        )
 
 
 # -- (c) prediction ---------------------------------------------------------------------------
@@ -259,8 +306,10 @@ def plot_prediction(measurement, axes=None):
     pred = measurement.prediction or {}
     lc, hz = pred.get("learning_curve") or {}, pred.get("horizon") or {}
     if not lc.get("P") and not hz.get("P"):
-        raise ValueError("the report holds no prediction of L(P) or t*(P) to plot; "
-                         "run `corpus-stats measure` with the scaling package available.")
+        raise ValueError(
+            "the report holds no prediction of L(P) or t*(P) to plot; "
+            "run `corpus-stats measure` with the scaling package available."
+        )
     if axes is None:
         from matplotlib.figure import Figure
 
@@ -273,16 +322,18 @@ def plot_prediction(measurement, axes=None):
         P, loss = _arr(lc["P"]), _arr(lc["loss"])
         extra = np.asarray(lc.get("extrapolated") or [False] * P.size, dtype=bool)
         if (~extra).any():
-            axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2,
-                         label="from measured H_n")
+            axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2, label="from measured H_n")
         if extra.any():
-            axes[0].plot(P[extra], loss[extra], "--", color="#1f77b4", lw=2,
-                         label="from fitted law (extrapolated)")
+            axes[0].plot(P[extra], loss[extra], "--", color="#1f77b4", lw=2, label="from fitted law (extrapolated)")
         h_inf = _fit(pred, "gamma").get("H_inf")
         if h_inf is not None:
             axes[0].axhline(h_inf, color="0.3", ls="-.", lw=1, label=f"H_∞ = {h_inf:.3g}")
-        axes[0].set(xscale="log", xlabel="training tokens P", ylabel="predicted loss L(P) (nats)",
-                    title=f"Predicted learning curve, α_D = {_pm(alpha)}")
+        axes[0].set(
+            xscale="log",
+            xlabel="training tokens P",
+            ylabel="predicted loss L(P) (nats)",
+            title=f"Predicted learning curve, α_D = {_pm(alpha)}",
+        )
         axes[0].legend(fontsize=8)
         axes[0].grid(True, alpha=0.3)
     if hz.get("P"):
@@ -291,8 +342,13 @@ def plot_prediction(measurement, axes=None):
         beta = _fit(pred, "beta").get("value")
         if beta:
             axes[1].plot([], [], " ", label=f"slope 1/(2β) = {1 / (2 * beta):.2f}")
-        axes[1].set(xscale="log", yscale="log", xlabel="training tokens P",
-                    ylabel="horizon t* (tokens)", title="Prediction horizon t*(P)")
+        axes[1].set(
+            xscale="log",
+            yscale="log",
+            xlabel="training tokens P",
+            ylabel="horizon t* (tokens)",
+            title="Prediction horizon t*(P)",
+        )
         axes[1].legend(fontsize=8)
         axes[1].grid(True, alpha=0.3)
     return fig
@@ -317,9 +373,11 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
     """
     tokens, loss = _arr(tokens), _arr(loss)
     if tokens.size != loss.size or tokens.size < 2:
-        raise ValueError(f"a learning curve needs as many losses as token counts (at least 2); "
-                         f"got {tokens.size} token counts and {loss.size} losses.")
-    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+        raise ValueError(
+            f"a learning curve needs as many losses as token counts (at least 2); "
+            f"got {tokens.size} token counts and {loss.size} losses."
+        )
+    fig, ax = _figure() if ax is None else (ax.figure, ax)
     pred = measurement.prediction or {}
     ax.plot(tokens, loss, "o-", color="#d62728", label="measured learning curve")
     lc = pred.get("learning_curve") or {}
@@ -331,8 +389,9 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
         # slope guide through the first measured point: L - H_inf ∝ P^-alpha_D
         guide = h_inf + (loss[0] - h_inf) * (tokens / tokens[0]) ** (-alpha["value"])
         ax.plot(tokens, guide, "--", color="0.2", label=f"slope α_D = {_pm(alpha)}")
-    ax.set(xscale="log", xlabel="training tokens P", ylabel="loss (nats)",
-           title="Learning curve: measured vs predicted")
+    ax.set(
+        xscale="log", xlabel="training tokens P", ylabel="loss (nats)", title="Learning curve: measured vs predicted"
+    )
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
     return fig
@@ -341,8 +400,9 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
 # -- (d) collapse of n-gram losses -----------------------------------------------------------
 
 
-def plot_collapse(measurement, table, ax=None, *, beta: float | None = None,
-                  gamma: float | None = None, H_inf: float | None = None):
+def plot_collapse(
+    measurement, table, ax=None, *, beta: float | None = None, gamma: float | None = None, H_inf: float | None = None
+):
     """The collapse (L_n − H_∞)·n^γ against P / n^(2β) of n-gram losses L_n(P), one colour per n.
 
     Parameters
@@ -383,10 +443,12 @@ def plot_collapse(measurement, table, ax=None, *, beta: float | None = None,
     H_inf = _fit(pred, "gamma").get("H_inf") if H_inf is None else H_inf
     missing = [k for k, v in (("beta", beta), ("gamma", gamma), ("H_inf", H_inf)) if v is None]
     if missing:
-        raise ValueError(f"the collapse needs beta, gamma and H_inf; the report has no "
-                         f"{', '.join(missing)} (no prediction was made). Pass them explicitly.")
+        raise ValueError(
+            f"the collapse needs beta, gamma and H_inf; the report has no "
+            f"{', '.join(missing)} (no prediction was made). Pass them explicitly."
+        )
     col = collapse(table, float(beta), float(gamma), float(H_inf))
-    fig, ax = (_figure() if ax is None else (ax.figure, ax))
+    fig, ax = _figure() if ax is None else (ax.figure, ax)
     from matplotlib import colormaps
 
     ns = np.unique(col.n)
@@ -394,17 +456,34 @@ def plot_collapse(measurement, table, ax=None, *, beta: float | None = None,
     for i, nv in enumerate(ns):
         sel = col.n == nv
         order = np.argsort(col.x[sel])
-        ax.plot(col.x[sel][order], col.y[sel][order], "o-", ms=3.5, lw=1,
-                color=cmap(i / max(ns.size - 1, 1)), label=f"n = {nv:g}")
+        ax.plot(
+            col.x[sel][order],
+            col.y[sel][order],
+            "o-",
+            ms=3.5,
+            lw=1,
+            color=cmap(i / max(ns.size - 1, 1)),
+            label=f"n = {nv:g}",
+        )
     xx = np.geomspace(col.x.min(), col.x.max(), 100)
-    ax.plot(xx, np.exp(np.polyval(col.master, np.log(xx))), "--", color=_COLORS["fit"], lw=1.5,
-            label="master curve (cubic in log-log)")
+    ax.plot(
+        xx,
+        np.exp(np.polyval(col.master, np.log(xx))),
+        "--",
+        color=_COLORS["fit"],
+        lw=1.5,
+        label="master curve (cubic in log-log)",
+    )
     if col.n_dropped:
         ax.plot([], [], " ", label=f"{col.n_dropped} rows with L_n ≤ H_∞ dropped")
-    ax.set(xscale="log", yscale="log", xlabel="P / n^(2β)  (training tokens / n^(2β))",
-           ylabel="(L_n − H_∞) · n^γ  (nats)",
-           title=f"Collapse of L_n(P): quality = {col.quality:.3f}, rms log residual = "
-                 f"{col.rms_log_residual:.3f}\nβ = {beta:.3g}, γ = {gamma:.3g}, H_∞ = {H_inf:.3g} nats")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="P / n^(2β)  (training tokens / n^(2β))",
+        ylabel="(L_n − H_∞) · n^γ  (nats)",
+        title=f"Collapse of L_n(P): quality = {col.quality:.3f}, rms log residual = "
+        f"{col.rms_log_residual:.3f}\nβ = {beta:.3g}, γ = {gamma:.3g}, H_∞ = {H_inf:.3g} nats",
+    )
     if col.y.max() < 10 * col.y.min():  # under a decade: label the minor ticks as plain numbers
         from matplotlib.ticker import FuncFormatter
 
@@ -420,10 +499,17 @@ def plot_collapse(measurement, table, ax=None, *, beta: float | None = None,
 # -- everything -------------------------------------------------------------------------------
 
 
-def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[str] = ("png", "svg"),
-                learning_curve: tuple | None = None, dpi: int = 130,
-                figures: Sequence[str] | None = None, exact: dict | None = None,
-                collapse: Any = None) -> list[Path]:
+def plot_report(
+    measurement,
+    out_dir: str | os.PathLike,
+    *,
+    formats: Sequence[str] = ("png", "svg"),
+    learning_curve: tuple | None = None,
+    dpi: int = 130,
+    figures: Sequence[str] | None = None,
+    exact: dict | None = None,
+    collapse: Any = None,
+) -> list[Path]:
     """Write every figure the measurement supports into ``out_dir``.
 
     Parameters
@@ -468,8 +554,7 @@ def plot_report(measurement, out_dir: str | os.PathLike, *, formats: Sequence[st
     if measurement.entropy is not None and "entropy" in wanted:
         drawn["entropy"] = plot_entropy(measurement, exact=(exact or {}).get("entropy"))
     pred = measurement.prediction or {}
-    if "prediction" in wanted and ((pred.get("learning_curve") or {}).get("P")
-                                   or (pred.get("horizon") or {}).get("P")):
+    if "prediction" in wanted and ((pred.get("learning_curve") or {}).get("P") or (pred.get("horizon") or {}).get("P")):
         drawn["prediction"] = plot_prediction(measurement)
     if learning_curve is not None and "learning_curve" in wanted:
         drawn["learning_curve"] = plot_learning_curve(measurement, *learning_curve)

@@ -33,11 +33,31 @@ ENTROPY_CSV = "entropy.csv"
 
 # Columns of the CSV files: (column name, field of the curve object).
 _CORR_COLUMNS = (
-    "lag", "n_pairs", "op", "fro", "floor_op", "floor_fro", "op_debiased", "fro_debiased", "snr",
-    "op_stderr", "fro_stderr",
+    "lag",
+    "n_pairs",
+    "op",
+    "fro",
+    "floor_op",
+    "floor_fro",
+    "op_debiased",
+    "fro_debiased",
+    "snr",
+    "op_stderr",
+    "fro_stderr",
 )
-_ENTROPY_COLUMNS = ("n", "plugin", "corrected", "upper", "stderr", "valid", "external", "external_stderr",
-                    "extrapolated", "extrapolated_stderr", "extrapolated_valid")
+_ENTROPY_COLUMNS = (
+    "n",
+    "plugin",
+    "corrected",
+    "upper",
+    "stderr",
+    "valid",
+    "external",
+    "external_stderr",
+    "extrapolated",
+    "extrapolated_stderr",
+    "extrapolated_valid",
+)
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _NUM_ARRAY = {"type": "array", "items": _NUM_OR_NULL}
@@ -48,8 +68,18 @@ REPORT_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "corpus-stats measurement report",
     "type": "object",
-    "required": ["schema", "schema_version", "package_version", "created", "provenance", "options",
-                 "timings", "correlations", "entropy", "prediction"],
+    "required": [
+        "schema",
+        "schema_version",
+        "package_version",
+        "created",
+        "provenance",
+        "options",
+        "timings",
+        "correlations",
+        "entropy",
+        "prediction",
+    ],
     "properties": {
         "schema": {"const": SCHEMA_NAME},
         "schema_version": {"const": SCHEMA_VERSION},
@@ -60,22 +90,45 @@ REPORT_SCHEMA: dict = {
         "timings": {"type": "object", "additionalProperties": {"type": "number"}},
         "correlations": {
             "type": ["object", "null"],
-            "required": ["lags", "n_pairs", "op", "fro", "floor_op", "floor_fro", "op_debiased",
-                         "fro_debiased", "snr", "op_stderr", "fro_stderr", "op_jackknife",
-                         "fro_jackknife"],
+            "required": [
+                "lags",
+                "n_pairs",
+                "op",
+                "fro",
+                "floor_op",
+                "floor_fro",
+                "op_debiased",
+                "fro_debiased",
+                "snr",
+                "op_stderr",
+                "fro_stderr",
+                "op_jackknife",
+                "fro_jackknife",
+            ],
             "properties": {
                 "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
                 "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                **{k: _NUM_ARRAY for k in ("op", "fro", "floor_op", "floor_fro", "op_debiased",
-                                           "fro_debiased", "snr", "op_stderr", "fro_stderr")},
+                **{
+                    k: _NUM_ARRAY
+                    for k in (
+                        "op",
+                        "fro",
+                        "floor_op",
+                        "floor_fro",
+                        "op_debiased",
+                        "fro_debiased",
+                        "snr",
+                        "op_stderr",
+                        "fro_stderr",
+                    )
+                },
                 "op_jackknife": {"type": "array", "items": _NUM_ARRAY},
                 "fro_jackknife": {"type": "array", "items": _NUM_ARRAY},
             },
         },
         "entropy": {
             "type": ["object", "null"],
-            "required": ["n", "plugin", "corrected", "upper", "stderr", "valid",
-                         "corrected_jackknife"],
+            "required": ["n", "plugin", "corrected", "upper", "stderr", "valid", "corrected_jackknife"],
             "properties": {
                 "n": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 **{k: _NUM_ARRAY for k in ("plugin", "corrected", "upper", "stderr")},
@@ -133,14 +186,11 @@ class Measurement:
                 raise TypeError(f"Measurement.{name} must be a dict; got {type(value).__name__}.")
             object.__setattr__(self, name, dict(value))
         if self.prediction is not None and not isinstance(self.prediction, dict):
-            raise TypeError(
-                f"Measurement.prediction must be a dict or None; got {type(self.prediction).__name__}."
-            )
+            raise TypeError(f"Measurement.prediction must be a dict or None; got {type(self.prediction).__name__}.")
 
     def with_prediction(self, prediction: dict | None) -> Measurement:
         """A copy with the prediction summary replaced."""
-        return Measurement(self.correlations, self.entropy, self.provenance, self.options,
-                           self.timings, prediction)
+        return Measurement(self.correlations, self.entropy, self.provenance, self.options, self.timings, prediction)
 
     # -- serialisation ------------------------------------------------------------------------
 
@@ -152,8 +202,7 @@ class Measurement:
             "schema": SCHEMA_NAME,
             "schema_version": SCHEMA_VERSION,
             "package_version": self.provenance.get("package_version", __version__),
-            "created": self.provenance.get("created")
-            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "created": self.provenance.get("created") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "provenance": self.provenance,
             "options": self.options,
             "timings": {k: float(v) for k, v in self.timings.items()},
@@ -179,8 +228,7 @@ class Measurement:
         provenance = dict(doc["provenance"])
         provenance.setdefault("package_version", doc["package_version"])
         provenance.setdefault("created", doc["created"])
-        return cls(correlations, entropy, provenance, doc["options"], doc["timings"],
-                   doc["prediction"])
+        return cls(correlations, entropy, provenance, doc["options"], doc["timings"], doc["prediction"])
 
     def to_json(self) -> str:
         """``report.json`` as a string (strict JSON: no NaN)."""
@@ -237,8 +285,7 @@ class Measurement:
             parts.append(f"tokenizer={_short(prov['tokenizer'])}")
         if self.correlations is not None:
             lags = self.correlations.lags
-            parts.append(f"C(t) at {len(lags)} lags {int(lags[0])}..{int(lags[-1])}"
-                         if len(lags) else "C(t) empty")
+            parts.append(f"C(t) at {len(lags)} lags {int(lags[0])}..{int(lags[-1])}" if len(lags) else "C(t) empty")
         if self.entropy is not None:
             n_valid = int(sum(bool(v) for v in self.entropy.valid))
             parts.append(f"H_n for n=0..{int(self.entropy.n[-1])} ({n_valid} valid)")
@@ -285,11 +332,12 @@ def validate_report(doc: Any) -> None:
     if not isinstance(doc, dict):
         raise ValueError(f"a report must be a JSON object; got {type(doc).__name__}.")
     if doc.get("schema") != SCHEMA_NAME:
-        raise ValueError(f"not a corpus-stats report (schema must be {SCHEMA_NAME!r}); "
-                         f"got {doc.get('schema')!r}.")
+        raise ValueError(f"not a corpus-stats report (schema must be {SCHEMA_NAME!r}); got {doc.get('schema')!r}.")
     if doc.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"report schema_version must be {SCHEMA_VERSION} for this version of "
-                         f"corpus-stats; got {doc.get('schema_version')!r}. Re-run the measurement.")
+        raise ValueError(
+            f"report schema_version must be {SCHEMA_VERSION} for this version of "
+            f"corpus-stats; got {doc.get('schema_version')!r}. Re-run the measurement."
+        )
     _check_object(doc, REPORT_SCHEMA, "report")
     for name, length_key in (("correlations", "lags"), ("entropy", "n")):
         part = doc[name]
@@ -302,12 +350,12 @@ def validate_report(doc: Any) -> None:
                 # 2-D jackknife arrays: every row as long as the curve
                 for i, row in enumerate(value or []):
                     if len(row) != size:
-                        raise ValueError(f"{name}.{key}[{i}] must have {size} values (one per "
-                                         f"{length_key}); got {len(row)}.")
+                        raise ValueError(
+                            f"{name}.{key}[{i}] must have {size} values (one per {length_key}); got {len(row)}."
+                        )
                 continue
             if len(value) != size:
-                raise ValueError(f"{name}.{key} must have {size} values (one per {length_key}); "
-                                 f"got {len(value)}.")
+                raise ValueError(f"{name}.{key} must have {size} values (one per {length_key}); got {len(value)}.")
 
 
 def _check_object(value: Any, spec: dict, where: str) -> None:
@@ -463,8 +511,7 @@ def read_learning_curve(path: str | os.PathLike) -> tuple:
     keys = {k.strip().lower(): k for k in rows[0] if k}
     tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
     if tok is None or "loss" not in keys:
-        raise ValueError(f"{path}: a learning curve needs columns 'tokens' (or 'P') and 'loss'; "
-                         f"got {sorted(keys)}.")
+        raise ValueError(f"{path}: a learning curve needs columns 'tokens' (or 'P') and 'loss'; got {sorted(keys)}.")
     try:
         tokens = np.array([float(r[tok]) for r in rows])
         loss = np.array([float(r[keys["loss"]]) for r in rows])
@@ -500,8 +547,9 @@ def read_collapse_table(path: str | os.PathLike) -> dict:
             keys = {k.strip().lower(): k for k in header if k}
             tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
             if "n" not in keys or tok is None or "loss" not in keys:
-                raise ValueError(f"{path}: a collapse table needs the header columns n, tokens (or P) "
-                                 f"and loss; got {header}.")
+                raise ValueError(
+                    f"{path}: a collapse table needs the header columns n, tokens (or P) and loss; got {header}."
+                )
             cols = {"n": keys["n"], "tokens": tok, "loss": keys["loss"]}
             out: dict = {k: [] for k in cols}
             for row in reader:

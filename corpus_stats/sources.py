@@ -123,9 +123,7 @@ class Corpus:
         """Key of the content and reading options (file sources must be hashed first)."""
         return cache.content_key(
             {
-                "sources": [
-                    s.to_dict() | {"name": None} if s.sha256 else s.to_dict() for s in self.sources
-                ],
+                "sources": [s.to_dict() | {"name": None} if s.sha256 else s.to_dict() for s in self.sources],
                 "options": self.options,
             }
         )
@@ -138,9 +136,7 @@ class Corpus:
         }
 
     def __repr__(self) -> str:
-        return (
-            f"Corpus({len(self.sources)} sources, {self.total_bytes} bytes, options={self.options})"
-        )
+        return f"Corpus({len(self.sources)} sources, {self.total_bytes} bytes, options={self.options})"
 
 
 def read_corpus(
@@ -194,18 +190,14 @@ def read_corpus(
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    if not isinstance(inputs, (list, tuple)) or not all(
-        isinstance(i, (str, os.PathLike)) for i in inputs
-    ):
+    if not isinstance(inputs, (list, tuple)) or not all(isinstance(i, (str, os.PathLike)) for i in inputs):
         raise TypeError(
             "inputs must be a path, glob, '-', 'hf:NAME' or a list of them (or pass a Corpus to "
             f"tokenize); got {type(inputs).__name__}."
         )
     inputs = list(inputs)
     if not inputs:
-        raise ValueError(
-            "no inputs given; pass at least one file, directory, glob, '-' or hf:NAME."
-        )
+        raise ValueError("no inputs given; pass at least one file, directory, glob, '-' or hf:NAME.")
     try:
         codecs.lookup(encoding)
         codecs.lookup_error(errors)
@@ -245,17 +237,13 @@ def _resolve(item, pattern: str) -> list[Source]:
     if text.startswith("hf:"):
         name, _, config = text[3:].partition(":")
         if not name:
-            raise ValueError(
-                f"hf: inputs need a dataset name, as in hf:roneneldan/TinyStories; got {text!r}."
-            )
+            raise ValueError(f"hf: inputs need a dataset name, as in hf:roneneldan/TinyStories; got {text!r}.")
         return [Source(text, "hf", path=None, compression=config or None)]
     path = Path(text).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob(pattern) if p.is_file())
         if not files:
-            raise ValueError(
-                f"directory {path} has no files matching {pattern!r} (use --glob to change the pattern)."
-            )
+            raise ValueError(f"directory {path} has no files matching {pattern!r} (use --glob to change the pattern).")
         return [_file_source(p) for p in files]
     if path.is_file():
         return [_file_source(path)]
@@ -274,9 +262,7 @@ def _file_source(path: Path) -> Source:
     suffixes = [s.lower() for s in path.suffixes]
     compression = _COMPRESSION.get(suffixes[-1]) if suffixes else None
     inner = (
-        suffixes[-2]
-        if compression and len(suffixes) > 1
-        else (suffixes[-1] if suffixes and not compression else "")
+        suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes and not compression else "")
     )
     kind = _RECORD_KINDS.get(inner, "text")
     if compression and kind in ("parquet", "arrow"):
@@ -317,9 +303,7 @@ def _read_chunks(src: Source) -> Iterator[bytes]:
     except (OSError, EOFError, lzma.LZMAError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(
-            f"cannot read {src.name} as {src.compression or 'plain'} data: {exc}."
-        ) from None
+        raise ValueError(f"cannot read {src.name} as {src.compression or 'plain'} data: {exc}.") from None
     except Exception as exc:  # zstandard.ZstdError and friends
         if type(exc).__module__.startswith("zstandard"):
             raise ValueError(f"cannot read {src.name} as zstd data: {exc}.") from None
@@ -459,21 +443,15 @@ def _iter_jsonl(src: Source, opt: dict) -> Iterator[str]:
 
 def _text_of(record, field_name: str, where: str) -> str:
     if not isinstance(record, dict):
-        raise ValueError(
-            f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field."
-        )
+        raise ValueError(f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field.")
     if field_name not in record:
         fields = ", ".join(map(str, record)) or "none"
-        raise ValueError(
-            f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field)."
-        )
+        raise ValueError(f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field).")
     value = record[field_name]
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(
-            f"{where}: field {field_name!r} must hold text; got {type(value).__name__}."
-        )
+        raise ValueError(f"{where}: field {field_name!r} must hold text; got {type(value).__name__}.")
     return value
 
 
@@ -493,17 +471,14 @@ def _iter_dataset_file(src: Source, opt: dict) -> Iterator[str]:
     except ValueError:
         raise
     except Exception as exc:  # pyarrow / datasets errors carry the reason
-        raise ValueError(
-            f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}"
-        ) from None
+        raise ValueError(f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}") from None
 
 
 def _iter_records(ds, field_name: str, name: str) -> Iterator[str]:
     features = getattr(ds, "features", None)
     if features is not None and field_name not in features:
         raise ValueError(
-            f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} "
-            "(use --text-field)."
+            f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} (use --text-field)."
         )
     for i, record in enumerate(ds):
         yield _text_of(record, field_name, f"{name} record {i}")
@@ -527,9 +502,7 @@ def _truthy(value: str | None) -> bool:
 
 def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
     name, config = src.name[3:].partition(":")[0], src.compression
-    offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(
-        os.environ.get("HF_DATASETS_OFFLINE")
-    )
+    offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
     if not offline and not hub_reachable():
         raise ValueError(
             f"{src.name} needs the Hugging Face Hub, which is unreachable from here; run on a "
@@ -544,10 +517,6 @@ def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
         ds = datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        where = (
-            "is not in the local datasets cache (offline mode)"
-            if offline
-            else "could not be loaded"
-        )
+        where = "is not in the local datasets cache (offline mode)" if offline else "could not be loaded"
         raise ValueError(f"{src.name} {where}: {reason}") from None
     yield from _iter_records(ds, opt["text_field"], src.name)

@@ -284,9 +284,7 @@ def iid_zipf(
     rng = np.random.default_rng(seed)
     p = _zipf_probs(vocab_size, exponent)
     tokens = _draw(rng, p, n_tokens)
-    return _corpus(
-        "iid_zipf", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params, model={"p": p}
-    )
+    return _corpus("iid_zipf", tokens, _even_offsets(n_tokens, n_documents), vocab_size, params, model={"p": p})
 
 
 # -- Markov ---------------------------------------------------------------------------------------
@@ -404,9 +402,7 @@ def markov_chain(
         probs = rng.dirichlet(np.ones(n_successors), size=n_states)
         rows = np.repeat(np.arange(n_states), n_successors)
         cols = (rows * vocab_size + successors.ravel()) % n_states
-        transition = scipy.sparse.csr_matrix(
-            (probs.ravel(), (rows, cols)), shape=(n_states, n_states)
-        )
+        transition = scipy.sparse.csr_matrix((probs.ravel(), (rows, cols)), shape=(n_states, n_states))
         states = _closed_class(transition)
         if 2 * states.size >= n_states and _period(transition[states][:, states]) == 1:
             break
@@ -436,12 +432,8 @@ def markov_chain(
 
     # block entropies H(B_m), m = 0..k, by marginalising pi over its leading positions
     blocks = pi.reshape((vocab_size,) * order)
-    block_h = [0.0] + [
-        _entropy(blocks.sum(axis=tuple(range(order - m))).ravel()) for m in range(1, order + 1)
-    ]
-    h_k = float(
-        -(pi[:, None] * probs * np.log(probs, where=probs > 0, out=np.zeros_like(probs))).sum()
-    )
+    block_h = [0.0] + [_entropy(blocks.sum(axis=tuple(range(order - m))).ravel()) for m in range(1, order + 1)]
+    h_k = float(-(pi[:, None] * probs * np.log(probs, where=probs > 0, out=np.zeros_like(probs))).sum())
     h = np.array([block_h[m + 1] - block_h[m] for m in range(order)] + [h_k])
     model = {
         "pi": pi,
@@ -720,9 +712,7 @@ def random_hierarchy(
     seed = _int("seed", seed, 0)
     doc_len = s**n_levels
     if n_documents * doc_len > 2**31:
-        raise ValueError(
-            f"n_documents * s**n_levels must be at most 2**31; got {n_documents * doc_len:,}."
-        )
+        raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * doc_len:,}.")
     params = {
         "n_levels": n_levels,
         "v": v,
@@ -778,9 +768,7 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
     if kind == "random_hierarchy":
         if "n_documents" in params:
-            raise ValueError(
-                "random_hierarchy takes its size from n_tokens; do not pass n_documents."
-            )
+            raise ValueError("random_hierarchy takes its size from n_tokens; do not pass n_documents.")
         s, levels = int(params.get("s", 2)), int(params.get("n_levels", 3))
         n_tokens = _int("n_tokens", n_tokens, 1)
         return random_hierarchy(n_documents=-(-n_tokens // s**levels), seed=seed, **params)

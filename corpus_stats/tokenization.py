@@ -96,17 +96,11 @@ class LoadedTokenizer:
         """Ids of all ``texts`` concatenated (no eos) and each text's number of tokens."""
         if self.kind == "bytes":
             parts = [t.encode("utf-8", "surrogatepass") for t in texts]
-            return np.frombuffer(b"".join(parts), np.uint8), np.array(
-                [len(p) for p in parts], np.int64
-            )
+            return np.frombuffer(b"".join(parts), np.uint8), np.array([len(p) for p in parts], np.int64)
         if self.kind == "chars":
             cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), "<u4")
             idx = np.minimum(np.searchsorted(self.alphabet, cps), max(self.alphabet.size - 1, 0))
-            ids = (
-                np.where(self.alphabet[idx] == cps, idx + 2, 0)
-                if self.alphabet.size
-                else np.zeros_like(cps)
-            )
+            ids = np.where(self.alphabet[idx] == cps, idx + 2, 0) if self.alphabet.size else np.zeros_like(cps)
             return ids, np.array([len(t) for t in texts], np.int64)
         pieces, owner = texts, None
         if self.info.get("splittable") and any(len(t) > _PIECE_CHARS for t in texts):
@@ -259,9 +253,7 @@ def _bpe_vocab(text: str, spec: str) -> int:
     try:
         vocab = int(text)
     except ValueError:
-        raise ValueError(
-            f"bpe:V needs an integer vocabulary size V, as in bpe:8192; got {spec!r}."
-        ) from None
+        raise ValueError(f"bpe:V needs an integer vocabulary size V, as in bpe:8192; got {spec!r}.") from None
     if not BPE_MIN_VOCAB <= vocab <= BPE_MAX_VOCAB:
         raise ValueError(
             f"bpe:V needs {BPE_MIN_VOCAB} <= V <= {BPE_MAX_VOCAB:,} (2 special tokens plus "
@@ -297,8 +289,7 @@ def _pretrained_file(name: str) -> Path:
         return Path(hf_hub_download(name, TOKENIZER_FILE))
     except Exception as exc:
         raise ValueError(
-            f"cannot get {TOKENIZER_FILE} of {name!r} from the Hugging Face Hub: "
-            f"{str(exc).splitlines()[0][:200]}"
+            f"cannot get {TOKENIZER_FILE} of {name!r} from the Hugging Face Hub: {str(exc).splitlines()[0][:200]}"
         ) from None
 
 
@@ -328,9 +319,7 @@ def _from_hf(spec: str, kind: str, hf, info: dict) -> LoadedTokenizer:
     )
 
 
-def _train_bpe(
-    spec: str, vocab: int, corpus: Corpus, sample_chars: int, progress: bool
-) -> LoadedTokenizer:
+def _train_bpe(spec: str, vocab: int, corpus: Corpus, sample_chars: int, progress: bool) -> LoadedTokenizer:
     from tokenizers import Tokenizer
     from tokenizers import __version__ as tk_version
     from tokenizers.models import BPE
@@ -471,9 +460,7 @@ def tokenize(
     start = time.perf_counter()
     if isinstance(corpus_or_inputs, Corpus):
         if read_options:
-            raise TypeError(
-                f"reading options ({', '.join(read_options)}) apply to inputs, not to a Corpus."
-            )
+            raise TypeError(f"reading options ({', '.join(read_options)}) apply to inputs, not to a Corpus.")
         corpus = corpus_or_inputs
     else:
         corpus = read_corpus(corpus_or_inputs, **read_options)
@@ -524,9 +511,7 @@ def _tokenizer_identity(spec: str, bpe_sample_chars: int) -> dict:
         path = path / TOKENIZER_FILE
     if path is not None and path.is_file():
         return {"file_sha256": cache.file_sha256(path, use_cache=False)}
-    return {
-        "spec": spec
-    }  # bytes, chars, or a pretrained name (its file is fixed by the cache revision)
+    return {"spec": spec}  # bytes, chars, or a pretrained name (its file is fixed by the cache revision)
 
 
 def _batches(corpus: Corpus) -> Iterator[list[str]]:
@@ -541,9 +526,7 @@ def _batches(corpus: Corpus) -> Iterator[list[str]]:
         yield batch
 
 
-def _encode_into(
-    writer: TokenStreamWriter, corpus: Corpus, tok: LoadedTokenizer, max_tokens, progress
-) -> bool:
+def _encode_into(writer: TokenStreamWriter, corpus: Corpus, tok: LoadedTokenizer, max_tokens, progress) -> bool:
     """Encode batch by batch, appending eos after every document; True when cut at ``max_tokens``."""
     with Progress("tokenize", corpus.total_bytes, enabled=progress) as bar:
         for batch in _batches(corpus):
@@ -568,9 +551,7 @@ def _encode_into(
     return False
 
 
-def _provenance(
-    corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, truncated: bool
-) -> dict:
+def _provenance(corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, truncated: bool) -> dict:
     from importlib.metadata import version
 
     from corpus_stats import __version__
@@ -587,9 +568,7 @@ def _provenance(
     }
 
 
-def _with_cache_info(
-    stream: TokenStream, hit: bool, path, start: float, corpus: Corpus | None = None
-) -> TokenStream:
+def _with_cache_info(stream: TokenStream, hit: bool, path, start: float, corpus: Corpus | None = None) -> TokenStream:
     prov = dict(stream.provenance)
     if corpus is not None:  # same content under other names: report the inputs as given now
         prov["sources"] = [s.to_dict() for s in corpus.sources]

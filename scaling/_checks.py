@@ -18,8 +18,7 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
         arr = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(
-            f"{name} must be a 1-D sequence of numbers; got {type(values).__name__} "
-            "with non-numeric entries."
+            f"{name} must be a 1-D sequence of numbers; got {type(values).__name__} with non-numeric entries."
         ) from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}.")
@@ -40,20 +39,14 @@ def check_curve(
     xa = as_float_array(x, x_name)
     ya = as_float_array(y, y_name)
     if xa.shape != ya.shape:
-        raise ValueError(
-            f"{x_name} and {y_name} must have the same length; got {xa.size} and {ya.size}."
-        )
+        raise ValueError(f"{x_name} and {y_name} must have the same length; got {xa.size} and {ya.size}.")
     sa = None
     if sigma is not None:
         sa = as_float_array(sigma, "sigma")
         if sa.shape != xa.shape:
-            raise ValueError(
-                f"sigma must have the same length as {x_name}; got {sa.size} and {xa.size}."
-            )
+            raise ValueError(f"sigma must have the same length as {x_name}; got {sa.size} and {xa.size}.")
         if not np.all(np.isfinite(sa) & (sa > 0)):
-            raise ValueError(
-                f"sigma must be finite and positive; got {sa[~(np.isfinite(sa) & (sa > 0))][:3]}."
-            )
+            raise ValueError(f"sigma must be finite and positive; got {sa[~(np.isfinite(sa) & (sa > 0))][:3]}.")
     bad = ~np.isfinite(xa) | ~np.isfinite(ya)
     if bad.any():
         raise ValueError(
@@ -62,18 +55,14 @@ def check_curve(
             "(e.g. with the validity mask or the window argument)."
         )
     if np.any(xa <= 0):
-        raise ValueError(
-            f"{x_name} must be positive for a log-log fit; got {xa[xa <= 0][:3].tolist()}."
-        )
+        raise ValueError(f"{x_name} must be positive for a log-log fit; got {xa[xa <= 0][:3].tolist()}.")
     if positive_y and np.any(ya <= 0):
         raise ValueError(
             f"{y_name} must be positive for a log-log fit; got {ya[ya <= 0][:3].tolist()} "
             f"at {x_name} = {xa[ya <= 0][:3].tolist()}."
         )
     if xa.size < min_points:
-        raise ValueError(
-            f"a power-law fit needs at least {min_points} usable points; got {xa.size}."
-        )
+        raise ValueError(f"a power-law fit needs at least {min_points} usable points; got {xa.size}.")
     if min_points >= 2 and np.unique(xa).size < 2:
         raise ValueError(f"{x_name} must take at least 2 distinct values; got {np.unique(xa)}.")
     return xa, ya, sa

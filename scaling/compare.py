@@ -256,29 +256,21 @@ def collapse(table: Any, beta: float, gamma: float, H_inf: float, *, degree: int
     else:
         arr = np.asarray(table, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != 3:
-            raise ValueError(
-                f"table array must have shape (k, 3) [n, tokens, loss]; got {arr.shape}."
-            )
+            raise ValueError(f"table array must have shape (k, 3) [n, tokens, loss]; got {arr.shape}.")
         n, P, L = arr[:, 0], arr[:, 1], arr[:, 2]
     if not (n.size == P.size == L.size):
-        raise ValueError(
-            f"n, tokens and loss must have the same length; got {n.size}, {P.size}, {L.size}."
-        )
+        raise ValueError(f"n, tokens and loss must have the same length; got {n.size}, {P.size}, {L.size}.")
     if not np.all(np.isfinite(n) & np.isfinite(P) & np.isfinite(L)):
         raise ValueError("table must be finite (no NaN or inf).")
     if np.any(n <= 0) or np.any(P <= 0):
-        raise ValueError(
-            f"n and tokens must be positive; got min n = {n.min()}, min P = {P.min()}."
-        )
+        raise ValueError(f"n and tokens must be positive; got min n = {n.min()}, min P = {P.min()}.")
     for name, v in (("beta", beta), ("gamma", gamma), ("H_inf", H_inf)):
         if not math.isfinite(v):
             raise ValueError(f"{name} must be finite; got {v!r}.")
     keep = L > H_inf
     n, P, L = n[keep], P[keep], L[keep]
     if n.size < degree + 2:
-        raise ValueError(
-            f"collapse needs at least {degree + 2} rows with loss > H_inf; got {n.size}."
-        )
+        raise ValueError(f"collapse needs at least {degree + 2} rows with loss > H_inf; got {n.size}.")
     x = P / n ** (2 * beta)
     y = (L - H_inf) * n**gamma
     lx, ly = np.log(x), np.log(y)

@@ -98,9 +98,7 @@ def _apply_window(x, y, sigma, window):
     try:
         lo, hi = (float(w) for w in window)
     except (TypeError, ValueError):
-        raise TypeError(
-            f"window must be a pair (x_min, x_max) of numbers; got {window!r}."
-        ) from None
+        raise TypeError(f"window must be a pair (x_min, x_max) of numbers; got {window!r}.") from None
     if not lo <= hi:
         raise ValueError(f"window must satisfy x_min <= x_max; got {window!r}.")
     keep = (x >= lo) & (x <= hi)
@@ -184,9 +182,7 @@ def _fit_floor(x, y, floor, sigma, confidence, bounds):
         use = np.ones(x.size, dtype=bool)
     s0, a0, _ = _ols(lx[use], ly[use])
     b0 = float(np.clip(-s0, bounds[0] * 1.01, bounds[1] * 0.99))
-    r = optimize.least_squares(
-        resid, [a0, b0], bounds=([-np.inf, bounds[0]], [np.inf, bounds[1]]), x_scale="jac"
-    )
+    r = optimize.least_squares(resid, [a0, b0], bounds=([-np.inf, bounds[0]], [np.inf, bounds[1]]), x_scale="jac")
     n = x.size
     rss = float(np.sum(r.fun**2))
     jtj_inv = np.linalg.pinv(r.jac.T @ r.jac)
@@ -345,9 +341,7 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     else:
         lo, hi = _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid)
     if not math.isfinite(hi) or lo <= bounds[0]:
-        notes.append(
-            "profile interval unbounded within the search range: exponent poorly determined"
-        )
+        notes.append("profile interval unbounded within the search range: exponent poorly determined")
     z = stats.norm.ppf(0.5 + confidence / 2)
     se = (hi - lo) / (2 * z) if math.isfinite(hi) else math.inf
     if method == "differences":

@@ -41,8 +41,7 @@ class Horizon:
 
     def __repr__(self) -> str:
         rows = ", ".join(
-            f"P={p:.3g}: t*={t:.3g}{'*' if e else ''}"
-            for p, t, e in zip(self.tokens, self.t_star, self.extrapolated)
+            f"P={p:.3g}: t*={t:.3g}{'*' if e else ''}" for p, t, e in zip(self.tokens, self.t_star, self.extrapolated)
         )
         return f"Horizon(c={self.floor_constant:.3g}; {rows}; * = extrapolated)"
 
@@ -93,10 +92,7 @@ def horizon(
     if P.size == 0 or not np.all(np.isfinite(P) & (P > 0)):
         raise ValueError(f"tokens must be a non-empty list of positive numbers; got {P.tolist()}.")
     if not (math.isfinite(beta) and beta > 0 and math.isfinite(prefactor) and prefactor > 0):
-        raise ValueError(
-            f"beta and prefactor must be finite and positive; got beta={beta!r}, "
-            f"prefactor={prefactor!r}."
-        )
+        raise ValueError(f"beta and prefactor must be finite and positive; got beta={beta!r}, prefactor={prefactor!r}.")
     if not (math.isfinite(floor_constant) and floor_constant > 0):
         raise ValueError(f"floor_constant must be finite and positive; got {floor_constant!r}.")
     thr = floor_constant / np.sqrt(P)
@@ -106,9 +102,7 @@ def horizon(
     if lags is not None and norms is not None:
         la, na = as_float_array(lags, "lags"), as_float_array(norms, "norms")
         if la.shape != na.shape:
-            raise ValueError(
-                f"lags and norms must have the same length; got {la.size} and {na.size}."
-            )
+            raise ValueError(f"lags and norms must have the same length; got {la.size} and {na.size}.")
         ok = np.isfinite(la) & np.isfinite(na) & (la > 0) & (na > 0)
         la, na = la[ok], na[ok]
         order = np.argsort(la)
@@ -123,7 +117,5 @@ def horizon(
             extra[i] = False
         notes.append("t* interpolated from the measured curve where c/sqrt(P) lies within it")
     if extra.any():
-        notes.append(
-            f"{int(extra.sum())} of {P.size} horizons from the fitted power law (extrapolated)"
-        )
+        notes.append(f"{int(extra.sum())} of {P.size} horizons from the fitted power law (extrapolated)")
     return Horizon(P, t_star, thr, extra, float(floor_constant), tuple(notes))

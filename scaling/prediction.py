@@ -278,8 +278,7 @@ def _gamma_curve(ent, warn, assume):
         e = as_float_array(ext, "entropy.external")
         if e.shape == n.shape and np.sum(np.isfinite(e) & (n >= 1)) >= GAMMA_MIN_POINTS:
             return "external", n, e, np.isfinite(e) & (n >= 1)
-        warn.append(f"external L_n curve has fewer than {GAMMA_MIN_POINTS} points at n >= 1: "
-                    "not used for gamma")
+        warn.append(f"external L_n curve has fewer than {GAMMA_MIN_POINTS} points at n >= 1: not used for gamma")
     h = as_float_array(_get(ent, "corrected"), "entropy.corrected")
     v = _mask(ent, "valid", n, True) & np.isfinite(h) & (n >= 1)
     if v.sum() >= GAMMA_MIN_POINTS:
@@ -333,15 +332,11 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
         "H_n = H_inf + A n^-gamma with H_inf >= 0 profiled"
     )
     if in_w.sum() < 8:
-        warn.append(
-            f"H_n usable only for n = {lo:g}..{hi:g}: gamma rests on {int(in_w.sum())} points"
-        )
+        warn.append(f"H_n usable only for n = {lo:g}..{hi:g}: gamma rests on {int(in_w.sum())} points")
     if sel.fallback:
         warn.extend(sel.notes)
     warn.extend(f"gamma fit: {s}" for s in sel.fit.notes if "unbounded" in s or "bound" in s)
-    g_paper = (
-        fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
-    )
+    g_paper = fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
     try:
         g_diff = fit_power_law(n[in_w], h[in_w], method="differences", confidence=confidence)
     except ValueError:
@@ -352,10 +347,7 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
         r = reps[:, in_w]
         if np.all(np.isfinite(r)):
             g_reps = np.array(
-                [
-                    fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent
-                    for row in r
-                ]
+                [fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent for row in r]
             )
             if np.all(r > 0):
                 gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
@@ -393,9 +385,7 @@ def _floor_constant(corr, floor_constant, assume):
         v = v[np.isfinite(v) & (v > 0)]
         if v.size:
             c = float(np.median(v))
-            assume.append(
-                f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))"
-            )
+            assume.append(f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))")
             return c, "calibrated from the shuffled floor of this measurement"
     assume.append(f"floor constant c = {DEFAULT_FLOOR_CONSTANT} (TinyStories, DESIGN.md §1)")
     return DEFAULT_FLOOR_CONSTANT, "default (TinyStories op-norm floor)"
@@ -454,9 +444,7 @@ def predict(
         raise ValueError(f"snr_threshold must be a positive number; got {snr_threshold!r}.")
     corr, ent = _get(measurement, "correlations"), _get(measurement, "entropy")
     if corr is None or ent is None:
-        missing = " and ".join(
-            k for k, v in (("correlations", corr), ("entropy", ent)) if v is None
-        )
+        missing = " and ".join(k for k, v in (("correlations", corr), ("entropy", ent)) if v is None)
         raise ValueError(f"predict needs both measured curves; the measurement has no {missing}.")
     warn: list[str] = []
     assume: list[str] = []
@@ -478,9 +466,7 @@ def predict(
         confidence=confidence,
     )
     if a.method != "joint jackknife":
-        warn.append(
-            "alpha_D interval assumes independent beta and gamma errors (no joint replicates)"
-        )
+        warn.append("alpha_D interval assumes independent beta and gamma errors (no joint replicates)")
     warn.extend(a.notes)
     if beta_paper is not None and g_paper is not None:
         ap = alpha_D(

@@ -95,9 +95,7 @@ def _break_stats(lx, ly, min_points):
     return bic2 - bic1, float(cands[j])
 
 
-def detect_break(
-    x: Any, y: Any, *, min_points: int = 3, threshold: float = 6.0, confidence: float = 0.9
-) -> BreakFit:
+def detect_break(x: Any, y: Any, *, min_points: int = 3, threshold: float = 6.0, confidence: float = 0.9) -> BreakFit:
     """Compare one power law against two joined at a break, by BIC.
 
     Parameters
@@ -292,9 +290,7 @@ def select_window(
                     dbic, _ = _break_stats(lx_run[i : j + 1], ly_run[i : j + 1], 3)
                     if not math.isnan(dbic) and dbic < -break_threshold:
                         continue
-                cands.append(
-                    (j - i + 1, np.log10(xa[run[j]] / xa[run[i]]), -xa[run[i]], run[i : j + 1])
-                )
+                cands.append((j - i + 1, np.log10(xa[run[j]] / xa[run[i]]), -xa[run[i]], run[i : j + 1]))
     notes: list[str] = []
     fit_kw = dict(method=method, confidence=confidence, **fit_options)
     usable = np.flatnonzero(ok)
@@ -304,9 +300,7 @@ def select_window(
         else None
     )
     if not cands:
-        fit = fit_power_law(
-            xa[usable], ya[usable], sigma=None if sa is None else sa[usable], **fit_kw
-        )
+        fit = fit_power_law(xa[usable], ya[usable], sigma=None if sa is None else sa[usable], **fit_kw)
         notes.append(
             f"no window satisfies the rule ({usable.size} usable points spanning "
             f"{np.log10(xa[usable][-1] / xa[usable][0]):.2f} decades); fitted all usable points"
@@ -334,6 +328,4 @@ def select_window(
         wins.append(f.window)
     exps_a = np.array(exps)
     systematic = 0.5 * float(exps_a.max() - exps_a.min())
-    return WindowSelection(
-        best, best.window, rule, tuple(wins), exps_a, systematic, False, breaks, tuple(notes)
-    )
+    return WindowSelection(best, best.window, rule, tuple(wins), exps_a, systematic, False, breaks, tuple(notes))

@@ -65,9 +65,13 @@ def correlation_reference(tokens, doc_offsets, vocab_size, lag, shard_starts, wi
     lam = np.linalg.eigvalsh(0.5 * (a.T @ b + b.T @ a))[-1]
     inner = float(np.sum(a * b))
     return dict(
-        n_pairs=sum(total.values()), op=op, fro=fro,
-        op_jk=np.array([x[0] for x in jk]), fro_jk=np.array([x[1] for x in jk]),
-        op_deb=float(np.sign(lam) * np.sqrt(abs(lam))), fro_deb=float(np.sign(inner) * np.sqrt(abs(inner))),
+        n_pairs=sum(total.values()),
+        op=op,
+        fro=fro,
+        op_jk=np.array([x[0] for x in jk]),
+        fro_jk=np.array([x[1] for x in jk]),
+        op_deb=float(np.sign(lam) * np.sqrt(abs(lam))),
+        fro_deb=float(np.sign(inner) * np.sqrt(abs(inner))),
     )
 
 

@@ -20,9 +20,7 @@ def test_default_cache_dir_precedence(monkeypatch, tmp_path):
 
 def test_cache_dir_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(
-        ValueError, match=r"the cache directory must be a directory; got the file .*f"
-    ):
+    with pytest.raises(ValueError, match=r"the cache directory must be a directory; got the file .*f"):
         cache.resolve_cache_dir(tmp_path / "f")
 
 
@@ -43,9 +41,7 @@ def test_file_sha256_is_memoised_and_notices_changes(tmp_path):
     path.write_bytes(b"hello world")
     os.utime(path, ns=(1, 10**18))
     assert cache.file_sha256(path, cdir) == hashlib.sha256(b"hello world").hexdigest()
-    assert (
-        cache.file_sha256(path, cdir, use_cache=False) == hashlib.sha256(b"hello world").hexdigest()
-    )
+    assert cache.file_sha256(path, cdir, use_cache=False) == hashlib.sha256(b"hello world").hexdigest()
 
 
 def test_writer_matches_from_documents(tmp_path):
@@ -68,9 +64,7 @@ def test_writer_large_header_patch(tmp_path):
     for _ in range(3):
         w.append_documents(np.full(400_000, 7, np.uint8), [400_000])
     s = w.close({"note": "big"})
-    assert (
-        s.n_tokens == 1_200_000 and s.tokens.dtype == np.uint8 and s.provenance == {"note": "big"}
-    )
+    assert s.n_tokens == 1_200_000 and s.tokens.dtype == np.uint8 and s.provenance == {"note": "big"}
     assert np.load(tmp_path / "s" / "tokens.npy", mmap_mode="r").shape == (1_200_000,)
 
 
@@ -85,9 +79,7 @@ def test_writer_validates(tmp_path):
     w = TokenStreamWriter(tmp_path / "s", 10)
     with pytest.raises(ValueError, match=r"token ids must lie in 0..9; got ids in 0..10"):
         w.append_documents(np.array([0, 10]), [2])
-    with pytest.raises(
-        ValueError, match=r"document lengths must sum to len\(tokens\) \(2\); got 3"
-    ):
+    with pytest.raises(ValueError, match=r"document lengths must sum to len\(tokens\) \(2\); got 3"):
         w.append_documents(np.array([0, 1]), [3])
     w.abort()
     (tmp_path / "exists").mkdir()

@@ -25,9 +25,7 @@ def test_every_case_is_documented_and_complete(name):
     assert case["guards"] and case["source"]
     for c in case["checks"]:
         assert ("expected" in c) or ("min" in c or "max" in c), c
-        assert (
-            c.get("expected") is not None or "min" in c or c["quantity"].startswith("prediction")
-        ), c
+        assert c.get("expected") is not None or "min" in c or c["quantity"].startswith("prediction"), c
         assert "reason" in c or "expected_from" in c, c
     if "files" in case["corpus"]:
         assert all(len(f["sha256"]) == 64 for f in case["corpus"]["files"])
@@ -41,9 +39,7 @@ def test_exact_expected_values_equal_the_formulas(name):
     fresh = check.exact_expected(copy.deepcopy(case))
     for old, new in zip(case["checks"], fresh["checks"]):
         if old.get("expected") is not None:
-            assert new["expected"] == pytest.approx(
-                old["expected"], rel=1e-5, abs=1e-12
-            )  # 6 digits
+            assert new["expected"] == pytest.approx(old["expected"], rel=1e-5, abs=1e-12)  # 6 digits
 
 
 def test_synthetic_and_paper_cases_pass():
@@ -112,9 +108,7 @@ def test_absent_corpora_are_skipped_with_a_reason_never_passed(tmp_path):
     report = check.run_checks(["tinystories-heads-paper-tokenizer"], shared=tmp_path)
     assert report.ok and report.counts()["pass"] == 0
     skipped = rows_of(report, "skip")
-    assert skipped and all(
-        "tinystories-train-head.txt" in r.reason and "absent" in r.reason for r in skipped
-    )
+    assert skipped and all("tinystories-train-head.txt" in r.reason and "absent" in r.reason for r in skipped)
 
 
 def test_a_changed_corpus_is_an_error_not_a_silent_pass(tmp_path):
@@ -162,9 +156,7 @@ def test_update_rewrites_baselines_and_reports_the_diff(tmp_path):
 
 
 def test_unknown_case_and_bad_schema_are_user_errors(tmp_path):
-    with pytest.raises(
-        ValueError, match="unknown reference case 'nope'; available: .*synthetic-copy"
-    ):
+    with pytest.raises(ValueError, match="unknown reference case 'nope'; available: .*synthetic-copy"):
         check.load_case("nope")
     (tmp_path / "bad.json").write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(ValueError, match="schema_version 99; expected 1"):

@@ -18,8 +18,7 @@ FAST = ["--lags", "1,2,3,4,6,8,16", "--n-max", "4", "--shards", "6", "--quiet"]
 @pytest.fixture(scope="module")
 def synthetic_text(tmp_path_factory):
     """A copy-process corpus written as text (ids as words, one document per line)."""
-    corpus = synthetic.copy_process(60_000, vocab_size=16, rho=0.9, a=0.5, k_max=100,
-                                    n_documents=60, seed=2)
+    corpus = synthetic.copy_process(60_000, vocab_size=16, rho=0.9, a=0.5, k_max=100, n_documents=60, seed=2)
     return synthetic.write_corpus(corpus, tmp_path_factory.mktemp("synth"))
 
 
@@ -29,8 +28,7 @@ def _measure(args, **kw):
 
 def test_measure_synthetic_writes_valid_report_and_summary(synthetic_text, tmp_path):
     out = tmp_path / "out"
-    res = _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out),
-                    *FAST])
+    res = _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out), *FAST])
     assert res.exit_code == 0, res.output
     assert "60,060 tokens, 60 documents" in res.output  # 60k ids + one eos per document
     assert "beta " in res.output and "wrote" in res.output
@@ -49,8 +47,23 @@ def test_measure_synthetic_writes_valid_report_and_summary(synthetic_text, tmp_p
 def test_measure_tiny_shakespeare_json_validates_against_schema(tmp_path):
     path = shared_file("corpora/tiny-shakespeare.txt")
     res = CliRunner().invoke(
-        cli, ["measure", str(path), "-t", "chars", "--doc-split", "blank-line", "--max-tokens",
-              "60000", "--out", str(tmp_path / "ts"), "--json", *FAST], catch_exceptions=False)
+        cli,
+        [
+            "measure",
+            str(path),
+            "-t",
+            "chars",
+            "--doc-split",
+            "blank-line",
+            "--max-tokens",
+            "60000",
+            "--out",
+            str(tmp_path / "ts"),
+            "--json",
+            *FAST,
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)  # exactly one JSON document on stdout
     validate_report(doc)
@@ -63,8 +76,9 @@ def test_measure_tiny_shakespeare_json_validates_against_schema(tmp_path):
 
 def test_plot_command_writes_nonempty_pngs(synthetic_text, tmp_path):
     out = tmp_path / "m"
-    assert _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out),
-                     *FAST]).exit_code == 0
+    assert (
+        _measure([str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out), *FAST]).exit_code == 0
+    )
     res = CliRunner().invoke(cli, ["plot", str(out / "report.json"), "--format", "png"])
     assert res.exit_code == 0, res.output
     pngs = sorted(out.glob("*.png"))
@@ -74,8 +88,7 @@ def test_plot_command_writes_nonempty_pngs(synthetic_text, tmp_path):
     assert res.exit_code == 1 and "no report at" in res.output
 
 
-def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_text, tmp_path,
-                                                                    monkeypatch):
+def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_text, tmp_path, monkeypatch):
     import corpus_stats.entropy
 
     out = tmp_path / "int"
@@ -123,10 +136,11 @@ def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):
     make_measurement(prediction=_paper_prediction()).save(tmp_path / "m")
     t = collapse_table(np.random.default_rng(3))
     table = tmp_path / "ln.csv"
-    table.write_text("n,tokens,loss\n" + "".join(f"{int(n)},{p:g},{float(loss)!r}\n"
-                                                for n, p, loss in zip(t["n"], t["tokens"], t["loss"])))
-    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "m"), "--format", "png", "--collapse",
-                                   str(table)])
+    table.write_text(
+        "n,tokens,loss\n"
+        + "".join(f"{int(n)},{p:g},{float(loss)!r}\n" for n, p, loss in zip(t["n"], t["tokens"], t["loss"]))
+    )
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "m"), "--format", "png", "--collapse", str(table)])
     assert res.exit_code == 0, res.output
     png = tmp_path / "m" / "collapse.png"
     assert png.stat().st_size > 5_000 and png.read_bytes()[:4] == b"\x89PNG"

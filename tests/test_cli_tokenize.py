@@ -166,9 +166,7 @@ def test_help_everywhere():
         ),
     ],
 )
-def test_bad_inputs_one_line_exit_1_nothing_written(
-    tmp_path, cache_dir, monkeypatch, name, setup, args, match
-):
+def test_bad_inputs_one_line_exit_1_nothing_written(tmp_path, cache_dir, monkeypatch, name, setup, args, match):
     if setup is not None:
         setup(tmp_path)
     monkeypatch.chdir(tmp_path)

@@ -97,7 +97,8 @@ def test_pair_counts_property(docs, lag, within):
     starts = s.doc_offsets[s.shard_bounds(3)]
     lc = _PairCounter(s, within, starts).count(lag)
     assert counts_as_shard_counters(lc, len(starts) - 1) == ref.shard_counters(
-        s.tokens, s.doc_offsets, starts, lag, within)
+        s.tokens, s.doc_offsets, starts, lag, within
+    )
 
 
 @pytest.mark.parametrize("vocab_size", [6, 250])
@@ -118,8 +119,9 @@ def test_curve_equals_reference(vocab_size, within):
         # debiased op: split-half eigenvalue minus the same statistic on the shuffled stream,
         # split at the same token (noise edge); floor_lags=None -> per lag, no pooling
         split = s.doc_offsets[s.shard_bounds(6)[(len(starts) - 1) // 2]]
-        r0 = ref.correlation_reference(s.shuffled(3).tokens, s.doc_offsets, vocab_size, lag,
-                                       [0, split, s.n_tokens], within)
+        r0 = ref.correlation_reference(
+            s.shuffled(3).tokens, s.doc_offsets, vocab_size, lag, [0, split, s.n_tokens], within
+        )
         lam = np.sign(r["op_deb"]) * r["op_deb"] ** 2 - max(np.sign(r0["op_deb"]), 0) * r0["op_deb"] ** 2
         np.testing.assert_allclose(curve.op_debiased[i], np.sign(lam) * np.sqrt(abs(lam)), rtol=1e-5)
         if vocab_size <= 192:  # exact replicates
@@ -290,8 +292,7 @@ def test_tinystories_matches_paper():
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(shared_file("tokenizers/tinystories-bpe8192/tokenizer.json")))
-    paper = {1: 2.065e-2, 2: 1.333e-2, 3: 1.129e-2, 4: 7.575e-3, 6: 4.562e-3, 8: 2.529e-3,
-             12: 2.444e-3, 16: 1.035e-3}
+    paper = {1: 2.065e-2, 2: 1.333e-2, 3: 1.129e-2, 4: 7.575e-3, 6: 4.562e-3, 8: 2.529e-3, 12: 2.444e-3, 16: 1.035e-3}
     docs = []
     for name in ("corpora/tinystories-valid-head.txt", "corpora/tinystories-train-head.txt"):
         text = shared_file(name).read_text(encoding="utf-8")

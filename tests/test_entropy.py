@@ -225,8 +225,10 @@ def test_tinystories_heads_paper_bracket(capsys):
         print(f"\nTinyStories heads: {stream.n_tokens:,} tokens")
         print(" n  plugin  corrected  upper   valid  paper")
         for n in range(9):
-            print(f"{n:2d}  {curve.plugin[n]:6.3f}  {curve.corrected[n]:6.3f}    {curve.upper[n]:6.3f}  "
-                  f"{bool(curve.valid[n])!s:5}  {paper[n]:.3f}")
+            print(
+                f"{n:2d}  {curve.plugin[n]:6.3f}  {curve.corrected[n]:6.3f}    {curve.upper[n]:6.3f}  "
+                f"{bool(curve.valid[n])!s:5}  {paper[n]:.3f}"
+            )
     assert curve.plugin[1:5] == pytest.approx([3.35, 1.92, 0.91, 0.41], abs=0.15)
     assert np.all(curve.plugin[1:] <= paper[1:]) and np.all(paper[1:5] <= curve.upper[1:5])
 
@@ -240,16 +242,32 @@ def test_cli_units_bits_and_bad_curve(tmp_path):
     text = "\n\n".join("".join(rng.choice(list("abcd "), 400)) for _ in range(30))
     (tmp_path / "c.txt").write_text(text)
     (tmp_path / "ln.csv").write_text("n,loss\n1,2.0\n2,1.5\n")
-    base = ["measure", str(tmp_path / "c.txt"), "-t", "chars", "--lags", "1,2", "--n-max", "3",
-            "--cache-dir", str(tmp_path / "cache"), "--doc-split", "blank-line"]
-    res = CliRunner().invoke(cli, base + ["--entropy-curve", str(tmp_path / "ln.csv"), "--units", "bits",
-                                          "--out", str(tmp_path / "out"), "--json"])
+    base = [
+        "measure",
+        str(tmp_path / "c.txt"),
+        "-t",
+        "chars",
+        "--lags",
+        "1,2",
+        "--n-max",
+        "3",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--doc-split",
+        "blank-line",
+    ]
+    res = CliRunner().invoke(
+        cli,
+        base
+        + ["--entropy-curve", str(tmp_path / "ln.csv"), "--units", "bits", "--out", str(tmp_path / "out"), "--json"],
+    )
     assert res.exit_code == 0, res.output
     ent = json.loads(res.stdout)["entropy"]
     assert ent["external"][1:3] == pytest.approx([2.0 * np.log(2), 1.5 * np.log(2)])
     (tmp_path / "bad.csv").write_text("n,loss\n1,-2\n")
-    res = CliRunner().invoke(cli, base + ["--entropy-curve", str(tmp_path / "bad.csv"), "--out",
-                                          str(tmp_path / "out2")])
+    res = CliRunner().invoke(
+        cli, base + ["--entropy-curve", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "out2")]
+    )
     assert res.exit_code == 1 and "bad.csv, line 2: loss must be a finite non-negative number" in res.output
 
 
@@ -309,9 +327,11 @@ def test_extrapolation_santa_fe_interval_holds_exact(capsys):
     with capsys.disabled():
         print("\nSanta Fe 3e5: n, exact, corrected, upper, extrapolated ± se, valid, extrapolated_valid")
         for n in range(7):
-            print(f"  {n} {exact[n]:.3f} {curve.corrected[n]:.3f} {curve.upper[n]:.3f} "
-                  f"{curve.extrapolated[n]:.3f} ± {curve.extrapolated_stderr[n]:.3f} "
-                  f"{bool(curve.valid[n])} {bool(v[n])}")
+            print(
+                f"  {n} {exact[n]:.3f} {curve.corrected[n]:.3f} {curve.upper[n]:.3f} "
+                f"{curve.extrapolated[n]:.3f} ± {curve.extrapolated_stderr[n]:.3f} "
+                f"{bool(curve.valid[n])} {bool(v[n])}"
+            )
     # the extrapolation reaches beyond the corrected curve's valid range ...
     assert v.sum() > curve.valid.sum()
     # ... and the exact curve lies inside its 2-sigma interval there

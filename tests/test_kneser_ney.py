@@ -26,11 +26,7 @@ def _random_stream(rng, n_tokens, vocab_size, n_docs, skew=1.5):
     """Zipf-ish tokens (so counts of 1, 2, 3, 4+ all occur) cut into n_docs random documents."""
     p = 1.0 / np.arange(1, vocab_size + 1) ** skew
     tokens = rng.choice(vocab_size, size=n_tokens, p=p / p.sum())
-    cuts = (
-        np.sort(rng.choice(np.arange(1, n_tokens), size=n_docs - 1, replace=False))
-        if n_docs > 1
-        else []
-    )
+    cuts = np.sort(rng.choice(np.arange(1, n_tokens), size=n_docs - 1, replace=False)) if n_docs > 1 else []
     return TokenStream.from_array(tokens, vocab_size, np.r_[0, cuts, n_tokens])
 
 
@@ -94,10 +90,7 @@ def _probabilities(train, vocab_size, n_max, contexts):
     tr_off = np.array([0, train.size])
     out = _kn_scores(train, tr_off, he_tok, he_off, vocab_size, n_max, True, keep_logp=True)
     ends = he_off[1:] - 1
-    return [
-        np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]])
-        for i, h in enumerate(contexts)
-    ]
+    return [np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]]) for i, h in enumerate(contexts)]
 
 
 def test_probabilities_sum_to_one_and_match_reference():
@@ -105,11 +98,7 @@ def test_probabilities_sum_to_one_and_match_reference():
     vocab_size, n_max = 7, 3
     train = _random_stream(rng, 600, vocab_size, 1).tokens.astype(np.uint32)
     seen = [train[i : i + 2].tolist() for i in rng.integers(0, 590, 4)]
-    contexts = (
-        [[], [0], [6], [6, 6, 6]]
-        + seen
-        + [rng.integers(0, vocab_size, n).tolist() for n in (1, 2, 3, 3)]
-    )
+    contexts = [[], [0], [6], [6, 6, 6]] + seen + [rng.integers(0, vocab_size, n).tolist() for n in (1, 2, 3, 3)]
     probs = _probabilities(train, vocab_size, n_max, contexts)
     ref = NaiveKneserNey([train.tolist()], vocab_size, n_max)
     for h, p in zip(contexts, probs):
@@ -173,9 +162,7 @@ def test_all_heldout_duplicates_is_an_error():
 def test_heldout_tokens_cap_and_short_documents():
     rng = np.random.default_rng(11)
     stream = _random_stream(rng, 5000, 10, 200)
-    r = kneser_ney_upper_bound(
-        stream, 128, heldout_tokens=300, within_documents=True, heldout_fraction=0.5
-    )
+    r = kneser_ney_upper_bound(stream, 128, heldout_tokens=300, within_documents=True, heldout_fraction=0.5)
     assert r.n_heldout_tokens == 300
     assert r.n_positions[0] == 300
     assert np.isnan(r.cross_entropy[-1]) and any("cross_entropy is NaN" in note for note in r.notes)
@@ -187,11 +174,7 @@ def test_to_dict_round_trip():
     back = KneserNeyResult.from_dict(r.to_dict())
     np.testing.assert_array_equal(back.cross_entropy, r.cross_entropy)
     np.testing.assert_array_equal(back.stderr, r.stderr)
-    assert (
-        back.notes == r.notes
-        and back.options == r.options
-        and back.n_heldout_tokens == r.n_heldout_tokens
-    )
+    assert back.notes == r.notes and back.options == r.options and back.n_heldout_tokens == r.n_heldout_tokens
 
 
 @pytest.mark.parametrize(
@@ -222,9 +205,7 @@ def test_not_a_stream():
 
 
 def _markov_check(n_tokens, vocab_size, order, n_successors, n_max, seed):
-    corpus = synthetic.markov_chain(
-        n_tokens, vocab_size=vocab_size, order=order, n_successors=n_successors, seed=seed
-    )
+    corpus = synthetic.markov_chain(n_tokens, vocab_size=vocab_size, order=order, n_successors=n_successors, seed=seed)
     exact = corpus.exact_entropy(n_max)
     upper = kneser_ney_upper_bound(corpus.stream, n_max).cross_entropy
     assert np.all(upper >= exact - 0.02), (upper - exact).round(4)
@@ -317,9 +298,7 @@ def test_stderr_matches_iid_formula_on_iid_tokens(n_docs):
 
 @pytest.mark.bench
 def test_bench_1e7_tokens_n_max_32():
-    corpus = synthetic.markov_chain(
-        10_000_000, vocab_size=16, order=3, n_successors=6, n_documents=1000, seed=1
-    )
+    corpus = synthetic.markov_chain(10_000_000, vocab_size=16, order=3, n_successors=6, n_documents=1000, seed=1)
     r = kneser_ney_upper_bound(corpus.stream, 32)
     timings = r.options["timings"]
     print(f"\nKneser-Ney upper bound, 1e7 tokens, n_max=32: {timings}")

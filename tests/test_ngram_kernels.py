@@ -104,7 +104,9 @@ def test_chao_wang_jost_matches_literal_formula():
         from scipy.special import digamma
 
         got = _chao_wang_jost(
-            np.array([c.sum()]), np.array([(c == 1).sum()]), np.array([(c == 2).sum()]),
+            np.array([c.sum()]),
+            np.array([(c == 1).sum()]),
+            np.array([(c == 2).sum()]),
             np.array([(c * digamma(c)).sum()]),
         )[0]
         assert got == pytest.approx(chao_wang_jost(counts), rel=1e-6, abs=1e-9)

@@ -66,7 +66,8 @@ def test_summarize_real_prediction_when_both_exponents_exist():
     summary = pipeline.run_prediction(m)
     assert "error" not in summary, summary.get("error")
     assert summary["alpha_D"]["value"] == pytest.approx(
-        summary["gamma"]["value"] / (2 * summary["beta"]["value"]), rel=1e-6)
+        summary["gamma"]["value"] / (2 * summary["beta"]["value"]), rel=1e-6
+    )
     assert len(summary["horizon"]["P"]) == len(summary["learning_curve"]["loss"]) > 3
     json.dumps(summary, allow_nan=False)
     assert "alpha_D=" in repr(m.with_prediction(summary))
@@ -74,8 +75,7 @@ def test_summarize_real_prediction_when_both_exponents_exist():
 
 def test_measure_token_stream_and_lazy_api():
     rng = np.random.default_rng(0)
-    stream = cs.TokenStream.from_array(rng.integers(0, 8, 20_000), vocab_size=8,
-                                       doc_offsets=np.arange(0, 20_001, 1000))
+    stream = cs.TokenStream.from_array(rng.integers(0, 8, 20_000), vocab_size=8, doc_offsets=np.arange(0, 20_001, 1000))
     m = cs.measure(stream, lags=[1, 2, 4], n_max=2, n_shards=4, predict=False)
     assert m.prediction is None and m.provenance["source"]["kind"] == "token-stream"
     assert cs.Measurement is Measurement and cs.measure is pipeline.measure
@@ -124,18 +124,23 @@ def _hand_made(prediction, n_documents=100, n_tokens=100_000, **entropy_extra):
 def test_summary_shows_extrapolated_range_and_gamma_curve():
     n = np.arange(9)
     gamma = {"value": 0.4, "stderr": 0.05, "window": [1, 7], "H_inf": 2.0, "curve": "extrapolated"}
-    m = _hand_made({"beta": {"value": 0.9}, "gamma": gamma, "alpha_D": {"value": 0.22},
-                    "warnings": []},
-                   extrapolated=np.where(n >= 1, 3.0, np.nan), extrapolated_stderr=np.full(9, 0.01),
-                   extrapolated_valid=n <= 7)
+    m = _hand_made(
+        {"beta": {"value": 0.9}, "gamma": gamma, "alpha_D": {"value": 0.22}, "warnings": []},
+        extrapolated=np.where(n >= 1, 3.0, np.nan),
+        extrapolated_stderr=np.full(9, 0.01),
+        extrapolated_valid=n <= 7,
+    )
     text = pipeline.format_summary(m)
     assert "valid n = 1..4 (size-extrapolated: n = 1..7)" in text
     assert "fitted on the extrapolated H_n" in text
     assert "to do" not in text  # both exponents measured: no advice
     # no extension beyond `valid`: nothing extra said
-    m = _hand_made({"beta": {"value": 0.9}, "gamma": dict(gamma, curve="corrected"), "warnings": []},
-                   extrapolated=np.full(9, 3.0), extrapolated_stderr=np.full(9, 0.01),
-                   extrapolated_valid=n <= 4)
+    m = _hand_made(
+        {"beta": {"value": 0.9}, "gamma": dict(gamma, curve="corrected"), "warnings": []},
+        extrapolated=np.full(9, 3.0),
+        extrapolated_stderr=np.full(9, 0.01),
+        extrapolated_valid=n <= 4,
+    )
     text = pipeline.format_summary(m)
     assert "size-extrapolated" not in text and "fitted on the corrected H_n" in text
 
@@ -148,8 +153,9 @@ def test_advice_for_too_few_tokens():
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)
     line = pipeline.small_corpus_advice(m)
-    assert line.startswith("no gamma (100,000 tokens now): H_n valid to n = 4 needs roughly "
-                           f"{np.exp(h[2:5].sum()):.1g}x more tokens")
+    assert line.startswith(
+        f"no gamma (100,000 tokens now): H_n valid to n = 4 needs roughly {np.exp(h[2:5].sum()):.1g}x more tokens"
+    )
     assert "--entropy-curve" in line and "beta:" not in line
     # beta missing with signal below the threshold: (5 / third-best snr)^2 more tokens
     corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]

@@ -19,9 +19,12 @@ PREDICTION = {
     "alpha_D": {"value": 0.2, "interval": [0.17, 0.23]},
     "beta": {"value": 0.9, "interval": [0.85, 0.95], "window": [1, 64], "prefactor": 0.02},
     "gamma": {"value": 0.4, "interval": [0.3, 0.6], "window": [1, 4], "prefactor": 3.0, "H_inf": 2.0},
-    "horizon": {"P": P.tolist(), "t_star": (P ** 0.55 / 1e3).tolist()},
-    "learning_curve": {"P": P.tolist(), "loss": (2 + 3 * (P ** 0.55 / 1e3) ** -0.4).tolist(),
-                       "extrapolated": [bool(x > 1e8) for x in P]},
+    "horizon": {"P": P.tolist(), "t_star": (P**0.55 / 1e3).tolist()},
+    "learning_curve": {
+        "P": P.tolist(),
+        "loss": (2 + 3 * (P**0.55 / 1e3) ** -0.4).tolist(),
+        "extrapolated": [bool(x > 1e8) for x in P],
+    },
     "warnings": [],
 }
 
@@ -45,8 +48,7 @@ def test_entropy_figure_shows_bracket_valid_range_and_h_inf():
     fig = plot_entropy(make_measurement(prediction=PREDICTION))
     title, legend = _texts(fig)
     assert "γ = 0.4 [0.3, 0.6]" in title and "H_∞ = 2" in title  # asymmetric interval
-    for label in ("plug-in", "bias-corrected", "Kneser-Ney upper bound", "external L_n",
-                  "valid n = 1..4"):
+    for label in ("plug-in", "bias-corrected", "Kneser-Ney upper bound", "external L_n", "valid n = 1..4"):
         assert any(label in t for t in legend), label
 
 
@@ -86,8 +88,9 @@ def test_plot_report_writes_nonempty_png_and_svg(tmp_path):
     m = make_measurement(prediction=PREDICTION)
     files = plot_report(m, tmp_path / "figs", learning_curve=(P[:4], 2.5 - 0.1 * np.arange(4)))
     names = sorted(p.name for p in files)
-    assert names == sorted(f"{n}.{e}" for n in ("correlations", "entropy", "prediction",
-                                                "learning_curve") for e in ("png", "svg"))
+    assert names == sorted(
+        f"{n}.{e}" for n in ("correlations", "entropy", "prediction", "learning_curve") for e in ("png", "svg")
+    )
     for path in files:
         head = path.read_bytes()[:8]
         assert path.stat().st_size > 5_000
@@ -99,8 +102,13 @@ def test_plot_report_writes_nonempty_png_and_svg(tmp_path):
 def test_plot_report_selects_figures_and_overlays_exact_curves(tmp_path):
     m = make_measurement(prediction=PREDICTION)
     n_lags, n_n = len(m.correlations.lags), len(m.entropy.n)
-    files = plot_report(m, tmp_path, formats=("png",), figures=("entropy", "correlations"),
-                        exact={"correlations": np.ones(n_lags) * 1e-3, "entropy": np.ones(n_n)})
+    files = plot_report(
+        m,
+        tmp_path,
+        formats=("png",),
+        figures=("entropy", "correlations"),
+        exact={"correlations": np.ones(n_lags) * 1e-3, "entropy": np.ones(n_n)},
+    )
     assert sorted(p.name for p in files) == ["correlations.png", "entropy.png"]
     with pytest.raises(ValueError, match="figures must be among .*; got \\['heatmap'\\]"):
         plot_report(m, tmp_path, figures=["heatmap"])
@@ -125,8 +133,11 @@ def collapse_table(rng, beta=0.88, gamma=0.325, h_inf=1.0, noise=0.01):
 
 
 def _paper_prediction():
-    return dict(PREDICTION, beta=dict(PREDICTION["beta"], value=PAPER["beta"]),
-                gamma=dict(PREDICTION["gamma"], value=PAPER["gamma"], H_inf=PAPER["H_inf"]))
+    return dict(
+        PREDICTION,
+        beta=dict(PREDICTION["beta"], value=PAPER["beta"]),
+        gamma=dict(PREDICTION["gamma"], value=PAPER["gamma"], H_inf=PAPER["H_inf"]),
+    )
 
 
 def test_collapse_figure_scores_good_and_bad_exponents():
@@ -141,8 +152,7 @@ def test_collapse_figure_scores_good_and_bad_exponents():
     assert [t for t in legend if t.startswith("n = ")] == [f"n = {2**k}" for k in range(6)]
     assert fig.axes[0].get_xscale() == fig.axes[0].get_yscale() == "log"
     # the wrong exponents do not collapse the curves
-    bad = float(_texts(plot_collapse(m, table, beta=0.5, gamma=0.6))[0].split("quality = ")[1]
-                .split(",")[0])
+    bad = float(_texts(plot_collapse(m, table, beta=0.5, gamma=0.6))[0].split("quality = ")[1].split(",")[0])
     assert bad < quality - 0.3
 
 
@@ -161,8 +171,9 @@ def test_collapse_needs_exponents_and_a_usable_table():
 
 def test_plot_report_writes_collapse_png(tmp_path):
     m = make_measurement(prediction=_paper_prediction())
-    files = plot_report(m, tmp_path, formats=("png",), figures=("collapse",),
-                        collapse=collapse_table(np.random.default_rng(7)))
+    files = plot_report(
+        m, tmp_path, formats=("png",), figures=("collapse",), collapse=collapse_table(np.random.default_rng(7))
+    )
     assert [p.name for p in files] == ["collapse.png"]
     assert files[0].stat().st_size > 5_000 and files[0].read_bytes()[:4] == b"\x89PNG"
 
@@ -175,8 +186,11 @@ def test_entropy_figure_draws_extrapolated_points_filled_where_valid():
     rng = np.random.default_rng(8)
     f = entropy_fields(rng, n_max=10)
     n = f["n"]
-    f.update(extrapolated=np.where(n >= 1, f["corrected"] - 0.02, np.nan),
-             extrapolated_stderr=np.where(n >= 1, 0.01 * n, np.nan), extrapolated_valid=n <= 7)
+    f.update(
+        extrapolated=np.where(n >= 1, f["corrected"] - 0.02, np.nan),
+        extrapolated_stderr=np.where(n >= 1, 0.01 * n, np.nan),
+        extrapolated_valid=n <= 7,
+    )
     ent = real_or_fake("entropy", "EntropyCurve", f)
     corr = real_or_fake("correlations", "CorrelationCurve", correlation_fields(rng))
     pred = dict(PREDICTION, gamma=dict(PREDICTION["gamma"], curve="extrapolated"))

@@ -47,9 +47,19 @@ def correlation_fields(rng, n_lags=8, n_shards=4):
     jk = op[None, :] * (1 + 0.01 * rng.standard_normal((n_shards, lags.size)))
     deb = np.where(op > 2 * floor, op, np.nan)
     return dict(
-        lags=lags, n_pairs=np.full(lags.size, 100_000 - lags), op=op, fro=3 * op, floor_op=floor,
-        floor_fro=3 * floor, op_debiased=deb, fro_debiased=3 * deb, snr=op / floor,
-        op_stderr=0.05 * op, fro_stderr=0.05 * op, op_jackknife=jk, fro_jackknife=3 * jk,
+        lags=lags,
+        n_pairs=np.full(lags.size, 100_000 - lags),
+        op=op,
+        fro=3 * op,
+        floor_op=floor,
+        floor_fro=3 * floor,
+        op_debiased=deb,
+        fro_debiased=3 * deb,
+        snr=op / floor,
+        op_stderr=0.05 * op,
+        fro_stderr=0.05 * op,
+        op_jackknife=jk,
+        fro_jackknife=3 * jk,
         options={"seed": 0},
     )
 
@@ -60,9 +70,16 @@ def entropy_fields(rng, n_max=6, n_shards=4, external=True):
     h[0] = 6.0
     ext = np.where(n >= 1, h + 0.1, np.nan)
     return dict(
-        n=n, plugin=h - 0.05 * n**2, corrected=h, upper=h + 0.3, stderr=np.full(n.size, 0.02),
-        valid=n <= 4, corrected_jackknife=h[None, :] + 0.01 * rng.standard_normal((n_shards, n.size)),
-        external=ext if external else None, external_stderr=None, options={"n_max": n_max},
+        n=n,
+        plugin=h - 0.05 * n**2,
+        corrected=h,
+        upper=h + 0.3,
+        stderr=np.full(n.size, 0.02),
+        valid=n <= 4,
+        corrected_jackknife=h[None, :] + 0.01 * rng.standard_normal((n_shards, n.size)),
+        external=ext if external else None,
+        external_stderr=None,
+        options={"n_max": n_max},
     )
 
 
@@ -128,8 +145,7 @@ def test_save_writes_json_and_csv_and_refuses_overwrite(tmp_path):
     m = make_measurement(prediction={"alpha_D": {"value": 0.2}, "warnings": []})
     report = m.save(tmp_path / "out")
     assert report.name == "report.json"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "correlations.csv", "entropy.csv", "report.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["correlations.csv", "entropy.csv", "report.json"]
     with pytest.raises(FileExistsError, match="already exists; .*--force"):
         m.save(tmp_path / "out")
     m.save(tmp_path / "out", force=True)
@@ -138,8 +154,10 @@ def test_save_writes_json_and_csv_and_refuses_overwrite(tmp_path):
     assert corr_rows[0].startswith("lag,n_pairs,op,fro,floor_op")
     assert len(corr_rows) == 1 + len(m.correlations.lags)
     ent_rows = (tmp_path / "out" / "entropy.csv").read_text().splitlines()
-    assert ent_rows[0] == ("n,plugin,corrected,upper,stderr,valid,external,external_stderr,"
-                           "extrapolated,extrapolated_stderr,extrapolated_valid")
+    assert ent_rows[0] == (
+        "n,plugin,corrected,upper,stderr,valid,external,external_stderr,"
+        "extrapolated,extrapolated_stderr,extrapolated_valid"
+    )
     assert ent_rows[1].split(",")[5] == "true" and ent_rows[1].split(",")[6] == ""
     assert ent_rows[2].split(",")[8:] == ["", "", ""]  # not extrapolated: blank cells
     assert not list((tmp_path / "out").glob(".*tmp"))  # no temporary files left behind
@@ -174,8 +192,7 @@ def test_load_measurement_errors(tmp_path):
     (tmp_path / "report.json").write_text("{not json")
     with pytest.raises(ValueError, match="is not a JSON report"):
         load_measurement(tmp_path)
-    (tmp_path / "report.json").write_text(json.dumps({"schema": "corpus-stats/report",
-                                                      "schema_version": 0}))
+    (tmp_path / "report.json").write_text(json.dumps({"schema": "corpus-stats/report", "schema_version": 0}))
     with pytest.raises(ValueError, match="schema_version must be 1"):
         load_measurement(tmp_path / "report.json")
 
@@ -211,8 +228,7 @@ def test_json_safe_converts_numpy_and_nonfinite():
 def test_entropy_csv_holds_extrapolated_columns():
     rng = np.random.default_rng(11)
     f = entropy_fields(rng, n_max=4)
-    f.update(extrapolated=f["corrected"] - 0.01, extrapolated_stderr=np.full(5, 0.03),
-             extrapolated_valid=f["n"] <= 3)
+    f.update(extrapolated=f["corrected"] - 0.01, extrapolated_stderr=np.full(5, 0.03), extrapolated_valid=f["n"] <= 3)
     rows = [r.split(",") for r in entropy_csv(real_or_fake("entropy", "EntropyCurve", f)).splitlines()]
     assert rows[0][8:] == ["extrapolated", "extrapolated_stderr", "extrapolated_valid"]
     assert float(rows[2][8]) == pytest.approx(f["corrected"][1] - 0.01)
@@ -227,14 +243,17 @@ def test_read_collapse_table(tmp_path):
     assert table["loss"].dtype == np.float64
 
 
-@pytest.mark.parametrize("text, match", [
-    ("n,loss\n1,3.0\n", r"needs the header columns n, tokens \(or P\) and loss; got \['n', 'loss'\]"),
-    ("n,tokens,loss\n1,1e6,3.0\n2,1e6,abc\n", r"ln.csv, line 3: loss must be a finite number; got 'abc'"),
-    ("n,tokens,loss\n0,1e6,3.0\n", r"line 2: n must be a positive number; got '0'"),
-    ("n,tokens,loss\n1,,3.0\n", r"line 2: tokens must be a positive number; got ''"),
-    ("n,tokens,loss\n", r"at least one row after the header; got none"),
-    ("", r"needs the header columns .*; got \[\]"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("n,loss\n1,3.0\n", r"needs the header columns n, tokens \(or P\) and loss; got \['n', 'loss'\]"),
+        ("n,tokens,loss\n1,1e6,3.0\n2,1e6,abc\n", r"ln.csv, line 3: loss must be a finite number; got 'abc'"),
+        ("n,tokens,loss\n0,1e6,3.0\n", r"line 2: n must be a positive number; got '0'"),
+        ("n,tokens,loss\n1,,3.0\n", r"line 2: tokens must be a positive number; got ''"),
+        ("n,tokens,loss\n", r"at least one row after the header; got none"),
+        ("", r"needs the header columns .*; got \[\]"),
+    ],
+)
 def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
     path = tmp_path / "ln.csv"
     path.write_text(text)

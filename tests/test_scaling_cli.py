@@ -55,9 +55,7 @@ def test_compare_learning_curve_csv(report_dir, tmp_path):
     res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
-    assert doc["n_envelope"] == 6 and doc["measured_offset"]["exponent"] == pytest.approx(
-        0.2, abs=0.02
-    )
+    assert doc["n_envelope"] == 6 and doc["measured_offset"]["exponent"] == pytest.approx(0.2, abs=0.02)
     res = CliRunner().invoke(cli, ["compare", str(report_dir), str(csv)])
     assert res.exit_code == 0 and "predicted alpha_D" in res.output
 

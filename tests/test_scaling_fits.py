@@ -172,9 +172,7 @@ def test_break_found_where_planted():
 def test_no_break_invented_on_clean_power_laws():
     rng = np.random.default_rng(6)
     t = np.geomspace(1, 200, 15)
-    false = sum(
-        detect_break(t, t**-0.9 * np.exp(rng.normal(0, 0.05, t.size))).broken for _ in range(100)
-    )
+    false = sum(detect_break(t, t**-0.9 * np.exp(rng.normal(0, 0.05, t.size))).broken for _ in range(100))
     assert false <= 6  # measured ≈ 2% at 15 points with the default BIC margin of 6
 
 

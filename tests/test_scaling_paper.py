@@ -8,9 +8,7 @@ import pytest
 
 from scaling import alpha_D, compare_learning_curve, fit_power_law
 
-PAPER = json.loads(
-    (Path(__file__).resolve().parent.parent / "data/reference/paper.json").read_text()
-)
+PAPER = json.loads((Path(__file__).resolve().parent.parent / "data/reference/paper.json").read_text())
 TS, WT = PAPER["tinystories"], PAPER["wikitext103"]
 
 
@@ -32,9 +30,7 @@ def test_gamma_from_paper_model_curve():
     m = TS["entropy_model_curve"]
     n = np.array(m["n"], dtype=float)
     fit = fit_power_law(n, m["prefactor"] * n ** -m["exponent"], method="paper")
-    assert fit.exponent == pytest.approx(
-        TS["gamma"]["value"], abs=TS["gamma"]["tolerance"]["value"]
-    )
+    assert fit.exponent == pytest.approx(TS["gamma"]["value"], abs=TS["gamma"]["tolerance"]["value"])
     assert fit.prefactor == pytest.approx(m["prefactor"], rel=1e-9)
 
 
@@ -84,14 +80,11 @@ def test_tinystories_heads_with_paper_model_curve(tmp_path):
 
     files = [str(shared_file(f"corpora/tinystories-{s}-head.txt")) for s in ("train", "valid")]
     tok = shared_file(str(PAPER_TOKENIZER.relative_to(PAPER_TOKENIZER.parents[2])))
-    m = measure(
-        files, tokenizer=str(tok), doc_split="blank-line", predict=False, cache_dir=tmp_path
-    )
+    m = measure(files, tokenizer=str(tok), doc_split="blank-line", predict=False, cache_dir=tmp_path)
     doc = m.to_dict()
     law = TS["entropy_model_curve"]
     doc["entropy"]["external"] = [
-        law["prefactor"] * k ** -law["exponent"] if 1 <= k <= 15 else None
-        for k in doc["entropy"]["n"]
+        law["prefactor"] * k ** -law["exponent"] if 1 <= k <= 15 else None for k in doc["entropy"]["n"]
     ]
     p = predict(doc)
     # 2 sigma of the paper's own error bars: the heads are 1000x smaller than the paper's corpus

@@ -30,9 +30,7 @@ def planted(seed=0, G=20, n_valid=12, external=False):
     true = 0.02 * lags**-BETA
     floor = 0.34 / np.sqrt(N_PAIRS) * np.ones(lags.size)
     shard = rng.normal(0, 1, G)
-    op_j = true * np.exp(
-        0.003 * shard[:, None] * np.log(lags) + rng.normal(0, 0.003, (G, lags.size))
-    )
+    op_j = true * np.exp(0.003 * shard[:, None] * np.log(lags) + rng.normal(0, 0.003, (G, lags.size)))
     deb = true * np.exp(rng.normal(0, 0.02, lags.size))
     n = np.arange(33)
     h = H_INF + 2.0 * np.maximum(n, 1) ** -GAMMA + rng.normal(0, 0.002, n.size)
@@ -105,10 +103,7 @@ def test_predict_accepts_objects_like_measurement():
     m = SimpleNamespace(
         correlations=SimpleNamespace(**{k: np.asarray(v) for k, v in d["correlations"].items()}),
         entropy=SimpleNamespace(
-            **{
-                k: (None if v is None else np.asarray(v, dtype=float))
-                for k, v in d["entropy"].items()
-            }
+            **{k: (None if v is None else np.asarray(v, dtype=float)) for k, v in d["entropy"].items()}
         ),
     )
     m.entropy.valid = np.asarray(d["entropy"]["valid"])
@@ -153,14 +148,10 @@ def test_alpha_D_joint_jackknife_keeps_covariance():
     rng = np.random.default_rng(4)
     b = 0.9 + 0.05 * rng.normal(size=20)
     # gamma moves with beta: alpha = gamma/2beta is constant across replicates
-    a = alpha_D(
-        0.9, 0.36, beta_stderr=0.2, gamma_stderr=0.08, beta_replicates=b, gamma_replicates=0.4 * b
-    )
+    a = alpha_D(0.9, 0.36, beta_stderr=0.2, gamma_stderr=0.08, beta_replicates=b, gamma_replicates=0.4 * b)
     assert a.stderr == pytest.approx(0.0, abs=1e-12) and a.paper_stderr > 0.01
     assert a.covariance > 0
-    mixed = alpha_D(
-        0.9, 0.36, beta_stderr=0.05, gamma_stderr=0.01, beta_replicates=b, gamma_replicates=b[:10]
-    )
+    mixed = alpha_D(0.9, 0.36, beta_stderr=0.05, gamma_stderr=0.01, beta_replicates=b, gamma_replicates=b[:10])
     assert mixed.method == "independent (paper formula)" and "different shardings" in mixed.notes[0]
     with pytest.raises(ValueError, match="beta must be a finite positive exponent; got -0.5"):
         alpha_D(-0.5, 0.3)
@@ -170,9 +161,7 @@ def test_horizon_law_and_measured_interpolation():
     h = horizon([1e8], beta=1.0, prefactor=0.01, floor_constant=0.5)
     assert h.t_star[0] == pytest.approx(0.01 / (0.5 / 1e4))
     lags = np.array([1.0, 10.0, 100.0])
-    h2 = horizon(
-        [1e4], beta=1.0, prefactor=0.01, floor_constant=0.5, lags=lags, norms=[1e-2, 1e-3, 1e-4]
-    )
+    h2 = horizon([1e4], beta=1.0, prefactor=0.01, floor_constant=0.5, lags=lags, norms=[1e-2, 1e-3, 1e-4])
     assert h2.t_star[0] == pytest.approx(2.0) and not h2.extrapolated[0]
     with pytest.raises(ValueError, match="tokens must be a non-empty list of positive numbers"):
         horizon([0], beta=1.0, prefactor=1.0)

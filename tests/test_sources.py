@@ -60,9 +60,7 @@ def test_directories_recursive_sorted_with_glob(tmp_path):
     assert list(read_corpus([tmp_path / "c.md", tmp_path / "b.txt"])) == ["C", "B"]
 
 
-@pytest.mark.parametrize(
-    "suffix,opener", [(".gz", gzip.open), (".xz", lzma.open), (".bz2", bz2.open)]
-)
+@pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".xz", lzma.open), (".bz2", bz2.open)])
 def test_compressed_text_reads_like_plain(tmp_path, suffix, opener):
     text = "<|endoftext|>".join(DOCS)
     with opener(tmp_path / f"a.txt{suffix}", "wb") as fh:
@@ -72,14 +70,10 @@ def test_compressed_text_reads_like_plain(tmp_path, suffix, opener):
 
 def test_zstd_text_and_clear_error_without_package(tmp_path, monkeypatch):
     zstandard = pytest.importorskip("zstandard")
-    (tmp_path / "a.txt.zst").write_bytes(
-        zstandard.ZstdCompressor().compress("<|endoftext|>".join(DOCS).encode())
-    )
+    (tmp_path / "a.txt.zst").write_bytes(zstandard.ZstdCompressor().compress("<|endoftext|>".join(DOCS).encode()))
     assert list(read_corpus(tmp_path / "a.txt.zst")) == DOCS
     monkeypatch.setitem(sys.modules, "zstandard", None)
-    with pytest.raises(
-        ValueError, match=r"a.txt.zst is zstd-compressed; install the 'zstandard' package"
-    ):
+    with pytest.raises(ValueError, match=r"a.txt.zst is zstd-compressed; install the 'zstandard' package"):
         list(read_corpus(tmp_path / "a.txt.zst"))
 
 
@@ -99,9 +93,7 @@ def test_missing_path_empty_file_and_empty_directory(tmp_path):
         read_corpus(tmp_path / "empty.txt")
     (tmp_path / "d").mkdir()
     write(tmp_path / "d" / "x.md", "text")
-    with pytest.raises(
-        ValueError, match=r"directory .*d has no files matching '\*.txt' \(use --glob"
-    ):
+    with pytest.raises(ValueError, match=r"directory .*d has no files matching '\*.txt' \(use --glob"):
         read_corpus(tmp_path / "d")
     with pytest.raises(ValueError, match="no inputs given"):
         read_corpus([])
@@ -117,9 +109,7 @@ def test_non_utf8_names_file_and_byte_offset_and_can_be_overridden(tmp_path, sma
     path = tmp_path / "latin.txt"
     path.write_bytes("héllo wörld ".encode() + "café".encode("latin-1"))
     bad = len("héllo wörld ".encode()) + 3  # the latin-1 é
-    with pytest.raises(
-        ValueError, match=rf"latin.txt is not valid utf-8 at byte offset {bad} .*--errors replace"
-    ):
+    with pytest.raises(ValueError, match=rf"latin.txt is not valid utf-8 at byte offset {bad} .*--errors replace"):
         list(read_corpus(path))
     assert list(read_corpus(path, errors="replace")) == ["héllo wörld caf\ufffd"]
     assert list(read_corpus(path, encoding="latin-1"))[0].endswith("café")
@@ -134,9 +124,7 @@ def test_jsonl_records_and_errors(tmp_path):
     write(tmp_path / "bad.jsonl", lines[0] + "\n" + lines[1] + "\n{not json\n")
     with pytest.raises(ValueError, match=r"bad.jsonl line 3 is not valid JSON"):
         list(read_corpus(tmp_path / "bad.jsonl"))
-    with pytest.raises(
-        ValueError, match=r"a.jsonl line 1 has no field 'body'; its fields are: text, id"
-    ):
+    with pytest.raises(ValueError, match=r"a.jsonl line 1 has no field 'body'; its fields are: text, id"):
         list(read_corpus(path, text_field="body"))
     with pytest.raises(ValueError, match=r"field 'id' must hold text; got int"):
         list(read_corpus(path, text_field="id"))
@@ -198,17 +186,13 @@ def test_hf_fails_fast_when_hub_unreachable(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: False)
-    with pytest.raises(
-        ValueError, match=r"hf:someone/data needs the Hugging Face Hub, which is unreachable"
-    ):
+    with pytest.raises(ValueError, match=r"hf:someone/data needs the Hugging Face Hub, which is unreachable"):
         list(read_corpus("hf:someone/data"))
 
 
 def test_hf_offline_mode_says_not_cached(monkeypatch):
     datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(
-        datasets.config, "HF_HUB_OFFLINE", datasets.config.HF_HUB_OFFLINE
-    )  # restored after
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", datasets.config.HF_HUB_OFFLINE)  # restored after
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(
         ValueError,
@@ -243,9 +227,7 @@ def test_streamed_split_equals_whole_text_split(text, size, mode):
 def test_json_lines_in_a_json_file_and_bad_input_types(tmp_path):
     write(tmp_path / "lines.json", "".join(json.dumps({"text": d}) + "\n" for d in DOCS))
     assert list(read_corpus(tmp_path / "lines.json")) == DOCS
-    with pytest.raises(
-        TypeError, match="inputs must be a path, glob, '-', 'hf:NAME' or a list of them.*got int"
-    ):
+    with pytest.raises(TypeError, match="inputs must be a path, glob, '-', 'hf:NAME' or a list of them.*got int"):
         read_corpus(42)
     with pytest.raises(TypeError, match="got list"):
         read_corpus([tmp_path / "lines.json", None])

@@ -175,9 +175,7 @@ def test_generators_are_seeded_and_fast_enough():
     c = S.copy_process(50_000, seed=8).stream.tokens
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     for kind, make in S.KINDS.items():
-        corpus = (
-            make(n_documents=10, seed=1) if kind == "random_hierarchy" else make(20_000, seed=1)
-        )
+        corpus = make(n_documents=10, seed=1) if kind == "random_hierarchy" else make(20_000, seed=1)
         assert corpus.kind == kind and corpus.stream.eos_id is None
         assert corpus.stream.provenance["kind"] == kind
 

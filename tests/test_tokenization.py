@@ -24,9 +24,7 @@ LILY_IDS = [366, 371, 65, 331, 13, 338, 236, 65, 326, 408, 340, 316, 15]
 def random_text(n_words: int, seed: int) -> str:
     """Zipf-ish words in documents separated by <|endoftext|>, reproducible."""
     rng = np.random.default_rng(seed)
-    words = np.array(
-        ["".join(rng.choice(list("abcdefghij"), size=rng.integers(1, 7))) for _ in range(300)]
-    )
+    words = np.array(["".join(rng.choice(list("abcdefghij"), size=rng.integers(1, 7))) for _ in range(300)])
     picks = words[np.minimum(rng.zipf(1.3, size=n_words) - 1, words.size - 1)]
     docs = [" ".join(chunk) + "." for chunk in np.array_split(picks, max(n_words // 200, 1))]
     return "<|endoftext|>".join(docs)
@@ -167,10 +165,7 @@ def test_txt_jsonl_parquet_give_the_same_stream(tmp_path):
     (tmp_path / "c.txt").write_text("<|endoftext|>".join(docs))
     (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
     pq.write_table(pa.table({"text": docs}), tmp_path / "c.parquet")
-    streams = [
-        tokenize(tmp_path / f"c.{ext}", "bpe:300", use_cache=False)
-        for ext in ("txt", "jsonl", "parquet")
-    ]
+    streams = [tokenize(tmp_path / f"c.{ext}", "bpe:300", use_cache=False) for ext in ("txt", "jsonl", "parquet")]
     for other in streams[1:]:
         np.testing.assert_array_equal(other.tokens, streams[0].tokens)
         np.testing.assert_array_equal(other.doc_offsets, streams[0].doc_offsets)
@@ -203,9 +198,7 @@ def test_cache_hit_is_faster_and_does_not_re_encode(tmp_path, monkeypatch):
     (tmp_path / "c.txt").write_text(random_text(60_000, seed=4))
     calls = []
     original = LoadedTokenizer.encode_batch
-    monkeypatch.setattr(
-        LoadedTokenizer, "encode_batch", lambda self, t: calls.append(len(t)) or original(self, t)
-    )
+    monkeypatch.setattr(LoadedTokenizer, "encode_batch", lambda self, t: calls.append(len(t)) or original(self, t))
     t0 = time.perf_counter()
     first = tokenize(tmp_path / "c.txt", "bpe:500", cache_dir=tmp_path / "cache")
     t1 = time.perf_counter()
@@ -242,12 +235,7 @@ def test_crash_leaves_no_trusted_cache_entry(tmp_path, monkeypatch):
         tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
     assert list((tmp_path / "cache" / "streams").iterdir()) == []
     monkeypatch.undo()
-    assert (
-        tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache").provenance["cache"][
-            "hit"
-        ]
-        is False
-    )
+    assert tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache").provenance["cache"]["hit"] is False
 
 
 def test_damaged_cache_entry_is_rebuilt(tmp_path):
@@ -281,9 +269,7 @@ def test_provenance_is_complete(tmp_path):
 
 
 def test_read_options_with_a_corpus_object_is_a_type_error():
-    with pytest.raises(
-        TypeError, match=r"reading options \(glob\) apply to inputs, not to a Corpus"
-    ):
+    with pytest.raises(TypeError, match=r"reading options \(glob\) apply to inputs, not to a Corpus"):
         tokenize(Corpus.from_texts(["a"]), "bytes", glob="*.md")
 
 
@@ -342,9 +328,7 @@ def test_long_documents_pieces_with_a_trained_bpe(monkeypatch):
     tok = load_tokenizer("bpe:300", corpus)
     monkeypatch.setattr(tokenization, "_PIECE_CHARS", 64)
     ids, _ = tok.encode_batch(list(corpus))
-    assert ids.tolist() == [
-        i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids
-    ]
+    assert ids.tolist() == [i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids]
 
 
 def test_sentencepiece_style_tokenizers_are_not_cut():
@@ -380,11 +364,7 @@ def test_peak_memory_is_a_small_multiple_of_the_token_array(tmp_path):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({{"n": s.n_tokens, "bytes": s.tokens.nbytes, "extra_kib": peak - base}}))
     """)
-    out = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, check=True, text=True
-        ).stdout
-    )
+    out = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, check=True, text=True).stdout)
     assert out["n"] > 2e7
     assert out["extra_kib"] * 1024 < 1.5 * out["bytes"]
 
