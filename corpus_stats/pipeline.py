@@ -301,7 +301,10 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     lines = []
     sources = (prov.get("source") or {}) if isinstance(prov.get("source"), dict) else {}
     names = [s.get("name") for s in prov.get("sources", []) if isinstance(s, dict)]
-    title = ", ".join(n for n in names if n) or sources.get("generator") or "token stream"
+    names = [n for n in names if n]
+    if len(names) > 3:  # a directory of books: name the first two and count the rest
+        names = names[:2] + [f"... ({len(names) - 2} more files)"]
+    title = ", ".join(names) or sources.get("generator") or "token stream"
     lines.append(f"corpus-stats {prov.get('package_version', '')}: {title}")
     tok = prov.get("tokenizer")
     tok = tok.get("spec", tok) if isinstance(tok, dict) else tok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -163,3 +164,11 @@ def test_advice_for_too_few_tokens():
     line = pipeline.small_corpus_advice(m, snr_threshold=2 * corr_snr[2])
     assert line == "no beta (100,000 tokens now): about 4x more tokens (signal/noise grows like √tokens)"
     assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
+
+
+def test_summary_title_shortens_many_sources():
+    m = _hand_made({"beta": {"value": 0.9}, "gamma": {}, "warnings": []})
+    sources = [{"name": f"books/b{i}.txt"} for i in range(28)]
+    m = dataclasses.replace(m, provenance=dict(m.provenance, sources=sources))
+    title = pipeline.format_summary(m).splitlines()[0]
+    assert title.endswith("books/b0.txt, books/b1.txt, ... (26 more files)")
