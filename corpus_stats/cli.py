@@ -28,6 +28,17 @@ def user_errors(func):
     return wrapper
 
 
+collapse_option = click.option(
+    "--collapse",
+    "collapse_table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="TABLE.csv",
+    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): draw (L_n - H_inf) n^gamma "
+    "against P / n^(2 beta) with the collapse score (collapse.png; on measure it implies --plot).",
+)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="corpus-stats")
 def cli():
@@ -348,15 +359,7 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Units of the losses in --entropy-curve.",
 )
-@click.option(
-    "--collapse",
-    "collapse_table",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    metavar="TABLE.csv",
-    help="n-gram losses L_n(P) (CSV: n, tokens, loss in nats): also draw "
-    "their collapse (collapse.png; implies --plot).",
-)
+@collapse_option
 @user_errors
 def measure_command(
     corpus_input,
@@ -441,15 +444,7 @@ def measure_command(
     default=None,
     help="CSV of a measured learning curve (columns: tokens, loss) to compare.",
 )
-@click.option(
-    "--collapse",
-    "collapse_table",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    metavar="TABLE.csv",
-    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): "
-    "draw (L_n - H_inf) n^gamma against P / n^(2 beta) with the collapse score.",
-)
+@collapse_option
 @user_errors
 def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
