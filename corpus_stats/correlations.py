@@ -36,6 +36,7 @@ from corpus_stats.stream import TokenStream
 PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
+PARALLEL_MIN_NNZ = 1 << 23  # stored entries below which sparse products run serially (see _parallel)
 _TOL = 1e-7  # Lanczos: residual of the top Ritz pair <= _TOL * sigma (sigma itself far more exact)
 
 _FIELDS = (
@@ -358,29 +359,77 @@ def _row_chunks(indptr: np.ndarray) -> np.ndarray:
     return cuts
 
 
+def _parallel(nnz: int) -> bool:
+    """Run a product in numba-parallel only when it is big: a parallel region costs ~10-20 ms on
+    busy shared cores (measured), far more than a serial product of a few million entries."""
+    return nnz >= PARALLEL_MIN_NNZ and _n_threads() > 1
+
+
+def _spmv(indptr, cols, w, x, chunks):
+    if _parallel(cols.size):
+        return K._spmv(indptr, cols, w, x, chunks)
+    return K._spmv_serial(indptr, cols, w, x)
+
+
+def _spmv_t(indptr, cols, w, y, chunks_t, n_cols):
+    if _parallel(cols.size):
+        return K._spmv_t(indptr, cols, w, y, chunks_t, n_cols)
+    return K._spmv_t_serial(indptr, cols, w, y, n_cols)
+
+
+def _thread_chunks(chunks: np.ndarray) -> np.ndarray:
+    """One chunk per thread (for the transposed products, which scatter into one buffer per chunk)."""
+    return chunks[np.linspace(0, chunks.size - 1, max(1, _n_threads()) + 1).astype(np.int64)]
+
+
 class _Cov:
     """C = W / P - a b^T on a compact CSR pattern with entry weights W (never a dense V x V matrix).
 
-    Products run in numba (``_spmv``, ``_spmv_t``); the rank-one marginal term is applied
-    matrix-free.
+    Products run in numba (``_spmv``, ``_spmv_t``; serial below ``PARALLEL_MIN_NNZ`` entries); the
+    rank-one marginal term is applied matrix-free.
     """
 
     def __init__(self, indptr, cols, w, p, a, b, chunks):
         self.indptr, self.cols, self.w = indptr, cols, np.ascontiguousarray(w, dtype=np.float64) / p
         self.a, self.b, self.chunks = a, b, chunks
-        # the transposed product scatters into one buffer per chunk: one chunk per thread there
-        self.chunks_t = chunks[np.linspace(0, chunks.size - 1, max(1, _n_threads()) + 1).astype(np.int64)]
+        self.chunks_t = _thread_chunks(chunks)
         self.shape = (a.size, b.size)
 
     def mv(self, x):
         _MATVECS[0] += 1
         x = np.ascontiguousarray(x, dtype=np.float64)
-        return K._spmv(self.indptr, self.cols, self.w, x, self.chunks) - self.a * (self.b @ x)
+        return _spmv(self.indptr, self.cols, self.w, x, self.chunks) - self.a * (self.b @ x)
 
     def rmv(self, y):
         _MATVECS[0] += 1
         y = np.ascontiguousarray(y, dtype=np.float64)
-        return K._spmv_t(self.indptr, self.cols, self.w, y, self.chunks_t, self.shape[1]) - self.b * (self.a @ y)
+        return _spmv_t(self.indptr, self.cols, self.w, y, self.chunks_t, self.shape[1]) - self.b * (self.a @ y)
+
+
+class _HalfSym:
+    """x -> (C_A^T C_B + C_B^T C_A) x / 2 for two covariances on one pattern, in two fused passes
+    (both halves' products share every read of the pattern)."""
+
+    def __init__(self, ca: _Cov, cb: _Cov):
+        self.ca, self.cb = ca, cb
+
+    def __call__(self, x):
+        ca, cb = self.ca, self.cb
+        _MATVECS[0] += 4
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if _parallel(ca.cols.size):
+            ya, yb = K._spmv_pair(ca.indptr, ca.cols, ca.w, cb.w, x, ca.chunks)
+        else:
+            ya, yb = K._spmv_pair_serial(ca.indptr, ca.cols, ca.w, cb.w, x)
+        ya -= ca.a * (ca.b @ x)
+        yb -= cb.a * (cb.b @ x)
+        # C_A^T yb + C_B^T ya
+        if _parallel(ca.cols.size):
+            z = K._spmv_pair_t(ca.indptr, ca.cols, ca.w, cb.w, yb, ya, ca.chunks_t, ca.shape[1])
+        else:
+            z = K._spmv_pair_t_serial(ca.indptr, ca.cols, ca.w, cb.w, yb, ya, ca.shape[1])
+        z -= ca.b * (ca.a @ yb) + cb.b * (cb.a @ ya)
+        return 0.5 * z
 
 
 def _top_svd(c, k: int, v0: np.ndarray | None = None, scale: float = 1.0):
@@ -472,10 +521,13 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
             jv_g, ju_g = K._shard_products(lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, g_n)
             jv = np.column_stack(
-                [K._spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks) for i in range(v.shape[1])]
+                [_spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks) for i in range(v.shape[1])]
             )
             ju = np.column_stack(
-                [K._spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), chunks, n_c) for i in range(u.shape[1])]
+                [
+                    _spmv_t(lc.indptr, lc.cols, lc.counts, u[:, i].copy(), _thread_chunks(chunks), n_c)
+                    for i in range(u.shape[1])
+                ]
             )
             op_jk = np.empty(g_n)
             bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny, and BLAS-free below (see _kernels_lanczos)
@@ -504,9 +556,7 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
                 ca = _Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, chunks)
                 cb = _Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
 
-                def sym(x):
-                    return 0.5 * (ca.rmv(cb.mv(x)) + cb.rmv(ca.mv(x)))
-
+                sym = _HalfSym(ca, cb)
                 # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
                 lam, _ = _lanczos.top_eigenvalue(
                     sym, n_c, v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
