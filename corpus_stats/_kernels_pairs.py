@@ -258,11 +258,20 @@ def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_
 
 
 @njit(cache=True)
-def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
-    """``J_g V`` and ``J_g^T U`` for every shard g (each of shape G x V x k) from the shard entries."""
+def _jackknife_grams(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_p, a_rep, b_rep, bv, au):
+    """Gram matrices ``M_g^T M_g`` of ``M_g = C_g V`` and of ``C_g^T U`` for every replicate g.
+
+    Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``,
+    ``b_rep[:, g]``; ``jv = J V``, ``ju = J^T U``, ``bv = b_rep^T V``, ``au = a_rep^T U`` (G x k).
+    The shard products ``J_g V`` are laid out (row, shard, k) so that one row's shard entries
+    (stored together) touch one small block. Returns two (G, k, k) arrays.
+    """
     k = u.shape[1]
-    jv = np.zeros((n_shards, u.shape[0], k), dtype=np.float64)
-    ju = np.zeros((n_shards, v.shape[0], k), dtype=np.float64)
+    n_rep = inv_p.size
+    nr = u.shape[0]
+    nc = v.shape[0]
+    jv_g = np.zeros((nr, n_rep, k), dtype=np.float64)
+    ju_g = np.zeros((nc, n_rep, k), dtype=np.float64)
     for m in range(sh_entry.size):
         e = sh_entry[m]
         g = sh_g[m]
@@ -270,9 +279,31 @@ def _shard_products(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, n_shards):
         c = cols[e]
         w = sh_cnt[m]
         for i in range(k):
-            jv[g, r, i] += w * v[c, i]
-            ju[g, c, i] += w * u[r, i]
-    return jv, ju
+            jv_g[r, g, i] += w * v[c, i]
+            ju_g[c, g, i] += w * u[r, i]
+    gv = np.zeros((n_rep, k, k), dtype=np.float64)
+    gu = np.zeros((n_rep, k, k), dtype=np.float64)
+    row = np.empty(k, dtype=np.float64)
+    for r in range(nr):
+        for g in range(n_rep):
+            for i in range(k):
+                row[i] = (jv[r, i] - jv_g[r, g, i]) * inv_p[g] - a_rep[r, g] * bv[g, i]
+            for i in range(k):
+                for j in range(i, k):
+                    gv[g, i, j] += row[i] * row[j]
+    for c in range(nc):
+        for g in range(n_rep):
+            for i in range(k):
+                row[i] = (ju[c, i] - ju_g[c, g, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+            for i in range(k):
+                for j in range(i, k):
+                    gu[g, i, j] += row[i] * row[j]
+    for g in range(n_rep):
+        for i in range(k):
+            for j in range(i):
+                gv[g, i, j] = gv[g, j, i]
+                gu[g, i, j] = gu[g, j, i]
+    return gv, gu
 
 
 @njit(parallel=True)

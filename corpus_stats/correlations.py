@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from corpus_stats import _kernels_lanczos as KL
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
 from corpus_stats._progress import Progress
@@ -519,7 +518,6 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
             # replicate g restricted to the corpus's top-k right (left) singular subspace:
             # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-            jv_g, ju_g = K._shard_products(lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, g_n)
             jv = np.column_stack(
                 [_spmv(lc.indptr, lc.cols, lc.counts, v[:, i].copy(), chunks) for i in range(v.shape[1])]
             )
@@ -529,14 +527,13 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
                     for i in range(u.shape[1])
                 ]
             )
-            op_jk = np.empty(g_n)
-            bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny, and BLAS-free below (see _kernels_lanczos)
-            for g in range(g_n):
-                m_v = (jv - jv_g[g]) / p_rep[g] - a_rep[:, g : g + 1] * bv[g]
-                m_u = (ju - ju_g[g]) / p_rep[g] - b_rep[:, g : g + 1] * au[g]
-                op_jk[g] = math.sqrt(
-                    max(np.linalg.eigvalsh(KL._gram(m_v))[-1], np.linalg.eigvalsh(KL._gram(m_u))[-1], 0.0)
-                )
+            bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny
+            gv, gu = K._jackknife_grams(
+                lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
+                np.ascontiguousarray(a_rep), np.ascontiguousarray(b_rep), bv, au,
+            )  # fmt: skip
+            top = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(gu)[:, -1])
+            op_jk = np.sqrt(np.maximum(top, 0.0))
         out["op_jk"] = op_jk
     if halves and g_n >= 2:
         in_a = lc.sh_g < g_n // 2
