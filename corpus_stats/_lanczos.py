@@ -27,7 +27,7 @@ def _start(n, v0):
 
 
 def _orth(x, basis, k):
-    """Full reorthogonalisation of x against the first k columns of basis (twice: CGS2)."""
+    """Full reorthogonalisation of x against the first k rows of basis (twice: CGS2)."""
     return _reorth(np.ascontiguousarray(x, dtype=np.float64), basis, k) if k else x
 
 
@@ -45,24 +45,24 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
     tiny = 1e-14 * max(scale, np.finfo(float).tiny)
     n_prod = 0
     for _ in range(MAX_RESTARTS):
-        P = np.zeros((n, steps + 1))
-        Q = np.zeros((m, steps))
+        P = np.zeros((steps + 1, n))  # basis vectors as rows (contiguous)
+        Q = np.zeros((steps, m))
         alpha, beta = np.zeros(steps), np.zeros(steps)
-        P[:, 0] = v / np.linalg.norm(v)
+        P[0] = v / np.linalg.norm(v)
         j = 0
         done = False
         for j in range(steps):
-            q = matvec(P[:, j])
+            q = matvec(P[j])
             n_prod += 1
             if j:
-                q -= beta[j - 1] * Q[:, j - 1]
+                q -= beta[j - 1] * Q[j - 1]
             q = _orth(q, Q, j)
             alpha[j] = np.linalg.norm(q)
             if alpha[j] <= tiny:
                 done = True
                 break
-            Q[:, j] = q / alpha[j]
-            r = rmatvec(Q[:, j]) - alpha[j] * P[:, j]
+            Q[j] = q / alpha[j]
+            r = rmatvec(Q[j]) - alpha[j] * P[j]
             n_prod += 1
             r = _orth(r, P, j + 1)
             beta[j] = np.linalg.norm(r)
@@ -70,7 +70,7 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
                 j += 1
                 done = True
                 break
-            P[:, j + 1] = r / beta[j]
+            P[j + 1] = r / beta[j]
             if j + 1 >= max(k, 2):
                 B = np.diag(alpha[: j + 1]) + np.diag(beta[:j], 1)
                 X, s, Yt = np.linalg.svd(B)
@@ -87,8 +87,8 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
         B = np.diag(alpha[:kk]) + np.diag(beta[: kk - 1], 1)
         X, s, Yt = np.linalg.svd(B)
         kk_out = min(k, kk)
-        u = Q[:, :kk] @ X[:, :kk_out]
-        vv = P[:, :kk] @ Yt[:kk_out].T
+        u = Q[:kk].T @ X[:, :kk_out]
+        vv = P[:kk].T @ Yt[:kk_out].T
         if done:
             break
         v = vv[:, 0]
@@ -111,15 +111,15 @@ def top_eigenvalue(matvec, n, v0=None, tol=1e-7, scale=1.0):
     n_prod = 0
     lam = 0.0
     for _ in range(MAX_RESTARTS):
-        V = np.zeros((n, steps))
+        V = np.zeros((steps, n))
         alpha, beta = np.zeros(steps), np.zeros(steps)
-        V[:, 0] = v / np.linalg.norm(v)
+        V[0] = v / np.linalg.norm(v)
         kk = 0
         done = False
         for j in range(steps):
-            w = matvec(V[:, j])
+            w = matvec(V[j])
             n_prod += 1
-            alpha[j] = V[:, j] @ w
+            alpha[j] = V[j] @ w
             w = _orth(w, V, j + 1)
             beta[j] = np.linalg.norm(w)
             kk = j + 1
@@ -130,8 +130,8 @@ def top_eigenvalue(matvec, n, v0=None, tol=1e-7, scale=1.0):
                 done = True
                 break
             if j + 1 < steps:
-                V[:, j + 1] = w / beta[j]
+                V[j + 1] = w / beta[j]
         if done:
             break
-        v = V[:, :kk] @ evec[:, -1]
+        v = V[:kk].T @ evec[:, -1]
     return float(lam), n_prod
