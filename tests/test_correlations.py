@@ -304,3 +304,63 @@ def test_tinystories_matches_paper():
     c = correlation_curve(s, list(paper))
     ratio = c.op / np.array(list(paper.values()))
     assert np.all(np.abs(ratio - 1) < 0.2), ratio
+
+
+def test_product_kernels_serial_parallel_fused_agree():
+    """Serial, parallel and fused split-half products equal dense matrix products."""
+    from corpus_stats import _kernels_pairs as K
+    from corpus_stats.correlations import _Cov, _HalfSym, _row_chunks, _thread_chunks
+
+    rng = np.random.default_rng(5)
+    s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
+    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3).compressed()
+    n_r, n_c = lc.left.size, lc.right.size
+    ch = _row_chunks(lc.indptr)
+    wa = rng.random(lc.counts.size)
+    wb = rng.random(lc.counts.size)
+    dense_a, dense_b = lc.csr(wa).toarray(), lc.csr(wb).toarray()
+    x, y, y2 = rng.standard_normal(n_c), rng.standard_normal(n_r), rng.standard_normal(n_r)
+    np.testing.assert_allclose(K._spmv_serial(lc.indptr, lc.cols, wa, x), dense_a @ x, rtol=1e-12)
+    np.testing.assert_allclose(K._spmv(lc.indptr, lc.cols, wa, x, ch), dense_a @ x, rtol=1e-12)
+    np.testing.assert_allclose(K._spmv_t_serial(lc.indptr, lc.cols, wa, y, n_c), dense_a.T @ y, rtol=1e-12)
+    for f in (K._spmv_pair_serial, lambda *a: K._spmv_pair(*a, ch)):
+        ya, yb = f(lc.indptr, lc.cols, wa, wb, x)
+        np.testing.assert_allclose(ya, dense_a @ x, rtol=1e-12)
+        np.testing.assert_allclose(yb, dense_b @ x, rtol=1e-12)
+    want = dense_a.T @ y + dense_b.T @ y2
+    np.testing.assert_allclose(K._spmv_pair_t_serial(lc.indptr, lc.cols, wa, wb, y, y2, n_c), want, rtol=1e-12)
+    got = K._spmv_pair_t(lc.indptr, lc.cols, wa, wb, y, y2, _thread_chunks(ch), n_c)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the split-half operator against its dense definition
+    a_a, b_a, a_b, b_b = (rng.random(n) for n in (n_r, n_c, n_r, n_c))
+    ca, cb = _Cov(lc.indptr, lc.cols, wa, 7.0, a_a, b_a, ch), _Cov(lc.indptr, lc.cols, wb, 9.0, a_b, b_b, ch)
+    da, db = dense_a / 7.0 - np.outer(a_a, b_a), dense_b / 9.0 - np.outer(a_b, b_b)
+    np.testing.assert_allclose(_HalfSym(ca, cb)(x), 0.5 * (da.T @ db + db.T @ da) @ x, rtol=1e-10)
+
+
+def test_jackknife_grams_equal_dense_replicates():
+    """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices."""
+    from corpus_stats import _kernels_pairs as K
+
+    rng = np.random.default_rng(6)
+    s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)
+    g_n = 4
+    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2).compressed()
+    n_r, n_c, k = lc.left.size, lc.right.size, 3
+    u, v = rng.standard_normal((n_r, k)), rng.standard_normal((n_c, k))
+    p_rep = lc.n_pairs - lc.pairs_g
+    a_rep = (lc.left[:, None] - lc.left_g) / p_rep
+    b_rep = (lc.right[:, None] - lc.right_g) / p_rep
+    jd = lc.csr().toarray()
+    gv, gu = K._jackknife_grams(
+        lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
+        np.ascontiguousarray(a_rep), np.ascontiguousarray(b_rep), b_rep.T @ v, a_rep.T @ u,
+    )  # fmt: skip
+    rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
+    for g in range(g_n):
+        jg = jd.copy()
+        sel = lc.sh_g == g
+        np.subtract.at(jg, (rows[sel], cols[sel]), lc.sh_cnt[sel])
+        cg = jg / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g])
+        np.testing.assert_allclose(gv[g], (cg @ v).T @ (cg @ v), rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(gu[g], (cg.T @ u).T @ (cg.T @ u), rtol=1e-9, atol=1e-15)
