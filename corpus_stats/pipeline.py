@@ -369,6 +369,11 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     return "\n".join(lines)
 
 
+def _factor(x: float) -> str:
+    """A multiplicative factor for humans: 1.1x, 4.0x, 3e+02x."""
+    return f"{x:.1f}x" if x < 10 else f"{x:.2g}x"
+
+
 def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0, gamma_points: int = 4) -> str | None:
     """One line telling the user how to get the exponent(s) a measurement could not give, or None.
 
@@ -395,7 +400,7 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
         snr = snr[snr > 0]
         if snr.size >= 3 and snr[2] < snr_threshold:
             parts.append(
-                f"beta: about {(snr_threshold / snr[2]) ** 2:.2g}x more tokens (signal/noise grows like √tokens)"
+                f"beta: about {_factor((snr_threshold / snr[2]) ** 2)} more tokens (signal/noise grows like √tokens)"
             )
         elif snr.size >= 3:
             parts.append(

@@ -162,7 +162,7 @@ def test_advice_for_too_few_tokens():
     corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]
     m = _hand_made(dict(failed, gamma={"value": 0.3}))
     line = pipeline.small_corpus_advice(m, snr_threshold=2 * corr_snr[2])
-    assert line == "no beta (100,000 tokens now): about 4x more tokens (signal/noise grows like √tokens)"
+    assert line == "no beta (100,000 tokens now): about 4.0x more tokens (signal/noise grows like √tokens)"
     assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
 
 
