@@ -465,9 +465,11 @@ def predict(
         gamma_replicates=g_reps,
         confidence=confidence,
     )
-    if a.method != "joint jackknife":
-        warn.append("alpha_D interval assumes independent beta and gamma errors (no joint replicates)")
-    warn.extend(a.notes)
+    notes = [n for n in a.notes if "treated as independent" not in n]
+    if a.method != "joint jackknife":  # one warning, with alpha_D's own reason when it gave one
+        why = next((n.split(";")[0] for n in a.notes if "treated as independent" in n), "no joint replicates")
+        warn.append(f"alpha_D interval assumes independent beta and gamma errors ({why})")
+    warn.extend(notes)
     if beta_paper is not None and g_paper is not None:
         ap = alpha_D(
             beta_paper.exponent,
