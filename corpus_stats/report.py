@@ -31,10 +31,9 @@ REPORT_FILE = "report.json"
 CORRELATIONS_CSV = "correlations.csv"
 ENTROPY_CSV = "entropy.csv"
 
-# Columns of the CSV files: (column name, field of the curve object).
-_CORR_COLUMNS = (
-    "lag",
-    "n_pairs",
+# Per-lag numeric fields of a CorrelationCurve: the CSV columns after lag and n_pairs, and the
+# schema's per-lag number arrays.
+_CORR_PER_LAG = (
     "op",
     "fro",
     "floor_op",
@@ -45,6 +44,8 @@ _CORR_COLUMNS = (
     "op_stderr",
     "fro_stderr",
 )
+# Columns of the CSV files ("lag" is the curve's ``lags`` field).
+_CORR_COLUMNS = ("lag", "n_pairs", *_CORR_PER_LAG)
 _ENTROPY_COLUMNS = (
     "n",
     "plugin",
@@ -90,38 +91,11 @@ REPORT_SCHEMA: dict = {
         "timings": {"type": "object", "additionalProperties": {"type": "number"}},
         "correlations": {
             "type": ["object", "null"],
-            "required": [
-                "lags",
-                "n_pairs",
-                "op",
-                "fro",
-                "floor_op",
-                "floor_fro",
-                "op_debiased",
-                "fro_debiased",
-                "snr",
-                "op_stderr",
-                "fro_stderr",
-                "op_jackknife",
-                "fro_jackknife",
-            ],
+            "required": ["lags", "n_pairs", *_CORR_PER_LAG, "op_jackknife", "fro_jackknife"],
             "properties": {
                 "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
                 "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                **{
-                    k: _NUM_ARRAY
-                    for k in (
-                        "op",
-                        "fro",
-                        "floor_op",
-                        "floor_fro",
-                        "op_debiased",
-                        "fro_debiased",
-                        "snr",
-                        "op_stderr",
-                        "fro_stderr",
-                    )
-                },
+                **{k: _NUM_ARRAY for k in _CORR_PER_LAG},
                 "op_jackknife": {"type": "array", "items": _NUM_ARRAY},
                 "fro_jackknife": {"type": "array", "items": _NUM_ARRAY},
             },
