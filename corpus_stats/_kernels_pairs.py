@@ -306,73 +306,38 @@ def _jackknife_grams(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_
     return gv, gu
 
 
-@njit(parallel=True)
-def _spmv(indptr, cols, w, x, chunk_rows):
-    """``y = W x`` for the CSR pattern (indptr, cols) with entry weights ``w``; row chunks in parallel."""
-    y = np.zeros(indptr.size - 1, dtype=np.float64)
-    for c in prange(chunk_rows.size - 1):
-        for r in range(chunk_rows[c], chunk_rows[c + 1]):
-            s = 0.0
-            for e in range(indptr[r], indptr[r + 1]):
-                s += w[e] * x[cols[e]]
-            y[r] = s
-    return y
-
-
-@njit(parallel=True)
-def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
-    """``x = W^T y``: each row chunk scatters into its own buffer, reduced serially afterwards."""
-    n_chunks = chunk_rows.size - 1
-    local = np.zeros((n_chunks, n_cols), dtype=np.float64)
-    for c in prange(n_chunks):
-        for r in range(chunk_rows[c], chunk_rows[c + 1]):
-            yr = y[r]
-            if yr != 0.0:
-                for e in range(indptr[r], indptr[r + 1]):
-                    local[c, cols[e]] += w[e] * yr
-    out = np.zeros(n_cols, dtype=np.float64)
-    for c in range(n_chunks):
-        for j in range(n_cols):
-            out[j] += local[c, j]
-    return out
-
-
-# Serial products: one OpenMP region costs ~10-20 ms when the cores are shared with other jobs
-# (measured on 2 busy cores: 12-24 ms per parallel product of 1.9e6 entries vs 2.4 ms serial), so
-# products below a work threshold run in these serial kernels instead.
+# Sparse products over the CSR pattern (indptr, cols) with entry weights w. Each product has a
+# serial row-range worker; the serial kernels run it over all rows, the parallel drivers over row
+# chunks (transposed products scatter into one buffer per chunk, reduced serially afterwards).
+# Serial products exist because one OpenMP region costs ~10-20 ms when the cores are shared with
+# other jobs (measured on 2 busy cores: 12-24 ms per parallel product of 1.9e6 entries vs 2.4 ms
+# serial), so products below a work threshold run serially.
 
 
 @njit(cache=True)
-def _spmv_serial(indptr, cols, w, x):
-    """``y = W x`` serially."""
-    y = np.zeros(indptr.size - 1, dtype=np.float64)
-    for r in range(indptr.size - 1):
+def _spmv_rows(indptr, cols, w, x, y, r0, r1):
+    """``y[r] = (W x)[r]`` for rows r0..r1-1."""
+    for r in range(r0, r1):
         s = 0.0
         for e in range(indptr[r], indptr[r + 1]):
             s += w[e] * x[cols[e]]
         y[r] = s
-    return y
 
 
 @njit(cache=True)
-def _spmv_t_serial(indptr, cols, w, y, n_cols):
-    """``x = W^T y`` serially."""
-    out = np.zeros(n_cols, dtype=np.float64)
-    for r in range(indptr.size - 1):
+def _spmv_t_rows(indptr, cols, w, y, out, r0, r1):
+    """``out += W[r0:r1]^T y[r0:r1]`` (rows with y = 0 skipped)."""
+    for r in range(r0, r1):
         yr = y[r]
         if yr != 0.0:
             for e in range(indptr[r], indptr[r + 1]):
                 out[cols[e]] += w[e] * yr
-    return out
 
 
 @njit(cache=True)
-def _spmv_pair_serial(indptr, cols, wa, wb, x):
-    """``(W_A x, W_B x)`` in one pass over a shared pattern (the split-half products)."""
-    n_rows = indptr.size - 1
-    ya = np.zeros(n_rows, dtype=np.float64)
-    yb = np.zeros(n_rows, dtype=np.float64)
-    for r in range(n_rows):
+def _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, r0, r1):
+    """``(W_A x, W_B x)`` for rows r0..r1-1 in one pass over the shared pattern."""
+    for r in range(r0, r1):
         sa = 0.0
         sb = 0.0
         for e in range(indptr[r], indptr[r + 1]):
@@ -381,6 +346,50 @@ def _spmv_pair_serial(indptr, cols, wa, wb, x):
             sb += wb[e] * xc
         ya[r] = sa
         yb[r] = sb
+
+
+@njit(cache=True)
+def _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, out, r0, r1):
+    """``out += W_A[r0:r1]^T ya + W_B[r0:r1]^T yb`` in one pass over the shared pattern."""
+    for r in range(r0, r1):
+        a = ya[r]
+        b = yb[r]
+        for e in range(indptr[r], indptr[r + 1]):
+            out[cols[e]] += wa[e] * a + wb[e] * b
+
+
+@njit(cache=True)
+def _reduce_rows(local):
+    """Sum of the per-chunk scatter buffers, in chunk order."""
+    out = np.zeros(local.shape[1], dtype=np.float64)
+    for c in range(local.shape[0]):
+        for j in range(local.shape[1]):
+            out[j] += local[c, j]
+    return out
+
+
+@njit(cache=True)
+def _spmv_serial(indptr, cols, w, x):
+    """``y = W x`` serially."""
+    y = np.zeros(indptr.size - 1, dtype=np.float64)
+    _spmv_rows(indptr, cols, w, x, y, 0, indptr.size - 1)
+    return y
+
+
+@njit(cache=True)
+def _spmv_t_serial(indptr, cols, w, y, n_cols):
+    """``x = W^T y`` serially."""
+    out = np.zeros(n_cols, dtype=np.float64)
+    _spmv_t_rows(indptr, cols, w, y, out, 0, indptr.size - 1)
+    return out
+
+
+@njit(cache=True)
+def _spmv_pair_serial(indptr, cols, wa, wb, x):
+    """``(W_A x, W_B x)`` in one pass over a shared pattern (the split-half products)."""
+    ya = np.zeros(indptr.size - 1, dtype=np.float64)
+    yb = np.zeros(indptr.size - 1, dtype=np.float64)
+    _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, 0, indptr.size - 1)
     return ya, yb
 
 
@@ -388,46 +397,42 @@ def _spmv_pair_serial(indptr, cols, wa, wb, x):
 def _spmv_pair_t_serial(indptr, cols, wa, wb, ya, yb, n_cols):
     """``W_A^T ya + W_B^T yb`` in one pass over a shared pattern."""
     out = np.zeros(n_cols, dtype=np.float64)
-    for r in range(indptr.size - 1):
-        a = ya[r]
-        b = yb[r]
-        for e in range(indptr[r], indptr[r + 1]):
-            out[cols[e]] += wa[e] * a + wb[e] * b
+    _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, out, 0, indptr.size - 1)
     return out
+
+
+@njit(parallel=True)
+def _spmv(indptr, cols, w, x, chunk_rows):
+    """Parallel ``y = W x``: row chunks."""
+    y = np.zeros(indptr.size - 1, dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_rows(indptr, cols, w, x, y, chunk_rows[c], chunk_rows[c + 1])
+    return y
+
+
+@njit(parallel=True)
+def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
+    """Parallel ``x = W^T y``: one scatter buffer per row chunk."""
+    local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_t_rows(indptr, cols, w, y, local[c], chunk_rows[c], chunk_rows[c + 1])
+    return _reduce_rows(local)
 
 
 @njit(parallel=True)
 def _spmv_pair(indptr, cols, wa, wb, x, chunk_rows):
     """Parallel ``(W_A x, W_B x)``: row chunks."""
-    n_rows = indptr.size - 1
-    ya = np.zeros(n_rows, dtype=np.float64)
-    yb = np.zeros(n_rows, dtype=np.float64)
+    ya = np.zeros(indptr.size - 1, dtype=np.float64)
+    yb = np.zeros(indptr.size - 1, dtype=np.float64)
     for c in prange(chunk_rows.size - 1):
-        for r in range(chunk_rows[c], chunk_rows[c + 1]):
-            sa = 0.0
-            sb = 0.0
-            for e in range(indptr[r], indptr[r + 1]):
-                xc = x[cols[e]]
-                sa += wa[e] * xc
-                sb += wb[e] * xc
-            ya[r] = sa
-            yb[r] = sb
+        _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, chunk_rows[c], chunk_rows[c + 1])
     return ya, yb
 
 
 @njit(parallel=True)
 def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunk_rows, n_cols):
-    """Parallel ``W_A^T ya + W_B^T yb``: one scatter buffer per chunk, reduced serially."""
-    n_chunks = chunk_rows.size - 1
-    local = np.zeros((n_chunks, n_cols), dtype=np.float64)
-    for c in prange(n_chunks):
-        for r in range(chunk_rows[c], chunk_rows[c + 1]):
-            a = ya[r]
-            b = yb[r]
-            for e in range(indptr[r], indptr[r + 1]):
-                local[c, cols[e]] += wa[e] * a + wb[e] * b
-    out = np.zeros(n_cols, dtype=np.float64)
-    for c in range(n_chunks):
-        for j in range(n_cols):
-            out[j] += local[c, j]
-    return out
+    """Parallel ``W_A^T ya + W_B^T yb``: one scatter buffer per row chunk."""
+    local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, local[c], chunk_rows[c], chunk_rows[c + 1])
+    return _reduce_rows(local)
