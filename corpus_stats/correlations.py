@@ -376,6 +376,18 @@ def _spmv_t(indptr, cols, w, y, chunks_t, n_cols):
     return K._spmv_t_serial(indptr, cols, w, y, n_cols)
 
 
+def _spmv_pair(indptr, cols, wa, wb, x, chunks):
+    if _parallel(cols.size):
+        return K._spmv_pair(indptr, cols, wa, wb, x, chunks)
+    return K._spmv_pair_serial(indptr, cols, wa, wb, x)
+
+
+def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunks_t, n_cols):
+    if _parallel(cols.size):
+        return K._spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunks_t, n_cols)
+    return K._spmv_pair_t_serial(indptr, cols, wa, wb, ya, yb, n_cols)
+
+
 def _thread_chunks(chunks: np.ndarray) -> np.ndarray:
     """One chunk per thread (for the transposed products, which scatter into one buffer per chunk)."""
     return chunks[np.linspace(0, chunks.size - 1, max(1, _n_threads()) + 1).astype(np.int64)]
@@ -416,17 +428,11 @@ class _HalfSym:
         ca, cb = self.ca, self.cb
         _MATVECS[0] += 4
         x = np.ascontiguousarray(x, dtype=np.float64)
-        if _parallel(ca.cols.size):
-            ya, yb = K._spmv_pair(ca.indptr, ca.cols, ca.w, cb.w, x, ca.chunks)
-        else:
-            ya, yb = K._spmv_pair_serial(ca.indptr, ca.cols, ca.w, cb.w, x)
+        ya, yb = _spmv_pair(ca.indptr, ca.cols, ca.w, cb.w, x, ca.chunks)
         ya -= ca.a * (ca.b @ x)
         yb -= cb.a * (cb.b @ x)
         # C_A^T yb + C_B^T ya
-        if _parallel(ca.cols.size):
-            z = K._spmv_pair_t(ca.indptr, ca.cols, ca.w, cb.w, yb, ya, ca.chunks_t, ca.shape[1])
-        else:
-            z = K._spmv_pair_t_serial(ca.indptr, ca.cols, ca.w, cb.w, yb, ya, ca.shape[1])
+        z = _spmv_pair_t(ca.indptr, ca.cols, ca.w, cb.w, yb, ya, ca.chunks_t, ca.shape[1])
         z -= ca.b * (ca.a @ yb) + cb.b * (cb.a @ ya)
         return 0.5 * z
 
