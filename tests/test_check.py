@@ -226,3 +226,12 @@ def test_cli_synth_errors_are_one_line(tmp_path, args, match):
     import re
 
     assert re.search(match, res.output)
+
+
+def test_cli_synth_kinds_match_the_generators():
+    """The CLI lists the kinds itself (no synthetic import at start-up); keep it in sync."""
+    from corpus_stats.cli import cli as group
+    from corpus_stats.synthetic import KINDS
+
+    kind = next(p for p in group.commands["synth"].params if p.name == "kind")
+    assert list(kind.type.choices) == list(KINDS)
