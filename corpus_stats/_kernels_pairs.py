@@ -8,14 +8,17 @@ Layout used throughout (built by the public layer in ``corpus_stats.correlations
   exists iff ``t < room[k]``;
 * per lag, ``_pair_counts`` gathers the right tokens of every left-token group and counts them
   per (row, shard) segment into position-indexed slots; ``_compact`` turns the slots into a CSR
-  matrix of the whole corpus plus "shard entries" (entry index, shard, count) so that the counts
-  of any union of shards are a re-weighting of the same sparsity pattern.
+  matrix of the whole corpus over the active rows and columns (tokens seen as left / right of a
+  pair) plus "shard entries" (entry index, shard, count, stored row by row) so that the counts of
+  any union of shards are a re-weighting of the same sparsity pattern.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+N_PARTS = 64  # fixed summation blocks of the parallel reductions (results independent of threads)
 
 
 @njit(cache=True)
@@ -54,6 +57,7 @@ def _pair_rows(
     slot_of,
     seg_cnt,
     seg_list,
+    col_seen,
     row_nnz,
     row_nsh,
     cols_slot,
@@ -66,52 +70,53 @@ def _pair_rows(
 
     Row ``a`` writes its distinct right tokens (and counts) to slots ``rowptr[a] + j`` and its
     per-shard segment counts (local entry index, shard, count) to slots ``rowptr[a] + m``; there
-    are never more of either than positions in the row.
+    are never more of either than positions in the row. ``col_seen[b]`` is set for every right
+    token seen (the same value from every thread, so unsynchronised writes are harmless).
     """
     for a in range(row_lo, row_hi):
         base = rowptr[a]
         end = rowptr[a + 1]
         nfull = 0
         nsh = 0
-        nseg = 0
         g = 0
-        for k in range(base, end + 1):
-            # flush the current segment at a shard change or at the end of the row
-            if k == end or order[k] >= shard_starts[g + 1]:
-                for j in range(nseg):
-                    b = seg_list[j]
-                    c = seg_cnt[b]
-                    seg_cnt[b] = 0
-                    e = slot_of[b]
-                    if e < 0:
-                        e = nfull
-                        slot_of[b] = e
-                        cols_slot[base + e] = b
-                        cnt_slot[base + e] = 0
-                        nfull += 1
-                    cnt_slot[base + e] += c
-                    she_slot[base + nsh] = e
-                    shg_slot[base + nsh] = g
-                    shc_slot[base + nsh] = c
-                    nsh += 1
-                nseg = 0
-                if k == end:
-                    break
-                while order[k] >= shard_starts[g + 1]:
-                    g += 1
-            if lag < room[k]:
-                b = tokens[order[k] + lag]
-                if seg_cnt[b] == 0:
-                    seg_list[nseg] = b
-                    nseg += 1
-                seg_cnt[b] += 1
+        k = base
+        while k < end:
+            # one (row, shard) segment: the row's positions inside shard g
+            while order[k] >= shard_starts[g + 1]:
+                g += 1
+            lim = shard_starts[g + 1]
+            nseg = 0
+            while k < end and order[k] < lim:
+                if lag < room[k]:
+                    b = tokens[order[k] + lag]
+                    seg_list[nseg] = b  # branch-free: kept only if b is new to the segment
+                    nseg += seg_cnt[b] == 0
+                    seg_cnt[b] += 1
+                k += 1
+            for j in range(nseg):
+                b = seg_list[j]
+                c = seg_cnt[b]
+                seg_cnt[b] = 0
+                e = slot_of[b]
+                if e < 0:
+                    e = nfull
+                    slot_of[b] = e
+                    cols_slot[base + e] = b
+                    cnt_slot[base + e] = 0
+                    col_seen[b] = 1
+                    nfull += 1
+                cnt_slot[base + e] += c
+                she_slot[base + nsh] = e
+                shg_slot[base + nsh] = g
+                shc_slot[base + nsh] = c
+                nsh += 1
         for j in range(nfull):
             slot_of[cols_slot[base + j]] = -1
         row_nnz[a] = nfull
         row_nsh[a] = nsh
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _pair_counts(
     tokens,
     rowptr,
@@ -121,6 +126,7 @@ def _pair_counts(
     lag,
     chunk_rows,
     vocab_size,
+    col_seen,
     row_nnz,
     row_nsh,
     cols_slot,
@@ -134,7 +140,7 @@ def _pair_counts(
     for c in prange(n_chunks):
         slot_of = np.full(vocab_size, -1, dtype=np.int32)
         seg_cnt = np.zeros(vocab_size, dtype=np.int32)
-        seg_list = np.empty(vocab_size, dtype=np.int32)
+        seg_list = np.empty(vocab_size + 1, dtype=np.int32)
         _pair_rows(
             tokens,
             rowptr,
@@ -147,6 +153,7 @@ def _pair_counts(
             slot_of,
             seg_cnt,
             seg_list,
+            col_seen,
             row_nnz,
             row_nsh,
             cols_slot,
@@ -157,13 +164,16 @@ def _pair_counts(
         )
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _compact(
     rowptr,
+    act_rows,
     row_nnz,
     row_nsh,
     indptr,
     shptr,
+    col_index,
+    n_first,
     cols_slot,
     cnt_slot,
     she_slot,
@@ -171,77 +181,88 @@ def _compact(
     shc_slot,
     cols,
     counts,
+    counts_first,
     entry_row,
     sh_entry,
     sh_g,
     sh_cnt,
+    left_g,
 ):
-    """Move each row's slots to its place in the compact CSR / shard-entry arrays."""
-    for a in prange(row_nnz.size):
+    """Move the slots of every active row to a compact CSR over active rows and columns
+    (``col_index`` maps a token to its active-column index); also each row's per-shard left
+    marginals and the counts of shards ``g < n_first`` (the first half) per entry."""
+    for i in prange(act_rows.size):
+        a = act_rows[i]
         base = rowptr[a]
-        out = indptr[a]
+        out = indptr[i]
         for j in range(row_nnz[a]):
-            cols[out + j] = cols_slot[base + j]
+            cols[out + j] = col_index[cols_slot[base + j]]
             counts[out + j] = cnt_slot[base + j]
-            entry_row[out + j] = a
-        sout = shptr[a]
+            counts_first[out + j] = 0.0
+            entry_row[out + j] = i
+        sout = shptr[i]
         for m in range(row_nsh[a]):
-            sh_entry[sout + m] = out + she_slot[base + m]
-            sh_g[sout + m] = shg_slot[base + m]
-            sh_cnt[sout + m] = shc_slot[base + m]
+            e = she_slot[base + m]
+            g = shg_slot[base + m]
+            c = shc_slot[base + m]
+            sh_entry[sout + m] = out + e
+            sh_g[sout + m] = g
+            sh_cnt[sout + m] = c
+            left_g[i, g] += c
+            if g < n_first:
+                counts_first[out + e] += c
 
 
 @njit(cache=True)
-def _shard_marginals(entry_row, cols, sh_entry, sh_g, sh_cnt, n_shards, vocab_size):
-    """Left and right pair-sample marginal counts of every shard, shape (V, G)."""
-    left = np.zeros((vocab_size, n_shards), dtype=np.float64)
-    right = np.zeros((vocab_size, n_shards), dtype=np.float64)
+def _right_marginals(cols, sh_entry, sh_g, sh_cnt, n_cols, n_shards):
+    """Right pair-sample marginal counts of every shard, shape (columns, G)."""
+    right = np.zeros((n_cols, n_shards), dtype=np.float64)
     for m in range(sh_entry.size):
-        e = sh_entry[m]
-        g = sh_g[m]
-        left[entry_row[e], g] += sh_cnt[m]
-        right[cols[e], g] += sh_cnt[m]
-    return left, right
+        right[cols[sh_entry[m]], sh_g[m]] += sh_cnt[m]
+    return right
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
     """Squared Frobenius norms of C_g = J_g / P_g - a_g b_g^T for G count re-weightings at once.
 
     Replicate g has counts ``counts - (shard-g counts)`` (the pattern is shared); ``inv_p`` (G,),
     ``a`` and ``b`` (V, G) are its normalisations and marginals. Uses
     ``sum_e (x_e - y_e)^2 - y_e^2`` over stored entries plus ``|a|^2 |b|^2`` for the zeros.
+    Summed in ``N_PARTS`` fixed blocks, so the result does not depend on the thread count.
     """
     n_rep = inv_p.size
-    acc = np.zeros(n_rep, dtype=np.float64)
-    for e in range(counts.size):
-        r = entry_row[e]
-        c = cols[e]
+    n_e, n_m = counts.size, sh_entry.size
+    part = np.zeros((N_PARTS, n_rep), dtype=np.float64)
+    for p in prange(N_PARTS):
+        acc = part[p]
+        for e in range(n_e * p // N_PARTS, n_e * (p + 1) // N_PARTS):
+            r = entry_row[e]
+            c = cols[e]
+            w = counts[e]
+            for g in range(n_rep):
+                x = w * inv_p[g]
+                acc[g] += x * (x - 2.0 * a[r, g] * b[c, g])
+        # replicate g does not contain its left-out shard's counts: correct those entries
+        for m in range(n_m * p // N_PARTS, n_m * (p + 1) // N_PARTS):
+            g = sh_g[m]
+            e = sh_entry[m]
+            y = a[entry_row[e], g] * b[cols[e], g]
+            x_old = counts[e] * inv_p[g]
+            x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
+            acc[g] += x_new * (x_new - 2.0 * y) - x_old * (x_old - 2.0 * y)
+    out = np.zeros(n_rep, dtype=np.float64)
+    for p in range(N_PARTS):
+        out += part[p]
+    aa = np.zeros(n_rep, dtype=np.float64)
+    bb = np.zeros(n_rep, dtype=np.float64)
+    for r in range(a.shape[0]):
         for g in range(n_rep):
-            x = counts[e] * inv_p[g]
-            y = a[r, g] * b[c, g]
-            acc[g] += x * x - 2.0 * x * y
-    # correct the entries that replicate g does not contain (its left-out shard's counts)
-    for m in range(sh_entry.size):
-        g = sh_g[m]
-        if g < 0:
-            continue
-        e = sh_entry[m]
-        r = entry_row[e]
-        c = cols[e]
-        y = a[r, g] * b[c, g]
-        x_old = counts[e] * inv_p[g]
-        x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
-        acc[g] += (x_new * x_new - 2.0 * x_new * y) - (x_old * x_old - 2.0 * x_old * y)
-    for g in range(n_rep):
-        aa = 0.0
-        bb = 0.0
-        for r in range(a.shape[0]):
-            aa += a[r, g] * a[r, g]
-        for c in range(b.shape[0]):
-            bb += b[c, g] * b[c, g]
-        acc[g] += aa * bb
-    return acc
+            aa[g] += a[r, g] * a[r, g]
+    for c in range(b.shape[0]):
+        for g in range(n_rep):
+            bb[g] += b[c, g] * b[c, g]
+    return out + aa * bb
 
 
 @njit(cache=True)
@@ -257,47 +278,63 @@ def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_
     return s + np.dot(a_a, a_b) * np.dot(b_a, b_b)
 
 
-@njit(cache=True)
-def _jackknife_grams(entry_row, cols, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_p, a_rep, b_rep, bv, au):
+@njit(parallel=True, cache=True)
+def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_p, a_rep, b_rep, bv, au):
     """Gram matrices ``M_g^T M_g`` of ``M_g = C_g V`` and of ``C_g^T U`` for every replicate g.
 
     Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``,
     ``b_rep[:, g]``; ``jv = J V``, ``ju = J^T U``, ``bv = b_rep^T V``, ``au = a_rep^T U`` (G x k).
-    The shard products ``J_g V`` are laid out (row, shard, k) so that one row's shard entries
-    (stored together) touch one small block. Returns two (G, k, k) arrays.
+    Shard entries are stored row by row (``shptr``), so a row's ``J_g V`` is a small local block;
+    ``J_g^T U`` is scattered per column, laid out (column, shard, k). ``row_parts`` (N_PARTS + 1
+    row boundaries) fixes the summation blocks. Returns two (G, k, k) arrays.
     """
     k = u.shape[1]
     n_rep = inv_p.size
     nr = u.shape[0]
     nc = v.shape[0]
-    jv_g = np.zeros((nr, n_rep, k), dtype=np.float64)
+    gv_part = np.zeros((N_PARTS, n_rep, k, k), dtype=np.float64)
+    for p in prange(N_PARTS):
+        local = np.empty((n_rep, k), dtype=np.float64)
+        row = np.empty(k, dtype=np.float64)
+        gv = gv_part[p]
+        for r in range(row_parts[p], row_parts[p + 1]):
+            local[:] = 0.0
+            for m in range(shptr[r], shptr[r + 1]):
+                c = cols[sh_entry[m]]
+                g = sh_g[m]
+                w = sh_cnt[m]
+                for i in range(k):
+                    local[g, i] += w * v[c, i]
+            for g in range(n_rep):
+                for i in range(k):
+                    row[i] = (jv[r, i] - local[g, i]) * inv_p[g] - a_rep[r, g] * bv[g, i]
+                for i in range(k):
+                    for j in range(i, k):
+                        gv[g, i, j] += row[i] * row[j]
     ju_g = np.zeros((nc, n_rep, k), dtype=np.float64)
-    for m in range(sh_entry.size):
-        e = sh_entry[m]
-        g = sh_g[m]
-        r = entry_row[e]
-        c = cols[e]
-        w = sh_cnt[m]
-        for i in range(k):
-            jv_g[r, g, i] += w * v[c, i]
-            ju_g[c, g, i] += w * u[r, i]
+    for r in range(nr):
+        for m in range(shptr[r], shptr[r + 1]):
+            c = cols[sh_entry[m]]
+            g = sh_g[m]
+            w = sh_cnt[m]
+            for i in range(k):
+                ju_g[c, g, i] += w * u[r, i]
+    gu_part = np.zeros((N_PARTS, n_rep, k, k), dtype=np.float64)
+    for p in prange(N_PARTS):
+        row = np.empty(k, dtype=np.float64)
+        gu = gu_part[p]
+        for c in range(nc * p // N_PARTS, nc * (p + 1) // N_PARTS):
+            for g in range(n_rep):
+                for i in range(k):
+                    row[i] = (ju[c, i] - ju_g[c, g, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+                for i in range(k):
+                    for j in range(i, k):
+                        gu[g, i, j] += row[i] * row[j]
     gv = np.zeros((n_rep, k, k), dtype=np.float64)
     gu = np.zeros((n_rep, k, k), dtype=np.float64)
-    row = np.empty(k, dtype=np.float64)
-    for r in range(nr):
-        for g in range(n_rep):
-            for i in range(k):
-                row[i] = (jv[r, i] - jv_g[r, g, i]) * inv_p[g] - a_rep[r, g] * bv[g, i]
-            for i in range(k):
-                for j in range(i, k):
-                    gv[g, i, j] += row[i] * row[j]
-    for c in range(nc):
-        for g in range(n_rep):
-            for i in range(k):
-                row[i] = (ju[c, i] - ju_g[c, g, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
-            for i in range(k):
-                for j in range(i, k):
-                    gu[g, i, j] += row[i] * row[j]
+    for p in range(N_PARTS):
+        gv += gv_part[p]
+        gu += gu_part[p]
     for g in range(n_rep):
         for i in range(k):
             for j in range(i):
@@ -401,7 +438,7 @@ def _spmv_pair_t_serial(indptr, cols, wa, wb, ya, yb, n_cols):
     return out
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _spmv(indptr, cols, w, x, chunk_rows):
     """Parallel ``y = W x``: row chunks."""
     y = np.zeros(indptr.size - 1, dtype=np.float64)
@@ -410,7 +447,7 @@ def _spmv(indptr, cols, w, x, chunk_rows):
     return y
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
     """Parallel ``x = W^T y``: one scatter buffer per row chunk."""
     local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)
@@ -419,7 +456,7 @@ def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
     return _reduce_rows(local)
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _spmv_pair(indptr, cols, wa, wb, x, chunk_rows):
     """Parallel ``(W_A x, W_B x)``: row chunks."""
     ya = np.zeros(indptr.size - 1, dtype=np.float64)
@@ -429,7 +466,7 @@ def _spmv_pair(indptr, cols, wa, wb, x, chunk_rows):
     return ya, yb
 
 
-@njit(parallel=True)
+@njit(parallel=True, cache=True)
 def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunk_rows, n_cols):
     """Parallel ``W_A^T ya + W_B^T yb``: one scatter buffer per row chunk."""
     local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)

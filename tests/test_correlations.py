@@ -33,7 +33,8 @@ def random_stream(rng, vocab_size, n_docs, max_len, zipf=False):
 
 
 def counts_as_shard_counters(lc, n_shards):
-    rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
+    """Shard Counters of (left token, right token) from compact counts (rows/columns are active tokens)."""
+    rows, cols = lc.act_rows[lc.entry_row[lc.sh_entry]], lc.act_cols[lc.cols[lc.sh_entry]]
     out = [Counter() for _ in range(n_shards)]
     for r, c, g, k in zip(rows, cols, lc.sh_g, lc.sh_cnt):
         out[g][(int(r), int(c))] += int(k)
@@ -65,23 +66,28 @@ def test_pair_counts_equal_counter(vocab_size, within):
         assert lc.n_pairs == sum(total.values())
         assert lc.counts.sum() == lc.n_pairs == lc.left.sum() == lc.right.sum()
         np.testing.assert_array_equal(lc.left_g.sum(1), lc.left)
+        np.testing.assert_array_equal(np.bincount(lc.entry_row, lc.counts, lc.left.size), lc.left)
+        np.testing.assert_array_equal(np.bincount(lc.cols, lc.counts, lc.right.size), lc.right)
+        first = sum(expected[: (len(starts) - 1) // 2], Counter())
+        rows, cols = lc.act_rows[lc.entry_row], lc.act_cols[lc.cols]
+        assert {(int(r), int(c)): x for r, c, x in zip(rows, cols, lc.counts_first) if x} == dict(first)
 
 
 def test_pair_counts_largest_id_and_repeated_token():
     s = TokenStream.from_array(np.full(50, 65_535), vocab_size=65_536)
     lc = _PairCounter(s, False, np.array([0, 50])).count(3)
-    assert lc.n_pairs == 47 and lc.cols.tolist() == [65_535] and lc.counts.tolist() == [47.0]
+    assert lc.n_pairs == 47 and lc.act_cols[lc.cols].tolist() == [65_535] and lc.counts.tolist() == [47.0]
 
 
 def test_serial_equals_parallel_chunking():
     rng = np.random.default_rng(1)
     s = random_stream(rng, 500, n_docs=30, max_len=200, zipf=True)
     starts = s.doc_offsets[s.shard_bounds(4)]
-    counter = _PairCounter(s, False, starts)
-    par = counter.count(3)
-    counter.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
-    ser = counter.count(3)
-    for name in ("indptr", "cols", "counts", "sh_entry", "sh_g", "sh_cnt"):
+    par = _PairCounter(s, False, starts).count(3)
+    serial = _PairCounter(s, False, starts)
+    serial.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
+    ser = serial.count(3)
+    for name in ("indptr", "cols", "counts", "counts_first", "sh_entry", "sh_g", "sh_cnt", "left_g", "right_g"):
         np.testing.assert_array_equal(getattr(par, name), getattr(ser, name))
 
 
@@ -313,7 +319,7 @@ def test_product_kernels_serial_parallel_fused_agree():
 
     rng = np.random.default_rng(5)
     s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
-    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3).compressed()
+    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3)
     n_r, n_c = lc.left.size, lc.right.size
     ch = _row_chunks(lc.indptr)
     wa = rng.random(lc.counts.size)
@@ -341,11 +347,12 @@ def test_product_kernels_serial_parallel_fused_agree():
 def test_jackknife_grams_equal_dense_replicates():
     """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices."""
     from corpus_stats import _kernels_pairs as K
+    from corpus_stats.correlations import _parts
 
     rng = np.random.default_rng(6)
     s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)
     g_n = 4
-    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2).compressed()
+    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2)
     n_r, n_c, k = lc.left.size, lc.right.size, 3
     u, v = rng.standard_normal((n_r, k)), rng.standard_normal((n_c, k))
     p_rep = lc.n_pairs - lc.pairs_g
@@ -353,7 +360,7 @@ def test_jackknife_grams_equal_dense_replicates():
     b_rep = (lc.right[:, None] - lc.right_g) / p_rep
     jd = lc.csr().toarray()
     gv, gu = K._jackknife_grams(
-        lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
+        _parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
         np.ascontiguousarray(a_rep), np.ascontiguousarray(b_rep), b_rep.T @ v, a_rep.T @ u,
     )  # fmt: skip
     rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
