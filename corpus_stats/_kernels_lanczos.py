@@ -21,3 +21,18 @@ def _reorth(x, basis, k):
             for i in range(n):
                 x[i] -= d * basis[j, i]
     return x
+
+
+@njit(cache=True)
+def _dot(x, y):
+    """``x @ y`` for 1-D arrays, serially."""
+    s = 0.0
+    for i in range(x.size):
+        s += x[i] * y[i]
+    return s
+
+
+@njit(cache=True)
+def _norm(x):
+    """Euclidean norm of a 1-D array, serially."""
+    return _dot(x, x) ** 0.5

@@ -125,7 +125,7 @@ def _pair_counts(
     shard_starts,
     lag,
     chunk_rows,
-    vocab_size,
+    scratch,
     col_seen,
     row_nnz,
     row_nsh,
@@ -135,12 +135,10 @@ def _pair_counts(
     shg_slot,
     shc_slot,
 ):
-    """Parallel driver: row chunks (balanced by positions), each with its own scratch buffers."""
+    """Parallel driver: row chunks (balanced by positions), each with its own scratch rows
+    ``scratch[c] = (slot_of = -1, seg_cnt = 0, seg_list)``, left as found (kept across lags)."""
     n_chunks = chunk_rows.size - 1
     for c in prange(n_chunks):
-        slot_of = np.full(vocab_size, -1, dtype=np.int32)
-        seg_cnt = np.zeros(vocab_size, dtype=np.int32)
-        seg_list = np.empty(vocab_size + 1, dtype=np.int32)
         _pair_rows(
             tokens,
             rowptr,
@@ -150,9 +148,9 @@ def _pair_counts(
             lag,
             chunk_rows[c],
             chunk_rows[c + 1],
-            slot_of,
-            seg_cnt,
-            seg_list,
+            scratch[c, 0],
+            scratch[c, 1],
+            scratch[c, 2],
             col_seen,
             row_nnz,
             row_nsh,
@@ -198,7 +196,7 @@ def _compact(
         for j in range(row_nnz[a]):
             cols[out + j] = col_index[cols_slot[base + j]]
             counts[out + j] = cnt_slot[base + j]
-            counts_first[out + j] = 0.0
+            counts_first[out + j] = 0
             entry_row[out + j] = i
         sout = shptr[i]
         for m in range(row_nsh[a]):

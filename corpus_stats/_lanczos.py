@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus_stats._kernels_lanczos import _reorth
+from corpus_stats._kernels_lanczos import _dot, _norm, _reorth
 
 MAX_STEPS = 60  # Krylov basis size before an explicit restart from the current top Ritz vector
 MAX_RESTARTS = 6
@@ -48,7 +48,7 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
         P = np.zeros((steps + 1, n))  # basis vectors as rows (contiguous)
         Q = np.zeros((steps, m))
         alpha, beta = np.zeros(steps), np.zeros(steps)
-        P[0] = v / np.linalg.norm(v)
+        P[0] = v / _norm(v)
         j = 0
         done = False
         for j in range(steps):
@@ -57,7 +57,7 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
             if j:
                 q -= beta[j - 1] * Q[j - 1]
             q = _orth(q, Q, j)
-            alpha[j] = np.linalg.norm(q)
+            alpha[j] = _norm(q)
             if alpha[j] <= tiny:
                 done = True
                 break
@@ -65,7 +65,7 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
             r = rmatvec(Q[j]) - alpha[j] * P[j]
             n_prod += 1
             r = _orth(r, P, j + 1)
-            beta[j] = np.linalg.norm(r)
+            beta[j] = _norm(r)
             if beta[j] <= tiny:
                 j += 1
                 done = True
@@ -113,15 +113,15 @@ def top_eigenvalue(matvec, n, v0=None, tol=1e-7, scale=1.0):
     for _ in range(MAX_RESTARTS):
         V = np.zeros((steps, n))
         alpha, beta = np.zeros(steps), np.zeros(steps)
-        V[0] = v / np.linalg.norm(v)
+        V[0] = v / _norm(v)
         kk = 0
         done = False
         for j in range(steps):
             w = matvec(V[j])
             n_prod += 1
-            alpha[j] = V[j] @ w
+            alpha[j] = _dot(V[j], w)
             w = _orth(w, V, j + 1)
-            beta[j] = np.linalg.norm(w)
+            beta[j] = _norm(w)
             kk = j + 1
             T = np.diag(alpha[:kk]) + np.diag(beta[: kk - 1], 1) + np.diag(beta[: kk - 1], -1)
             ev, evec = np.linalg.eigh(T)

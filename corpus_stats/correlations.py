@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
+from corpus_stats._kernels_lanczos import _dot
 from corpus_stats._progress import Progress
 from corpus_stats.stream import TokenStream
 
@@ -36,7 +37,7 @@ PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
 PARALLEL_MIN_NNZ = 1 << 20  # stored entries below which sparse products run serially (see _parallel)
-_TOL = 1e-7  # Lanczos: residual of the top Ritz pair <= _TOL * sigma (sigma itself far more exact)
+_TOL = 1e-5  # Lanczos: residual of the top Ritz pair <= _TOL * sigma; sigma itself to ~_TOL**2 (1e-10)
 
 _FIELDS = (
     "lags",
@@ -226,8 +227,8 @@ class _LagCounts:
     n_pairs: int
     indptr: np.ndarray
     cols: np.ndarray
-    counts: np.ndarray  # float64, one per stored entry
-    counts_first: np.ndarray  # float64: the counts of the first half of the shards (g < G // 2)
+    counts: np.ndarray  # int32, one per stored entry (products convert on the fly: less memory traffic)
+    counts_first: np.ndarray  # int32: the counts of the first half of the shards (g < G // 2)
     entry_row: np.ndarray
     shptr: np.ndarray
     sh_entry: np.ndarray
@@ -262,6 +263,9 @@ class _PairCounter:
         self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
         self._slots = None
         self._buffers: dict[str, np.ndarray] = {}
+        # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
+        self._scratch = np.zeros((self.chunk_rows.size - 1, 3, self.vocab_size + 1), dtype=np.int32)
+        self._scratch[:, 0] = -1
 
     def _buffer(self, name: str, size: int, dtype) -> np.ndarray:
         """A length-``size`` view of a buffer kept across lags: freshly allocated arrays of this size
@@ -289,7 +293,7 @@ class _PairCounter:
             self.shard_starts,
             lag,
             self.chunk_rows,
-            v,
+            self._scratch,
             col_seen,
             row_nnz,
             row_nsh,
@@ -305,7 +309,7 @@ class _PairCounter:
         np.cumsum(row_nsh[act_rows], out=shptr[1:])
         nnz, nsh = int(indptr[-1]), int(shptr[-1])
         cols, entry_row = self._buffer("cols", nnz, np.int32), self._buffer("entry_row", nnz, np.int32)
-        counts, counts_first = self._buffer("counts", nnz, np.float64), self._buffer("first", nnz, np.float64)
+        counts, counts_first = self._buffer("counts", nnz, np.int32), self._buffer("first", nnz, np.int32)
         sh_entry, sh_g, sh_cnt = (self._buffer(f"sh_{x}", nsh, np.int32) for x in ("entry", "g", "cnt"))
         left_g = np.zeros((act_rows.size, n_shards), dtype=np.float64)
         K._compact(
@@ -399,7 +403,7 @@ class _Cov:
     """
 
     def __init__(self, indptr, cols, w, p, a, b, chunks):
-        self.indptr, self.cols, self.w, self.inv_p = indptr, cols, np.ascontiguousarray(w, dtype=np.float64), 1.0 / p
+        self.indptr, self.cols, self.w, self.inv_p = indptr, cols, np.ascontiguousarray(w), 1.0 / p
         self.a, self.b, self.chunks = a, b, chunks
         self.chunks_t = _thread_chunks(chunks)
         self.shape = (a.size, b.size)
@@ -409,7 +413,7 @@ class _Cov:
         x = np.ascontiguousarray(x, dtype=np.float64)
         y = _spmv(self.indptr, self.cols, self.w, x, self.chunks)
         y *= self.inv_p
-        y -= self.a * (self.b @ x)
+        y -= self.a * _dot(self.b, x)
         return y
 
     def rmv(self, y):
@@ -417,7 +421,7 @@ class _Cov:
         y = np.ascontiguousarray(y, dtype=np.float64)
         x = _spmv_t(self.indptr, self.cols, self.w, y, self.chunks_t, self.shape[1])
         x *= self.inv_p
-        x -= self.b * (self.a @ y)
+        x -= self.b * _dot(self.a, y)
         return x
 
 
@@ -434,12 +438,12 @@ class _HalfSym:
         x = np.ascontiguousarray(x, dtype=np.float64)
         ya, yb = _spmv_pair(ca.indptr, ca.cols, ca.w, cb.w, x, ca.chunks)
         ya *= ca.inv_p
-        ya -= ca.a * (ca.b @ x)
+        ya -= ca.a * _dot(ca.b, x)
         yb *= cb.inv_p
-        yb -= cb.a * (cb.b @ x)
+        yb -= cb.a * _dot(cb.b, x)
         # C_A^T yb + C_B^T ya
         z = _spmv_pair_t(ca.indptr, ca.cols, ca.w, cb.w, yb * ca.inv_p, ya * cb.inv_p, ca.chunks_t, ca.shape[1])
-        z -= ca.b * (ca.a @ yb) + cb.b * (cb.a @ ya)
+        z -= ca.b * _dot(ca.a, yb) + cb.b * _dot(cb.a, ya)
         z *= 0.5
         return z
 
