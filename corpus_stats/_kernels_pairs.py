@@ -283,8 +283,8 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
     Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``,
     ``b_rep[:, g]``; ``jv = J V``, ``ju = J^T U``, ``bv = b_rep^T V``, ``au = a_rep^T U`` (G x k).
     Shard entries are stored row by row (``shptr``), so a row's ``J_g V`` is a small local block;
-    ``J_g^T U`` is scattered per column, laid out (column, shard, k). ``row_parts`` (N_PARTS + 1
-    row boundaries) fixes the summation blocks. Returns two (G, k, k) arrays.
+    ``J_g^T U`` is scattered per column, one shard at a time. ``row_parts`` (N_PARTS + 1 row
+    boundaries) fixes the summation blocks. Returns two (G, k, k) arrays.
     """
     k = u.shape[1]
     n_rep = inv_p.size
@@ -309,30 +309,36 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
                 for i in range(k):
                     for j in range(i, k):
                         gv[g, i, j] += row[i] * row[j]
-    ju_g = np.zeros((nc, n_rep, k), dtype=np.float64)
-    for r in range(nr):
-        for m in range(shptr[r], shptr[r + 1]):
-            c = cols[sh_entry[m]]
-            g = sh_g[m]
-            w = sh_cnt[m]
-            for i in range(k):
-                ju_g[c, g, i] += w * u[r, i]
-    gu_part = np.zeros((N_PARTS, n_rep, k, k), dtype=np.float64)
+    # columns, one shard at a time: J_g^T U scattered into a small (columns, k) buffer that stays
+    # in cache; seg[r, g] = first shard entry of row r in a shard >= g (a row's entries are in
+    # shard order)
+    seg = np.empty((nr, n_rep + 1), dtype=np.int64)
     for p in prange(N_PARTS):
-        row = np.empty(k, dtype=np.float64)
-        gu = gu_part[p]
-        for c in range(nc * p // N_PARTS, nc * (p + 1) // N_PARTS):
-            for g in range(n_rep):
-                for i in range(k):
-                    row[i] = (ju[c, i] - ju_g[c, g, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
-                for i in range(k):
-                    for j in range(i, k):
-                        gu[g, i, j] += row[i] * row[j]
-    gv = np.zeros((n_rep, k, k), dtype=np.float64)
+        for r in range(row_parts[p], row_parts[p + 1]):
+            m = shptr[r]
+            for g in range(n_rep + 1):
+                while m < shptr[r + 1] and sh_g[m] < g:
+                    m += 1
+                seg[r, g] = m
     gu = np.zeros((n_rep, k, k), dtype=np.float64)
+    for g in prange(n_rep):
+        buf = np.zeros((nc, k), dtype=np.float64)
+        for r in range(nr):
+            for m in range(seg[r, g], seg[r, g + 1]):
+                c = cols[sh_entry[m]]
+                w = sh_cnt[m]
+                for i in range(k):
+                    buf[c, i] += w * u[r, i]
+        row = np.empty(k, dtype=np.float64)
+        for c in range(nc):
+            for i in range(k):
+                row[i] = (ju[c, i] - buf[c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+            for i in range(k):
+                for j in range(i, k):
+                    gu[g, i, j] += row[i] * row[j]
+    gv = np.zeros((n_rep, k, k), dtype=np.float64)
     for p in range(N_PARTS):
         gv += gv_part[p]
-        gu += gu_part[p]
     for g in range(n_rep):
         for i in range(k):
             for j in range(i):
