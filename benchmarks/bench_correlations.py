@@ -266,7 +266,7 @@ def main(argv=None) -> None:
     ap.add_argument("--synthetic", action="store_true", help="copy-process tokens instead of Gutenberg")
     ap.add_argument(
         "--equal-lags",
-        default="1,64",
+        default="1,2,4,16,64,256",
         help="lags of the equal-work comparison against the straightforward full curve (slow; '' skips it)",
     )
     ap.add_argument("--dense", action="store_true", help="add the dense full-SVD baseline (slow)")

@@ -3,9 +3,9 @@
 Layout used throughout (built by the public layer in ``corpus_stats.correlations``):
 
 * positions are grouped by their token once per stream (``_group_positions``): ``rowptr`` (V + 1)
-  and ``order`` (positions, ascending inside each token's group), plus ``room[k]`` = number of
-  tokens from ``order[k]`` to the end of its document (or of the stream), so the pair at lag t
-  exists iff ``t < room[k]``;
+  and ``order`` (positions, ascending inside each token's group), plus, for pairs within documents,
+  ``room[k]`` = number of tokens from ``order[k]`` to the end of its document, so the pair at lag t
+  exists iff ``t < room[k]`` (``order[k] < n - t`` in one continuous stream, where room is empty);
 * per lag, ``_pair_counts`` gathers the right tokens of every left-token group and counts them
   per (row, shard) segment into position-indexed slots; ``_compact`` turns the slots into a CSR
   matrix of the whole corpus over the active rows and columns (tokens seen as left / right of a
@@ -22,8 +22,9 @@ N_PARTS = 64  # fixed summation blocks of the parallel reductions (results indep
 
 
 @njit(cache=True)
-def _group_positions(tokens, doc_offsets, vocab_size):
-    """Counting sort of positions by token; also the room to the end of each position's document."""
+def _group_positions(tokens, doc_offsets, vocab_size, with_room):
+    """Counting sort of positions by token; with ``with_room``, also the room to the end of each
+    position's document (else an empty array: in one continuous stream the room is ``n - i``)."""
     n = tokens.size
     rowptr = np.zeros(vocab_size + 1, dtype=np.int64)
     for i in range(n):
@@ -32,14 +33,15 @@ def _group_positions(tokens, doc_offsets, vocab_size):
         rowptr[a + 1] += rowptr[a]
     fill = rowptr[:-1].copy()
     order = np.empty(n, dtype=np.int32)
-    room = np.empty(n, dtype=np.int32)
+    room = np.empty(n if with_room else 0, dtype=np.int32)
     for d in range(doc_offsets.size - 1):
         end = doc_offsets[d + 1]
         for i in range(doc_offsets[d], end):
             a = tokens[i]
             k = fill[a]
             order[k] = i
-            room[k] = end - i
+            if with_room:
+                room[k] = end - i
             fill[a] = k + 1
     return rowptr, order, room
 
@@ -73,6 +75,8 @@ def _pair_rows(
     are never more of either than positions in the row. ``col_seen[b]`` is set for every right
     token seen (the same value from every thread, so unsynchronised writes are harmless).
     """
+    use_room = room.size > 0
+    last = tokens.size - lag  # without room (one continuous stream): a pair exists iff i < n - lag
     for a in range(row_lo, row_hi):
         base = rowptr[a]
         end = rowptr[a + 1]
@@ -87,7 +91,7 @@ def _pair_rows(
             lim = shard_starts[g + 1]
             nseg = 0
             while k < end and order[k] < lim:
-                if lag < room[k]:
+                if (lag < room[k]) if use_room else (order[k] < last):
                     b = tokens[order[k] + lag]
                     seg_list[nseg] = b  # branch-free: kept only if b is new to the segment
                     nseg += seg_cnt[b] == 0
@@ -211,12 +215,19 @@ def _compact(
                 counts_first[out + e] += c
 
 
-@njit(cache=True)
-def _right_marginals(cols, sh_entry, sh_g, sh_cnt, n_cols, n_shards):
-    """Right pair-sample marginal counts of every shard, shape (columns, G)."""
-    right = np.zeros((n_cols, n_shards), dtype=np.float64)
-    for m in range(sh_entry.size):
-        right[cols[sh_entry[m]], sh_g[m]] += sh_cnt[m]
+@njit(parallel=True, cache=True)
+def _right_marginals(tokens, col_index, doc_offsets, shard_starts, lag, n_cols):
+    """Right pair-sample marginal counts of every shard, shape (G, columns), read off the stream:
+    the pairs of shard g are (i, i + lag) with i in the shard and both in one counting document."""
+    n_shards = shard_starts.size - 1
+    right = np.zeros((n_shards, n_cols), dtype=np.float64)
+    for g in prange(n_shards):
+        lo, hi = shard_starts[g], shard_starts[g + 1]
+        d = np.searchsorted(doc_offsets, lo, side="right") - 1
+        while d < doc_offsets.size - 1 and doc_offsets[d] < hi:
+            for i in range(max(lo, doc_offsets[d]), min(hi, doc_offsets[d + 1] - lag)):
+                right[g, col_index[tokens[i + lag]]] += 1.0
+            d += 1
     return right
 
 

@@ -253,8 +253,8 @@ class _PairCounter:
     def __init__(self, stream: TokenStream, within_documents: bool, shard_starts: np.ndarray):
         tokens = stream.tokens
         offsets = stream.doc_offsets if within_documents else np.array([0, tokens.size], np.int64)
-        self.tokens, self.vocab_size = tokens, stream.vocab_size
-        self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size)
+        self.tokens, self.vocab_size, self.offsets = tokens, stream.vocab_size, offsets
+        self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size, within_documents)
         self.shard_starts = np.ascontiguousarray(shard_starts, dtype=np.int64)
         n_chunks = 8 * max(1, _n_threads())
         self.chunk_rows = np.unique(
@@ -316,7 +316,9 @@ class _PairCounter:
             self.rowptr, act_rows, row_nnz, row_nsh, indptr, shptr, col_index, n_shards // 2, *slots,
             cols, counts, counts_first, entry_row, sh_entry, sh_g, sh_cnt, left_g,
         )  # fmt: skip
-        right_g = K._right_marginals(cols, sh_entry, sh_g, sh_cnt, act_cols.size, n_shards)
+        right_g = np.ascontiguousarray(
+            K._right_marginals(self.tokens, col_index, self.offsets, self.shard_starts, lag, act_cols.size).T
+        )
         pairs_g = left_g.sum(axis=0)
         return _LagCounts(
             int(pairs_g.sum()),
