@@ -261,6 +261,8 @@ class _PairCounter:
             np.searchsorted(self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64)
         )
         self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
+        # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
+        self.chunk_order = np.argsort(np.arange(self.chunk_rows.size - 1) % max(1, _n_threads()), kind="stable")
         self._slots = None
         self._buffers: dict[str, np.ndarray] = {}
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
@@ -293,6 +295,7 @@ class _PairCounter:
             self.shard_starts,
             lag,
             self.chunk_rows,
+            self.chunk_order,
             self._scratch,
             col_seen,
             row_nnz,
@@ -313,7 +316,7 @@ class _PairCounter:
         sh_entry, sh_g, sh_cnt = (self._buffer(f"sh_{x}", nsh, np.int32) for x in ("entry", "g", "cnt"))
         left_g = np.zeros((act_rows.size, n_shards), dtype=np.float64)
         K._compact(
-            self.rowptr, act_rows, row_nnz, row_nsh, indptr, shptr, col_index, n_shards // 2, *slots,
+            _parts(shptr), self.rowptr, act_rows, row_nnz, row_nsh, indptr, shptr, col_index, n_shards // 2, *slots,
             cols, counts, counts_first, entry_row, sh_entry, sh_g, sh_cnt, left_g,
         )  # fmt: skip
         right_g = np.ascontiguousarray(

@@ -86,6 +86,7 @@ def test_serial_equals_parallel_chunking():
     par = _PairCounter(s, False, starts).count(3)
     serial = _PairCounter(s, False, starts)
     serial.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
+    serial.chunk_order = np.array([0])
     ser = serial.count(3)
     for name in ("indptr", "cols", "counts", "counts_first", "sh_entry", "sh_g", "sh_cnt", "left_g", "right_g"):
         np.testing.assert_array_equal(getattr(par, name), getattr(ser, name))
