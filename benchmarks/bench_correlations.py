@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 
 from corpus_stats import correlations as C
+from corpus_stats._pair_counts import PairCounter
 from corpus_stats.stream import TokenStream
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -195,7 +196,7 @@ def _max_rel(ours: np.ndarray, base: np.ndarray) -> float:
 
 def ours_bare(stream: TokenStream, lags) -> tuple[float, list[float]]:
     t0 = time.perf_counter()
-    counter = C._PairCounter(stream, False, np.array([0, stream.n_tokens], np.int64))
+    counter = PairCounter(stream, False, np.array([0, stream.n_tokens], np.int64))
     warm = {"vocab_size": stream.vocab_size}  # warm-started from the previous lag, as the curve does
     ops = [C._lag_statistics(counter.count(t), False, False, False, warm=warm)["op"] for t in lags]
     return time.perf_counter() - t0, ops

@@ -1,6 +1,6 @@
 """Numba kernels for lagged token-pair statistics (no I/O, no validation, no exceptions).
 
-Layout used throughout (built by the public layer in ``corpus_stats.correlations``):
+Layout used throughout (built by ``corpus_stats._pair_counts``):
 
 * positions are grouped by their token once per stream (``_group_positions``): ``rowptr`` (V + 1)
   and ``order`` (positions, ascending inside each token's group), plus, for pairs within documents,
@@ -368,9 +368,9 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
 # Sparse products over the CSR pattern (indptr, cols) with entry weights w. Each product has a
 # serial row-range worker; the serial kernels run it over all rows, the parallel drivers over row
 # chunks (transposed products scatter into one buffer per chunk, reduced serially afterwards).
-# Serial products exist because one OpenMP region costs ~10-20 ms when the cores are shared with
+# Serial products exist because one OpenMP region can cost ~10-20 ms when the cores are shared with
 # other jobs (measured on 2 busy cores: 12-24 ms per parallel product of 1.9e6 entries vs 2.4 ms
-# serial), so products below a work threshold run serially.
+# serial), so products below a work threshold (``correlations.PARALLEL_MIN_NNZ``) run serially.
 
 
 @njit(cache=True)

@@ -25,18 +25,17 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
-from corpus_stats._kernels_lanczos import _dot
+from corpus_stats._operators import Cov, HalfSym, row_chunks, spmv, spmv_t, thread_chunks, top_svd
+from corpus_stats._pair_counts import LagCounts, PairCounter, row_parts
 from corpus_stats._progress import Progress
 from corpus_stats.stream import TokenStream
 
 PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
-PARALLEL_MIN_NNZ = 1 << 20  # stored entries below which sparse products run serially (see _parallel)
 _TOL = 1e-5  # Lanczos: residual of the top Ritz pair <= _TOL * sigma; sigma itself to ~_TOL**2 (1e-10)
 
 _FIELDS = (
@@ -215,258 +214,14 @@ class CorrelationCurve:
         return cls(**kw, options=dict(d.get("options", {})))
 
 
-# -- counting ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _LagCounts:
-    """Pair counts of one lag on the active rows and columns (tokens seen as left / right of a
-    pair; C vanishes identically elsewhere, so every norm is unchanged): compact CSR of the corpus
-    plus per-shard entries (stored row by row, ``shptr``) and marginals."""
-
-    n_pairs: int
-    indptr: np.ndarray
-    cols: np.ndarray
-    counts: np.ndarray  # int32, one per stored entry (products convert on the fly: less memory traffic)
-    counts_first: np.ndarray  # int32: the counts of the first half of the shards (g < G // 2)
-    entry_row: np.ndarray
-    shptr: np.ndarray
-    sh_entry: np.ndarray
-    sh_g: np.ndarray
-    sh_cnt: np.ndarray
-    left: np.ndarray  # (rows,) left marginal counts
-    right: np.ndarray  # (columns,)
-    left_g: np.ndarray  # (rows, G) per-shard marginal counts
-    right_g: np.ndarray
-    pairs_g: np.ndarray  # (G,)
-    act_rows: np.ndarray  # token id of each row
-    act_cols: np.ndarray  # token id of each column
-
-    def csr(self, counts: np.ndarray | None = None) -> sp.csr_matrix:
-        data = self.counts if counts is None else counts
-        return sp.csr_matrix((data, self.cols, self.indptr), shape=(self.left.size, self.right.size))
-
-
-class _PairCounter:
-    """Positions grouped by left token once; then pair counts for any lag in O(N)."""
-
-    def __init__(self, stream: TokenStream, within_documents: bool, shard_starts: np.ndarray):
-        tokens = stream.tokens
-        offsets = stream.doc_offsets if within_documents else np.array([0, tokens.size], np.int64)
-        self.tokens, self.vocab_size, self.offsets = tokens, stream.vocab_size, offsets
-        self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size, within_documents)
-        self.shard_starts = np.ascontiguousarray(shard_starts, dtype=np.int64)
-        n_chunks = 8 * max(1, _n_threads())
-        self.chunk_rows = np.unique(
-            np.searchsorted(self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64)
-        )
-        self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
-        # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
-        self.chunk_order = np.argsort(np.arange(self.chunk_rows.size - 1) % max(1, _n_threads()), kind="stable")
-        self._slots = None
-        self._buffers: dict[str, np.ndarray] = {}
-        # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
-        self._scratch = np.zeros((self.chunk_rows.size - 1, 3, self.vocab_size + 1), dtype=np.int32)
-        self._scratch[:, 0] = -1
-
-    def _buffer(self, name: str, size: int, dtype) -> np.ndarray:
-        """A length-``size`` view of a buffer kept across lags: freshly allocated arrays of this size
-        cost more in page faults than the compaction that fills them (measured: 0.13 vs 0.025 s)."""
-        buf = self._buffers.get(name)
-        if buf is None or buf.size < size:
-            buf = self._buffers[name] = np.empty(int(size * 1.25) + 1, dtype=dtype)
-        return buf[:size]
-
-    def count(self, lag: int) -> _LagCounts:
-        """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
-        use (or copy) one lag's counts before counting the next."""
-        n, v, n_shards = self.tokens.size, self.vocab_size, self.shard_starts.size - 1
-        col_seen = np.zeros(v, dtype=np.uint8)
-        row_nnz = np.zeros(v, dtype=np.int64)
-        row_nsh = np.zeros(v, dtype=np.int64)
-        if self._slots is None:  # scratch reused across lags (no fresh page faults per lag)
-            self._slots = [np.empty(n, dtype=np.int32) for _ in range(5)]
-        slots = self._slots
-        K._pair_counts(
-            self.tokens,
-            self.rowptr,
-            self.order,
-            self.room,
-            self.shard_starts,
-            lag,
-            self.chunk_rows,
-            self.chunk_order,
-            self._scratch,
-            col_seen,
-            row_nnz,
-            row_nsh,
-            *slots,
-        )
-        act_rows = np.flatnonzero(row_nnz)
-        act_cols = np.flatnonzero(col_seen)
-        col_index = np.full(v, -1, dtype=np.int32)
-        col_index[act_cols] = np.arange(act_cols.size, dtype=np.int32)
-        indptr = np.zeros(act_rows.size + 1, dtype=np.int64)
-        shptr = np.zeros(act_rows.size + 1, dtype=np.int64)
-        np.cumsum(row_nnz[act_rows], out=indptr[1:])
-        np.cumsum(row_nsh[act_rows], out=shptr[1:])
-        nnz, nsh = int(indptr[-1]), int(shptr[-1])
-        cols, entry_row = self._buffer("cols", nnz, np.int32), self._buffer("entry_row", nnz, np.int32)
-        counts, counts_first = self._buffer("counts", nnz, np.int32), self._buffer("first", nnz, np.int32)
-        sh_entry, sh_g, sh_cnt = (self._buffer(f"sh_{x}", nsh, np.int32) for x in ("entry", "g", "cnt"))
-        left_g = np.zeros((act_rows.size, n_shards), dtype=np.float64)
-        K._compact(
-            _parts(shptr), self.rowptr, act_rows, row_nnz, row_nsh, indptr, shptr, col_index, n_shards // 2, *slots,
-            cols, counts, counts_first, entry_row, sh_entry, sh_g, sh_cnt, left_g,
-        )  # fmt: skip
-        right_g = np.ascontiguousarray(
-            K._right_marginals(self.tokens, col_index, self.offsets, self.shard_starts, lag, act_cols.size).T
-        )
-        pairs_g = left_g.sum(axis=0)
-        return _LagCounts(
-            int(pairs_g.sum()),
-            indptr,
-            cols,
-            counts,
-            counts_first,
-            entry_row,
-            shptr,
-            sh_entry,
-            sh_g,
-            sh_cnt,
-            left_g.sum(axis=1),
-            right_g.sum(axis=1),
-            left_g,
-            right_g,
-            pairs_g,
-            act_rows,
-            act_cols,
-        )
-
-
-def _n_threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
-
-
-# -- norms ------------------------------------------------------------------------------------
-
-
-_MATVECS = [0]  # matrix-vector products performed (for benchmarks)
-
-
-def _row_chunks(indptr: np.ndarray) -> np.ndarray:
-    """Row boundaries of ~8 chunks per thread, balanced by stored entries."""
-    n_rows, nnz = indptr.size - 1, int(indptr[-1])
-    cuts = np.searchsorted(indptr, np.linspace(0, nnz, 8 * max(1, _n_threads()) + 1), side="left")
-    cuts = np.unique(np.clip(cuts, 0, n_rows).astype(np.int64))
-    cuts[0], cuts[-1] = 0, n_rows
-    return cuts
-
-
-def _parallel(nnz: int) -> bool:
-    """Run a product in numba-parallel only when it is big: a parallel region costs ~10-20 ms on
-    busy shared cores (measured), far more than a serial product of a few million entries."""
-    return nnz >= PARALLEL_MIN_NNZ and _n_threads() > 1
-
-
-def _spmv(indptr, cols, w, x, chunks):
-    if _parallel(cols.size):
-        return K._spmv(indptr, cols, w, x, chunks)
-    return K._spmv_serial(indptr, cols, w, x)
-
-
-def _spmv_t(indptr, cols, w, y, chunks_t, n_cols):
-    if _parallel(cols.size):
-        return K._spmv_t(indptr, cols, w, y, chunks_t, n_cols)
-    return K._spmv_t_serial(indptr, cols, w, y, n_cols)
-
-
-def _spmv_pair(indptr, cols, wa, wb, x, chunks):
-    if _parallel(cols.size):
-        return K._spmv_pair(indptr, cols, wa, wb, x, chunks)
-    return K._spmv_pair_serial(indptr, cols, wa, wb, x)
-
-
-def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunks_t, n_cols):
-    if _parallel(cols.size):
-        return K._spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunks_t, n_cols)
-    return K._spmv_pair_t_serial(indptr, cols, wa, wb, ya, yb, n_cols)
-
-
-def _thread_chunks(chunks: np.ndarray) -> np.ndarray:
-    """One chunk per thread (for the transposed products, which scatter into one buffer per chunk)."""
-    return chunks[np.linspace(0, chunks.size - 1, max(1, _n_threads()) + 1).astype(np.int64)]
-
-
-class _Cov:
-    """C = W / P - a b^T on a compact CSR pattern with entry weights W (never a dense V x V matrix).
-
-    Products run in numba (``_spmv``, ``_spmv_t``; serial below ``PARALLEL_MIN_NNZ`` entries) on the
-    unscaled weights; the 1/P scale and the rank-one marginal term are applied to the result.
-    """
-
-    def __init__(self, indptr, cols, w, p, a, b, chunks):
-        self.indptr, self.cols, self.w, self.inv_p = indptr, cols, np.ascontiguousarray(w), 1.0 / p
-        self.a, self.b, self.chunks = a, b, chunks
-        self.chunks_t = _thread_chunks(chunks)
-        self.shape = (a.size, b.size)
-
-    def mv(self, x):
-        _MATVECS[0] += 1
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        y = _spmv(self.indptr, self.cols, self.w, x, self.chunks)
-        y *= self.inv_p
-        y -= self.a * _dot(self.b, x)
-        return y
-
-    def rmv(self, y):
-        _MATVECS[0] += 1
-        y = np.ascontiguousarray(y, dtype=np.float64)
-        x = _spmv_t(self.indptr, self.cols, self.w, y, self.chunks_t, self.shape[1])
-        x *= self.inv_p
-        x -= self.b * _dot(self.a, y)
-        return x
-
-
-class _HalfSym:
-    """x -> (C_A^T C_B + C_B^T C_A) x / 2 for two covariances on one pattern, in two fused passes
-    (both halves' products share every read of the pattern)."""
-
-    def __init__(self, ca: _Cov, cb: _Cov):
-        self.ca, self.cb = ca, cb
-
-    def __call__(self, x):
-        ca, cb = self.ca, self.cb
-        _MATVECS[0] += 4
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        ya, yb = _spmv_pair(ca.indptr, ca.cols, ca.w, cb.w, x, ca.chunks)
-        ya *= ca.inv_p
-        ya -= ca.a * _dot(ca.b, x)
-        yb *= cb.inv_p
-        yb -= cb.a * _dot(cb.b, x)
-        # C_A^T yb + C_B^T ya
-        z = _spmv_pair_t(ca.indptr, ca.cols, ca.w, cb.w, yb * ca.inv_p, ya * cb.inv_p, ca.chunks_t, ca.shape[1])
-        z -= ca.b * _dot(ca.a, yb) + cb.b * _dot(cb.a, ya)
-        z *= 0.5
-        return z
-
-
-def _top_svd(c, k: int, v0: np.ndarray | None = None, scale: float = 1.0):
-    """Top-k singular triplets, descending (dense LAPACK for arrays, warm-started Lanczos otherwise)."""
-    if isinstance(c, np.ndarray):
-        u, s, vt = np.linalg.svd(c)
-        return s[:k], u[:, :k], vt[:k].T
-    s, u, v, _ = _lanczos.top_singular(c.mv, c.rmv, c.shape, v0=v0, k=k, tol=_TOL, scale=scale)
-    return s, u, v
+# -- statistics of one lag --------------------------------------------------------------------
 
 
 def _signed_sqrt(x: float) -> float:
     return float(np.sign(x) * np.sqrt(abs(x)))
 
 
-def _fro_sq(lc: _LagCounts) -> float:
+def _fro_sq(lc: LagCounts) -> float:
     empty = np.zeros(0, np.int32)
     p = lc.n_pairs
     return float(
@@ -477,15 +232,7 @@ def _fro_sq(lc: _LagCounts) -> float:
     )  # fmt: skip
 
 
-def _parts(ptr: np.ndarray) -> np.ndarray:
-    """``K.N_PARTS`` + 1 row boundaries balanced by the entries of row pointer ``ptr``."""
-    cuts = np.searchsorted(ptr, np.linspace(0, ptr[-1], K.N_PARTS + 1), side="left")
-    cuts = np.clip(cuts, 0, ptr.size - 1).astype(np.int64)
-    cuts[0], cuts[-1] = 0, ptr.size - 1
-    return np.maximum.accumulate(cuts)
-
-
-def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict | None = None) -> dict:
+def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict | None = None) -> dict:
     """All statistics of one lag from its counts.
 
     ``warm`` (mutable, optional) carries the previous lag's top right singular vector in full
@@ -508,12 +255,12 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
     v0 = None if warm is None or warm.get("v") is None else warm["v"][act_cols]
     if dense:
         jd = lc.csr().toarray()
-        s, u, v = _top_svd(jd / p - np.outer(a, b), 1)
+        s, u, v = top_svd(jd / p - np.outer(a, b), 1)
     else:
-        chunks = _row_chunks(lc.indptr)
+        chunks = row_chunks(lc.indptr)
         k = min(RITZ_K if jackknife else 1, min(n_r, n_c) - 2)
-        cov = _Cov(lc.indptr, lc.cols, lc.counts, p, a, b, chunks)
-        s, u, v = _top_svd(cov, k, v0=v0, scale=math.sqrt(fro_sq))
+        cov = Cov(lc.indptr, lc.cols, lc.counts, p, a, b, chunks)
+        s, u, v = top_svd(cov, k, v0=v0, scale=math.sqrt(fro_sq), tol=_TOL)
     out["op"] = float(s[0])
     if warm is not None and s[0] > 0:
         full = np.zeros(warm["vocab_size"])
@@ -539,12 +286,12 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
             # replicate g restricted to the corpus's top-k right (left) singular subspace:
             # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-            chunks_t = _thread_chunks(chunks)
-            jv = np.column_stack([_spmv(lc.indptr, lc.cols, lc.counts, x.copy(), chunks) for x in v.T])
-            ju = np.column_stack([_spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), chunks_t, n_c) for y in u.T])
+            chunks_t = thread_chunks(chunks)
+            jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), chunks) for x in v.T])
+            ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), chunks_t, n_c) for y in u.T])
             bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny
             gv, gu = K._jackknife_grams(
-                _parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
+                row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
                 a_rep, b_rep, bv, au,
             )  # fmt: skip
             top = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(gu)[:, -1])
@@ -564,11 +311,11 @@ def _lag_statistics(lc: _LagCounts, dense: bool, jackknife: bool, halves: bool, 
                 cb = lc.csr(cnt_b).toarray() / pb - np.outer(ab, bb)
                 lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
             else:
-                ca = _Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, chunks)
-                cb = _Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
+                ca = Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, chunks)
+                cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
                 # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
                 lam, _ = _lanczos.top_eigenvalue(
-                    _HalfSym(ca, cb), n_c, v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
+                    HalfSym(ca, cb), n_c, v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
                 )
             out["op_lam"] = float(lam)
     return out
@@ -734,14 +481,14 @@ def correlation_curve(
     split = int(token_bounds[g_n // 2]) if halves else n
     floor_starts = np.array([0, split, n] if halves else [0, n], np.int64)
     with Progress("correlations", n_l + measured.size, enabled=progress) as bar:
-        floor_counter = _PairCounter(stream.shuffled(seed), within_documents, floor_starts)
+        floor_counter = PairCounter(stream.shuffled(seed), within_documents, floor_starts)
         warm = {"vocab_size": stream.vocab_size}
         for i in measured.tolist():
             fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False, halves=halves, warm=warm)
             res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
             bar.update(note=f"floor t={lags[i]}")
         del floor_counter
-        counter = _PairCounter(stream, within_documents, token_bounds)
+        counter = PairCounter(stream, within_documents, token_bounds)
         warm = {"vocab_size": stream.vocab_size}
         for i, t in enumerate(lags.tolist()):
             lc = counter.count(t)

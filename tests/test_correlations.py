@@ -12,10 +12,10 @@ from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_stats._pair_counts import PairCounter
 from corpus_stats.correlations import (
     PAPER_LAGS,
     CorrelationCurve,
-    _PairCounter,
     correlation_curve,
     default_lags,
     parse_lags,
@@ -57,7 +57,7 @@ def test_pair_counts_equal_counter(vocab_size, within):
     rng = np.random.default_rng(vocab_size + within)
     s = random_stream(rng, vocab_size, n_docs=12, max_len=60)
     starts = s.doc_offsets[s.shard_bounds(5)]
-    counter = _PairCounter(s, within, starts)
+    counter = PairCounter(s, within, starts)
     for lag in (1, 2, 7, 59, s.n_tokens - 1):
         lc = counter.count(lag)
         expected = ref.shard_counters(s.tokens, s.doc_offsets, starts, lag, within)
@@ -75,7 +75,7 @@ def test_pair_counts_equal_counter(vocab_size, within):
 
 def test_pair_counts_largest_id_and_repeated_token():
     s = TokenStream.from_array(np.full(50, 65_535), vocab_size=65_536)
-    lc = _PairCounter(s, False, np.array([0, 50])).count(3)
+    lc = PairCounter(s, False, np.array([0, 50])).count(3)
     assert lc.n_pairs == 47 and lc.act_cols[lc.cols].tolist() == [65_535] and lc.counts.tolist() == [47.0]
 
 
@@ -83,8 +83,8 @@ def test_serial_equals_parallel_chunking():
     rng = np.random.default_rng(1)
     s = random_stream(rng, 500, n_docs=30, max_len=200, zipf=True)
     starts = s.doc_offsets[s.shard_bounds(4)]
-    par = _PairCounter(s, False, starts).count(3)
-    serial = _PairCounter(s, False, starts)
+    par = PairCounter(s, False, starts).count(3)
+    serial = PairCounter(s, False, starts)
     serial.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
     serial.chunk_order = np.array([0])
     ser = serial.count(3)
@@ -102,7 +102,7 @@ def test_pair_counts_property(docs, lag, within):
     s = TokenStream.from_documents(docs, vocab_size=10)
     lag = min(lag, s.n_tokens - 1) if s.n_tokens > 1 else 1
     starts = s.doc_offsets[s.shard_bounds(3)]
-    lc = _PairCounter(s, within, starts).count(lag)
+    lc = PairCounter(s, within, starts).count(lag)
     assert counts_as_shard_counters(lc, len(starts) - 1) == ref.shard_counters(
         s.tokens, s.doc_offsets, starts, lag, within
     )
@@ -316,13 +316,13 @@ def test_tinystories_matches_paper():
 def test_product_kernels_serial_parallel_fused_agree():
     """Serial, parallel and fused split-half products equal dense matrix products."""
     from corpus_stats import _kernels_pairs as K
-    from corpus_stats.correlations import _Cov, _HalfSym, _row_chunks, _thread_chunks
+    from corpus_stats._operators import Cov, HalfSym, row_chunks, thread_chunks
 
     rng = np.random.default_rng(5)
     s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
-    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3)
+    lc = PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3)
     n_r, n_c = lc.left.size, lc.right.size
-    ch = _row_chunks(lc.indptr)
+    ch = row_chunks(lc.indptr)
     wa = rng.random(lc.counts.size)
     wb = rng.random(lc.counts.size)
     dense_a, dense_b = lc.csr(wa).toarray(), lc.csr(wb).toarray()
@@ -336,24 +336,24 @@ def test_product_kernels_serial_parallel_fused_agree():
         np.testing.assert_allclose(yb, dense_b @ x, rtol=1e-12)
     want = dense_a.T @ y + dense_b.T @ y2
     np.testing.assert_allclose(K._spmv_pair_t_serial(lc.indptr, lc.cols, wa, wb, y, y2, n_c), want, rtol=1e-12)
-    got = K._spmv_pair_t(lc.indptr, lc.cols, wa, wb, y, y2, _thread_chunks(ch), n_c)
+    got = K._spmv_pair_t(lc.indptr, lc.cols, wa, wb, y, y2, thread_chunks(ch), n_c)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     # the split-half operator against its dense definition
     a_a, b_a, a_b, b_b = (rng.random(n) for n in (n_r, n_c, n_r, n_c))
-    ca, cb = _Cov(lc.indptr, lc.cols, wa, 7.0, a_a, b_a, ch), _Cov(lc.indptr, lc.cols, wb, 9.0, a_b, b_b, ch)
+    ca, cb = Cov(lc.indptr, lc.cols, wa, 7.0, a_a, b_a, ch), Cov(lc.indptr, lc.cols, wb, 9.0, a_b, b_b, ch)
     da, db = dense_a / 7.0 - np.outer(a_a, b_a), dense_b / 9.0 - np.outer(a_b, b_b)
-    np.testing.assert_allclose(_HalfSym(ca, cb)(x), 0.5 * (da.T @ db + db.T @ da) @ x, rtol=1e-10)
+    np.testing.assert_allclose(HalfSym(ca, cb)(x), 0.5 * (da.T @ db + db.T @ da) @ x, rtol=1e-10)
 
 
 def test_jackknife_grams_equal_dense_replicates():
     """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices."""
     from corpus_stats import _kernels_pairs as K
-    from corpus_stats.correlations import _parts
+    from corpus_stats._pair_counts import row_parts
 
     rng = np.random.default_rng(6)
     s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)
     g_n = 4
-    lc = _PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2)
+    lc = PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2)
     n_r, n_c, k = lc.left.size, lc.right.size, 3
     u, v = rng.standard_normal((n_r, k)), rng.standard_normal((n_c, k))
     p_rep = lc.n_pairs - lc.pairs_g
@@ -361,7 +361,7 @@ def test_jackknife_grams_equal_dense_replicates():
     b_rep = (lc.right[:, None] - lc.right_g) / p_rep
     jd = lc.csr().toarray()
     gv, gu = K._jackknife_grams(
-        _parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
+        row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
         np.ascontiguousarray(a_rep), np.ascontiguousarray(b_rep), b_rep.T @ v, a_rep.T @ u,
     )  # fmt: skip
     rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
