@@ -1,11 +1,13 @@
 """Small serial numba kernels for the Lanczos solvers (no I/O, no validation, no exceptions).
 
 Written as loops so that they never start BLAS threads: OpenBLAS threads spin after each call and
-then compete with the numba-parallel sparse products for the cores (measured: 5x slower products).
+then compete with the numba-parallel kernels for the cores (measured: 5x slower products, 2x slower
+jackknife Gram kernel right after a threaded ``a.T @ b``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -36,3 +38,17 @@ def _dot(x, y):
 def _norm(x):
     """Euclidean norm of a 1-D array, serially."""
     return _dot(x, x) ** 0.5
+
+
+@njit(cache=True)
+def _tmatmul(a, b):
+    """``a.T @ b`` for a (m, n) and b (m, q), serially (basis combinations, marginal projections)."""
+    m, n = a.shape
+    q = b.shape[1]
+    out = np.zeros((n, q), dtype=np.float64)
+    for i in range(m):
+        for j in range(n):
+            aij = a[i, j]
+            for s in range(q):
+                out[j, s] += aij * b[i, s]
+    return out

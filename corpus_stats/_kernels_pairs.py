@@ -327,33 +327,38 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
                 for i in range(k):
                     for j in range(i, k):
                         gv[g, i, j] += row[i] * row[j]
-    # columns, one shard at a time: J_g^T U scattered into a small (columns, k) buffer that stays
-    # in cache; seg[r, g] = first shard entry of row r in a shard >= g (a row's entries are in
-    # shard order)
-    seg = np.empty((nr, n_rep + 1), dtype=np.int64)
-    for p in prange(N_PARTS):
-        for r in range(row_parts[p], row_parts[p + 1]):
-            m = shptr[r]
-            for g in range(n_rep + 1):
-                while m < shptr[r + 1] and sh_g[m] < g:
-                    m += 1
-                seg[r, g] = m
+    # columns, one shard at a time: J_g^T U scattered into a (columns, k) buffer that stays in
+    # cache. Shards are split into blocks; a block walks its shards in order with one cursor per
+    # row (a row's shard entries are in shard order).
     gu = np.zeros((n_rep, k, k), dtype=np.float64)
-    for g in prange(n_rep):
-        buf = np.zeros((nc, k), dtype=np.float64)
+    n_blocks = min(n_rep, 4)
+    for blk in prange(n_blocks):
+        g_lo, g_hi = n_rep * blk // n_blocks, n_rep * (blk + 1) // n_blocks
+        cur = np.empty(nr, dtype=np.int64)
         for r in range(nr):
-            for m in range(seg[r, g], seg[r, g + 1]):
-                c = cols[sh_entry[m]]
-                w = sh_cnt[m]
-                for i in range(k):
-                    buf[c, i] += w * u[r, i]
+            m = shptr[r]
+            while m < shptr[r + 1] and sh_g[m] < g_lo:
+                m += 1
+            cur[r] = m
+        buf = np.zeros((nc, k), dtype=np.float64)
         row = np.empty(k, dtype=np.float64)
-        for c in range(nc):
-            for i in range(k):
-                row[i] = (ju[c, i] - buf[c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
-            for i in range(k):
-                for j in range(i, k):
-                    gu[g, i, j] += row[i] * row[j]
+        for g in range(g_lo, g_hi):
+            for r in range(nr):
+                m = cur[r]
+                while m < shptr[r + 1] and sh_g[m] == g:
+                    c = cols[sh_entry[m]]
+                    w = sh_cnt[m]
+                    for i in range(k):
+                        buf[c, i] += w * u[r, i]
+                    m += 1
+                cur[r] = m
+            for c in range(nc):
+                for i in range(k):
+                    row[i] = (ju[c, i] - buf[c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+                    buf[c, i] = 0.0
+                for i in range(k):
+                    for j in range(i, k):
+                        gu[g, i, j] += row[i] * row[j]
     gv = np.zeros((n_rep, k, k), dtype=np.float64)
     for p in range(N_PARTS):
         gv += gv_part[p]

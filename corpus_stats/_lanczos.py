@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus_stats._kernels_lanczos import _dot, _norm, _reorth
+from corpus_stats._kernels_lanczos import _dot, _norm, _reorth, _tmatmul
 
 MAX_STEPS = 60  # Krylov basis size before an explicit restart from the current top Ritz vector
 MAX_RESTARTS = 6
@@ -87,8 +87,8 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
         B = np.diag(alpha[:kk]) + np.diag(beta[: kk - 1], 1)
         X, s, Yt = np.linalg.svd(B)
         kk_out = min(k, kk)
-        u = Q[:kk].T @ X[:, :kk_out]
-        vv = P[:kk].T @ Yt[:kk_out].T
+        u = _tmatmul(Q[:kk], np.ascontiguousarray(X[:, :kk_out]))
+        vv = _tmatmul(P[:kk], np.ascontiguousarray(Yt[:kk_out].T))
         if done:
             break
         v = vv[:, 0]
@@ -133,5 +133,5 @@ def top_eigenvalue(matvec, n, v0=None, tol=1e-7, scale=1.0):
                 V[j + 1] = w / beta[j]
         if done:
             break
-        v = V[:kk].T @ evec[:, -1]
+        v = _tmatmul(V[:kk], np.ascontiguousarray(evec[:, -1:]))[:, 0]
     return float(lam), n_prod

@@ -28,6 +28,7 @@ import numpy as np
 
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
+from corpus_stats._kernels_lanczos import _tmatmul
 from corpus_stats._operators import Cov, HalfSym, row_chunks, spmv, spmv_t, thread_chunks, top_svd
 from corpus_stats._pair_counts import LagCounts, PairCounter, row_parts
 from corpus_stats._progress import Progress
@@ -289,7 +290,7 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
             chunks_t = thread_chunks(chunks)
             jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), chunks) for x in v.T])
             ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), chunks_t, n_c) for y in u.T])
-            bv, au = b_rep.T @ v, a_rep.T @ u  # (G, k); tiny
+            bv, au = _tmatmul(b_rep, v), _tmatmul(a_rep, u)  # (G, k), without BLAS threads
             gv, gu = K._jackknife_grams(
                 row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
                 a_rep, b_rep, bv, au,
