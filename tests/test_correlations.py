@@ -68,6 +68,10 @@ def test_pair_counts_equal_counter(vocab_size, within):
         np.testing.assert_array_equal(lc.left_g.sum(1), lc.left)
         np.testing.assert_array_equal(np.bincount(lc.entry_row, lc.counts, lc.left.size), lc.left)
         np.testing.assert_array_equal(np.bincount(lc.cols, lc.counts, lc.right.size), lc.right)
+        for side, index in (("left_g", lc.entry_row), ("right_g", lc.cols)):  # per-shard marginals
+            want = np.zeros_like(getattr(lc, side))
+            np.add.at(want, (index[lc.sh_entry], lc.sh_g), lc.sh_cnt)
+            np.testing.assert_array_equal(getattr(lc, side), want)
         first = sum(expected[: (len(starts) - 1) // 2], Counter())
         rows, cols = lc.act_rows[lc.entry_row], lc.act_cols[lc.cols]
         assert {(int(r), int(c)): x for r, c, x in zip(rows, cols, lc.counts_first) if x} == dict(first)
