@@ -9,25 +9,30 @@ Estimators (DESIGN.md §3):
 * ``upper``: held-out cross-entropy of a Kneser–Ney model (:mod:`corpus_stats.kneser_ney`);
 * ``external``: an L_n curve read from a file (:func:`read_entropy_curve`).
 
-All n-gram orders 1..n_max+1 are counted in one pass (:mod:`corpus_stats._kernels_ngrams`), which also
+All n-gram orders 1..n_max+1 are counted in one pass (:mod:`corpus_stats._ngram_statistics`), which also
 yields the leave-one-shard-out and half-corpus counts, so the jackknife and the subsample test cost
-almost nothing extra.
+almost nothing extra. The block-entropy formulas are in :mod:`corpus_stats._entropy_estimators`, the
+reading of external curves in :mod:`corpus_stats._external_curve`; this module combines them into the
+curve, its validity mask, the upper bound and the size extrapolation.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-import scipy.special
 
 from corpus_stats import _kernels_ngrams as _k
+
+# Counting, estimator formulas and external-curve reading live in private modules; their names are
+# re-exported so that every import from corpus_stats.entropy keeps working.
+from corpus_stats._entropy_estimators import chao_wang_jost_entropy as _chao_wang_jost  # noqa: F401
+from corpus_stats._external_curve import ExternalCurve, read_entropy_curve
+from corpus_stats._ngram_statistics import NgramStatistics, ngram_statistics  # noqa: F401
 from corpus_stats._progress import Progress
 from corpus_stats.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.stream import TokenStream
@@ -46,339 +51,6 @@ SIZE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
 #: ``extrapolate=None`` turns the extrapolation on up to this many tokens (it about doubles the
 #: Kneser-Ney time).
 EXTRAPOLATE_AUTO_MAX = 30_000_000
-_PSI1 = -0.5772156649015329
-
-
-# -- n-gram statistics ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class NgramStatistics:
-    """Per-order n-gram statistics of a corpus and of its resampled variants.
-
-    Arrays have shape (n_variants, n_levels + 1) and are indexed ``[variant, n]`` with n the n-gram
-    order (column 0 is the empty context: one "0-gram" per position, entropy 0). Variant 0 is the full
-    corpus, variants 1..G leave jackknife shard g - 1 out (n-grams counted by start position), and the
-    last two are the complementary halves of the shards used by the subsample test.
-
-    Attributes
-    ----------
-    positions, distinct, f1, f2 : numpy.ndarray
-        Number of n-gram occurrences, distinct n-grams, singletons and doubletons (int64).
-    sum_clnc, sum_cpsi : numpy.ndarray
-        sum over distinct n-grams of c ln c and of c psi(c) (float64).
-    n_shards : int
-        G, the number of jackknife shards actually used.
-    shard_note : str
-        How shards were formed ("documents" or a note on splitting by position).
-    size_blocks : tuple of (int, int, int)
-        For corpus-size extrapolation: ``(first_row, n_blocks, shards_per_block)`` per requested
-        size; rows ``first_row .. first_row + n_blocks - 1`` are disjoint sub-corpora of
-        ``shards_per_block`` shards each (consecutive runs of the same shard permutation as the halves).
-    prefix : NgramStatistics or None
-        The same statistics restricted to the n-gram occurrences that extend to an (n+1)-gram (column
-        n), so that H(n+1) - H_prefix(n) is the conditional entropy of one sample of (n+1)-grams. It
-        differs from the n-gram statistics only at document ends (within documents) or the stream end.
-    """
-
-    positions: np.ndarray
-    distinct: np.ndarray
-    f1: np.ndarray
-    f2: np.ndarray
-    sum_clnc: np.ndarray
-    sum_cpsi: np.ndarray
-    n_shards: int
-    shard_note: str
-    prefix: NgramStatistics | None = None
-    size_blocks: tuple = ()
-
-    def plugin_block_entropy(self) -> np.ndarray:
-        """Plug-in block entropies H(n) = ln P - sum c ln c / P (nats); NaN where P = 0."""
-        P = self.positions.astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.where(P > 0, np.log(np.maximum(P, 1.0)) - self.sum_clnc / np.maximum(P, 1.0), np.nan)
-        h[:, 0] = 0.0
-        return h
-
-    def cwj_block_entropy(self) -> np.ndarray:
-        """Chao–Wang–Jost (2013) block entropies (nats); NaN where P = 0."""
-        h = _chao_wang_jost(
-            self.positions.astype(np.float64), self.f1.astype(np.float64), self.f2.astype(np.float64), self.sum_cpsi
-        )
-        h[:, 0] = 0.0
-        return h
-
-
-def _exp1_scaled(x: np.ndarray) -> np.ndarray:
-    """exp(x) E1(x) for x > 0 without overflow."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
-    small = x < 500.0
-    out[small] = np.exp(x[small]) * scipy.special.exp1(x[small])
-    xl = x[~small]
-    out[~small] = (1.0 - 1.0 / xl + 2.0 / xl**2 - 6.0 / xl**3 + 24.0 / xl**4) / xl
-    return out
-
-
-def _cwj_tail(A: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """(1-A)^(1-P) (-ln A - sum_{r=1}^{P-1} (1-A)^r / r) = sum_{j>=1} (1-A)^j / (P-1+j).
-
-    The first 200 terms are summed exactly, the rest by the midpoint rule as an exponential integral.
-    """
-    out = np.zeros_like(A)
-    ok = A < 1.0
-    if not ok.any():
-        return out
-    lam = -np.log1p(-A[ok])
-    m = P[ok] - 1.0
-    j = np.arange(1, 201, dtype=np.float64)
-    direct = (np.exp(-lam[:, None] * j) / (m[:, None] + j)).sum(axis=1)
-    rest = np.exp(-lam * 200.5) * _exp1_scaled(lam * (m + 200.5))
-    out[ok] = direct + rest
-    return out
-
-
-def _chao_wang_jost(P, f1, f2, sum_cpsi):
-    """Chao, Wang & Jost (2013) entropy estimate from sample size, f1, f2 and sum c psi(c)."""
-    shape = P.shape
-    P, f1, f2, sum_cpsi = (np.ravel(a).astype(np.float64) for a in (P, f1, f2, sum_cpsi))
-    out = np.full(P.shape, np.nan)
-    ok = P > 0
-    Pk, f1k, f2k = P[ok], f1[ok], f2[ok]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        A = np.where(
-            f2k > 0,
-            2.0 * f2k / ((Pk - 1.0) * f1k + 2.0 * f2k),
-            np.where(f1k > 0, 2.0 / ((Pk - 1.0) * (f1k - 1.0) + 2.0), 1.0),
-        )
-    A = np.clip(np.nan_to_num(A, nan=1.0), 0.0, 1.0)
-    first = scipy.special.digamma(Pk) - sum_cpsi[ok] / Pk
-    out[ok] = first + f1k / Pk * _cwj_tail(A, Pk)
-    return out.reshape(shape)
-
-
-def ngram_statistics(
-    stream: TokenStream,
-    n_levels: int,
-    *,
-    within_documents: bool = False,
-    n_shards: int = 20,
-    seed: int = 0,
-    size_fractions=(),
-) -> NgramStatistics:
-    """Count n-grams of every order 1..n_levels in one pass, with jackknife and half-corpus variants.
-
-    Parameters
-    ----------
-    stream : TokenStream
-        The corpus.
-    n_levels : int
-        Largest n-gram order (``n_max + 1`` for H_0..H_n_max), at most 255.
-    within_documents : bool, default False
-        Count only n-grams that lie inside one document (never crossing a boundary).
-    n_shards : int, default 20
-        Jackknife shards, ``stream.shard_token_bounds(n_shards)``; a corpus with a single document is split
-        into equal token ranges instead (noted in ``shard_note``).
-    seed : int, default 0
-        Chooses which shards form the first half of the subsample test.
-    size_fractions : sequence of float, default ()
-        Also count disjoint sub-corpora of about this fraction of the shards each (``round(f G)``
-        shards per block, ``G // that`` blocks), for :func:`entropy_curve`'s size extrapolation.
-
-    Returns
-    -------
-    NgramStatistics
-    """
-    if not isinstance(stream, TokenStream):
-        raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
-    if stream.vocab_size > 1 << 24:
-        raise ValueError(f"vocab_size must be at most 2**24 for n-gram counting; got {stream.vocab_size:,}.")
-    N = stream.n_tokens
-    tokens = np.asarray(stream.tokens)
-    if tokens.dtype == np.uint8:  # one kernel signature for small vocabularies
-        tokens = tokens.astype(np.uint16)
-    token_bounds = stream.shard_token_bounds(n_shards)
-    G = token_bounds.size - 1
-    shard_note = "documents"
-    if stream.shard_bounds(n_shards).size - 1 < min(G, 2):
-        shard_note = f"fewer than 2 documents: {G} shards of equal token ranges (n-grams by start position)"
-    token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
-    if within_documents:
-        room = _k._room(stream.doc_offsets, N, True)
-        hist = _k._room_histogram(room, token_bounds)
-        # positions of shard g whose n-gram exists: room >= n
-        per_shard = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, : n_levels + 1]
-    else:  # n-grams run across documents: one starting at p exists iff p + n <= N
-        room = np.zeros(1, np.uint8)
-        last = np.minimum(token_bounds[1:, None], N - np.arange(n_levels + 1)[None, :] + 1)
-        per_shard = np.maximum(last - token_bounds[:-1, None], 0)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(G)
-    rows = [np.isin(np.arange(G), perm[: G // 2]), np.isin(np.arange(G), perm[G // 2 :])]
-    size_blocks = []
-    for f in size_fractions:  # disjoint runs of the same permutation: nested-size sub-corpora
-        k = min(max(round(float(f) * G), 1), G)
-        b = G // k
-        size_blocks.append((G + 1 + len(rows), b, k))
-        rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
-    masks = np.ascontiguousarray(np.array(rows, dtype=np.uint8))
-    full, jack, sub, _ = _k._ngram_stats(
-        tokens, room, bool(within_documents), token_bounds, int(stream.vocab_size), n_levels, masks
-    )
-    del room
-    P_full = per_shard.sum(axis=0)
-    P = np.concatenate([P_full[None], P_full[None] - per_shard, masks.astype(np.int64) @ per_shard])
-    # prefixes: occurrences of n-grams that extend to an (n+1)-gram, i.e. P(n+1) positions
-    P_prefix = np.zeros_like(P)
-    P_prefix[:, :-1] = P[:, 1:]
-    prefix = _assemble(full[1], jack[1], sub[1], P_prefix, G, shard_note, None)
-    return _assemble(full[0], jack[0], sub[0], P, G, shard_note, prefix, tuple(size_blocks))
-
-
-def _assemble(full, jack, sub, P, G, shard_note, prefix, size_blocks=()) -> NgramStatistics:
-    """Per-variant statistics from the kernel's tracked-group fields and the position counts."""
-    fields = np.concatenate([full[None], full[None] + jack, sub], axis=0)
-    tracked = np.rint(fields[..., _k.F_NPOS]).astype(np.int64)
-    untracked = P - tracked  # singletons never entered a tracked group
-
-    def as_int(f):
-        return np.rint(fields[..., f]).astype(np.int64)
-
-    return NgramStatistics(
-        positions=P,
-        distinct=untracked + as_int(_k.F_NZ),
-        f1=untracked + as_int(_k.F_ONE),
-        f2=as_int(_k.F_TWO),
-        sum_clnc=fields[..., _k.F_CLNC],
-        sum_cpsi=fields[..., _k.F_CPSI] + untracked * _PSI1,
-        n_shards=G,
-        shard_note=shard_note,
-        prefix=prefix,
-        size_blocks=size_blocks,
-    )
-
-
-# -- external curves ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class ExternalCurve:
-    """An L_n curve read from a file: loss (nats) at context length n, e.g. a trained model's.
-
-    Attributes
-    ----------
-    n : numpy.ndarray
-        Context lengths (int64, sorted, unique, >= 0).
-    loss, stderr : numpy.ndarray
-        Loss in nats, and its standard error (NaN where not given).
-    source : str
-        File it came from.
-    """
-
-    n: np.ndarray
-    loss: np.ndarray
-    stderr: np.ndarray
-    source: str = ""
-
-
-def _parse_number(text, where: str, what: str, integer: bool = False) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {what} must be a number; got {text!r}.") from None
-    if integer and (not math.isfinite(value) or value < 0 or value != int(value)):
-        raise ValueError(f"{where}: n must be a non-negative integer; got {text!r}.")
-    if not integer and (not math.isfinite(value) or value < 0):
-        raise ValueError(f"{where}: {what} must be a finite non-negative number; got {text!r}.")
-    return value
-
-
-def read_entropy_curve(path: str | os.PathLike, units: str = "nats") -> ExternalCurve:
-    """Read an external L_n curve from CSV or JSON.
-
-    Parameters
-    ----------
-    path : str or path-like
-        CSV with columns ``n, loss[, stderr]`` (an optional header row naming them, ``#`` comments
-        allowed), or JSON: ``{"n": [...], "loss": [...], "stderr": [...]}`` or a list of
-        ``{"n": .., "loss": .., "stderr": ..}`` records.
-    units : {"nats", "bits"}, default "nats"
-        Units of the losses in the file; bits are converted to nats (times ln 2).
-
-    Returns
-    -------
-    ExternalCurve
-
-    Raises
-    ------
-    ValueError
-        Naming the file, line (CSV) or record (JSON) and the reason: non-numeric, negative or NaN
-        losses, non-integer or repeated n, missing columns.
-    """
-    if units not in ("nats", "bits"):
-        raise ValueError(f"units must be 'nats' or 'bits'; got {units!r}.")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"entropy curve file {path} does not exist.")
-    text = path.read_text()
-    rows: list[tuple[str, object, object, object]] = []  # (where, n, loss, stderr)
-    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}).") from None
-        if isinstance(doc, dict):
-            if "n" not in doc or "loss" not in doc:
-                raise ValueError(f"{path}: JSON object must have 'n' and 'loss' arrays; got keys {sorted(doc)}.")
-            ns, ls = doc["n"], doc["loss"]
-            ss = doc.get("stderr") or [None] * len(ns)
-            if not (len(ns) == len(ls) == len(ss)):
-                raise ValueError(
-                    f"{path}: 'n', 'loss' and 'stderr' must have equal lengths; got {len(ns)}, {len(ls)}, {len(ss)}."
-                )
-            rows = [(f"{path}, entry {i}", a, b, c) for i, (a, b, c) in enumerate(zip(ns, ls, ss))]
-        elif isinstance(doc, list):
-            for i, rec in enumerate(doc):
-                if not isinstance(rec, dict) or "n" not in rec or "loss" not in rec:
-                    raise ValueError(f"{path}, record {i}: must be an object with 'n' and 'loss'; got {rec!r}.")
-                rows.append((f"{path}, record {i}", rec["n"], rec["loss"], rec.get("stderr")))
-        else:
-            raise ValueError(f"{path}: JSON must be an object or a list of records; got {type(doc).__name__}.")
-    else:
-        columns = None
-        for lineno, raw in enumerate(csv.reader(text.splitlines()), start=1):
-            cells = [c.strip() for c in raw]
-            if not cells or not any(cells) or cells[0].startswith("#"):
-                continue
-            where = f"{path}, line {lineno}"
-            if columns is None:
-                try:
-                    float(cells[0])
-                    columns = {"n": 0, "loss": 1, "stderr": 2}
-                except ValueError:
-                    names = [c.lower() for c in cells]
-                    if "n" not in names or "loss" not in names:
-                        raise ValueError(f"{where}: header must name columns 'n' and 'loss'; got {cells}.") from None
-                    columns = {k: names.index(k) for k in ("n", "loss", "stderr") if k in names}
-                    continue
-            if len(cells) <= max(columns["n"], columns["loss"]):
-                raise ValueError(f"{where}: expected columns n, loss[, stderr]; got {len(cells)} field(s).")
-            se = cells[columns["stderr"]] if "stderr" in columns and len(cells) > columns["stderr"] else None
-            rows.append((where, cells[columns["n"]], cells[columns["loss"]], se or None))
-    if not rows:
-        raise ValueError(f"{path}: no (n, loss) rows found.")
-    scale = math.log(2.0) if units == "bits" else 1.0
-    n, loss, se, seen = [], [], [], {}
-    for where, a, b, c in rows:
-        ni = int(_parse_number(a, where, "n", integer=True))
-        if ni in seen:
-            raise ValueError(f"{where}: n={ni} repeats {seen[ni]}.")
-        seen[ni] = where
-        n.append(ni)
-        loss.append(_parse_number(b, where, "loss") * scale)
-        se.append(np.nan if c is None else _parse_number(c, where, "stderr") * scale)
-    order = np.argsort(n)
-    return ExternalCurve(np.asarray(n, np.int64)[order], np.asarray(loss)[order], np.asarray(se)[order], str(path))
 
 
 # -- the curve ------------------------------------------------------------------------------------
