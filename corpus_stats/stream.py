@@ -163,10 +163,14 @@ class TokenStream:
         starts, stops = self.doc_offsets[index], self.doc_offsets[index + 1]
         lengths = stops - starts
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        if index.size and np.all(index[1:] == index[:-1] + 1):
-            tokens = np.array(self.tokens[starts[0] : stops[-1]])
-        else:
-            tokens = np.concatenate([self.tokens[a:b] for a, b in zip(starts, stops)] or [self.tokens[:0]])
+        # copy runs of consecutive documents, slicing a plain ndarray view (a memmap slice costs ~4 us:
+        # 0.7 s for the ~95k held-out/training pieces of a 7.5M-token corpus)
+        base = self.tokens.view(np.ndarray)
+        if index.size == 0:
+            return TokenStream(base[:0].copy(), offsets, self.vocab_size, self.eos_id, self.provenance)
+        cut = np.flatnonzero(index[1:] != index[:-1] + 1) + 1
+        first, last = np.concatenate([[0], cut]), np.concatenate([cut - 1, [index.size - 1]])
+        tokens = np.concatenate([base[a:b] for a, b in zip(starts[first], stops[last])])
         return TokenStream(tokens, offsets, self.vocab_size, self.eos_id, self.provenance)
 
     def shard_bounds(self, n_shards: int) -> np.ndarray:

@@ -61,6 +61,21 @@ def test_select_documents_and_shuffle_keep_marginals():
     np.testing.assert_array_equal(sh.doc_offsets, s.doc_offsets)
 
 
+@pytest.mark.parametrize(
+    "index", [[], [1], [0, 1, 2], [2, 0], [1, 1], [0, 2, 3, 5], [5, 4, 3], slice(1, 4), np.array([3, 4, 0, 1])]
+)
+def test_select_documents_equals_concatenated_documents(tmp_path, index):
+    docs = [[1, 2], [3], [4, 5, 6], [7], [8, 9], [10, 11, 12]]
+    s = TokenStream.from_documents(docs, vocab_size=13)
+    picked = np.arange(len(docs))[index] if isinstance(index, slice) else np.asarray(index, dtype=int)
+    want = [t for i in picked for t in docs[i]]
+    for stream in (s, TokenStream.load(s.save(tmp_path / "s"))):  # in memory and memory-mapped
+        sub = stream.select_documents(index)
+        assert sub.tokens.tolist() == want
+        assert np.diff(sub.doc_offsets).tolist() == [len(docs[i]) for i in picked]
+        assert type(sub.tokens) is np.ndarray
+
+
 def test_shard_token_bounds_documents_or_equal_token_ranges():
     many = TokenStream.from_documents([[1] * 10] * 40, vocab_size=2)
     np.testing.assert_array_equal(many.shard_token_bounds(20), np.arange(0, 401, 20))
