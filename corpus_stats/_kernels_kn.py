@@ -16,7 +16,7 @@ kernels then walk that order once per k:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # Context statistics stored per held-out target (columns of the ``ctx`` table).
 CTX_TOTAL, CTX_N1, CTX_N2, CTX_N3 = 0, 1, 2, 3  # raw counts c(h.), N1(h.), N2(h.), N3+(h.)
@@ -220,7 +220,10 @@ def _interpolate(c, total, n1, n2, n3, d, lower):
     return max(c - dc, 0.0) / total + gamma * lower
 
 
-@njit(cache=True)
+N_PARTS = 64  # fixed summation blocks of _kn_order_update (results independent of the thread count)
+
+
+@njit(parallel=True, cache=True)
 def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp, block_of, block_sums):
     """Order-k probabilities for the held-out positions q (sorted order) whose n-gram fits.
 
@@ -229,34 +232,50 @@ def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp, bl
     ``pcont[t]`` (order k - 1 continuation probability) by the order-k one, which the next order
     interpolates with. If ``logp`` is non-empty, ``logp[t]`` receives the log-probability.
     ``block_sums[b, 0]`` / ``[b, 1]`` accumulate loss / count per block ``b = block_of[t]``.
+    Positions q are independent (distinct targets t), so they run in parallel in ``N_PARTS``
+    fixed blocks whose sums are added in order.
     """
+    keep = logp.size > 0
+    n_q = c_hw.size
+    part_sums = np.zeros((N_PARTS, block_sums.shape[0], 2))
+    part_loss = np.zeros(N_PARTS)
+    part_count = np.zeros(N_PARTS, np.int64)
+    for p in prange(N_PARTS):
+        sums = part_sums[p]
+        loss = 0.0
+        count = 0
+        for q in range(n_q * p // N_PARTS, n_q * (p + 1) // N_PARTS):
+            c = c_hw[q]
+            if c < 0:
+                continue
+            t = hpos[q] + k
+            lower = pcont[t]
+            top = _interpolate(c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower)
+            lp = np.log(top)
+            loss -= lp
+            count += 1
+            b = block_of[t]
+            sums[b, 0] -= lp
+            sums[b, 1] += 1.0
+            if keep:
+                logp[t] = lp
+            pcont[t] = _interpolate(
+                cont_hw[q],
+                ctx[q, CTX_CTOTAL],
+                ctx[q, CTX_CN1],
+                ctx[q, CTX_CN2],
+                ctx[q, CTX_CN3],
+                d_cont,
+                lower,
+            )
+        part_loss[p] = loss
+        part_count[p] = count
     loss = 0.0
     count = 0
-    keep = logp.size > 0
-    for q in range(c_hw.size):
-        c = c_hw[q]
-        if c < 0:
-            continue
-        t = hpos[q] + k
-        lower = pcont[t]
-        top = _interpolate(c, ctx[q, CTX_TOTAL], ctx[q, CTX_N1], ctx[q, CTX_N2], ctx[q, CTX_N3], d_raw, lower)
-        lp = np.log(top)
-        loss -= lp
-        count += 1
-        b = block_of[t]
-        block_sums[b, 0] -= lp
-        block_sums[b, 1] += 1.0
-        if keep:
-            logp[t] = lp
-        pcont[t] = _interpolate(
-            cont_hw[q],
-            ctx[q, CTX_CTOTAL],
-            ctx[q, CTX_CN1],
-            ctx[q, CTX_CN2],
-            ctx[q, CTX_CN3],
-            d_cont,
-            lower,
-        )
+    for p in range(N_PARTS):
+        loss += part_loss[p]
+        count += part_count[p]
+        block_sums += part_sums[p]
     return loss, count
 
 
