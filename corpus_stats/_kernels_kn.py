@@ -131,32 +131,23 @@ def _lcp_capped(tokens, sa, lim, depth):
 
 
 @njit(cache=True)
-def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, coc):
-    """Statistics of order k (context length k, n-gram length k + 1) in one pass over the sorted positions.
-
-    ``limsa[j]``: tokens from sorted position j to the end of its segment (capped); ``left[j]``: the
-    token before it (``vocab_size`` at a segment start); ``held[j]``: whether it is a held-out
-    position. Held-out positions are numbered q = 0, 1, ... in sorted order, so all writes below are
-    sequential: ``c_hw[q]`` and ``cont_hw[q]`` (count and continuation count of the n-gram starting
-    there; -1 if it does not fit in its segment) and ``ctx[q, :]`` (statistics of its context).
-    ``coc[0, r]`` / ``coc[1, r]``: training n-grams with raw / continuation count r (r <= 4).
-    """
+def _kn_scan_range(k, lcp, limsa, left, held, stamp, j0, j1, q0, c_hw, cont_hw, ctx, coc):
+    """:func:`_kn_order_scan` over sorted positions ``j0 .. j1 - 1``, whose first held-out position
+    is number ``q0``; ``j0`` must start a context run (or be 0) and ``j1`` end one (or be n)."""
     length = k + 1
-    n = lcp.size
-    stamp = np.full(vocab_size + 1, -1, np.int32)
     acc = np.zeros(N_CTX, np.int64)
     gid = 0
     c = 0
     cont = 0
-    q = 0  # held-out positions seen so far
-    last = 0  # q just after the last held-out member of the open runs
-    gstart = 0
-    cstart = 0
+    q = q0  # held-out positions seen so far
+    last = q0  # q just after the last held-out member of the open runs
+    gstart = q0
+    cstart = q0
     started = False
     run = 1 << 30
-    for j in range(n + 1):
-        if j < n:
-            if j > 0 and lcp[j] < run:
+    for j in range(j0, j1 + 1):
+        if j < j1:
+            if j > j0 and lcp[j] < run:
                 run = lcp[j]
             if limsa[j] < length:
                 if held[j]:
@@ -190,7 +181,7 @@ def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, co
                 for f in range(N_CTX):
                     acc[f] = 0
                 cstart = q
-        if j == n:
+        if j == j1:
             break
         if not started:
             gstart = q
@@ -206,6 +197,52 @@ def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, co
             if stamp[lt] != gid:
                 stamp[lt] = gid
                 cont += 1
+
+
+SCAN_PARTS = 16  # ranges of the parallel order scan (integer results: independent of the split)
+
+
+@njit(parallel=True, cache=True)
+def _kn_order_scan(k, lcp, limsa, left, held, vocab_size, c_hw, cont_hw, ctx, coc):
+    """Statistics of order k (context length k, n-gram length k + 1) in one pass over the sorted positions.
+
+    ``limsa[j]``: tokens from sorted position j to the end of its segment (capped); ``left[j]``: the
+    token before it (``vocab_size`` at a segment start); ``held[j]``: whether it is a held-out
+    position. Held-out positions are numbered q = 0, 1, ... in sorted order, so all writes below are
+    sequential: ``c_hw[q]`` and ``cont_hw[q]`` (count and continuation count of the n-gram starting
+    there; -1 if it does not fit in its segment) and ``ctx[q, :]`` (statistics of its context).
+    ``coc[0, r]`` / ``coc[1, r]``: training n-grams with raw / continuation count r (r <= 4).
+    For k >= 1 the positions are cut where a context run starts (``lcp[j] < k``) into
+    ``SCAN_PARTS`` ranges scanned in parallel; every output is an integer, so the result is
+    exactly the serial one. Order 0 has a single (empty) context and is scanned serially.
+    """
+    n = lcp.size
+    n_parts = SCAN_PARTS if k >= 1 else 1
+    cuts = np.empty(n_parts + 1, np.int64)
+    cuts[0] = 0
+    for p in range(1, n_parts):
+        j = max(n * p // n_parts, cuts[p - 1])
+        while j < n and j > 0 and lcp[j] >= k:
+            j += 1
+        cuts[p] = j
+    cuts[n_parts] = n
+    q0 = np.zeros(n_parts + 1, np.int64)
+    for p in prange(n_parts):
+        h = 0
+        for j in range(cuts[p], cuts[p + 1]):
+            h += held[j]
+        q0[p + 1] = h
+    for p in range(n_parts):
+        q0[p + 1] += q0[p]
+    part_coc = np.zeros((n_parts, 2, 5), np.int64)
+    for p in prange(n_parts):
+        if cuts[p] < cuts[p + 1]:
+            stamp = np.full(vocab_size + 1, -1, np.int32)
+            _kn_scan_range(
+                k, lcp, limsa, left, held, stamp, cuts[p], cuts[p + 1], q0[p], c_hw, cont_hw, ctx, part_coc[p]
+            )
+    for p in range(n_parts):
+        coc += part_coc[p]
 
 
 @njit(cache=True, inline="always")
