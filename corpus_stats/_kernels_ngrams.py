@@ -6,7 +6,9 @@ token at offset n (O(group size), no log factor).
 A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
 for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
 shrinks quickly with n on text. Groups are kept in place in one int64 position array (with a one-byte
-group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array.
+group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array and
+each parallel range's scratch (its largest level-1 group, 8 bytes per position). A group never leaves
+its level-1 group, so ranges of level-1 groups are refined independently, in parallel.
 
 For every repeated n-gram (a "tracked" group, count c >= 2) the kernel also counts how many of its
 occurrences start in each jackknife shard, which gives in the same pass
@@ -23,7 +25,7 @@ recovered by the caller from the number of n-gram positions (``_room_histogram``
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 F_CLNC, F_CPSI, F_NPOS, F_NZ, F_ONE, F_TWO = range(6)
 N_FIELDS = 6
@@ -121,63 +123,35 @@ def _shard_of(p, token_bounds):
 
 
 @njit(cache=True)
-def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, masks):
-    """Statistics of n-grams of every order 1..n_levels (see module docstring).
-
-    ``room`` (used only when ``use_room``, i.e. within documents) limits how far an n-gram starting at
-    p may extend; otherwise n-grams may run to the end of the stream. Positions are assigned to shards
-    by ``token_bounds`` (G + 1 increasing offsets).
-
-    Returns ``full`` (2, n_levels + 1, F), ``jack`` (2, G, n_levels + 1, F), ``sub``
-    (2, H, n_levels + 1, F) and ``active`` (n_levels + 1,): the number of tracked positions per level.
-    Index 0 of the first axis counts the n-grams, index 1 only their occurrences that extend to an
-    (n+1)-gram (the prefixes, so that H(n+1) - H_prefix(n) is a conditional entropy of one sample;
-    filled for n < n_levels). Row 0 of the level axis is unused.
-    """
+def _refine_range(
+    tokens, room, use_room, token_bounds, vocab_size, n_levels, masks, pos, flags, lo, hi, full, jack, sub
+):
+    """Refine the level-1 groups held in ``pos[lo:hi]`` through every level, adding their statistics
+    to ``full``, ``jack`` and ``sub``. Groups never leave their level-1 group, so disjoint ranges of
+    level-1 groups are independent; each range compacts in place inside ``pos[lo:hi]``."""
     n = tokens.size
     n_shards = token_bounds.size - 1
-    # axis 0: [0] the n-grams, [1] the n-grams that extend to an (n+1)-gram (prefix statistics)
-    full = np.zeros((2, n_levels + 1, N_FIELDS))
-    jack = np.zeros((2, n_shards, n_levels + 1, N_FIELDS))
-    sub = np.zeros((2, masks.shape[0], n_levels + 1, N_FIELDS))
-    active = np.zeros(n_levels + 1, np.int64)
-    # level 1: counting sort of all positions by token; positions stay increasing inside a group
-    starts = np.zeros(vocab_size + 1, np.int64)
-    for p in range(n):
-        starts[np.int64(tokens[p]) + 1] += 1
-    for v in range(vocab_size):
-        starts[v + 1] += starts[v]
-    pos = np.empty(n, np.int64)
-    fill = starts[:-1].copy()
-    for p in range(n):
-        t = np.int64(tokens[p])
-        pos[fill[t]] = p
-        fill[t] += 1
-    flags = np.zeros(n, np.uint8)
-    m = 0
     max_group = 0
-    for v in range(vocab_size):
-        c = starts[v + 1] - starts[v]
-        if c >= 2:
-            flags[m] = 1
-            for i in range(starts[v], starts[v + 1]):
-                pos[m] = pos[i]
-                m += 1
-            max_group = max(max_group, c)
+    r = lo
+    while r < hi:
+        e = r + 1
+        while e < hi and flags[e] == 0:
+            e += 1
+        max_group = max(max_group, e - r)
+        r = e
     # per-group counting sort by the next token: O(group size), stable (positions stay increasing)
-    tok_count = starts  # reused: vocab_size + 1 entries, all zero between groups
-    tok_count[:] = 0
+    tok_count = np.zeros(vocab_size, np.int64)
     tok_start = np.empty(vocab_size, np.int64)
     tok_list = np.empty(max(min(max_group, vocab_size), 1), np.int64)
     scratch = np.empty(max(max_group, 1), np.int64)
     cnt = np.zeros(n_shards, np.int64)
     cnt_ext = np.zeros(n_shards, np.int64)
     touched = np.empty(n_shards, np.int64)
+    m = hi
     for level in range(1, n_levels + 1):
-        active[level] = m
         refine = level < n_levels
-        r = 0
-        w = 0
+        r = lo
+        w = lo
         while r < m:
             e = r + 1
             while e < m and flags[e] == 0:
@@ -234,4 +208,73 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
                     tok_count[tok_list[j]] = 0
             r = e
         m = w
-    return full, jack, sub, active
+
+
+N_PARTS = 16  # ranges of level-1 groups refined in parallel (sums added in this fixed order)
+
+
+@njit(parallel=True, cache=True)
+def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, masks):
+    """Statistics of n-grams of every order 1..n_levels (see module docstring).
+
+    ``room`` (used only when ``use_room``, i.e. within documents) limits how far an n-gram starting at
+    p may extend; otherwise n-grams may run to the end of the stream. Positions are assigned to shards
+    by ``token_bounds`` (G + 1 increasing offsets).
+
+    Returns ``full`` (2, n_levels + 1, F), ``jack`` (2, G, n_levels + 1, F) and ``sub``
+    (2, H, n_levels + 1, F). Index 0 of the first axis counts the n-grams, index 1 only their
+    occurrences that extend to an (n+1)-gram (the prefixes, so that H(n+1) - H_prefix(n) is a
+    conditional entropy of one sample; filled for n < n_levels). Row 0 of the level axis is unused.
+    The level-1 groups are split into ``N_PARTS`` ranges balanced by positions and refined in
+    parallel; the ranges' sums are added in a fixed order (results independent of the threads).
+    """
+    n = tokens.size
+    n_shards = token_bounds.size - 1
+    # level 1: counting sort of all positions by token; positions stay increasing inside a group
+    starts = np.zeros(vocab_size + 1, np.int64)
+    for p in range(n):
+        starts[np.int64(tokens[p]) + 1] += 1
+    for v in range(vocab_size):
+        starts[v + 1] += starts[v]
+    pos = np.empty(n, np.int64)
+    fill = starts[:-1].copy()
+    for p in range(n):
+        t = np.int64(tokens[p])
+        pos[fill[t]] = p
+        fill[t] += 1
+    flags = np.zeros(n, np.uint8)
+    m = 0
+    for v in range(vocab_size):
+        c = starts[v + 1] - starts[v]
+        if c >= 2:
+            flags[m] = 1
+            for i in range(starts[v], starts[v + 1]):
+                pos[m] = pos[i]
+                m += 1
+    # ranges start at level-1 group starts
+    cuts = np.empty(N_PARTS + 1, np.int64)
+    cuts[0] = 0
+    for k in range(1, N_PARTS):
+        j = max(m * k // N_PARTS, cuts[k - 1])
+        while j < m and flags[j] == 0:
+            j += 1
+        cuts[k] = j
+    cuts[N_PARTS] = m
+    shape = (N_PARTS, 2)
+    full_p = np.zeros(shape + (n_levels + 1, N_FIELDS))
+    jack_p = np.zeros(shape + (n_shards, n_levels + 1, N_FIELDS))
+    sub_p = np.zeros(shape + (masks.shape[0], n_levels + 1, N_FIELDS))
+    for k in prange(N_PARTS):
+        if cuts[k] < cuts[k + 1]:
+            _refine_range(
+                tokens, room, use_room, token_bounds, vocab_size, n_levels, masks, pos, flags,
+                cuts[k], cuts[k + 1], full_p[k], jack_p[k], sub_p[k],
+            )  # fmt: skip
+    full = np.zeros((2, n_levels + 1, N_FIELDS))
+    jack = np.zeros((2, n_shards, n_levels + 1, N_FIELDS))
+    sub = np.zeros((2, masks.shape[0], n_levels + 1, N_FIELDS))
+    for k in range(N_PARTS):
+        full += full_p[k]
+        jack += jack_p[k]
+        sub += sub_p[k]
+    return full, jack, sub

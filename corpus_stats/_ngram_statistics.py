@@ -140,7 +140,7 @@ def ngram_statistics(
         size_blocks.append((G + 1 + len(rows), b, k))
         rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
     masks = np.ascontiguousarray(np.array(rows, dtype=np.uint8))
-    full, jack, sub, _ = _k._ngram_stats(
+    full, jack, sub = _k._ngram_stats(
         tokens, room, bool(within_documents), token_bounds, int(stream.vocab_size), n_levels, masks
     )
     del room
