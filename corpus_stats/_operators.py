@@ -19,15 +19,6 @@ PARALLEL_MIN_NNZ = 1 << 20  # stored entries below which sparse products run ser
 MATVECS = [0]  # matrix-vector products performed (for benchmarks)
 
 
-def row_chunks(indptr: np.ndarray) -> np.ndarray:
-    """Row boundaries of ~8 chunks per thread, balanced by stored entries."""
-    n_rows, nnz = indptr.size - 1, int(indptr[-1])
-    cuts = np.searchsorted(indptr, np.linspace(0, nnz, 8 * max(1, n_threads()) + 1), side="left")
-    cuts = np.unique(np.clip(cuts, 0, n_rows).astype(np.int64))
-    cuts[0], cuts[-1] = 0, n_rows
-    return cuts
-
-
 def parallel(nnz: int) -> bool:
     """Run a product in numba-parallel only when it is big enough to pay for the parallel region:
     on 2 idle cores a product of 1.9e6 entries takes 0.9 ms parallel vs 1.8 ms serial (measured),

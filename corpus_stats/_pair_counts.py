@@ -56,11 +56,7 @@ class PairCounter:
         self.tokens, self.vocab_size, self.offsets = tokens, stream.vocab_size, offsets
         self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size, within_documents)
         self.shard_starts = np.ascontiguousarray(shard_starts, dtype=np.int64)
-        n_chunks = 8 * max(1, n_threads())
-        self.chunk_rows = np.unique(
-            np.searchsorted(self.rowptr, np.linspace(0, tokens.size, n_chunks + 1), side="left").astype(np.int64)
-        )
-        self.chunk_rows[0], self.chunk_rows[-1] = 0, self.vocab_size
+        self.chunk_rows = row_chunks(self.rowptr)  # balanced by positions
         # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
         self.chunk_order = np.argsort(np.arange(self.chunk_rows.size - 1) % max(1, n_threads()), kind="stable")
         self._slots = None
@@ -150,9 +146,24 @@ def n_threads() -> int:
     return int(numba.get_num_threads())
 
 
+def _balanced_cuts(ptr: np.ndarray, n_parts: int) -> np.ndarray:
+    """``n_parts + 1`` row indices (non-decreasing, may repeat) splitting the rows of row pointer
+    ``ptr`` into runs of about equal entries."""
+    cuts = np.searchsorted(ptr, np.linspace(0, ptr[-1], n_parts + 1), side="left")
+    return np.clip(cuts, 0, ptr.size - 1).astype(np.int64)
+
+
+def row_chunks(ptr: np.ndarray) -> np.ndarray:
+    """Row boundaries of ~8 chunks per thread, balanced by the entries of ``ptr`` (no empty chunks
+    from repeated cuts): the work split of the parallel counting and product kernels."""
+    cuts = np.unique(_balanced_cuts(ptr, 8 * max(1, n_threads())))
+    cuts[0], cuts[-1] = 0, ptr.size - 1
+    return cuts
+
+
 def row_parts(ptr: np.ndarray) -> np.ndarray:
-    """``K.N_PARTS`` + 1 row boundaries balanced by the entries of row pointer ``ptr``."""
-    cuts = np.searchsorted(ptr, np.linspace(0, ptr[-1], K.N_PARTS + 1), side="left")
-    cuts = np.clip(cuts, 0, ptr.size - 1).astype(np.int64)
+    """Exactly ``K.N_PARTS`` + 1 row boundaries balanced by the entries of ``ptr``: the fixed
+    summation blocks of the parallel reductions."""
+    cuts = _balanced_cuts(ptr, K.N_PARTS)
     cuts[0], cuts[-1] = 0, ptr.size - 1
     return np.maximum.accumulate(cuts)

@@ -29,8 +29,8 @@ import numpy as np
 from corpus_stats import _kernels_pairs as K
 from corpus_stats import _lanczos
 from corpus_stats._kernels_lanczos import _tmatmul
-from corpus_stats._operators import Cov, HalfSym, row_chunks, spmv, spmv_t, thread_chunks, top_svd
-from corpus_stats._pair_counts import LagCounts, PairCounter, row_parts
+from corpus_stats._operators import Cov, HalfSym, spmv, spmv_t, top_svd
+from corpus_stats._pair_counts import LagCounts, PairCounter, row_chunks, row_parts
 from corpus_stats._progress import Progress
 from corpus_stats.stream import TokenStream
 
@@ -287,9 +287,8 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
             # replicate g restricted to the corpus's top-k right (left) singular subspace:
             # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-            chunks_t = thread_chunks(chunks)
             jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), chunks) for x in v.T])
-            ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), chunks_t, n_c) for y in u.T])
+            ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), cov.chunks_t, n_c) for y in u.T])
             bv, au = _tmatmul(b_rep, v), _tmatmul(a_rep, u)  # (G, k), without BLAS threads
             gv, gu = K._jackknife_grams(
                 row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,

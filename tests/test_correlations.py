@@ -320,7 +320,8 @@ def test_tinystories_matches_paper():
 def test_product_kernels_serial_parallel_fused_agree():
     """Serial, parallel and fused split-half products equal dense matrix products."""
     from corpus_stats import _kernels_pairs as K
-    from corpus_stats._operators import Cov, HalfSym, row_chunks, thread_chunks
+    from corpus_stats._operators import Cov, HalfSym, thread_chunks
+    from corpus_stats._pair_counts import row_chunks
 
     rng = np.random.default_rng(5)
     s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
