@@ -259,3 +259,11 @@ def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(ValueError, match=match):
         read_collapse_table(path)
+
+
+def test_per_lag_correlation_columns_match_the_curve_fields():
+    """report.py lists the per-lag fields itself (it must not import the numba kernels at start-up)."""
+    from corpus_stats import correlations, report
+
+    per_lag = set(correlations._FIELDS) - {"lags", "n_pairs", "op_jackknife", "fro_jackknife"}
+    assert set(report._CORR_PER_LAG) == per_lag
