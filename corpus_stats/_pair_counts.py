@@ -59,7 +59,8 @@ class PairCounter:
         self.chunk_rows = row_chunks(self.rowptr)  # balanced by positions
         # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
         self.chunk_order = np.argsort(np.arange(self.chunk_rows.size - 1) % max(1, n_threads()), kind="stable")
-        self._slots = None
+        # position-indexed slots of the counting kernel, reused across lags (no fresh page faults)
+        self._slots = [np.empty(tokens.size, dtype=np.int32) for _ in range(5)]
         self._buffers: dict[str, np.ndarray] = {}
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
         self._scratch = np.zeros((self.chunk_rows.size - 1, 3, self.vocab_size + 1), dtype=np.int32)
@@ -76,12 +77,10 @@ class PairCounter:
     def count(self, lag: int) -> LagCounts:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
         use (or copy) one lag's counts before counting the next."""
-        n, v, n_shards = self.tokens.size, self.vocab_size, self.shard_starts.size - 1
+        v, n_shards = self.vocab_size, self.shard_starts.size - 1
         col_seen = np.zeros(v, dtype=np.uint8)
         row_nnz = np.zeros(v, dtype=np.int64)
         row_nsh = np.zeros(v, dtype=np.int64)
-        if self._slots is None:  # scratch reused across lags (no fresh page faults per lag)
-            self._slots = [np.empty(n, dtype=np.int32) for _ in range(5)]
         slots = self._slots
         K._pair_counts(
             self.tokens,
