@@ -1,4 +1,4 @@
-"""Benchmark of corpus_stats.correlations against the straightforward methods, in one process.
+"""Benchmark of corpus_stats.correlations.curve against the straightforward methods, in one process.
 
 Streams: the 28 Gutenberg books of ../shared/corpora tokenized with the paper's BPE-8192 (V = 8192) and
 with GPT-2 (V = 50,257), repeated to ``--tokens`` (or a synthetic copy process with ``--synthetic``).
@@ -37,8 +37,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 
-from corpus_stats import correlations as C
-from corpus_stats._pair_counts import PairCounter
+from corpus_stats.correlations import curve as C
+from corpus_stats.correlations.counts import PairCounter
 from corpus_stats.stream import TokenStream
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -7,7 +7,7 @@ the resident size then) is measured separately::
     python benchmarks/bench_entropy.py                      # 1e7 and 1e8 tokens, n_max = 32
     python benchmarks/bench_entropy.py --sizes 1e6 --kind copy
 
-``ours`` is :func:`corpus_stats.entropy.entropy_curve` with ``upper=False`` (all orders 1..n_max+1 in one
+``ours`` is :func:`corpus_stats.entropy.curve.entropy_curve` with ``upper=False`` (all orders 1..n_max+1 in one
 pass, *with* the 20-shard jackknife and the half-corpus test). The baseline hashes every n-gram into a
 64-bit key (rolling polynomial) and counts it with ``np.unique(..., return_counts=True)``, one n at a
 time, computing only plug-in block entropies. On large streams the baseline runs ``--baseline-levels``
@@ -45,7 +45,7 @@ def _reset_peak() -> None:
 
 
 def _child(method: str, path: str, n_max: int, levels: int) -> None:
-    from corpus_stats.entropy import entropy_curve
+    from corpus_stats.entropy.curve import entropy_curve
     from corpus_stats.stream import TokenStream
 
     stream = TokenStream.load(path, mmap=True)

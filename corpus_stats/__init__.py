@@ -1,15 +1,15 @@
-"""corpus-stats: measure C(t) and H_n of a corpus and predict the data-scaling exponent alpha_D."""
+"""corpus-stats: measure C(t) and H_n of a corpus and predict the data-scaling exponent alpha_D.
 
-from importlib.metadata import PackageNotFoundError, version
+The stages are subpackages, each entered through its own ``__init__``: ``text`` (documents →
+tokens), ``stream`` (the :class:`TokenStream` every stage shares), ``correlations`` (C(t)),
+``entropy`` (H_n), ``report`` (the :class:`Measurement`, its files and figures), ``pipeline``
+(:func:`measure`, all of it), ``synthetic`` (ground truth), ``validation`` (reference check, demo) and
+``cli``. Fits and predictions live in the separate ``scaling`` package.
+"""
 
-try:
-    __version__ = version("corpus-stats")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
-from corpus_stats.sources import read_corpus
+from corpus_stats._version import __version__
 from corpus_stats.stream import TokenStream
-from corpus_stats.tokenization import tokenize
+from corpus_stats.text import read_corpus, tokenize
 
 # Heavier pieces are imported on first use so that `import corpus_stats` stays fast.
 _LAZY = {
@@ -19,7 +19,7 @@ _LAZY = {
     "Measurement": "corpus_stats.report",
     "load_measurement": "corpus_stats.report",
     "synthetic": None,
-    "plotting": None,
+    "plotting": "corpus_stats.report.plotting",
 }
 
 
@@ -30,6 +30,8 @@ def __getattr__(name):
         module = _LAZY[name]
         if module is None:
             return importlib.import_module(f"corpus_stats.{name}")
+        if name == module.rpartition(".")[2]:
+            return importlib.import_module(module)
         return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'corpus_stats' has no attribute {name!r}")
 

@@ -1,9 +1,9 @@
 """`measure`: corpus -> tokens (cached) -> C(t) -> H_n -> prediction, in one call.
 
 This is the glue behind ``corpus-stats measure`` and :func:`corpus_stats.measure`. It computes nothing
-itself: it calls the tokenizer, :func:`~corpus_stats.correlations.correlation_curve`,
-:func:`~corpus_stats.entropy.entropy_curve` and ``scaling.predict``, and records what it did (provenance,
-options, seeds, timings) in a :class:`~corpus_stats.report.Measurement`.
+itself: it calls the tokenizer, :func:`~corpus_stats.correlations.curve.correlation_curve`,
+:func:`~corpus_stats.entropy.curve.entropy_curve` and ``scaling.predict``, and records what it did (provenance,
+options, seeds, timings) in a :class:`~corpus_stats.report.measurement.Measurement`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from corpus_stats.report import Measurement, json_safe
+from corpus_stats.report.measurement import Measurement, json_safe
 from corpus_stats.stream import TokenStream
 
 
@@ -47,7 +47,7 @@ def measure(
         Tokenizer spec (``bpe:V``, a ``tokenizer.json`` path, a pretrained name, ``bytes``, ``chars``);
         ignored for token streams.
     lags : sequence of int, optional
-        Lags of C(t); default :func:`corpus_stats.correlations.default_lags`.
+        Lags of C(t); default :func:`corpus_stats.correlations.curve.default_lags`.
     n_max : int, default 32
         Largest context length n of H_n.
     within_documents : bool, default False
@@ -76,8 +76,8 @@ def measure(
     >>> corpus = cs.synthetic.copy_process(20_000, vocab_size=50, seed=1)  # doctest: +SKIP
     >>> m = cs.measure(corpus, lags=[1, 2, 4, 8], n_max=4)                  # doctest: +SKIP
     """
-    from corpus_stats.correlations import correlation_curve
-    from corpus_stats.entropy import entropy_curve
+    from corpus_stats.correlations.curve import correlation_curve
+    from corpus_stats.entropy.curve import entropy_curve
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -136,7 +136,7 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
             "tokenizer": "synthetic",
         }
         return inputs.stream, source
-    from corpus_stats.tokenization import tokenize
+    from corpus_stats.text.tokenization import tokenize
 
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -145,7 +145,7 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
 
 
 def _provenance(stream: TokenStream, source: dict) -> dict:
-    from corpus_stats import __version__
+    from corpus_stats._version import __version__
 
     prov = dict(stream.provenance)
     prov.setdefault("source", source)

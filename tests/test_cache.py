@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from corpus_stats import cache
 from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.text import cache
 
 
 def test_default_cache_dir_precedence(monkeypatch, tmp_path):

@@ -10,7 +10,7 @@ from conftest import shared_file
 
 from corpus_stats import synthetic
 from corpus_stats.cli import cli
-from corpus_stats.report import REPORT_SCHEMA, validate_report
+from corpus_stats.report.measurement import REPORT_SCHEMA, validate_report
 
 FAST = ["--lags", "1,2,3,4,6,8,16", "--n-max", "4", "--shards", "6", "--quiet"]
 
@@ -89,7 +89,7 @@ def test_plot_command_writes_nonempty_pngs(synthetic_text, tmp_path):
 
 
 def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_text, tmp_path, monkeypatch):
-    import corpus_stats.entropy
+    import corpus_stats.entropy.curve
 
     out = tmp_path / "int"
     args = [str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out), *FAST]
@@ -98,7 +98,7 @@ def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_tex
         raise KeyboardInterrupt
 
     with monkeypatch.context() as mp:
-        mp.setattr(corpus_stats.entropy, "entropy_curve", interrupted)
+        mp.setattr(corpus_stats.entropy.curve, "entropy_curve", interrupted)
         res = CliRunner().invoke(cli, ["measure", *args])
     assert res.exit_code != 0 and "Aborted" in res.output
     assert not (out / "report.json").exists() and not list(out.glob(".*tmp")) if out.exists() else True

@@ -175,7 +175,7 @@ def test_bad_inputs_one_line_exit_1_nothing_written(tmp_path, cache_dir, monkeyp
 
 
 def test_offline_hf_dataset_is_one_line(cache_dir, monkeypatch):
-    from corpus_stats import sources
+    from corpus_stats.text import sources
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)

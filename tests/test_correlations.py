@@ -1,4 +1,4 @@
-"""Tests of corpus_stats.correlations: kernels vs brute force, edge cases, ground truth, paper values."""
+"""Tests of corpus_stats.correlations.curve: kernels vs brute force, edge cases, ground truth, paper values."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_stats._pair_counts import PairCounter
-from corpus_stats.correlations import (
+from corpus_stats.correlations.counts import PairCounter
+from corpus_stats.correlations.curve import (
     PAPER_LAGS,
     CorrelationCurve,
     correlation_curve,
@@ -319,9 +319,9 @@ def test_tinystories_matches_paper():
 
 def test_product_kernels_serial_parallel_fused_agree():
     """Serial, parallel and fused split-half products equal dense matrix products."""
-    from corpus_stats import _kernels_pairs as K
-    from corpus_stats._operators import Cov, HalfSym, thread_chunks
-    from corpus_stats._pair_counts import row_chunks
+    from corpus_stats.correlations import _kernels as K
+    from corpus_stats.correlations.counts import row_chunks
+    from corpus_stats.correlations.operators import Cov, HalfSym, thread_chunks
 
     rng = np.random.default_rng(5)
     s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
@@ -352,8 +352,8 @@ def test_product_kernels_serial_parallel_fused_agree():
 
 def test_jackknife_grams_equal_dense_replicates():
     """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices."""
-    from corpus_stats import _kernels_pairs as K
-    from corpus_stats._pair_counts import row_parts
+    from corpus_stats.correlations import _kernels as K
+    from corpus_stats.correlations.counts import row_parts
 
     rng = np.random.default_rng(6)
     s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)

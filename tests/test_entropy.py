@@ -7,7 +7,7 @@ import pytest
 from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 
 from corpus_stats import synthetic
-from corpus_stats.entropy import EntropyCurve, entropy_curve, read_entropy_curve
+from corpus_stats.entropy.curve import EntropyCurve, entropy_curve, read_entropy_curve
 from corpus_stats.stream import TokenStream
 
 
@@ -275,7 +275,7 @@ def test_cli_units_bits_and_bad_curve(tmp_path):
 
 
 def test_fit_finite_size_recovers_planted_limit():
-    from corpus_stats.extrapolation import fit_finite_size
+    from corpus_stats.entropy.extrapolation import fit_finite_size
 
     rng = np.random.default_rng(11)
     N = np.array([1e5, 2e5, 4e5, 8e5, 1.6e6])

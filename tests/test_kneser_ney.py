@@ -1,4 +1,4 @@
-"""Held-out interpolated modified Kneser-Ney upper bound (corpus_stats.kneser_ney)."""
+"""Held-out interpolated modified Kneser-Ney upper bound (corpus_stats.entropy.kneser_ney)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from reference import NaiveKneserNey, naive_kn_discounts
 
 from corpus_stats import synthetic
-from corpus_stats.kneser_ney import (
+from corpus_stats.entropy.kneser_ney import (
     KneserNeyResult,
     _kn_scores,
     _split,
@@ -253,7 +253,7 @@ def test_tinystories_heads_bracket_shape():
     depth=st.integers(1, 9),
 )
 def test_suffix_order_sorts_capped_prefixes(data, cut, depth):
-    from corpus_stats.kneser_ney import _suffix_order
+    from corpus_stats.entropy.kneser_ney import _suffix_order
 
     tokens = np.array(data, dtype=np.uint32)
     n = tokens.size
@@ -316,7 +316,7 @@ def test_santa_fe_upper_bound_within_documents():
 
 def test_size_curve_nested_training_same_heldout():
     from corpus_stats import synthetic
-    from corpus_stats.kneser_ney import kneser_ney_size_curve
+    from corpus_stats.entropy.kneser_ney import kneser_ney_size_curve
 
     corp = synthetic.markov_chain(50_000, vocab_size=8, order=2, n_successors=3, seed=3)
     curve = kneser_ney_size_curve(corp.stream, 3, (0.25, 0.5))

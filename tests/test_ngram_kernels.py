@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import chao_wang_jost, counter_summary, ngram_counter
 
-from corpus_stats.entropy import _chao_wang_jost, ngram_statistics
+from corpus_stats.entropy import ngram_statistics
+from corpus_stats.entropy.estimators import chao_wang_jost_entropy as _chao_wang_jost
 from corpus_stats.stream import TokenStream
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import corpus_stats as cs
 from corpus_stats import pipeline, synthetic
-from corpus_stats.report import Measurement, validate_report
+from corpus_stats.report.measurement import Measurement, validate_report
 
 LAGS = [1, 2, 3, 4, 6, 8, 16]
 
@@ -93,7 +93,7 @@ def test_measure_rejects_bad_lags_with_clear_error():
 
 @pytest.mark.slow
 def test_demo_recovers_known_answers():
-    from corpus_stats.demo import format_demo, run_demo
+    from corpus_stats.validation.demo import format_demo, run_demo
 
     results = run_demo()
     rows = {r.quantity.split(" (")[0]: r for res in results for r in res["rows"]}

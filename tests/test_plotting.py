@@ -1,4 +1,4 @@
-"""Tests of corpus_stats.plotting on hand-made measurements (no estimators needed)."""
+"""Tests of corpus_stats.report.plotting on hand-made measurements (no estimators needed)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_report import make_measurement
 
-from corpus_stats.plotting import (
+from corpus_stats.report.plotting import (
     plot_correlations,
     plot_entropy,
     plot_learning_curve,
@@ -74,7 +74,7 @@ def test_prediction_and_learning_curve_figures():
 
 def test_missing_curve_is_a_clear_error():
     m = make_measurement()
-    from corpus_stats.report import Measurement
+    from corpus_stats.report.measurement import Measurement
 
     empty = Measurement(None, None, {}, {}, {})
     with pytest.raises(ValueError, match="no correlation curve"):
@@ -141,7 +141,7 @@ def _paper_prediction():
 
 
 def test_collapse_figure_scores_good_and_bad_exponents():
-    from corpus_stats.plotting import plot_collapse
+    from corpus_stats.report.plotting import plot_collapse
 
     table = collapse_table(np.random.default_rng(5))
     m = make_measurement(prediction=_paper_prediction())
@@ -157,7 +157,7 @@ def test_collapse_figure_scores_good_and_bad_exponents():
 
 
 def test_collapse_needs_exponents_and_a_usable_table():
-    from corpus_stats.plotting import plot_collapse
+    from corpus_stats.report.plotting import plot_collapse
 
     table = collapse_table(np.random.default_rng(6))
     with pytest.raises(ValueError, match="the collapse needs beta, gamma and H_inf; .* no beta, gamma"):
@@ -181,7 +181,7 @@ def test_plot_report_writes_collapse_png(tmp_path):
 def test_entropy_figure_draws_extrapolated_points_filled_where_valid():
     from test_report import correlation_fields, entropy_fields, real_or_fake
 
-    from corpus_stats.report import Measurement
+    from corpus_stats.report.measurement import Measurement
 
     rng = np.random.default_rng(8)
     f = entropy_fields(rng, n_max=10)

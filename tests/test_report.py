@@ -1,4 +1,4 @@
-"""Tests of corpus_stats.report: the Measurement, its JSON schema, CSV files and atomic writes."""
+"""Tests of corpus_stats.report.measurement: the Measurement, its JSON schema, CSV files and atomic writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from corpus_stats.report import (
+from corpus_stats.report.measurement import (
     REPORT_SCHEMA,
     SCHEMA_VERSION,
     Measurement,
@@ -173,8 +173,8 @@ def test_json_round_trip_keeps_values(tmp_path):
 
 
 def test_load_measurement_round_trip_with_real_curves(tmp_path):
-    pytest.importorskip("corpus_stats.correlations")
-    pytest.importorskip("corpus_stats.entropy")
+    pytest.importorskip("corpus_stats.correlations.curve")
+    pytest.importorskip("corpus_stats.entropy.curve")
     m = make_measurement()
     if isinstance(m.correlations, FakeCurve) or isinstance(m.entropy, FakeCurve):
         pytest.skip("curve classes do not accept the hand-made fields yet")
@@ -263,7 +263,8 @@ def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
 
 def test_per_lag_correlation_columns_match_the_curve_fields():
     """report.py lists the per-lag fields itself (it must not import the numba kernels at start-up)."""
-    from corpus_stats import correlations, report
+    from corpus_stats.correlations import curve as correlations
+    from corpus_stats.report import measurement as report
 
     per_lag = set(correlations._FIELDS) - {"lags", "n_pairs", "op_jackknife", "fro_jackknife"}
     assert set(report._CORR_PER_LAG) == per_lag

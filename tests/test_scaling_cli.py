@@ -12,9 +12,9 @@ from corpus_stats.cli import cli
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
-    from corpus_stats.correlations import CorrelationCurve
-    from corpus_stats.entropy import EntropyCurve
-    from corpus_stats.report import Measurement
+    from corpus_stats.correlations.curve import CorrelationCurve
+    from corpus_stats.entropy.curve import EntropyCurve
+    from corpus_stats.report.measurement import Measurement
 
     d = planted(seed=2)
     c = dict(d["correlations"])

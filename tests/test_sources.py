@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_stats import sources
-from corpus_stats.sources import Corpus, read_corpus
+from corpus_stats.text import sources
+from corpus_stats.text.sources import Corpus, read_corpus
 
 DOCS = ["Once upon a time.\nThe end.", "Second story, with ünïcödé ✓.", "Third"]
 

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from corpus_stats import synthetic as S
 from corpus_stats.synthetic import covariance_norms
+from corpus_stats.synthetic.common import _zipf_probs
+from corpus_stats.synthetic.exact import _copy_c
 
 # -- slow, obviously-correct references ----------------------------------------------------------
 
@@ -55,7 +57,7 @@ def plugin_h(tokens, vocab_size, n, doc_offsets=None):
 
 @pytest.mark.parametrize("size,exponent", [(2, 1.0), (50, 0.7), (500, 1.0), (300, 2.0)])
 def test_covariance_norms_match_dense_eigvalsh(size, exponent):
-    p = S._zipf_probs(size, exponent)
+    p = _zipf_probs(size, exponent)
     d = np.diag(p) - np.outer(p, p)
     op, fro = covariance_norms(p)
     assert op == pytest.approx(np.linalg.eigvalsh(d)[-1], rel=1e-12)
@@ -68,11 +70,11 @@ def test_covariance_norms_with_tied_top_probabilities():
 
 
 def test_copy_c_matches_brute_force_over_k():
-    rho, q = 0.3, S._zipf_probs(20, 1.5)
+    rho, q = 0.3, _zipf_probs(20, 1.5)
     k_prob = np.concatenate([[1 - rho], rho * q])  # P(K = 0..20)
     for t in (1, 5, 19, 20, 21):
         brute = sum(k_prob[k] * k_prob[k + t] for k in range(21) if k + t <= 20)
-        assert S._copy_c(np.array([t]), rho, q)[0] == pytest.approx(brute, rel=1e-12, abs=1e-300)
+        assert _copy_c(np.array([t]), rho, q)[0] == pytest.approx(brute, rel=1e-12, abs=1e-300)
 
 
 def test_santa_fe_entropy_formula_limits():

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import CORPORA, PAPER_TOKENIZER, TOKENIZERS, shared_file
 
-from corpus_stats import tokenization
-from corpus_stats.sources import Corpus, read_corpus
-from corpus_stats.tokenization import (
+from corpus_stats.text import tokenization
+from corpus_stats.text.sources import Corpus, read_corpus
+from corpus_stats.text.tokenization import (
     LoadedTokenizer,
     load_stream_tokenizer,
     load_tokenizer,
@@ -358,7 +358,7 @@ def test_peak_memory_is_a_small_multiple_of_the_token_array(tmp_path):
             fh.write(random_text(150_000, seed=int(rng.integers(1 << 30))) + "<|endoftext|>")
     script = textwrap.dedent(f"""
         import resource, json
-        from corpus_stats.tokenization import tokenize
+        from corpus_stats.text.tokenization import tokenize
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         s = tokenize({str(tmp_path / "big.txt")!r}, "bytes", cache_dir={str(tmp_path / "cache")!r})
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

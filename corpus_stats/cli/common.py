@@ -1,0 +1,140 @@
+"""Shared pieces of the command line: the user-error wrapper and the option bundles several commands use."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def user_errors(func):
+    """Turn the library's user-facing exceptions into one clear line and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, TypeError, FileNotFoundError, FileExistsError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+collapse_option = click.option(
+    "--collapse",
+    "collapse_table",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    metavar="TABLE.csv",
+    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): draw (L_n - H_inf) n^gamma "
+    "against P / n^(2 beta) with the collapse score (collapse.png; on measure it implies --plot).",
+)
+
+
+def _unescape(text: str) -> str:
+    """Let ``--doc-split '\n\n'`` mean two newlines (shells pass the backslashes through)."""
+    return text.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
+
+
+def corpus_input_options(func):
+    """Add the corpus inputs and tokenizer options to a command, passed on as one dict.
+
+    The command receives ``corpus_input``, a dict of keyword arguments for
+    :func:`corpus_stats.text.tokenization.tokenize` (``tokenize(**corpus_input)`` gives the stream).
+    """
+    options = [
+        click.argument("inputs", nargs=-1, required=True, metavar="INPUTS..."),
+        click.option(
+            "--glob",
+            "glob_pattern",
+            default="*.txt",
+            show_default=True,
+            help="File pattern used inside directories (searched recursively).",
+        ),
+        click.option(
+            "--doc-split",
+            default="auto",
+            show_default=True,
+            metavar="MODE",
+            help="auto | file | line | blank-line | a literal separator (\\n allowed). "
+            "auto: split on <|endoftext|> when present, else one document per file.",
+        ),
+        click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of input files."),
+        click.option(
+            "--errors", default="strict", show_default=True, help="Decoding error handler: strict | replace | ignore."
+        ),
+        click.option("--split", default="train", show_default=True, help="Split of an hf: dataset."),
+        click.option(
+            "--text-field",
+            default="text",
+            show_default=True,
+            help="Record field holding the text (jsonl/json/parquet/arrow/hf:).",
+        ),
+        click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Keep only the first N tokens."),
+        click.option(
+            "--max-documents", type=click.IntRange(min=1), default=None, help="Keep only the first N documents."
+        ),
+        click.option(
+            "-t",
+            "--tokenizer",
+            default="bpe:8192",
+            show_default=True,
+            help="bpe:V (trained on the corpus), a tokenizer.json path, a pretrained name, bytes or chars.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Where tokenized streams are cached [default: ~/.cache/corpus-stats].",
+        ),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the stream cache."),
+        click.option(
+            "--quiet/--progress",
+            "quiet",
+            default=None,
+            help="Progress bars on stderr [default: when stderr is a terminal].",
+        ),
+    ]
+
+    @functools.wraps(func)
+    def wrapper(
+        *args,
+        inputs,
+        glob_pattern,
+        doc_split,
+        encoding,
+        errors,
+        split,
+        text_field,
+        max_tokens,
+        max_documents,
+        tokenizer,
+        cache_dir,
+        no_cache,
+        quiet,
+        **kwargs,
+    ):
+        import sys
+
+        kwargs["corpus_input"] = {
+            "corpus_or_inputs": list(inputs),
+            "tokenizer": tokenizer,
+            "max_tokens": max_tokens,
+            "cache_dir": cache_dir,
+            "use_cache": not no_cache,
+            "progress": sys.stderr.isatty() if quiet is None else not quiet,
+            "glob": glob_pattern,
+            "doc_split": _unescape(doc_split),
+            "encoding": encoding,
+            "errors": errors,
+            "split": split,
+            "text_field": text_field,
+            "max_documents": max_documents,
+        }
+        return func(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper

@@ -1,0 +1,256 @@
+"""Commands that turn a corpus into a token stream, a report and its figures: tokenize, measure, plot."""
+
+from __future__ import annotations
+
+import click
+
+from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+
+
+@click.command("tokenize")
+@corpus_input_options
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many of the most frequent tokens to show.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also save a copy of the stream to this directory.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@user_errors
+def tokenize_command(corpus_input, top, output, as_json):
+    """Tokenize INPUTS once into a cached token stream and describe it.
+
+    INPUTS are text files (.txt, .gz, .xz, .bz2, .zst), directories, globs, '-' for stdin,
+    .jsonl/.json/.parquet/.arrow files, or hf:NAME[:CONFIG] datasets.
+    """
+    import json
+
+    import numpy as np
+
+    from corpus_stats.text.tokenization import load_stream_tokenizer, tokenize
+
+    stream = tokenize(**corpus_input)
+    if output is not None:
+        stream.save(output)
+    counts = np.bincount(stream.tokens, minlength=stream.vocab_size)
+    order = np.argsort(-counts, kind="stable")[:top]
+    tok = load_stream_tokenizer(stream)
+    prov = stream.provenance
+    summary = {
+        "n_tokens": stream.n_tokens,
+        "n_documents": stream.n_documents,
+        "vocab_size": stream.vocab_size,
+        "vocab_used": int(np.count_nonzero(counts)),
+        "dtype": str(stream.tokens.dtype),
+        "eos_id": stream.eos_id,
+        "tokenizer": prov.get("tokenizer", {}),
+        "sources": prov.get("sources", []),
+        "truncated": prov.get("truncated", False),
+        "cache": prov.get("cache", {}),
+        "output": output,
+        "top_tokens": [
+            {
+                "id": int(i),
+                "token": tok.token_string(int(i)) if tok else None,
+                "count": int(counts[i]),
+                "share": float(counts[i] / max(stream.n_tokens, 1)),
+            }
+            for i in order
+            if counts[i]
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    cache = summary["cache"]
+    sources = summary["sources"]
+    size = sum(s["size"] or 0 for s in sources)
+    tk = summary["tokenizer"]
+    lines = [
+        f"stream     {cache.get('path') or '(not cached)'}  "
+        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s)",
+        f"sources    {len(sources)} ({size:,} bytes)",
+        f"tokenizer  {tk.get('spec')} ({tk.get('kind')}), sha256 {str(tk.get('sha256'))[:12]}",
+        f"tokens     {stream.n_tokens:,}{' (truncated by --max-tokens)' if summary['truncated'] else ''}",
+        f"documents  {stream.n_documents:,}",
+        f"vocab      {stream.vocab_size:,} ids, {summary['vocab_used']:,} used, dtype {summary['dtype']}",
+        f"eos        {stream.eos_id} {tk.get('eos_token', '')!r}",
+    ]
+    if summary["top_tokens"]:
+        lines.append("top tokens")
+        lines += [
+            f"  {t['id']:>7}  {t['token']!r:<16} {t['count']:>12,}  {100 * t['share']:5.2f}%"
+            for t in summary["top_tokens"]
+        ]
+    click.echo("\n".join(lines))
+
+
+def _default_out(inputs) -> str:
+    """./corpus-stats-out/<name of the first input> (file stem, directory or dataset name)."""
+    import re
+    from pathlib import Path
+
+    first = str(inputs[0]) if inputs else "corpus"
+    name = first[3:] if first.startswith("hf:") else Path(first.rstrip("/")).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "corpus"
+    return str(Path("corpus-stats-out") / name)
+
+
+@click.command("measure")
+@corpus_input_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
+)
+@click.option("--force", is_flag=True, help="Replace an existing report in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout (and nothing else).")
+@click.option("--plot", is_flag=True, help="Also write the figures (PNG and SVG) into --out.")
+@click.option(
+    "--lags",
+    default=None,
+    metavar="LIST",
+    help="Lags of C(t), e.g. 1,2,4,8 or 1-16 [default: ~8 per decade 1..1024 + paper lags].",
+)
+@click.option(
+    "--n-max", type=click.IntRange(min=1), default=32, show_default=True, help="Largest context length n of H_n."
+)
+@click.option(
+    "--within-documents",
+    is_flag=True,
+    help="Count pairs and n-grams inside documents only [default: across, as the paper].",
+)
+@click.option(
+    "--shards",
+    "n_shards",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Document shards of the jackknife.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--entropy-curve",
+    "external",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="External L_n curve (CSV/JSON of n, loss), e.g. per-position loss of a trained model.",
+)
+@click.option(
+    "--units",
+    type=click.Choice(["nats", "bits"]),
+    default="nats",
+    show_default=True,
+    help="Units of the losses in --entropy-curve.",
+)
+@collapse_option
+@user_errors
+def measure_command(
+    corpus_input,
+    out,
+    force,
+    as_json,
+    plot,
+    lags,
+    n_max,
+    within_documents,
+    n_shards,
+    seed,
+    external,
+    units,
+    collapse_table,
+):
+    """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
+
+    Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
+    """
+    from pathlib import Path
+
+    from corpus_stats.pipeline import format_summary, measure
+
+    options = dict(corpus_input)
+    inputs = options.pop("corpus_or_inputs")
+    out = Path(out or _default_out(inputs))
+    if (out / "report.json").exists() and not force:  # fail before the (long) measurement
+        raise click.ClickException(
+            f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."
+        )
+    if lags is not None:
+        from corpus_stats.correlations.curve import parse_lags
+
+        lags = parse_lags(lags)
+    if external is not None:  # read (and validate) before the long measurement
+        from corpus_stats.entropy.curve import read_entropy_curve
+
+        external = read_entropy_curve(external, units=units)
+    if collapse_table is not None:  # likewise: a malformed table fails before measuring
+        from corpus_stats.report.measurement import read_collapse_table
+
+        collapse_table = read_collapse_table(collapse_table)
+    m = measure(
+        inputs,
+        options.pop("tokenizer"),
+        lags=lags,
+        n_max=n_max,
+        within_documents=within_documents,
+        n_shards=n_shards,
+        seed=seed,
+        external=external,
+        progress=options.pop("progress"),
+        **options,
+    )
+    files = [m.save(out, force=force)]
+    files += [out / n for n in ("correlations.csv", "entropy.csv")]
+    if plot or collapse_table is not None:
+        from corpus_stats.report.plotting import plot_report
+
+        files += plot_report(m, out, collapse=collapse_table)
+    if as_json:
+        click.echo(m.to_json(), nl=False)
+    else:
+        click.echo(format_summary(m, files=files))
+
+
+@click.command("plot")
+@click.argument("report", type=click.Path(exists=True))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write the figures [default: next to the report].",
+)
+@click.option(
+    "--format", "formats", default="png,svg", show_default=True, help="Comma-separated figure formats (png, svg, pdf)."
+)
+@click.option(
+    "--learning-curve",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CSV of a measured learning curve (columns: tokens, loss) to compare.",
+)
+@collapse_option
+@user_errors
+def plot_command(report, out, formats, learning_curve, collapse_table):
+    """Draw the figures of a report.json (or of the directory holding one)."""
+    from pathlib import Path
+
+    from corpus_stats.report.measurement import load_measurement, read_collapse_table, read_learning_curve
+    from corpus_stats.report.plotting import plot_report
+
+    m = load_measurement(report)
+    out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
+    lc = read_learning_curve(learning_curve) if learning_curve else None
+    table = read_collapse_table(collapse_table) if collapse_table else None
+    files = plot_report(
+        m, out, formats=[f.strip() for f in formats.split(",") if f.strip()], learning_curve=lc, collapse=table
+    )
+    click.echo("\n".join(str(f) for f in files))

@@ -1,0 +1,502 @@
+"""Numba kernels for lagged token-pair statistics (no I/O, no validation, no exceptions).
+
+Layout used throughout (built by ``corpus_stats.correlations.counts``):
+
+* positions are grouped by their token once per stream (``_group_positions``): ``rowptr`` (V + 1)
+  and ``order`` (positions, ascending inside each token's group), plus, for pairs within documents,
+  ``room[k]`` = number of tokens from ``order[k]`` to the end of its document, so the pair at lag t
+  exists iff ``t < room[k]`` (``order[k] < n - t`` in one continuous stream, where room is empty);
+* per lag, ``_pair_counts`` gathers the right tokens of every left-token group and counts them
+  per (row, shard) segment into position-indexed slots; ``_compact`` turns the slots into a CSR
+  matrix of the whole corpus over the active rows and columns (tokens seen as left / right of a
+  pair) plus "shard entries" (entry index, shard, count, stored row by row) so that the counts of
+  any union of shards are a re-weighting of the same sparsity pattern.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+N_PARTS = 64  # fixed summation blocks of the parallel reductions (results independent of threads)
+
+
+@njit(cache=True)
+def _group_positions(tokens, doc_offsets, vocab_size, with_room):
+    """Counting sort of positions by token; with ``with_room``, also the room to the end of each
+    position's document (else an empty array: in one continuous stream the room is ``n - i``)."""
+    n = tokens.size
+    rowptr = np.zeros(vocab_size + 1, dtype=np.int64)
+    for i in range(n):
+        rowptr[tokens[i] + 1] += 1
+    for a in range(vocab_size):
+        rowptr[a + 1] += rowptr[a]
+    fill = rowptr[:-1].copy()
+    order = np.empty(n, dtype=np.int32)
+    room = np.empty(n if with_room else 0, dtype=np.int32)
+    for d in range(doc_offsets.size - 1):
+        end = doc_offsets[d + 1]
+        for i in range(doc_offsets[d], end):
+            a = tokens[i]
+            k = fill[a]
+            order[k] = i
+            if with_room:
+                room[k] = end - i
+            fill[a] = k + 1
+    return rowptr, order, room
+
+
+@njit(cache=True)
+def _pair_rows(
+    tokens,
+    rowptr,
+    order,
+    room,
+    shard_starts,
+    lag,
+    row_lo,
+    row_hi,
+    slot_of,
+    seg_cnt,
+    seg_list,
+    col_seen,
+    row_nnz,
+    row_nsh,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+):
+    """Serial worker: count right tokens at ``lag`` for left-token rows ``row_lo..row_hi - 1``.
+
+    Row ``a`` writes its distinct right tokens (and counts) to slots ``rowptr[a] + j`` and its
+    per-shard segment counts (local entry index, shard, count) to slots ``rowptr[a] + m``; there
+    are never more of either than positions in the row. ``col_seen[b]`` is set for every right
+    token seen (the same value from every thread, so unsynchronised writes are harmless).
+    """
+    use_room = room.size > 0
+    last = tokens.size - lag  # without room (one continuous stream): a pair exists iff i < n - lag
+    for a in range(row_lo, row_hi):
+        base = rowptr[a]
+        end = rowptr[a + 1]
+        nfull = 0
+        nsh = 0
+        g = 0
+        k = base
+        while k < end:
+            # one (row, shard) segment: the row's positions inside shard g
+            while order[k] >= shard_starts[g + 1]:
+                g += 1
+            lim = shard_starts[g + 1]
+            nseg = 0
+            while k < end and order[k] < lim:
+                if (lag < room[k]) if use_room else (order[k] < last):
+                    b = tokens[order[k] + lag]
+                    seg_list[nseg] = b  # branch-free: kept only if b is new to the segment
+                    nseg += seg_cnt[b] == 0
+                    seg_cnt[b] += 1
+                k += 1
+            for j in range(nseg):
+                b = seg_list[j]
+                c = seg_cnt[b]
+                seg_cnt[b] = 0
+                e = slot_of[b]
+                if e < 0:
+                    e = nfull
+                    slot_of[b] = e
+                    cols_slot[base + e] = b
+                    cnt_slot[base + e] = 0
+                    col_seen[b] = 1
+                    nfull += 1
+                cnt_slot[base + e] += c
+                she_slot[base + nsh] = e
+                shg_slot[base + nsh] = g
+                shc_slot[base + nsh] = c
+                nsh += 1
+        for j in range(nfull):
+            slot_of[cols_slot[base + j]] = -1
+        row_nnz[a] = nfull
+        row_nsh[a] = nsh
+
+
+@njit(parallel=True, cache=True)
+def _pair_counts(
+    tokens,
+    rowptr,
+    order,
+    room,
+    shard_starts,
+    lag,
+    chunk_rows,
+    chunk_order,
+    scratch,
+    col_seen,
+    row_nnz,
+    row_nsh,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+):
+    """Parallel driver: row chunks (balanced by positions), each with its own scratch rows
+    ``scratch[c] = (slot_of = -1, seg_cnt = 0, seg_list)``, left as found (kept across lags).
+    Chunks run in ``chunk_order``: prange hands each thread a contiguous block of iterations, and
+    the cost per position varies along the vocabulary, so interleaved chunks balance the threads
+    (measured 1.3-1.6x faster counts on 2 threads)."""
+    for ci in prange(chunk_order.size):
+        c = chunk_order[ci]
+        _pair_rows(
+            tokens,
+            rowptr,
+            order,
+            room,
+            shard_starts,
+            lag,
+            chunk_rows[c],
+            chunk_rows[c + 1],
+            scratch[c, 0],
+            scratch[c, 1],
+            scratch[c, 2],
+            col_seen,
+            row_nnz,
+            row_nsh,
+            cols_slot,
+            cnt_slot,
+            she_slot,
+            shg_slot,
+            shc_slot,
+        )
+
+
+@njit(parallel=True, cache=True)
+def _compact(
+    row_parts,
+    rowptr,
+    act_rows,
+    row_nnz,
+    row_nsh,
+    indptr,
+    shptr,
+    col_index,
+    n_first,
+    cols_slot,
+    cnt_slot,
+    she_slot,
+    shg_slot,
+    shc_slot,
+    cols,
+    counts,
+    counts_first,
+    entry_row,
+    sh_entry,
+    sh_g,
+    sh_cnt,
+    left_g,
+):
+    """Move the slots of every active row to a compact CSR over active rows and columns
+    (``col_index`` maps a token to its active-column index); also each row's per-shard left
+    marginals and the counts of shards ``g < n_first`` (the first half) per entry. ``row_parts``:
+    boundaries of row blocks balanced by shard entries."""
+    for p in prange(row_parts.size - 1):
+        for i in range(row_parts[p], row_parts[p + 1]):
+            a = act_rows[i]
+            base = rowptr[a]
+            out = indptr[i]
+            for j in range(row_nnz[a]):
+                cols[out + j] = col_index[cols_slot[base + j]]
+                counts[out + j] = cnt_slot[base + j]
+                counts_first[out + j] = 0
+                entry_row[out + j] = i
+            sout = shptr[i]
+            for m in range(row_nsh[a]):
+                e = she_slot[base + m]
+                g = shg_slot[base + m]
+                c = shc_slot[base + m]
+                sh_entry[sout + m] = out + e
+                sh_g[sout + m] = g
+                sh_cnt[sout + m] = c
+                left_g[i, g] += c
+                if g < n_first:
+                    counts_first[out + e] += c
+
+
+@njit(parallel=True, cache=True)
+def _right_marginals(tokens, col_index, doc_offsets, shard_starts, lag, n_cols):
+    """Right pair-sample marginal counts of every shard, shape (G, columns), read off the stream:
+    the pairs of shard g are (i, i + lag) with i in the shard and both in one counting document."""
+    n_shards = shard_starts.size - 1
+    right = np.zeros((n_shards, n_cols), dtype=np.float64)
+    for g in prange(n_shards):
+        lo, hi = shard_starts[g], shard_starts[g + 1]
+        d = np.searchsorted(doc_offsets, lo, side="right") - 1
+        while d < doc_offsets.size - 1 and doc_offsets[d] < hi:
+            for i in range(max(lo, doc_offsets[d]), min(hi, doc_offsets[d + 1] - lag)):
+                right[g, col_index[tokens[i + lag]]] += 1.0
+            d += 1
+    return right
+
+
+@njit(parallel=True, cache=True)
+def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
+    """Squared Frobenius norms of C_g = J_g / P_g - a_g b_g^T for G count re-weightings at once.
+
+    Replicate g has counts ``counts - (shard-g counts)`` (the pattern is shared); ``inv_p`` (G,),
+    ``a`` and ``b`` (V, G) are its normalisations and marginals. Uses
+    ``sum_e (x_e - y_e)^2 - y_e^2`` over stored entries plus ``|a|^2 |b|^2`` for the zeros.
+    Summed in ``N_PARTS`` fixed blocks, so the result does not depend on the thread count.
+    """
+    n_rep = inv_p.size
+    n_e, n_m = counts.size, sh_entry.size
+    part = np.zeros((N_PARTS, n_rep), dtype=np.float64)
+    for p in prange(N_PARTS):
+        acc = part[p]
+        for e in range(n_e * p // N_PARTS, n_e * (p + 1) // N_PARTS):
+            r = entry_row[e]
+            c = cols[e]
+            w = counts[e]
+            for g in range(n_rep):
+                x = w * inv_p[g]
+                acc[g] += x * (x - 2.0 * a[r, g] * b[c, g])
+        # replicate g does not contain its left-out shard's counts: correct those entries
+        for m in range(n_m * p // N_PARTS, n_m * (p + 1) // N_PARTS):
+            g = sh_g[m]
+            e = sh_entry[m]
+            y = a[entry_row[e], g] * b[cols[e], g]
+            x_old = counts[e] * inv_p[g]
+            x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
+            acc[g] += x_new * (x_new - 2.0 * y) - x_old * (x_old - 2.0 * y)
+    out = np.zeros(n_rep, dtype=np.float64)
+    for p in range(N_PARTS):
+        out += part[p]
+    aa = np.zeros(n_rep, dtype=np.float64)
+    bb = np.zeros(n_rep, dtype=np.float64)
+    for r in range(a.shape[0]):
+        for g in range(n_rep):
+            aa[g] += a[r, g] * a[r, g]
+    for c in range(b.shape[0]):
+        for g in range(n_rep):
+            bb[g] += b[c, g] * b[c, g]
+    return out + aa * bb
+
+
+@njit(cache=True)
+def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_b, b_b):
+    """Frobenius inner product <C_A, C_B> of two count matrices on the same sparsity pattern."""
+    s = 0.0
+    for e in range(counts_a.size):
+        r = entry_row[e]
+        c = cols[e]
+        xa = counts_a[e] * inv_pa
+        xb = counts_b[e] * inv_pb
+        s += xa * xb - xa * a_b[r] * b_b[c] - xb * a_a[r] * b_a[c]
+    return s + np.dot(a_a, a_b) * np.dot(b_a, b_b)
+
+
+@njit(parallel=True, cache=True)
+def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_p, a_rep, b_rep, bv, au):
+    """Gram matrices ``M_g^T M_g`` of ``M_g = C_g V`` and of ``C_g^T U`` for every replicate g.
+
+    Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``,
+    ``b_rep[:, g]``; ``jv = J V``, ``ju = J^T U``, ``bv = b_rep^T V``, ``au = a_rep^T U`` (G x k).
+    Shard entries are stored row by row (``shptr``), so a row's ``J_g V`` is a small local block;
+    ``J_g^T U`` is scattered per column, one shard at a time. ``row_parts`` (N_PARTS + 1 row
+    boundaries) fixes the summation blocks. Returns two (G, k, k) arrays.
+    """
+    k = u.shape[1]
+    n_rep = inv_p.size
+    nr = u.shape[0]
+    nc = v.shape[0]
+    gv_part = np.zeros((N_PARTS, n_rep, k, k), dtype=np.float64)
+    for p in prange(N_PARTS):
+        local = np.empty((n_rep, k), dtype=np.float64)
+        row = np.empty(k, dtype=np.float64)
+        gv = gv_part[p]
+        for r in range(row_parts[p], row_parts[p + 1]):
+            local[:] = 0.0
+            for m in range(shptr[r], shptr[r + 1]):
+                c = cols[sh_entry[m]]
+                g = sh_g[m]
+                w = sh_cnt[m]
+                for i in range(k):
+                    local[g, i] += w * v[c, i]
+            for g in range(n_rep):
+                for i in range(k):
+                    row[i] = (jv[r, i] - local[g, i]) * inv_p[g] - a_rep[r, g] * bv[g, i]
+                for i in range(k):
+                    for j in range(i, k):
+                        gv[g, i, j] += row[i] * row[j]
+    # columns, one shard at a time: J_g^T U scattered into a (columns, k) buffer that stays in
+    # cache. Shards are split into blocks; a block walks its shards in order with one cursor per
+    # row (a row's shard entries are in shard order).
+    gu = np.zeros((n_rep, k, k), dtype=np.float64)
+    n_blocks = min(n_rep, 4)
+    for blk in prange(n_blocks):
+        g_lo, g_hi = n_rep * blk // n_blocks, n_rep * (blk + 1) // n_blocks
+        cur = np.empty(nr, dtype=np.int64)
+        for r in range(nr):
+            m = shptr[r]
+            while m < shptr[r + 1] and sh_g[m] < g_lo:
+                m += 1
+            cur[r] = m
+        buf = np.zeros((nc, k), dtype=np.float64)
+        row = np.empty(k, dtype=np.float64)
+        for g in range(g_lo, g_hi):
+            for r in range(nr):
+                m = cur[r]
+                while m < shptr[r + 1] and sh_g[m] == g:
+                    c = cols[sh_entry[m]]
+                    w = sh_cnt[m]
+                    for i in range(k):
+                        buf[c, i] += w * u[r, i]
+                    m += 1
+                cur[r] = m
+            for c in range(nc):
+                for i in range(k):
+                    row[i] = (ju[c, i] - buf[c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+                    buf[c, i] = 0.0
+                for i in range(k):
+                    for j in range(i, k):
+                        gu[g, i, j] += row[i] * row[j]
+    gv = np.zeros((n_rep, k, k), dtype=np.float64)
+    for p in range(N_PARTS):
+        gv += gv_part[p]
+    for g in range(n_rep):
+        for i in range(k):
+            for j in range(i):
+                gv[g, i, j] = gv[g, j, i]
+                gu[g, i, j] = gu[g, j, i]
+    return gv, gu
+
+
+# Sparse products over the CSR pattern (indptr, cols) with entry weights w. Each product has a
+# serial row-range worker; the serial kernels run it over all rows, the parallel drivers over row
+# chunks (transposed products scatter into one buffer per chunk, reduced serially afterwards).
+# Serial products exist because one OpenMP region can cost ~10-20 ms when the cores are shared with
+# other jobs (measured on 2 busy cores: 12-24 ms per parallel product of 1.9e6 entries vs 2.4 ms
+# serial), so products below a work threshold (``correlations.PARALLEL_MIN_NNZ``) run serially.
+
+
+@njit(cache=True)
+def _spmv_rows(indptr, cols, w, x, y, r0, r1):
+    """``y[r] = (W x)[r]`` for rows r0..r1-1."""
+    for r in range(r0, r1):
+        s = 0.0
+        for e in range(indptr[r], indptr[r + 1]):
+            s += w[e] * x[cols[e]]
+        y[r] = s
+
+
+@njit(cache=True)
+def _spmv_t_rows(indptr, cols, w, y, out, r0, r1):
+    """``out += W[r0:r1]^T y[r0:r1]`` (rows with y = 0 skipped)."""
+    for r in range(r0, r1):
+        yr = y[r]
+        if yr != 0.0:
+            for e in range(indptr[r], indptr[r + 1]):
+                out[cols[e]] += w[e] * yr
+
+
+@njit(cache=True)
+def _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, r0, r1):
+    """``(W_A x, W_B x)`` for rows r0..r1-1 in one pass over the shared pattern."""
+    for r in range(r0, r1):
+        sa = 0.0
+        sb = 0.0
+        for e in range(indptr[r], indptr[r + 1]):
+            xc = x[cols[e]]
+            sa += wa[e] * xc
+            sb += wb[e] * xc
+        ya[r] = sa
+        yb[r] = sb
+
+
+@njit(cache=True)
+def _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, out, r0, r1):
+    """``out += W_A[r0:r1]^T ya + W_B[r0:r1]^T yb`` in one pass over the shared pattern."""
+    for r in range(r0, r1):
+        a = ya[r]
+        b = yb[r]
+        for e in range(indptr[r], indptr[r + 1]):
+            out[cols[e]] += wa[e] * a + wb[e] * b
+
+
+@njit(cache=True)
+def _reduce_rows(local):
+    """Sum of the per-chunk scatter buffers, in chunk order."""
+    out = np.zeros(local.shape[1], dtype=np.float64)
+    for c in range(local.shape[0]):
+        for j in range(local.shape[1]):
+            out[j] += local[c, j]
+    return out
+
+
+@njit(cache=True)
+def _spmv_serial(indptr, cols, w, x):
+    """``y = W x`` serially."""
+    y = np.zeros(indptr.size - 1, dtype=np.float64)
+    _spmv_rows(indptr, cols, w, x, y, 0, indptr.size - 1)
+    return y
+
+
+@njit(cache=True)
+def _spmv_t_serial(indptr, cols, w, y, n_cols):
+    """``x = W^T y`` serially."""
+    out = np.zeros(n_cols, dtype=np.float64)
+    _spmv_t_rows(indptr, cols, w, y, out, 0, indptr.size - 1)
+    return out
+
+
+@njit(cache=True)
+def _spmv_pair_serial(indptr, cols, wa, wb, x):
+    """``(W_A x, W_B x)`` in one pass over a shared pattern (the split-half products)."""
+    ya = np.zeros(indptr.size - 1, dtype=np.float64)
+    yb = np.zeros(indptr.size - 1, dtype=np.float64)
+    _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, 0, indptr.size - 1)
+    return ya, yb
+
+
+@njit(cache=True)
+def _spmv_pair_t_serial(indptr, cols, wa, wb, ya, yb, n_cols):
+    """``W_A^T ya + W_B^T yb`` in one pass over a shared pattern."""
+    out = np.zeros(n_cols, dtype=np.float64)
+    _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, out, 0, indptr.size - 1)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _spmv(indptr, cols, w, x, chunk_rows):
+    """Parallel ``y = W x``: row chunks."""
+    y = np.zeros(indptr.size - 1, dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_rows(indptr, cols, w, x, y, chunk_rows[c], chunk_rows[c + 1])
+    return y
+
+
+@njit(parallel=True, cache=True)
+def _spmv_t(indptr, cols, w, y, chunk_rows, n_cols):
+    """Parallel ``x = W^T y``: one scatter buffer per row chunk."""
+    local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_t_rows(indptr, cols, w, y, local[c], chunk_rows[c], chunk_rows[c + 1])
+    return _reduce_rows(local)
+
+
+@njit(parallel=True, cache=True)
+def _spmv_pair(indptr, cols, wa, wb, x, chunk_rows):
+    """Parallel ``(W_A x, W_B x)``: row chunks."""
+    ya = np.zeros(indptr.size - 1, dtype=np.float64)
+    yb = np.zeros(indptr.size - 1, dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_pair_rows(indptr, cols, wa, wb, x, ya, yb, chunk_rows[c], chunk_rows[c + 1])
+    return ya, yb
+
+
+@njit(parallel=True, cache=True)
+def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunk_rows, n_cols):
+    """Parallel ``W_A^T ya + W_B^T yb``: one scatter buffer per row chunk."""
+    local = np.zeros((chunk_rows.size - 1, n_cols), dtype=np.float64)
+    for c in prange(chunk_rows.size - 1):
+        _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, local[c], chunk_rows[c], chunk_rows[c + 1])
+    return _reduce_rows(local)

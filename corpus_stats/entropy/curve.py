@@ -1,0 +1,473 @@
+"""Conditional-entropy curve H_n = H(x_{n+1} | x_1..x_n) of a token stream, in nats.
+
+Estimators (DESIGN.md §3):
+
+* ``plugin``: block-entropy differences H(n+1) - H(n) from n-gram counts (biased low once n-grams
+  are sparse: on iid text it fakes a decay);
+* ``corrected``: the same differences of Chao–Wang–Jost (2013) block entropies, with a
+  **validity mask** (subsample test + agreement with plug-in) and a document-grouped jackknife;
+* ``upper``: held-out cross-entropy of a Kneser–Ney model (:mod:`corpus_stats.entropy.kneser_ney`);
+* ``external``: an L_n curve read from a file (:func:`read_entropy_curve`).
+
+All n-gram orders 1..n_max+1 are counted in one pass (:mod:`corpus_stats.entropy.ngrams`), which also
+yields the leave-one-shard-out and half-corpus counts, so the jackknife and the subsample test cost
+almost nothing extra. The block-entropy formulas are in :mod:`corpus_stats.entropy.estimators`, the
+reading of external curves in :mod:`corpus_stats.entropy.external`; this module combines them into the
+curve, its validity mask, the upper bound and the size extrapolation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus_stats.entropy import _kernels_ngrams as _k
+from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
+from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
+from corpus_stats.entropy.ngrams import ngram_statistics
+from corpus_stats.progress import Progress
+from corpus_stats.stream import TokenStream
+
+__all__ = ["EntropyCurve", "entropy_curve"]
+
+#: Validity rule (see :func:`entropy_curve`, Notes): |half-corpus mean - full| must be at most
+#: max(SUBSAMPLE_TOL nats, SUBSAMPLE_Z * jackknife stderr).
+SUBSAMPLE_TOL = 0.01
+SUBSAMPLE_Z = 2.0
+#: Largest |corrected - plugin| (nats) for which the correction is trusted.
+AGREE_TOL = 0.05
+MAX_N = _k.MAX_ROOM - 1
+#: Sub-corpus fractions for the size extrapolation (plus the full corpus).
+SIZE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
+#: ``extrapolate=None`` turns the extrapolation on up to this many tokens (it about doubles the
+#: Kneser-Ney time).
+EXTRAPOLATE_AUTO_MAX = 30_000_000
+
+
+# -- the curve ------------------------------------------------------------------------------------
+
+
+def _json_list(a) -> list | None:
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.dtype == bool:
+        return a.tolist()
+    if a.dtype.kind in "iu":
+        return a.tolist()
+    return [
+        [None if not math.isfinite(x) else float(x) for x in row]
+        if np.ndim(row)
+        else (None if not math.isfinite(row) else float(row))
+        for row in a.tolist()
+    ]
+
+
+def _from_list(a, dtype=np.float64) -> np.ndarray | None:
+    if a is None:
+        return None
+    return np.array(
+        [
+            [np.nan if x is None else x for x in row] if isinstance(row, list) else (np.nan if row is None else row)
+            for row in a
+        ],
+        dtype=dtype,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class EntropyCurve:
+    """Conditional entropy H_n for n = 0..n_max (nats), its bracket and validity.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Context lengths 0..n_max (int64).
+    plugin : numpy.ndarray
+        Plug-in block-entropy differences H(n+1) - H(n) (biased low when undersampled).
+    corrected : numpy.ndarray
+        Chao–Wang–Jost block-entropy differences.
+    upper : numpy.ndarray
+        Held-out Kneser–Ney cross-entropy (an upper bound); all NaN when not computed.
+    stderr : numpy.ndarray
+        Document-grouped jackknife standard error of ``corrected``.
+    valid : numpy.ndarray
+        Boolean mask of the n where ``corrected`` passed the validity rule (a prefix of n).
+    corrected_jackknife : numpy.ndarray
+        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_token_bounds``).
+    external, external_stderr : numpy.ndarray or None
+        A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
+    extrapolated, extrapolated_stderr : numpy.ndarray or None
+        H_n(N -> infinity) from the corpus-size extrapolation and its standard error, or None when
+        not computed (see :func:`entropy_curve`, Notes).
+    extrapolated_valid : numpy.ndarray or None
+        Boolean mask of the n where ``extrapolated`` passed its rule (a prefix of n).
+    options : dict
+        Options, validity tolerances, per-n diagnostics and notes (JSON-safe).
+    """
+
+    n: np.ndarray
+    plugin: np.ndarray
+    corrected: np.ndarray
+    upper: np.ndarray
+    stderr: np.ndarray
+    valid: np.ndarray
+    corrected_jackknife: np.ndarray
+    external: np.ndarray | None = None
+    external_stderr: np.ndarray | None = None
+    options: dict = field(default_factory=dict)
+    extrapolated: np.ndarray | None = None
+    extrapolated_stderr: np.ndarray | None = None
+    extrapolated_valid: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (lists; NaN -> None)."""
+        return {
+            "n": self.n.tolist(),
+            **{k: _json_list(getattr(self, k)) for k in ("plugin", "corrected", "upper", "stderr")},
+            "valid": [bool(v) for v in self.valid],
+            "corrected_jackknife": _json_list(self.corrected_jackknife),
+            "external": _json_list(self.external),
+            "external_stderr": _json_list(self.external_stderr),
+            "extrapolated": _json_list(self.extrapolated),
+            "extrapolated_stderr": _json_list(self.extrapolated_stderr),
+            "extrapolated_valid": _json_list(self.extrapolated_valid),
+            "options": json.loads(json.dumps(self.options)),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EntropyCurve:
+        """Inverse of :meth:`to_dict`."""
+        jk = _from_list(d["corrected_jackknife"])
+        n = np.asarray(d["n"], dtype=np.int64)
+        return cls(
+            n=n,
+            **{k: _from_list(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
+            valid=np.asarray(d["valid"], dtype=bool),
+            corrected_jackknife=jk.reshape(-1, n.size) if jk is not None else np.zeros((0, n.size)),
+            external=_from_list(d.get("external")),
+            external_stderr=_from_list(d.get("external_stderr")),
+            options=dict(d.get("options", {})),
+            extrapolated=_from_list(d.get("extrapolated")),
+            extrapolated_stderr=_from_list(d.get("extrapolated_stderr")),
+            extrapolated_valid=None
+            if d.get("extrapolated_valid") is None
+            else np.asarray(d["extrapolated_valid"], dtype=bool),
+        )
+
+    @property
+    def valid_range(self) -> tuple[int, int] | None:
+        """(first, last) valid n, or None when no n is valid."""
+        idx = np.flatnonzero(self.valid)
+        return None if idx.size == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
+
+    @property
+    def extrapolated_range(self) -> tuple[int, int] | None:
+        """(first, last) n where ``extrapolated`` is valid, or None."""
+        idx = np.flatnonzero(self.extrapolated_valid) if self.extrapolated_valid is not None else []
+        return None if len(idx) == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high:,}; got {value!r}.")
+    return int(value)
+
+
+def _upper_bound(stream, n_max, options, sizes, **kw):
+    """Kneser–Ney bound: (running-min upper, size curve or None, notes); NaN when unavailable."""
+    try:
+        from corpus_stats.entropy import kneser_ney as kn
+    except ModuleNotFoundError as exc:
+        if exc.name != "corpus_stats.entropy.kneser_ney":
+            raise
+        return np.full(n_max + 1, np.nan), None, ["upper bound unavailable: corpus_stats.entropy.kneser_ney is missing"]
+    curve = None
+    if sizes:
+        curve = kn.kneser_ney_size_curve(stream, n_max, tuple(sizes) + (1.0,), **kw)
+        res = curve.full
+    else:
+        res = kn.kneser_ney_upper_bound(stream, n_max, **kw)
+    raw = np.full(n_max + 1, np.nan)
+    ce = np.asarray(res.cross_entropy, dtype=np.float64)[: n_max + 1]
+    raw[: ce.size] = ce
+    options["upper_n_train_tokens"] = int(res.n_train_tokens)
+    options["upper_n_heldout_tokens"] = int(res.n_heldout_tokens)
+    options["upper_raw"] = _json_list(raw)
+    if res.stderr is not None:
+        options["upper_stderr"] = _json_list(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
+    # H_n <= H_m <= CE_m for every m <= n: the running minimum is a valid and tighter bound
+    return np.fmin.accumulate(raw), curve, [str(x) for x in res.notes]
+
+
+def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
+    """Size extrapolation of both sides (see :func:`entropy_curve`, Notes)."""
+    N_full = float(stats.positions[0, 1])
+    sizes, means, errs = [], [], []
+    for first, b, _ in stats.size_blocks:
+        rows = corr[first : first + b]
+        sizes.append(float(stats.positions[first : first + b, 1].mean()))
+        with warnings.catch_warnings():  # all-NaN columns (no n-grams that long) stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means.append(np.nanmean(rows, axis=0) if b else np.full(n_max + 1, np.nan))
+            spread = np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2 else np.full(n_max + 1, np.nan)
+        errs.append(np.fmax(spread, se))  # never more precise than the full corpus
+    sizes.append(N_full)
+    means.append(corr[0])
+    errs.append(se)
+    lo_N, lo_y, lo_se = np.array(sizes), np.array(means), np.array(errs)
+    have_up = kn_curve is not None
+    if have_up:
+        up_N = kn_curve.n_train_tokens.astype(np.float64)
+        up_y = np.fmin.accumulate(kn_curve.cross_entropy, axis=1)  # running minimum at each size
+        up_se = kn_curve.stderr
+    value = np.full(n_max + 1, np.nan)
+    stderr = np.full(n_max + 1, np.nan)
+    agree = np.zeros(n_max + 1, dtype=bool)
+    fits = []
+    for n in range(n_max + 1):
+        lo = fit_finite_size(lo_N, lo_y[:, n], lo_se[:, n], +1)
+        up = fit_finite_size(up_N, up_y[:, n], up_se[:, n], -1) if have_up else None
+        value[n], stderr[n], agree[n] = combine(lo, up)
+        fits.append({"lower": _fit_dict(lo), "upper": None if up is None else _fit_dict(up)})
+    ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
+    detail = {
+        "lower_sizes": lo_N.tolist(),
+        "lower_values": _json_list(lo_y),
+        "lower_stderr": _json_list(lo_se),
+        "upper_sizes": up_N.tolist() if have_up else None,
+        "upper_values": _json_list(up_y) if have_up else None,
+        "agree": agree.tolist(),
+        "fits": fits,
+        "agree_z": AGREE_Z,
+        "max_stderr": MAX_STDERR,
+        "rule": "valid where corrected is valid, or where the extrapolated corrected and upper curves "
+        "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; prefix of n",
+    }
+    return value, stderr, np.logical_and.accumulate(ok), detail
+
+
+def _fit_dict(f) -> dict:
+    return {
+        k: (None if not math.isfinite(v) else round(float(v), 6))
+        for k, v in (
+            ("limit", f.limit),
+            ("stderr", f.stderr),
+            ("delta", f.delta),
+            ("amplitude", f.amplitude),
+            ("chi2", f.chi2),
+        )
+    }
+
+
+def entropy_curve(
+    stream: TokenStream,
+    n_max: int = 32,
+    *,
+    within_documents: bool = False,
+    n_shards: int = 20,
+    upper: bool = True,
+    heldout_fraction: float = 0.1,
+    heldout_tokens: int = 1_000_000,
+    seed: int = 0,
+    external: ExternalCurve | str | os.PathLike | None = None,
+    extrapolate: bool | None = None,
+    progress: bool = False,
+) -> EntropyCurve:
+    """Measure the conditional entropy H_n, n = 0..n_max, with a bracket and a validity mask.
+
+    Parameters
+    ----------
+    stream : TokenStream
+        The corpus (at least n_max + 1 tokens).
+    n_max : int, default 32
+        Largest context length, 1..254.
+    within_documents : bool, default False
+        Count only n-grams inside one document; by default n-grams run across documents like the
+        paper's concatenated stream.
+    n_shards : int, default 20
+        Jackknife shards: ``stream.shard_token_bounds(n_shards)`` (the same shards as the correlations).
+    upper : bool, default True
+        Also compute the held-out Kneser–Ney upper bound (:mod:`corpus_stats.entropy.kneser_ney`).
+    heldout_fraction, heldout_tokens : float, int
+        Held-out split for the upper bound (fraction of documents; positions evaluated at most).
+    seed : int, default 0
+        Seeds the held-out split and the choice of the half corpus in the subsample test.
+    external : ExternalCurve, path or None
+        An L_n curve (e.g. a trained model's per-position loss, nats) to carry alongside.
+    extrapolate : bool or None, default None
+        Extrapolate H_n to infinite corpus size (fills ``extrapolated*``). None: on when the stream
+        has at most 30 million tokens (it about doubles the Kneser–Ney time).
+    progress : bool, default False
+        Progress bar on stderr.
+
+    Returns
+    -------
+    EntropyCurve
+
+    Raises
+    ------
+    ValueError
+        n_max outside 1..254 or not smaller than the number of tokens; malformed external file.
+
+    Notes
+    -----
+    Block entropies H(n) of the n-gram distribution are estimated with the Chao–Wang–Jost estimator
+    (A. Chao, Y. T. Wang, L. Jost, "Entropy and the species accumulation curve", Methods Ecol. Evol. 4,
+    1091 (2013)): the unbiased-in-expectation sum sum_c (c/P)(psi(P) - psi(c)) for the observed
+    n-grams plus a term for the unseen ones from the singleton/doubleton counts f1, f2 (a Good–Turing
+    coverage estimate). It was chosen over Grassberger (2003) because n-gram counts are heavy-tailed
+    with most mass in rare n-grams, exactly where the unseen-mass term matters. H_n is then the
+    difference H(n+1) - H'(n), where H'(n) is the entropy of the n-token prefixes of the same
+    (n+1)-gram occurrences (it differs from H(n) only at document or stream ends), so that within
+    documents the plug-in value is exactly the conditional entropy of one sample and never negative.
+    No estimator is reliable once almost every n-gram is a singleton, so:
+
+    **Validity rule.** n is valid iff (i) the corrected value is finite; (ii) the subsample test:
+    with the shards split at random (``seed``) into halves A and B,
+    ``|(Ĥ_n(A) + Ĥ_n(B))/2 - Ĥ_n| <= max(0.01 nats, 2 * stderr_n)`` -- a well-sampled estimate does not
+    move when the corpus is halved, whereas an undersampled one does; (iii) the estimators agree:
+    ``|Ĥ_n - plugin_n| <= 0.05 nats`` (the bias correction is small, not an extrapolation); and (iv)
+    every smaller n is valid (undersampling only gets worse with n). Standard errors are a grouped
+    jackknife over the shards, n-grams assigned to the shard where they start.
+
+    ``upper`` is the running minimum ``min_{m<=n} CE_m`` of the Kneser–Ney cross-entropies (still an
+    upper bound since H_n <= H_m for m <= n, and tighter); the raw values are in
+    ``options["upper_raw"]``.
+
+    **Size extrapolation** (``extrapolate``). The corrected curve is also computed on disjoint
+    sub-corpora of about N/16, N/8, N/4 and N/2 (consecutive runs of one random permutation of the
+    jackknife shards, averaged at each size; error = max(spread / sqrt(blocks), full-corpus stderr)),
+    and the Kneser–Ney running-minimum bound is recomputed with models trained on nested 1/16 .. 1/2
+    of the training documents, scored on the same held-out text. For each n, each side is fitted
+    with ``H_n(N) = H_n(inf) - B N^-delta`` (corrected, rising) or ``+ B N^-delta`` (upper, falling),
+    B >= 0 and delta free in 0.1..2 (:func:`corpus_stats.entropy.extrapolation.fit_finite_size`, profile
+    interval over delta). **Rule:** n is ``extrapolated_valid`` iff it is ``valid``, or the two limits
+    agree, ``|H_lo - H_up| <= 2 sqrt(se_lo² + se_up²)``, with a combined standard error
+    ``max(1/sqrt(w_lo + w_up), |H_lo - H_up|/2) <= 0.05`` nats -- and every smaller n is valid too.
+    ``extrapolated`` is the inverse-variance mean of the two limits where they agree, else the
+    corrected side's limit. Without the upper bound nothing checks the extrapolation, so
+    ``extrapolated_valid`` equals ``valid``. Per-size values and per-n fits are in
+    ``options["extrapolation"]``. This rests on a model of the finite-size bias (a power law in N);
+    use it when no model L_n curve is available, and say so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from corpus_stats.stream import TokenStream
+    >>> rng = np.random.default_rng(0)
+    >>> s = TokenStream.from_array(rng.integers(0, 4, 20_000), vocab_size=4,
+    ...                            doc_offsets=np.arange(0, 20_001, 1_000))
+    >>> curve = entropy_curve(s, n_max=3, upper=False)
+    >>> bool(abs(curve.corrected[0] - np.log(4)) < 0.01), bool(curve.valid[:3].all())
+    (True, True)
+    """
+    if not isinstance(stream, TokenStream):
+        raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
+    n_max = _check_int("n_max", n_max, 1, MAX_N)
+    if stream.n_tokens <= n_max:
+        raise ValueError(f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}.")
+    n_shards = _check_int("n_shards", n_shards, 1, 255)
+    if external is not None and not isinstance(external, ExternalCurve):
+        external = read_entropy_curve(external)
+    options = {
+        "n_max": n_max,
+        "within_documents": bool(within_documents),
+        "seed": int(seed),
+        "estimators": {
+            "plugin": "block-entropy differences",
+            "corrected": "Chao-Wang-Jost 2013 block-entropy differences",
+            "upper": "held-out interpolated modified Kneser-Ney",
+        },
+        "validity": {
+            "subsample_tol": SUBSAMPLE_TOL,
+            "subsample_z": SUBSAMPLE_Z,
+            "agree_tol": AGREE_TOL,
+            "rule": "finite, halves agree, |corrected-plugin| small, prefix",
+        },
+        "n_tokens": stream.n_tokens,
+    }
+    if extrapolate is None:
+        extrapolate = stream.n_tokens <= EXTRAPOLATE_AUTO_MAX
+    sizes = SIZE_FRACTIONS if extrapolate else ()
+    with Progress("entropy (n-gram counts)", total=2, enabled=progress) as bar:
+        stats = ngram_statistics(
+            stream, n_max + 1, within_documents=within_documents, n_shards=n_shards, seed=seed, size_fractions=sizes
+        )
+        bar.update(note="n-grams counted")
+        with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
+            plug = stats.plugin_block_entropy()[:, 1:] - stats.prefix.plugin_block_entropy()[:, :-1]
+            corr = stats.cwj_block_entropy()[:, 1:] - stats.prefix.cwj_block_entropy()[:, :-1]
+        G = stats.n_shards
+        jk = corr[1 : G + 1]
+        if G >= 2:
+            se = np.sqrt((G - 1) / G * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
+        else:
+            se = np.full(n_max + 1, np.nan)
+        shift = 0.5 * (corr[G + 1] + corr[G + 2]) - corr[0]
+        with np.errstate(invalid="ignore"):
+            tol = np.fmax(SUBSAMPLE_TOL, SUBSAMPLE_Z * se)
+            ok = np.isfinite(corr[0]) & (np.abs(shift) <= tol) & (np.abs(corr[0] - plug[0]) <= AGREE_TOL)
+        valid = np.logical_and.accumulate(ok)
+        bar.update(note="estimators")
+    notes = [] if stats.shard_note == "documents" else [stats.shard_note]
+    kn_curve = None
+    if upper:  # the Kneser-Ney module draws its own progress bar
+        upper_arr, kn_curve, kn_notes = _upper_bound(
+            stream,
+            n_max,
+            options,
+            sizes,
+            heldout_fraction=heldout_fraction,
+            heldout_tokens=heldout_tokens,
+            within_documents=within_documents,
+            seed=seed,
+            progress=progress,
+        )
+        notes += kn_notes
+    else:
+        upper_arr = np.full(n_max + 1, np.nan)
+    ex = ex_se = ex_valid = None
+    if extrapolate:
+        ex, ex_se, ex_valid, options["extrapolation"] = _extrapolate(stats, corr, se, valid, kn_curve, n_max)
+    ext = ext_se = None
+    if external is not None:
+        ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
+        keep = external.n <= n_max
+        ext[external.n[keep]], ext_se[external.n[keep]] = external.loss[keep], external.stderr[keep]
+        options["external_source"] = external.source
+        options["external_points_beyond_n_max"] = int((~keep).sum())
+    options.update(
+        n_shards=G,
+        notes=notes,
+        subsample_shift=_json_list(shift),
+        ngrams={
+            "order": list(range(n_max + 2)),
+            "positions": stats.positions[0].tolist(),
+            "distinct": stats.distinct[0].tolist(),
+            "singletons": stats.f1[0].tolist(),
+            "doubletons": stats.f2[0].tolist(),
+        },
+    )
+    return EntropyCurve(
+        n=np.arange(n_max + 1, dtype=np.int64),
+        plugin=plug[0],
+        corrected=corr[0],
+        upper=upper_arr,
+        stderr=se,
+        valid=valid,
+        corrected_jackknife=jk,
+        external=ext,
+        external_stderr=ext_se,
+        options=options,
+        extrapolated=ex,
+        extrapolated_stderr=ex_se,
+        extrapolated_valid=ex_valid,
+    )

@@ -1,0 +1,600 @@
+"""Held-out interpolated modified Kneser-Ney cross-entropy: an upper bound on H_n for every n.
+
+For each context length n = 0..n_max we train an interpolated modified Kneser-Ney model (Chen &
+Goodman 1998) whose context is truncated to the last n tokens, on documents disjoint from a held-out
+split, and measure its cross-entropy on the held-out tokens. A model's cross-entropy on fresh text from
+the same source is never below the true conditional entropy (Gibbs' inequality), so these numbers bound
+H_n from above; they approach it as the training corpus grows.
+
+All orders come from one depth-capped suffix sort of ``train + heldout``: training occurrences of an
+n-gram and the held-out positions that query it are contiguous in that order, so the counts reach the
+held-out positions exactly (no hashing, no collisions) in one linear pass per order.
+
+Because H_n never increases with n, ``KneserNeyResult.monotone_bound`` (the running minimum of the
+cross-entropies) is a tighter upper bound than the raw per-n values.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus_stats.entropy._kernels_kn import (
+    N_CTX,
+    _document_hashes,
+    _doubling_round,
+    _kn_order_scan,
+    _kn_order_update,
+    _lcp_capped,
+    _pack_prefixes,
+    _radix_argsort,
+)
+from corpus_stats.progress import Progress
+from corpus_stats.stream import TokenStream
+
+MAX_N = 128  # context lengths beyond this are meaningless for count-based models (and cost time)
+
+__all__ = [
+    "KneserNeyResult",
+    "KneserNeySizeCurve",
+    "kneser_ney_size_curve",
+    "kneser_ney_upper_bound",
+    "modified_kn_discounts",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class KneserNeyResult:
+    """Held-out cross-entropy of interpolated modified Kneser-Ney models, one per context length.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Context lengths 0..n_max (int64).
+    cross_entropy : numpy.ndarray
+        Held-out cross-entropy in nats per token of the model with context n (float64); NaN where no
+        held-out position has n tokens of context (short documents with ``within_documents``).
+    n_train_tokens, n_heldout_tokens : int
+        Tokens the models were trained on, and held-out tokens scored (at n = 0).
+    notes : tuple of str
+        What the caller should know (position split, removed duplicates, truncation).
+    options : dict
+        The options used, the discounts per order (``discounts[k]["raw"]`` / ``["continuation"]``:
+        D1, D2, D3+) and ``timings`` (seconds: split, sort, orders, total).
+    n_positions : numpy.ndarray
+        Held-out positions scored for each n (int64; fewer than ``n_heldout_tokens`` when contexts
+        of length n do not fit).
+    stderr : numpy.ndarray
+        Standard error of ``cross_entropy`` from the spread between held-out documents (20 equal
+        chunks after a single-document position split); it covers the choice of held-out text,
+        not of training text, and is itself rough when few documents are held out.
+    """
+
+    n: np.ndarray
+    cross_entropy: np.ndarray
+    n_train_tokens: int
+    n_heldout_tokens: int
+    notes: tuple = ()
+    options: dict = field(default_factory=dict)
+    n_positions: np.ndarray | None = None
+    stderr: np.ndarray | None = None
+
+    @property
+    def monotone_bound(self) -> np.ndarray:
+        """``min(cross_entropy[0..n])``: also an upper bound on H_n, and a tighter one.
+
+        H_n never increases with n, so H_n <= H_m <= cross_entropy[m] for every m <= n. Kneser-Ney
+        models with more context than the data supports score worse (e.g. beyond the order of a
+        Markov chain, or any n >= 1 on iid text), which this running minimum discards.
+        """
+        return np.fmin.accumulate(self.cross_entropy)
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (lists; NaN -> None)."""
+        return {
+            "n": self.n.tolist(),
+            "cross_entropy": [None if math.isnan(x) else float(x) for x in self.cross_entropy],
+            "n_train_tokens": int(self.n_train_tokens),
+            "n_heldout_tokens": int(self.n_heldout_tokens),
+            "notes": list(self.notes),
+            "options": dict(self.options),
+            "n_positions": None if self.n_positions is None else self.n_positions.tolist(),
+            "stderr": None if self.stderr is None else [None if math.isnan(x) else float(x) for x in self.stderr],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> KneserNeyResult:
+        """Inverse of :meth:`to_dict`."""
+        ce = np.array([np.nan if x is None else x for x in d["cross_entropy"]], dtype=np.float64)
+        pos = d.get("n_positions")
+        err = d.get("stderr")
+        return cls(
+            n=np.asarray(d["n"], dtype=np.int64),
+            cross_entropy=ce,
+            n_train_tokens=int(d["n_train_tokens"]),
+            n_heldout_tokens=int(d["n_heldout_tokens"]),
+            notes=tuple(d.get("notes", ())),
+            options=dict(d.get("options", {})),
+            n_positions=None if pos is None else np.asarray(pos, dtype=np.int64),
+            stderr=None if err is None else np.array([np.nan if x is None else x for x in err], dtype=np.float64),
+        )
+
+
+def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
+    """Chen & Goodman's three discounts D1, D2, D3+ from the count-of-counts n1..n4.
+
+    ``Y = n1 / (n1 + 2 n2)``, ``D_r = r - (r + 1) Y n_{r+1} / n_r`` (r = 1, 2, 3). When ``n_r`` or
+    ``n1 + 2 n2`` is zero the discount falls back to ``r / 2``; every discount is clipped to
+    ``[0.01, r]`` so that probabilities stay positive and the count minus its discount is never negative.
+
+    Examples
+    --------
+    >>> modified_kn_discounts(100, 40, 20, 10).round(3).tolist()
+    [0.556, 1.167, 1.889]
+    """
+    nr = [float(n1), float(n2), float(n3), float(n4)]
+    y = nr[0] / (nr[0] + 2 * nr[1]) if nr[0] + 2 * nr[1] > 0 else 0.0
+    out = np.empty(3, dtype=np.float64)
+    for r in (1, 2, 3):
+        if nr[r - 1] > 0 and nr[0] + 2 * nr[1] > 0:
+            d = r - (r + 1) * y * nr[r] / nr[r - 1]
+        else:
+            d = r / 2
+        out[r - 1] = min(max(d, 0.01), float(r))
+    return out
+
+
+def _check_args(stream, n_max, heldout_fraction, heldout_tokens) -> None:
+    if not isinstance(stream, TokenStream):
+        raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
+    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 0 <= n_max <= MAX_N:
+        raise ValueError(f"n_max must be an integer in 0..{MAX_N}; got {n_max!r}.")
+    if not isinstance(heldout_fraction, (int, float, np.floating)) or not 0 < heldout_fraction < 1:
+        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
+    if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
+        raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
+    need = 2 * (n_max + 2)
+    if stream.n_tokens >= 2**31 - 2:
+        raise ValueError(f"the stream must have fewer than 2**31 - 2 tokens; got {stream.n_tokens:,}.")
+    if stream.n_tokens < need:
+        raise ValueError(
+            f"the stream needs at least 2 * (n_max + 2) = {need} tokens for a train/held-out split; "
+            f"got {stream.n_tokens}."
+        )
+
+
+def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, seed: int):
+    """Training and held-out (tokens, doc_offsets) plus notes; see `kneser_ney_upper_bound`."""
+    notes = []
+    offsets = stream.doc_offsets
+    lengths = np.diff(offsets)
+    nonempty = np.flatnonzero(lengths > 0)
+    rng = np.random.default_rng(seed)
+    if nonempty.size < 2:
+        cut = round(stream.n_tokens * (1 - heldout_fraction))
+        cut = min(max(cut, 1), stream.n_tokens - 1)
+        notes.append(
+            f"single-document corpus: split by position, training on tokens 0..{cut - 1} and holding "
+            f"out tokens {cut}..{stream.n_tokens - 1}."
+        )
+        train = (np.asarray(stream.tokens[:cut]), np.array([0, cut], np.int64))
+        held = (np.asarray(stream.tokens[cut:]), np.array([0, stream.n_tokens - cut], np.int64))
+    else:
+        n_held = min(max(round(heldout_fraction * nonempty.size), 1), nonempty.size - 1)
+        perm = rng.permutation(nonempty)
+        held_docs, train_docs = perm[:n_held], np.sort(perm[n_held:])
+        train_s = stream.select_documents(train_docs)
+        held_docs = _drop_duplicates(stream, held_docs, train_s, notes)
+        if held_docs.size == 0:
+            raise ValueError(
+                "every held-out document duplicates a training document, so there is nothing to score; "
+                f"got {n_held} held-out documents, all duplicates."
+            )
+        # a random subset of the held-out documents, about heldout_tokens long, in corpus order
+        keep = np.searchsorted(np.cumsum(lengths[held_docs]), heldout_tokens) + 1
+        if keep < held_docs.size:
+            notes.append(
+                f"scored {keep:,} of {held_docs.size:,} held-out documents (heldout_tokens={heldout_tokens:,})."
+            )
+        held_s = stream.select_documents(np.sort(held_docs[:keep]))
+        train = (train_s.tokens, train_s.doc_offsets)
+        held = (held_s.tokens, held_s.doc_offsets)
+    h_tok, h_off = held
+    if h_tok.size > heldout_tokens:
+        h_tok = h_tok[:heldout_tokens]
+        h_off = np.append(h_off[h_off < heldout_tokens], heldout_tokens).astype(np.int64)
+    return train, (h_tok, h_off), notes
+
+
+def _drop_duplicates(stream, held_docs, train_s, notes) -> np.ndarray:
+    """Held-out document indices that are not exact copies of a training document."""
+    tok = np.ascontiguousarray(stream.tokens)
+    all_hash = _document_hashes(tok, stream.doc_offsets)
+    train_tok = np.ascontiguousarray(train_s.tokens)
+    train_hash = _document_hashes(train_tok, train_s.doc_offsets)
+    suspect = np.isin(all_hash[held_docs], train_hash)
+    drop = np.zeros(held_docs.size, dtype=bool)
+    if suspect.any():  # confirm each hash match token by token
+        by_hash: dict[int, list[int]] = {}
+        for i, h in enumerate(train_hash.tolist()):
+            by_hash.setdefault(h, []).append(i)
+        for q in np.flatnonzero(suspect):
+            doc = stream.document(int(held_docs[q]))
+            drop[q] = any(np.array_equal(doc, train_s.document(i)) for i in by_hash[int(all_hash[held_docs[q]])])
+    if drop.any():
+        notes.append(f"removed {int(drop.sum()):,} held-out documents that duplicate a training document.")
+    return held_docs[~drop]
+
+
+def _segments(n_tokens: int, offsets: np.ndarray, within_documents: bool) -> np.ndarray:
+    """Segment lengths: one per document (within documents) or the whole stream."""
+    return np.diff(offsets) if within_documents else np.array([n_tokens], np.int64)
+
+
+def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray:
+    """Positions sorted by their first ``depth`` tokens (cut at the segment end).
+
+    Prefix doubling that re-sorts only positions whose prefix is still shared (Larsson & Sadakane):
+    ``rank[i]`` = 1 + index in the sorted order of the first position with the same prefix, 0 is the
+    end-of-segment sentinel; a round with offset ``step`` sorts each shared group by
+    ``rank[i + step]`` (radix sort). Positions that became unique drop out, so late rounds are cheap
+    on text.
+    """
+    n = tokens.size
+    bits = max(int(n + 1).bit_length(), 1)
+    # first round: as many whole tokens as fit in 64 bits, packed (sequential reads, no ranks)
+    tok_bits = int(tokens.max(initial=0) + 1).bit_length()
+    d = max(1, min(64 // tok_bits, depth))
+    st, sa = _radix_argsort(_pack_prefixes(tokens, lim, d, tok_bits), d * tok_bits)
+    first = np.flatnonzero(np.concatenate(([True], st[1:] != st[:-1])))
+    size = np.diff(np.append(first, n))
+    del st
+    rank = np.empty(n, np.int32)
+    rank[sa] = np.repeat(first, size) + 1
+    active = np.flatnonzero(np.repeat(size > 1, size)).astype(np.int32)  # slots of shared groups
+    while d < depth and active.size:
+        step = min(d, depth - d)
+        active = _doubling_round(sa, active, rank, lim, step, bits)
+        d += step
+    return sa
+
+
+def _blocks(he_off: np.ndarray, n_he: int, n_chunks: int = 20) -> tuple[np.ndarray, int]:
+    """Block id of every held-out token: its document, or one of 20 equal chunks of a single one.
+
+    Documents are the honest unit: a document-level latent variable (topic, the Santa Fe bits)
+    correlates all its positions, so chunks inside a document understate the error.
+    """
+    lengths = np.diff(he_off)
+    if np.count_nonzero(lengths) >= 2:
+        return np.repeat(np.arange(lengths.size, dtype=np.int32), lengths), int(lengths.size)
+    n_blocks = min(n_chunks, n_he)
+    return (np.arange(n_he, dtype=np.int64) * n_blocks // n_he).astype(np.int32), n_blocks
+
+
+def _ratio_stderr(loss: np.ndarray, count: np.ndarray) -> float:
+    """Standard error of sum(loss) / sum(count) from per-block sums (delta method, blocks iid)."""
+    keep = count > 0
+    loss, count = loss[keep], count[keep]
+    b = loss.size
+    if b < 2:
+        return float("nan")
+    mean = loss.sum() / count.sum()
+    return float(np.sqrt(b / (b - 1) * np.sum((loss - mean * count) ** 2)) / count.sum())
+
+
+def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
+    """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
+
+    Returns a dict: ``cross_entropy`` and ``n_positions`` per n, ``discounts`` per order, ``sort_s``
+    (seconds spent sorting) and, if ``keep_logp``, ``logp`` (n_max + 1, n_heldout) log-probabilities
+    (NaN where the context does not fit).
+    """
+    n_tr, n_he = int(tr_tok.size), int(he_tok.size)
+    depth = n_max + 1
+    t0 = time.perf_counter()
+    tokens = np.concatenate([np.asarray(tr_tok, np.uint32), np.asarray(he_tok, np.uint32)])
+    seg = np.concatenate([_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)])
+    seg = seg[seg > 0]
+    # tokens left to the end of the segment (int32 keeps the sort at ~50 bytes per token)
+    lim = (np.repeat(np.cumsum(seg), seg) - np.arange(tokens.size)).astype(np.int32)
+    sa = _suffix_order(tokens, lim, depth)
+    lcp = _lcp_capped(tokens, sa, lim, depth)
+    limsa = np.minimum(lim[sa], depth).astype(np.uint8)
+    seg_start = np.concatenate(([True], lim[:-1] == 1))
+    # the token before each sorted position (sa - 1 = -1 happens only at a segment start)
+    left = np.where(seg_start[sa], vocab, tokens[sa - 1]).astype(np.int32)
+    del seg_start, lim
+    held = sa >= n_tr
+    hpos = (sa[held] - n_tr).astype(np.int64)  # held-out offsets in sorted order
+    del sa, tokens
+    sort_s = time.perf_counter() - t0
+    if bar is not None:
+        bar.update(note="suffix sort")
+
+    c_hw = np.empty(n_he, np.int64)
+    cont_hw = np.empty(n_he, np.int64)
+    ctx = np.zeros((n_he, N_CTX), np.int64)
+    pcont = np.full(n_he, 1.0 / vocab)
+    block_of, n_blocks = _blocks(he_off, n_he)
+    stderr = np.full(depth, np.nan)
+    logp = np.full((depth, n_he) if keep_logp else (1, 0), np.nan)
+    ce = np.full(depth, np.nan)
+    n_pos = np.zeros(depth, np.int64)
+    discounts = []
+    for k in range(depth):
+        coc = np.zeros((2, 5), np.int64)
+        _kn_order_scan(k, lcp, limsa, left, held, vocab, c_hw, cont_hw, ctx, coc)
+        d_raw = modified_kn_discounts(*coc[0, 1:])
+        d_cont = modified_kn_discounts(*coc[1, 1:])
+        discounts.append({"raw": d_raw.round(6).tolist(), "continuation": d_cont.round(6).tolist()})
+        row = logp[k] if keep_logp else logp[0]
+        sums = np.zeros((n_blocks, 2))
+        loss, count = _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, row, block_of, sums)
+        stderr[k] = _ratio_stderr(sums[:, 0], sums[:, 1])
+        n_pos[k] = count
+        if count:
+            ce[k] = loss / count
+        if bar is not None:
+            bar.update(note=f"n={k}")
+    out = {
+        "cross_entropy": ce,
+        "stderr": stderr,
+        "n_positions": n_pos,
+        "discounts": discounts,
+        "sort_s": sort_s,
+    }
+    if keep_logp:
+        out["logp"] = logp
+    return out
+
+
+def kneser_ney_upper_bound(
+    stream: TokenStream,
+    n_max: int,
+    *,
+    heldout_fraction: float = 0.1,
+    heldout_tokens: int = 1_000_000,
+    within_documents: bool = False,
+    seed: int = 0,
+    progress: bool = False,
+) -> KneserNeyResult:
+    """Held-out cross-entropy of interpolated modified Kneser-Ney models with context n = 0..n_max.
+
+    Parameters
+    ----------
+    stream : TokenStream
+        The corpus.
+    n_max : int
+        Largest context length (0..128).
+    heldout_fraction : float, default 0.1
+        Fraction of the (non-empty) documents held out, chosen at random with ``seed``.
+    heldout_tokens : int, default 1_000_000
+        At most this many held-out positions are scored (a random subset of held-out documents,
+        then truncated).
+    within_documents : bool, default False
+        If True, contexts and n-grams never cross a document boundary; otherwise they follow the
+        stream (across ``<eos>``) like the paper.
+    seed : int, default 0
+        Seed of the document split.
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    KneserNeyResult
+
+    Raises
+    ------
+    ValueError
+        n_max outside 0..128, heldout_fraction outside (0, 1), too few tokens, or nothing left to
+        score after removing duplicated held-out documents.
+    TypeError
+        ``stream`` is not a TokenStream.
+
+    Notes
+    -----
+    Model of context length n, for a held-out token w after context h (the last n tokens):
+
+    ``P_n(w | h) = max(c(hw) - D(c(hw)), 0) / c(h.) + gamma(h) P'_{n-1}(w | h')``, with
+    ``gamma(h) = (D1 N1(h.) + D2 N2(h.) + D3+ N3+(h.)) / c(h.)`` and h' = h without its first token.
+    The lower orders P' use the same formula on continuation counts N1+(.hw) (distinct tokens seen
+    before hw; the start of a training segment counts as one such token) and their own discounts; the
+    recursion ends in the uniform distribution 1/V. If c(h.) = 0 the model backs off to P'_{n-1}.
+    Discounts per order and per count type come from the count-of-counts
+    (`modified_kn_discounts`; Chen & Goodman 1998, "An empirical study of smoothing techniques for
+    language modeling", eq. 26). n = 0 is the discounted unigram interpolated with the uniform
+    distribution, so no probability is zero.
+
+    Split: documents are shuffled with ``seed``; ``round(heldout_fraction * D)`` of them (at least
+    one, at most D - 1) are held out; held-out documents identical to a training document are removed
+    (hash, then exact comparison). A single-document corpus is split by position (the last
+    ``heldout_fraction`` of it is held out) and a note says so. The model with context n scores only
+    held-out positions with n preceding held-out tokens (in the same document when
+    ``within_documents``), so every score uses a full context. Without ``within_documents`` the
+    training documents are concatenated in corpus order (so are the scored held-out ones) and
+    n-grams run across the joins, as they run across ``<eos>`` in the corpus.
+
+    Counting is exact (no hashing, so no collisions at any V or n_max): the positions of
+    ``train + heldout`` are sorted by their first n_max + 1 tokens, cut at segment ends, by prefix
+    doubling (starting from as many tokens as pack into 64 bits) with radix sorts that re-sort only
+    prefixes still shared (Larsson & Sadakane). Every
+    held-out query then sits in the same run as the training occurrences of its n-gram, and one linear
+    pass per order delivers counts, continuation counts and context statistics to the held-out
+    positions. Time ~ N log(n_max) + n_max N; peak memory ~ 50 bytes per token (measured 34-46 on
+    10^7 tokens). Measured on 2 busy cores: 10^7 tokens, n_max = 32, 10^6 held-out positions in
+    15-20 s (about half sorting).
+
+    Examples
+    --------
+    >>> s = TokenStream.from_array(np.tile([0, 1, 2, 3], 50), vocab_size=4)
+    >>> r = kneser_ney_upper_bound(s, 2)
+    >>> r.cross_entropy.round(2).tolist()  # uniform over 4 tokens, then deterministic
+    [1.39, 0.03, 0.02]
+    """
+    _check_args(stream, n_max, heldout_fraction, heldout_tokens)
+    n_max = int(n_max)
+    t_start = time.perf_counter()
+    (tr_tok, tr_off), (he_tok, he_off), notes = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
+    n_tr, n_he = int(tr_tok.size), int(he_tok.size)
+    vocab = int(stream.vocab_size)
+    depth = n_max + 1
+
+    bar = Progress("kneser-ney", total=n_max + 2, enabled=progress)
+    t_split = time.perf_counter()
+    scores = _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, bar=bar)
+    bar.close()
+    ce, n_pos, discounts, t_sort = (
+        scores["cross_entropy"],
+        scores["n_positions"],
+        scores["discounts"],
+        scores["sort_s"],
+    )
+    t_end = time.perf_counter()
+
+    if np.any(n_pos == 0):
+        notes.append(
+            f"no held-out position has {int(np.argmax(n_pos == 0))} or more context tokens; cross_entropy is NaN there."
+        )
+    options = {
+        "n_max": n_max,
+        "heldout_fraction": float(heldout_fraction),
+        "heldout_tokens": int(heldout_tokens),
+        "within_documents": bool(within_documents),
+        "seed": seed if isinstance(seed, int) else str(seed),
+        "method": "interpolated modified Kneser-Ney (Chen & Goodman 1998), held out",
+        "discounts": discounts,
+        "timings": {
+            "split_s": round(t_split - t_start, 4),
+            "sort_s": round(t_sort, 4),
+            "orders_s": round(t_end - t_split - t_sort, 4),
+            "total_s": round(t_end - t_start, 4),
+        },
+    }
+    return KneserNeyResult(
+        n=np.arange(depth, dtype=np.int64),
+        cross_entropy=ce,
+        n_train_tokens=n_tr,
+        n_heldout_tokens=n_he,
+        notes=tuple(notes),
+        options=options,
+        n_positions=n_pos,
+        stderr=scores["stderr"],
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class KneserNeySizeCurve:
+    """Held-out Kneser-Ney cross-entropies of models trained on nested fractions of the training split.
+
+    Attributes
+    ----------
+    fractions : numpy.ndarray
+        Requested fractions of the training tokens (increasing, the last 1.0).
+    n_train_tokens : numpy.ndarray
+        Training tokens actually used per fraction (whole documents; int64).
+    cross_entropy, stderr : numpy.ndarray
+        (n_fractions, n_max + 1) held-out cross-entropy (nats) and its held-out-block standard error.
+    full : KneserNeyResult
+        The result at fraction 1, identical to :func:`kneser_ney_upper_bound` with the same arguments.
+    """
+
+    fractions: np.ndarray
+    n_train_tokens: np.ndarray
+    cross_entropy: np.ndarray
+    stderr: np.ndarray
+    full: KneserNeyResult
+
+
+def _nested_train(tr_tok, tr_off, fractions, seed):
+    """(tokens, offsets) of nested training subsets: a random document order cut at each fraction."""
+    lengths = np.diff(tr_off)
+    out = []
+    if np.count_nonzero(lengths) < 2:  # one training document: nested prefixes by position
+        for f in fractions:
+            cut = max(round(f * tr_tok.size), 1)
+            out.append((tr_tok[:cut], np.array([0, cut], np.int64)))
+        return out
+    order = np.random.default_rng([int(seed), 1]).permutation(lengths.size)
+    cum = np.cumsum(lengths[order])
+    for f in fractions:
+        k = min(int(np.searchsorted(cum, f * cum[-1] - 0.5)) + 1, lengths.size)
+        docs = np.sort(order[:k])
+        parts = [tr_tok[tr_off[d] : tr_off[d + 1]] for d in docs]
+        off = np.concatenate(([0], np.cumsum(lengths[docs]))).astype(np.int64)
+        out.append((np.concatenate(parts) if parts else tr_tok[:0], off))
+    return out
+
+
+def kneser_ney_size_curve(
+    stream: TokenStream,
+    n_max: int,
+    fractions=(1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0),
+    *,
+    heldout_fraction: float = 0.1,
+    heldout_tokens: int = 1_000_000,
+    within_documents: bool = False,
+    seed: int = 0,
+    progress: bool = False,
+) -> KneserNeySizeCurve:
+    """Held-out Kneser-Ney cross-entropy as a function of the training size (for extrapolation).
+
+    The split is the one of :func:`kneser_ney_upper_bound` (same arguments, same held-out tokens);
+    models are trained on nested subsets of the training documents (a random order seeded by
+    ``seed``, cut where the cumulative tokens reach each fraction), so every size is scored on the
+    same held-out text and the curves differ only by the training data.
+
+    Parameters
+    ----------
+    stream, n_max, heldout_fraction, heldout_tokens, within_documents, seed, progress
+        As in :func:`kneser_ney_upper_bound`.
+    fractions : sequence of float, default (1/16, 1/8, 1/4, 1/2, 1)
+        Fractions of the training tokens, in (0, 1], increasing; 1 is appended if missing.
+
+    Returns
+    -------
+    KneserNeySizeCurve
+
+    Raises
+    ------
+    ValueError
+        As :func:`kneser_ney_upper_bound`, or fractions outside (0, 1] / not increasing.
+
+    Notes
+    -----
+    Time is about (sum of fractions) times that of one :func:`kneser_ney_upper_bound` call
+    (1.94x for the default fractions).
+    """
+    _check_args(stream, n_max, heldout_fraction, heldout_tokens)
+    fr = np.asarray(fractions, dtype=np.float64).ravel()
+    if fr.size == 0 or not np.all((fr > 0) & (fr <= 1)) or np.any(np.diff(fr) <= 0):
+        raise ValueError(f"fractions must be increasing numbers in (0, 1]; got {list(fractions)!r}.")
+    if fr[-1] != 1.0:
+        fr = np.append(fr, 1.0)
+    full = kneser_ney_upper_bound(
+        stream,
+        n_max,
+        heldout_fraction=heldout_fraction,
+        heldout_tokens=heldout_tokens,
+        within_documents=within_documents,
+        seed=seed,
+        progress=progress,
+    )
+    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, float(heldout_fraction), int(heldout_tokens), seed)
+    S, depth = fr.size, int(n_max) + 1
+    ce, se = np.full((S, depth), np.nan), np.full((S, depth), np.nan)
+    n_train = np.zeros(S, np.int64)
+    ce[-1], se[-1], n_train[-1] = full.cross_entropy, full.stderr, full.n_train_tokens
+    subsets = _nested_train(np.asarray(tr_tok), np.asarray(tr_off), fr[:-1], seed)
+    with Progress("kneser-ney sizes", total=len(subsets), enabled=progress) as bar:
+        for i, (tok, off) in enumerate(subsets):
+            n_train[i] = tok.size
+            if tok.size == 0:
+                continue
+            sc = _kn_scores(tok, off, he_tok, he_off, int(stream.vocab_size), int(n_max), within_documents)
+            ce[i], se[i] = sc["cross_entropy"], sc["stderr"]
+            bar.update(note=f"{n_train[i]:,} training tokens")
+    return KneserNeySizeCurve(fractions=fr, n_train_tokens=n_train, cross_entropy=ce, stderr=se, full=full)

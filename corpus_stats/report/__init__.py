@@ -1,0 +1,22 @@
+"""The measurement's record: :class:`Measurement` and its versioned JSON / CSV files, and figures.
+
+Figures live in :mod:`corpus_stats.report.plotting` (imported on use: it pulls in matplotlib).
+"""
+
+from corpus_stats.report.measurement import (
+    REPORT_SCHEMA,
+    Measurement,
+    load_measurement,
+    read_collapse_table,
+    read_learning_curve,
+    validate_report,
+)
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "Measurement",
+    "load_measurement",
+    "read_collapse_table",
+    "read_learning_curve",
+    "validate_report",
+]

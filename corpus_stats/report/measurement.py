@@ -1,0 +1,546 @@
+"""`Measurement`: the measured curves of one corpus, and its versioned JSON / CSV files.
+
+A measurement is what ``corpus-stats measure`` writes and what ``scaling.predict`` reads. On disk it is
+a directory holding
+
+* ``report.json`` -- one JSON document (schema ``corpus-stats/report``, version :data:`SCHEMA_VERSION`,
+  documented in the README and in :data:`REPORT_SCHEMA`), and
+* ``correlations.csv`` / ``entropy.csv`` -- the curves as plain tables for spreadsheets and pandas.
+
+All files are written atomically (to a temporary name, then renamed), and ``report.json`` is renamed
+into place last, so an interrupted write never leaves a report that describes curves it does not hold.
+This module computes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_NAME = "corpus-stats/report"
+SCHEMA_VERSION = 1
+REPORT_FILE = "report.json"
+CORRELATIONS_CSV = "correlations.csv"
+ENTROPY_CSV = "entropy.csv"
+
+# Per-lag numeric fields of a CorrelationCurve: the CSV columns after lag and n_pairs, and the
+# schema's per-lag number arrays.
+_CORR_PER_LAG = (
+    "op",
+    "fro",
+    "floor_op",
+    "floor_fro",
+    "op_debiased",
+    "fro_debiased",
+    "snr",
+    "op_stderr",
+    "fro_stderr",
+)
+# Columns of the CSV files ("lag" is the curve's ``lags`` field).
+_CORR_COLUMNS = ("lag", "n_pairs", *_CORR_PER_LAG)
+_ENTROPY_COLUMNS = (
+    "n",
+    "plugin",
+    "corrected",
+    "upper",
+    "stderr",
+    "valid",
+    "external",
+    "external_stderr",
+    "extrapolated",
+    "extrapolated_stderr",
+    "extrapolated_valid",
+)
+
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_NUM_ARRAY = {"type": "array", "items": _NUM_OR_NULL}
+
+#: JSON Schema (draft 2020-12) of ``report.json``; :func:`validate_report` checks the same rules
+#: without needing the ``jsonschema`` package.
+REPORT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "corpus-stats measurement report",
+    "type": "object",
+    "required": [
+        "schema",
+        "schema_version",
+        "package_version",
+        "created",
+        "provenance",
+        "options",
+        "timings",
+        "correlations",
+        "entropy",
+        "prediction",
+    ],
+    "properties": {
+        "schema": {"const": SCHEMA_NAME},
+        "schema_version": {"const": SCHEMA_VERSION},
+        "package_version": {"type": "string"},
+        "created": {"type": "string"},
+        "provenance": {"type": "object"},
+        "options": {"type": "object"},
+        "timings": {"type": "object", "additionalProperties": {"type": "number"}},
+        "correlations": {
+            "type": ["object", "null"],
+            "required": ["lags", "n_pairs", *_CORR_PER_LAG, "op_jackknife", "fro_jackknife"],
+            "properties": {
+                "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                **{k: _NUM_ARRAY for k in _CORR_PER_LAG},
+                "op_jackknife": {"type": "array", "items": _NUM_ARRAY},
+                "fro_jackknife": {"type": "array", "items": _NUM_ARRAY},
+            },
+        },
+        "entropy": {
+            "type": ["object", "null"],
+            "required": ["n", "plugin", "corrected", "upper", "stderr", "valid", "corrected_jackknife"],
+            "properties": {
+                "n": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                **{k: _NUM_ARRAY for k in ("plugin", "corrected", "upper", "stderr")},
+                "valid": {"type": "array", "items": {"type": "boolean"}},
+                "corrected_jackknife": {"type": "array", "items": _NUM_ARRAY},
+                "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                # optional (corpus-size extrapolation); absent or null in older reports
+                "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                "extrapolated_valid": {"type": ["array", "null"], "items": {"type": "boolean"}},
+            },
+        },
+        "prediction": {"type": ["object", "null"]},
+    },
+}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Measurement:
+    """The measured C(t) and H_n curves of one corpus, with how and from what they were measured.
+
+    Parameters
+    ----------
+    correlations : CorrelationCurve or None
+        Output of :func:`corpus_stats.correlation_curve`, or None when not measured.
+    entropy : EntropyCurve or None
+        Output of :func:`corpus_stats.entropy_curve`, or None when not measured.
+    provenance : dict
+        Inputs and their hashes, tokenizer, corpus size, package version (JSON-serialisable).
+    options : dict
+        Every option the measurement ran with, seeds included.
+    timings : dict
+        Seconds spent per step (``tokenize``, ``correlations``, ``entropy``, ...).
+    prediction : dict or None, default None
+        JSON-safe summary of ``scaling.predict`` on these curves, when it was run.
+
+    Notes
+    -----
+    ``scaling.predict`` reads ``.correlations`` and ``.entropy``; the prediction summary is stored
+    only so that ``report.json`` is self-contained.
+    """
+
+    correlations: Any = None
+    entropy: Any = None
+    provenance: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    prediction: dict | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("provenance", "options", "timings"):
+            value = getattr(self, name)
+            if not isinstance(value, dict):
+                raise TypeError(f"Measurement.{name} must be a dict; got {type(value).__name__}.")
+            object.__setattr__(self, name, dict(value))
+        if self.prediction is not None and not isinstance(self.prediction, dict):
+            raise TypeError(f"Measurement.prediction must be a dict or None; got {type(self.prediction).__name__}.")
+
+    def with_prediction(self, prediction: dict | None) -> Measurement:
+        """A copy with the prediction summary replaced."""
+        return Measurement(self.correlations, self.entropy, self.provenance, self.options, self.timings, prediction)
+
+    # -- serialisation ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The JSON-safe ``report.json`` document (NaN and inf become ``null``)."""
+        from corpus_stats._version import __version__
+
+        doc = {
+            "schema": SCHEMA_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "package_version": self.provenance.get("package_version", __version__),
+            "created": self.provenance.get("created") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "provenance": self.provenance,
+            "options": self.options,
+            "timings": {k: float(v) for k, v in self.timings.items()},
+            "correlations": None if self.correlations is None else self.correlations.to_dict(),
+            "entropy": None if self.entropy is None else self.entropy.to_dict(),
+            "prediction": self.prediction,
+        }
+        return json_safe(doc)
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Measurement:
+        """Rebuild a measurement from a parsed ``report.json`` (checked by :func:`validate_report`)."""
+        validate_report(doc)
+        correlations = entropy = None
+        if doc["correlations"] is not None:
+            from corpus_stats.correlations.curve import CorrelationCurve
+
+            correlations = CorrelationCurve.from_dict(doc["correlations"])
+        if doc["entropy"] is not None:
+            from corpus_stats.entropy.curve import EntropyCurve
+
+            entropy = EntropyCurve.from_dict(doc["entropy"])
+        provenance = dict(doc["provenance"])
+        provenance.setdefault("package_version", doc["package_version"])
+        provenance.setdefault("created", doc["created"])
+        return cls(correlations, entropy, provenance, doc["options"], doc["timings"], doc["prediction"])
+
+    def to_json(self) -> str:
+        """``report.json`` as a string (strict JSON: no NaN)."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+    def save_json(self, path: str | os.PathLike) -> Path:
+        """Write ``report.json`` to ``path`` atomically (temporary file, then rename)."""
+        path = Path(path)
+        atomic_write_text(path, self.to_json())
+        return path
+
+    def save(self, directory: str | os.PathLike, *, force: bool = False) -> Path:
+        """Write ``report.json`` and the curve CSVs into ``directory``.
+
+        Parameters
+        ----------
+        directory : path
+            Created when missing.
+        force : bool, default False
+            Replace an existing report; without it an existing ``report.json`` is an error.
+
+        Returns
+        -------
+        pathlib.Path
+            Path of the written ``report.json``.
+
+        Raises
+        ------
+        FileExistsError
+            When ``directory/report.json`` exists and ``force`` is False.
+        """
+        directory = Path(directory)
+        report = directory / REPORT_FILE
+        if report.exists() and not force:
+            raise FileExistsError(
+                f"{report} already exists; choose another --out directory or pass --force to replace it."
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        files = {}
+        if self.correlations is not None:
+            files[CORRELATIONS_CSV] = correlations_csv(self.correlations)
+        if self.entropy is not None:
+            files[ENTROPY_CSV] = entropy_csv(self.entropy)
+        files[REPORT_FILE] = self.to_json()  # last: its presence marks a complete report
+        for name, text in files.items():
+            atomic_write_text(directory / name, text)
+        return report
+
+    def __repr__(self) -> str:
+        prov = self.provenance
+        size = prov.get("n_tokens")
+        parts = [f"{size:,} tokens" if isinstance(size, int) else "? tokens"]
+        if prov.get("tokenizer"):
+            parts.append(f"tokenizer={_short(prov['tokenizer'])}")
+        if self.correlations is not None:
+            lags = self.correlations.lags
+            parts.append(f"C(t) at {len(lags)} lags {int(lags[0])}..{int(lags[-1])}" if len(lags) else "C(t) empty")
+        if self.entropy is not None:
+            n_valid = int(sum(bool(v) for v in self.entropy.valid))
+            parts.append(f"H_n for n=0..{int(self.entropy.n[-1])} ({n_valid} valid)")
+        alpha = (self.prediction or {}).get("alpha_D")
+        alpha = alpha.get("value") if isinstance(alpha, dict) else alpha
+        if isinstance(alpha, (int, float)):
+            parts.append(f"alpha_D={alpha:.3g}")
+        return f"Measurement({', '.join(parts)})"
+
+
+def load_measurement(path: str | os.PathLike) -> Measurement:
+    """Read a ``report.json`` (or a directory holding one) written by :meth:`Measurement.save`.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no report at ``path``.
+    ValueError
+        When the file is not JSON or does not follow the report schema.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / REPORT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no report at {path}; run `corpus-stats measure` first.")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a JSON report: {exc}.") from None
+    try:
+        return Measurement.from_dict(doc)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def validate_report(doc: Any) -> None:
+    """Check a parsed ``report.json`` against :data:`REPORT_SCHEMA`.
+
+    Raises
+    ------
+    ValueError
+        Naming the first rule broken and the value found.
+    """
+    if not isinstance(doc, dict):
+        raise ValueError(f"a report must be a JSON object; got {type(doc).__name__}.")
+    if doc.get("schema") != SCHEMA_NAME:
+        raise ValueError(f"not a corpus-stats report (schema must be {SCHEMA_NAME!r}); got {doc.get('schema')!r}.")
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"report schema_version must be {SCHEMA_VERSION} for this version of "
+            f"corpus-stats; got {doc.get('schema_version')!r}. Re-run the measurement."
+        )
+    _check_object(doc, REPORT_SCHEMA, "report")
+    for name, length_key in (("correlations", "lags"), ("entropy", "n")):
+        part = doc[name]
+        if part is None:
+            continue
+        size = len(part[length_key])
+        for key, spec in REPORT_SCHEMA["properties"][name]["properties"].items():
+            value = part.get(key)
+            if value is None or spec.get("items") is _NUM_ARRAY:
+                # 2-D jackknife arrays: every row as long as the curve
+                for i, row in enumerate(value or []):
+                    if len(row) != size:
+                        raise ValueError(
+                            f"{name}.{key}[{i}] must have {size} values (one per {length_key}); got {len(row)}."
+                        )
+                continue
+            if len(value) != size:
+                raise ValueError(f"{name}.{key} must have {size} values (one per {length_key}); got {len(value)}.")
+
+
+def _check_object(value: Any, spec: dict, where: str) -> None:
+    """A minimal JSON-Schema checker for the keywords :data:`REPORT_SCHEMA` uses."""
+    types = spec.get("type")
+    if types is not None:
+        types = [types] if isinstance(types, str) else types
+        if not any(_is_type(value, t) for t in types):
+            raise ValueError(f"{where} must be {' or '.join(types)}; got {_json_type(value)}.")
+    if "const" in spec and value != spec["const"]:
+        raise ValueError(f"{where} must be {spec['const']!r}; got {value!r}.")
+    if "minimum" in spec and _is_type(value, "number") and value < spec["minimum"]:
+        raise ValueError(f"{where} must be >= {spec['minimum']}; got {value}.")
+    if isinstance(value, dict):
+        missing = [k for k in spec.get("required", ()) if k not in value]
+        if missing:
+            raise ValueError(f"{where} lacks the required field(s) {', '.join(missing)}.")
+        for key, sub in spec.get("properties", {}).items():
+            if key in value:
+                _check_object(value[key], sub, f"{where}.{key}")
+        extra = spec.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key, item in value.items():
+                if key not in spec.get("properties", {}):
+                    _check_object(item, extra, f"{where}.{key}")
+    if isinstance(value, list) and "items" in spec:
+        for i, item in enumerate(value):
+            _check_object(item, spec["items"], f"{where}[{i}]")
+
+
+def _is_type(value: Any, name: str) -> bool:
+    if name == "null":
+        return value is None
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, {"string": str, "array": list, "object": dict}[name])
+
+
+def _json_type(value: Any) -> str:
+    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _is_type(value, name):
+            return name
+    return type(value).__name__
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def json_safe(value: Any) -> Any:
+    """Recursively turn numpy scalars/arrays into Python lists and numbers, NaN/inf into None."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy array or scalar
+        return json_safe(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary sibling file and a rename (never half-written)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling file and a rename (never half-written)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _csv_text(columns: tuple, rows: list) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else _fmt(v) for v in row])
+    return buf.getvalue()
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else repr(v)
+    return str(v)
+
+
+def correlations_csv(curve: Any) -> str:
+    """C(t) as CSV text: one row per lag, columns ``lag, n_pairs, op, fro, floor_op, ...``."""
+    cols = [json_safe(getattr(curve, "lags" if c == "lag" else c)) for c in _CORR_COLUMNS]
+    return _csv_text(_CORR_COLUMNS, list(zip(*cols)))
+
+
+def entropy_csv(curve: Any) -> str:
+    """H_n as CSV text (nats): one row per n, empty cells where a value is absent.
+
+    Every column is always present (``external*`` and ``extrapolated*`` are blank when the curve was
+    not given or not computed), so readers can rely on a fixed header.
+    """
+    size = len(curve.n)
+    cols = []
+    for c in _ENTROPY_COLUMNS:
+        value = getattr(curve, c, None)
+        cols.append([None] * size if value is None else json_safe(value))
+    return _csv_text(_ENTROPY_COLUMNS, list(zip(*cols)))
+
+
+def _short(spec: Any) -> str:
+    if isinstance(spec, dict):
+        spec = spec.get("spec") or spec.get("name") or "?"
+    text = str(spec)
+    return text if len(text) <= 40 else "..." + text[-37:]
+
+
+def read_learning_curve(path: str | os.PathLike) -> tuple:
+    """Read a learning curve CSV with a header: training tokens (``tokens`` or ``P``) and ``loss``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Tokens and loss (float64).
+
+    Raises
+    ------
+    ValueError
+        When the columns are missing or a value is not a number.
+    """
+    import numpy as np
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path}: a learning curve needs a header and at least 2 rows; got none.")
+    keys = {k.strip().lower(): k for k in rows[0] if k}
+    tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
+    if tok is None or "loss" not in keys:
+        raise ValueError(f"{path}: a learning curve needs columns 'tokens' (or 'P') and 'loss'; got {sorted(keys)}.")
+    try:
+        tokens = np.array([float(r[tok]) for r in rows])
+        loss = np.array([float(r[keys["loss"]]) for r in rows])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: every tokens/loss cell must be a number ({exc}).") from None
+    return tokens, loss
+
+
+def read_collapse_table(path: str | os.PathLike) -> dict:
+    """Read an n-gram loss table L_n(P) for the collapse figure: CSV columns ``n, tokens, loss``.
+
+    ``tokens`` may also be called ``P``; extra columns are ignored; losses are in nats.
+
+    Returns
+    -------
+    dict
+        ``{"n": ..., "tokens": ..., "loss": ...}`` as float64 arrays (the input of
+        ``scaling.collapse``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file (and line) when a column is missing, a cell is not a positive number (n,
+        tokens) or not finite (loss), or there are no rows.
+    """
+    import numpy as np
+
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            keys = {k.strip().lower(): k for k in header if k}
+            tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
+            if "n" not in keys or tok is None or "loss" not in keys:
+                raise ValueError(
+                    f"{path}: a collapse table needs the header columns n, tokens (or P) and loss; got {header}."
+                )
+            cols = {"n": keys["n"], "tokens": tok, "loss": keys["loss"]}
+            out: dict = {k: [] for k in cols}
+            for row in reader:
+                line = reader.line_num
+                for name, key in cols.items():
+                    cell = (row.get(key) or "").strip()
+                    try:
+                        value = float(cell)
+                    except ValueError:
+                        value = math.nan
+                    ok = math.isfinite(value) and (name == "loss" or value > 0)
+                    if not ok:
+                        rule = "a finite number" if name == "loss" else "a positive number"
+                        raise ValueError(f"{path}, line {line}: {name} must be {rule}; got {cell!r}.")
+                    out[name].append(value)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 CSV file ({exc}).") from None
+    if not out["n"]:
+        raise ValueError(f"{path}: a collapse table needs at least one row after the header; got none.")
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}

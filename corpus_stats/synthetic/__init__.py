@@ -1,0 +1,134 @@
+"""Synthetic corpora whose correlation and entropy curves are known exactly (DESIGN.md §4).
+
+Every generator is seeded, returns a frozen :class:`SyntheticCorpus` holding a
+:class:`~corpus_stats.stream.TokenStream` (no eos; ``eos_id=None``), and knows, where they exist,
+the exact curves:
+
+========================  ======================================  ===============================
+generator                 exact C(t)                              exact H_n
+========================  ======================================  ===============================
+:func:`iid_zipf`          0                                       H_0 for every n
+:func:`markov_chain`      by propagating the block chain          enumeration (H_n = H_k, n >= k)
+:func:`copy_process`      c(t) (diag p - p p^T), closed form      --
+:func:`santa_fe`          f(t) C_0 (f = within-document share)    H(K) + ln2 sum_k p_k (1-p_k)^n
+:func:`random_hierarchy`  -- (beta ~ ln m / ln s, loose)          --
+========================  ======================================  ===============================
+
+Markov and copy streams are one continuous stationary sequence cut into documents, so their
+stream-mode statistics are exact; Santa Fe's H_n holds for contexts inside one document.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from corpus_stats.synthetic.common import _int
+from corpus_stats.synthetic.corpus import SyntheticCorpus
+from corpus_stats.synthetic.exact import covariance_norms
+from corpus_stats.synthetic.markov import markov_chain
+from corpus_stats.synthetic.processes import copy_process, iid_zipf, random_hierarchy, santa_fe
+
+__all__ = [
+    "KINDS",
+    "SyntheticCorpus",
+    "copy_process",
+    "covariance_norms",
+    "iid_zipf",
+    "markov_chain",
+    "random_hierarchy",
+    "santa_fe",
+]
+
+
+KINDS = {
+    "iid_zipf": iid_zipf,
+    "markov_chain": markov_chain,
+    "copy_process": copy_process,
+    "santa_fe": santa_fe,
+    "random_hierarchy": random_hierarchy,
+}
+
+
+# -- by name, and to disk (used by `corpus-stats synth`) -------------------------------------------
+
+PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
+
+
+def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
+    """Generate a corpus of about ``n_tokens`` tokens by generator name.
+
+    ``random_hierarchy`` makes whole trees: ``ceil(n_tokens / s**n_levels)`` documents.
+    Other keyword arguments go to the generator.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
+    if kind == "random_hierarchy":
+        if "n_documents" in params:
+            raise ValueError("random_hierarchy takes its size from n_tokens; do not pass n_documents.")
+        s, levels = int(params.get("s", 2)), int(params.get("n_levels", 3))
+        n_tokens = _int("n_tokens", n_tokens, 1)
+        return random_hierarchy(n_documents=-(-n_tokens // s**levels), seed=seed, **params)
+    try:
+        return KINDS[kind](n_tokens, seed=seed, **params)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise ValueError(f"{kind} does not take that parameter: {exc}.") from None
+        raise
+
+
+def _json_curve(values) -> list | None:
+    if values is None:
+        return None
+    return [None if not np.isfinite(v) else float(v) for v in values]
+
+
+def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
+    """JSON-safe summary: kind, params, expected exponents and the exact curves where known."""
+    corr = corpus.exact_correlation(lags)
+    return {
+        "kind": corpus.kind,
+        "params": corpus.params,
+        "n_tokens": corpus.stream.n_tokens,
+        "n_documents": corpus.stream.n_documents,
+        "vocab_size": corpus.stream.vocab_size,
+        "expected_beta": corpus.expected_beta,
+        "expected_gamma": corpus.expected_gamma,
+        "exact_entropy_nats": _json_curve(corpus.exact_entropy(n_max)),
+        "lags": list(map(int, lags)),
+        "exact_correlation_op": None if corr is None else _json_curve(corr["op"]),
+        "exact_correlation_fro": None if corr is None else _json_curve(corr["fro"]),
+    }
+
+
+def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrite: bool = False):
+    """Write ``corpus`` to ``directory`` and return the path of the written corpus.
+
+    ``fmt="text"`` writes ``corpus.txt``: one document per line, token ids as decimal words
+    separated by single spaces. A word-level (whitespace) tokenizer reads it back up to a relabelling
+    of the ids, which leaves every statistic here (norms of C(t), H_n) unchanged.
+    ``fmt="stream"`` writes a :class:`TokenStream` (``stream/``, load with ``TokenStream.load``).
+    Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves).
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    if fmt not in ("text", "stream"):
+        raise ValueError(f"format must be 'text' or 'stream'; got {fmt!r}.")
+    directory = Path(directory)
+    target = directory / ("corpus.txt" if fmt == "text" else "stream")
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} already exists; choose another directory or overwrite.")
+    directory.mkdir(parents=True, exist_ok=True)
+    if fmt == "stream":
+        corpus.stream.save(target, overwrite=overwrite)
+    else:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tokens, off = corpus.stream.tokens, corpus.stream.doc_offsets
+        with open(tmp, "w", encoding="ascii") as fh:
+            for i in range(corpus.stream.n_documents):
+                fh.write(" ".join(map(str, tokens[off[i] : off[i + 1]].tolist())))
+                fh.write("\n")
+        os.replace(tmp, target)
+    (directory / "synthetic.json").write_text(json.dumps(describe(corpus), indent=2))
+    return target

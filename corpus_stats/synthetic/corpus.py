@@ -1,0 +1,102 @@
+"""The :class:`SyntheticCorpus` record: a generated stream and its exact curves (private).
+
+Public through :mod:`corpus_stats.synthetic`; the generators build it with :func:`_corpus`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corpus_stats.stream import TokenStream
+from corpus_stats.synthetic.common import _entropy, _int, _lags
+from corpus_stats.synthetic.exact import _copy_c, _markov_correlation
+
+_LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticCorpus:
+    """A generated corpus and what is known exactly about it.
+
+    Attributes
+    ----------
+    stream : TokenStream
+        The tokens (``eos_id=None``) with their documents.
+    kind : str
+        Generator name: ``"iid_zipf"``, ``"markov_chain"``, ``"copy_process"``, ``"santa_fe"`` or
+        ``"random_hierarchy"``.
+    params : dict
+        The generator's arguments (JSON-safe), enough to regenerate the corpus.
+    expected_beta : float or None
+        Asymptotic exponent of ``||C(t)||`` (``None`` when C(t) is not a power law).
+    expected_gamma : float or None
+        Asymptotic exponent of ``H_n - H_inf`` (``None`` when H_n is not a power law).
+    """
+
+    stream: TokenStream
+    kind: str
+    params: dict
+    expected_beta: float | None = None
+    expected_gamma: float | None = None
+    _model: dict = field(default_factory=dict, repr=False)
+
+    def exact_entropy(self, n_max: int) -> np.ndarray | None:
+        """Exact conditional entropy ``H_n`` in nats for ``n = 0..n_max``, or ``None`` if unknown.
+
+        For Santa Fe the values hold for contexts inside one document (``within_documents``).
+        """
+        n_max = _int("n_max", n_max, 0)
+        n = np.arange(n_max + 1)
+        m = self._model
+        if self.kind == "iid_zipf":
+            return np.full(n_max + 1, _entropy(m["p"]))
+        if self.kind == "markov_chain":
+            h = m["block_entropy_differences"]  # H_0..H_k
+            return np.concatenate([h, np.full(max(n_max + 1 - h.size, 0), h[-1])])[: n_max + 1]
+        if self.kind == "santa_fe":
+            p = m["p"]
+            tail = ((1.0 - p)[None, :] ** n[:, None] * p[None, :]).sum(axis=1)
+            return _entropy(p) + _LN2 * tail
+        return None
+
+    def exact_correlation(self, lags, *, within_documents: bool = False) -> dict | None:
+        """Exact ``||C(t)||_op`` and ``||C(t)||_F`` at ``lags``, or ``None`` if unknown.
+
+        ``C_ab(t) = P(x_i = a, x_{i+t} = b) - P(a) P(b)`` is the expectation over the pairs the
+        estimator counts: all pairs of the stream (``within_documents=False``, the default) or pairs
+        inside one document. The two agree for the continuous iid, Markov and copy streams; for
+        Santa Fe only the within-document share of the pairs is correlated.
+
+        Returns
+        -------
+        dict or None
+            ``{"op": float64[L], "fro": float64[L]}``.
+        """
+        lags = _lags(lags)
+        m = self._model
+        if self.kind == "iid_zipf":
+            return {"op": np.zeros(lags.size), "fro": np.zeros(lags.size)}
+        if self.kind == "copy_process":
+            c = _copy_c(lags, m["rho"], m["q"])
+            return {"op": c * m["d_op"], "fro": c * m["d_fro"]}
+        if self.kind == "markov_chain":
+            return _markov_correlation(m, lags)
+        if self.kind == "santa_fe":
+            p = m["p"]
+            lengths = np.diff(self.stream.doc_offsets)
+            inside = np.maximum(lengths[None, :] - lags[:, None], 0).sum(axis=1).astype(float)
+            if within_documents:
+                share = np.where(inside > 0, 1.0, np.nan)
+            else:
+                share = inside / np.maximum(self.stream.n_tokens - lags, 1)
+            return {"op": share * p.max() ** 2 / 2.0, "fro": share * math.sqrt(np.sum(p**4)) / 2.0}
+        return None
+
+
+def _corpus(kind, tokens, offsets, vocab_size, params, beta=None, gamma=None, model=None):
+    provenance = {"source": "synthetic", "kind": kind, "params": params}
+    stream = TokenStream(tokens, offsets, vocab_size, None, provenance)
+    return SyntheticCorpus(stream, kind, params, beta, gamma, model or {})

@@ -1,0 +1,1 @@
+"""Validation against known answers: the reference check (``check``) and the synthetic demo (``demo``)."""
