@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -122,10 +123,23 @@ def test_demo_quick(tmp_path):
     assert "verdict" in res.output and "Traceback" not in res.output
     assert (tmp_path / "copy_process" / "report.json").is_file()
     assert (tmp_path / "santa_fe" / "entropy.png").stat().st_size > 5_000
-    # a second run refuses to replace the reports, like `measure`, unless --force
+    # a second run (e.g. right after the set-up command ran the demo) replaces its own earlier output
+    first = json.loads((tmp_path / "copy_process" / "report.json").read_text())["created"]
+    time.sleep(1.1)  # `created` has one-second resolution
     again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 1 and "already exists" in again.output and "--force" in again.output
-    assert CliRunner().invoke(cli, [*args, "--force"]).exit_code == 0
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "copy_process" / "report.json").read_text())["created"] != first
+
+
+def test_demo_leaves_reports_it_did_not_write(tmp_path):
+    from test_report import make_measurement
+
+    foreign = make_measurement().save(tmp_path / "santa_fe")
+    before = foreign.read_bytes()
+    args = ["demo", "--tokens", "10000", "--out", str(tmp_path), "--quiet"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 1 and "not written by the demo" in res.output and "--force" in res.output
+    assert foreign.read_bytes() == before and not (tmp_path / "copy_process").exists()  # refused before measuring
 
 
 def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):

@@ -74,7 +74,9 @@ def synth_command(kind, n_tokens, seed, output, fmt, params, force):
     show_default=True,
     help="Where the demo's reports and figures go.",
 )
-@click.option("--force", is_flag=True, help="Replace the reports of an earlier demo in --out.")
+@click.option(
+    "--force", is_flag=True, help="Replace reports in --out that an earlier demo did not write (its own it replaces)."
+)
 @click.option(
     "--tokens",
     "n_tokens",
@@ -94,12 +96,16 @@ def demo_command(out, force, n_tokens, seed, quiet):
     from pathlib import Path
 
     from corpus_stats.report.plotting import plot_report
-    from corpus_stats.validation.demo import DEMO_FIGURES, format_demo, run_demo
+    from corpus_stats.validation.demo import DEMO_FIGURES, format_demo, is_demo_report, run_demo
 
     subdirs = {name: Path(out) / name for name in DEMO_FIGURES}
-    existing = [str(d / "report.json") for d in subdirs.values() if (d / "report.json").exists()]
-    if existing and not force:  # fail before measuring, like `measure`
-        raise click.ClickException(f"{existing[0]} already exists; choose another --out or pass --force to replace it.")
+    reports = {name: d / "report.json" for name, d in subdirs.items()}
+    foreign = [str(r) for name, r in reports.items() if r.exists() and not is_demo_report(r, name)]
+    if foreign and not force:  # fail before measuring; the demo's own earlier reports are simply replaced
+        raise click.ClickException(
+            f"{foreign[0]} already exists and was not written by the demo; choose another --out or pass --force "
+            "to replace it."
+        )
     progress = sys.stderr.isatty() if quiet is None else not quiet
     results = run_demo(n_tokens, seed=seed, progress=progress)
     click.echo(format_demo(results))
@@ -107,7 +113,7 @@ def demo_command(out, force, n_tokens, seed, quiet):
         if res["measurement"] is None:
             continue
         sub = subdirs[res["key"]]
-        res["measurement"].save(sub, force=force)
+        res["measurement"].save(sub, force=True)  # checked above: nothing foreign, or --force
         files = plot_report(
             res["measurement"], sub, formats=("png",), figures=DEMO_FIGURES[res["key"]], exact=res.get("exact")
         )

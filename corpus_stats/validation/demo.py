@@ -17,7 +17,9 @@ printing a number next to the truth.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -269,6 +271,19 @@ def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False
         ],
     }
     return [copy, fe, combined]
+
+
+def is_demo_report(report: Path, key: str) -> bool:
+    """True when ``report`` is a ``report.json`` the demo wrote for its corpus ``key`` (a DEMO_FIGURES key).
+
+    The demo replaces its own previous output without ``--force``; anything else in its place (another
+    command's report, a damaged file) is left alone unless the user forces it.
+    """
+    try:
+        source = json.loads(report.read_text(encoding="utf-8"))["provenance"]["source"]
+        return source["kind"] == "synthetic" and source["generator"] == key
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
