@@ -1,28 +1,28 @@
-"""Progress reporting on stderr with an estimate of the time left (silent unless enabled)."""
+"""Progress bars on stderr with an estimate of the time left (tqdm; silent unless enabled).
+
+Library calls are silent by default (``enabled=False``); the command line enables the bars when stderr is
+a terminal or ``--progress`` is given, so stdout (``--json``) and logs stay clean.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 from typing import Iterable, Iterator, TypeVar
+
+from tqdm import tqdm
 
 T = TypeVar("T")
 
 
-def _fmt_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 class Progress:
-    """A one-line progress bar on stderr: ``label [#####.....] 5/10  12s left``.
+    """A one-line progress bar on stderr: ``label:  50%|█████     | 5/10 [00:06<00:06, note]``.
 
     Parameters
     ----------
     label : str
         What is being done ("correlations", "entropy", "tokenize").
     total : int or None
-        Number of steps, if known.
+        Number of steps, if known (otherwise a counter with the elapsed time is shown).
     enabled : bool, default False
         Print nothing when False, so library calls are silent by default.
     """
@@ -30,36 +30,28 @@ class Progress:
     def __init__(self, label: str, total: int | None = None, enabled: bool = False) -> None:
         self.label, self.total, self.enabled = label, total, enabled
         self.done = 0
-        self._start = time.perf_counter()
-        self._last_draw = 0.0
+        self._bar = tqdm(
+            total=total,
+            desc=label,
+            disable=not enabled,
+            file=sys.stderr,
+            mininterval=0.1,
+            dynamic_ncols=True,
+            leave=True,
+        )
 
     def update(self, steps: int = 1, note: str = "") -> None:
-        """Advance by ``steps`` and redraw at most ten times a second."""
+        """Advance by ``steps``; ``note`` says what was just done (shown after the bar)."""
         self.done += steps
         if not self.enabled:
             return
-        now = time.perf_counter()
-        if now - self._last_draw < 0.1 and (self.total is None or self.done < self.total):
-            return
-        self._last_draw = now
-        elapsed = now - self._start
-        if self.total:
-            frac = min(self.done / self.total, 1.0)
-            bar = "#" * int(20 * frac) + "." * (20 - int(20 * frac))
-            left = elapsed / frac - elapsed if frac > 0 else float("nan")
-            eta = f"  {_fmt_seconds(left)} left" if frac > 0 and frac < 1 else ""
-            line = f"{self.label} [{bar}] {self.done}/{self.total}{eta} {note}"
-        else:
-            line = f"{self.label} {self.done:,} {_fmt_seconds(elapsed)} {note}"
-        sys.stderr.write("\r" + line[:120].ljust(80))
-        sys.stderr.flush()
+        if note:
+            self._bar.set_postfix_str(note, refresh=False)
+        self._bar.update(steps)
 
     def close(self) -> None:
-        """Finish the line (with the total time taken)."""
-        if self.enabled:
-            took = _fmt_seconds(time.perf_counter() - self._start)
-            sys.stderr.write(f"\r{self.label}: done in {took}".ljust(80) + "\n")
-            sys.stderr.flush()
+        """Finish the line (the bar stays, with the total time taken)."""
+        self._bar.close()
 
     def __enter__(self) -> Progress:
         return self
