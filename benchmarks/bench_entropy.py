@@ -12,7 +12,7 @@ pass, *with* the 20-shard jackknife and the half-corpus test). The baseline hash
 64-bit key (rolling polynomial) and counts it with ``np.unique(..., return_counts=True)``, one n at a
 time, computing only plug-in block entropies. On large streams the baseline runs ``--baseline-levels``
 orders and is extrapolated linearly to all n_max + 1 (stated in the output).
-Targets (DESIGN.md §6): >= 5x faster, 1e8 tokens in <= 5 minutes, <= 40 bytes/token peak.
+Targets (the project's, see docs/performance.md): >= 5x faster, 1e8 tokens in <= 5 minutes, <= 40 bytes/token peak.
 """
 
 from __future__ import annotations

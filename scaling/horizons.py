@@ -10,7 +10,7 @@ import numpy as np
 
 from scaling._checks import as_float_array, json_safe
 
-#: Operator-norm floor constant c in ‖C‖_floor ≈ c/√P measured on TinyStories (DESIGN.md §1: 0.30–0.38).
+#: Operator-norm floor constant c in ‖C‖_floor ≈ c/√P measured on TinyStories (V = 8192: 0.30–0.38).
 DEFAULT_FLOOR_CONSTANT = 0.34
 
 
@@ -68,7 +68,7 @@ def horizon(
     beta, prefactor : float
         Fitted law ‖C(t)‖ = prefactor · t^(−β).
     floor_constant : float, default 0.34
-        c in the noise level c/√P (operator norm; DESIGN.md §1 measured 0.30–0.38 on TinyStories).
+        c in the noise level c/√P (operator norm; 0.30–0.38 measured on TinyStories, V = 8192).
     lags, norms : array_like, optional
         Trusted measured curve (e.g. debiased ‖C‖ at lags with signal/noise ≥ threshold). Where
         c/√P falls inside it, t* is interpolated in log-log from it; otherwise the fitted law is used

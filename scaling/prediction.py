@@ -387,7 +387,7 @@ def _floor_constant(corr, floor_constant, assume):
             c = float(np.median(v))
             assume.append(f"floor constant c = {c:.3g} calibrated as median(floor_op * sqrt(n_pairs))")
             return c, "calibrated from the shuffled floor of this measurement"
-    assume.append(f"floor constant c = {DEFAULT_FLOOR_CONSTANT} (TinyStories, DESIGN.md §1)")
+    assume.append(f"floor constant c = {DEFAULT_FLOOR_CONSTANT} (TinyStories op-norm floor, V = 8192)")
     return DEFAULT_FLOOR_CONSTANT, "default (TinyStories op-norm floor)"
 
 

@@ -244,7 +244,7 @@ def test_lag_schedules():
         parse_lags("50-200", max_lag=100)
 
 
-# -- ground truth (DESIGN.md section 4) -------------------------------------------------------
+# -- ground truth (corpus_stats.synthetic) -------------------------------------------------------
 
 
 def test_copy_process_matches_exact_norm():

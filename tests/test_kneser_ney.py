@@ -240,7 +240,7 @@ def test_tinystories_heads_bracket_shape():
     stream = _tinystories_stream()
     r = kneser_ney_upper_bound(stream, 8)
     ce = r.cross_entropy
-    # DESIGN.md: a single-discount prototype gives 5.91, 3.98, 3.64, 3.60, 3.61 on these heads
+    # a single-discount prototype (the project design notes) gives 5.91, 3.98, 3.64, 3.60, 3.61 on these heads
     assert ce[0] == pytest.approx(5.91, abs=0.1)
     assert 3.5 < ce[1] < 4.1 and np.all(np.diff(ce[:4]) < 0)
     assert np.all(ce[2:] < 3.8)  # modified KN does no worse than the single-discount prototype

@@ -16,7 +16,7 @@ from corpus_stats.synthetic.exact import _copy_c
 
 
 def empirical_c(tokens, vocab_size, t, doc_offsets=None):
-    """Dense V x V lagged covariance with the pair sample's own marginals (DESIGN §1)."""
+    """Dense V x V lagged covariance with the pair sample's own marginals (Cagnetta et al. 2026)."""
     x = np.asarray(tokens, dtype=np.int64)
     left, right = x[:-t], x[t:]
     if doc_offsets is not None:  # keep pairs inside one document

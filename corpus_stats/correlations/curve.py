@@ -2,7 +2,7 @@
 
 For a lag t the pair sample is every (x_i, x_{i+t}) of the stream (or only those inside one document)
 and ``C(t) = J / P - a b^T`` with J the V x V pair counts, P the number of pairs and a, b the left and
-right marginals of that same pair sample (DESIGN.md section 1). Per lag we report
+right marginals of that same pair sample (as in Cagnetta et al. 2026). Per lag we report
 
 * ``op`` = ||C||_op (largest singular value, matrix-free) and ``fro`` = ||C||_F (exact from counts);
 * ``floor_op`` / ``floor_fro``: the same norms on a globally shuffled copy of the stream (same P,

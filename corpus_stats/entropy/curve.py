@@ -1,6 +1,6 @@
 """Conditional-entropy curve H_n = H(x_{n+1} | x_1..x_n) of a token stream, in nats.
 
-Estimators (DESIGN.md §3):
+Estimators (the documentation's entropy page has the details and the validity rule):
 
 * ``plugin``: block-entropy differences H(n+1) - H(n) from n-gram counts (biased low once n-grams
   are sparse: on iid text it fakes a decay);

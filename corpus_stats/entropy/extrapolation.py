@@ -4,8 +4,8 @@ Count-based estimates of H_n move with the corpus size N: the bias-corrected cou
 true value as n-grams become better sampled, the held-out Kneser–Ney cross-entropy falls towards it.
 Measuring both on sub-corpora of N/16 .. N and fitting each with a power law in N whose exponent delta
 is free (heavy-tailed counts make the bias decay slower than 1/N) gives two estimates of the limit
-H_n(inf), one from each side. Where they agree within their uncertainties the limit is trusted
-(DESIGN.md §3, "extrapolate in corpus size"). This module only fits; :func:`corpus_stats.entropy_curve`
+H_n(inf), one from each side. Where they agree within their uncertainties the limit is trusted (the
+rule is stated on the documentation's entropy page). This module only fits; :func:`corpus_stats.entropy_curve`
 measures the sub-corpora.
 """
 

@@ -1,4 +1,4 @@
-"""Synthetic corpora whose correlation and entropy curves are known exactly (DESIGN.md §4).
+"""Synthetic corpora whose correlation and entropy curves are known exactly: the ground truth of the tests.
 
 Every generator is seeded, returns a frozen :class:`SyntheticCorpus` holding a
 :class:`~corpus_stats.stream.TokenStream` (no eos; ``eos_id=None``), and knows, where they exist,

@@ -236,7 +236,7 @@ def _alpha_row(copy: dict, fe: dict) -> DemoRow:
 def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False) -> list[dict]:
     """Measure synthetic corpora whose answers are known exactly; offline, about 10 s.
 
-    * a **copy process** (tokens copied from power-law distances, DESIGN.md §4): exact ‖C(t)‖;
+    * a **copy process** (tokens copied from power-law distances): exact ‖C(t)‖;
     * a **Santa Fe process** (Dębowski) with ``4 n_tokens`` tokens: exact H_n within documents;
     * α_D combining β of the first with γ of the second.
 
