@@ -164,7 +164,7 @@ def test_random_hierarchy_trees_follow_the_grammar():
     c = S.random_hierarchy(n_levels=2, v=8, m=3, s=2, n_documents=500, seed=0)
     assert c.stream.n_tokens == 2000 and c.stream.n_documents == 500
     assert c.expected_beta == pytest.approx(math.log(3) / math.log(2))
-    bottom = c._model["rules"][-1].reshape(-1, 2)  # every (symbol, rule) -> pair of leaves
+    bottom = c._model["grammar"].levels[-1].rhs  # every (symbol, rule) -> pair of leaves
     allowed = {tuple(r) for r in bottom}
     leaves = c.stream.tokens.reshape(-1, 2)
     assert all(tuple(pair) in allowed for pair in leaves[:200])
@@ -177,7 +177,7 @@ def test_generators_are_seeded_and_fast_enough():
     c = S.copy_process(50_000, seed=8).stream.tokens
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     for kind, make in S.KINDS.items():
-        corpus = make(n_documents=10, seed=1) if kind == "random_hierarchy" else make(20_000, seed=1)
+        corpus = make(n_documents=10, seed=1) if kind in S.GRAMMAR_KINDS else make(20_000, seed=1)
         assert corpus.kind == kind and corpus.stream.eos_id is None
         assert corpus.stream.provenance["kind"] == kind
 
@@ -191,7 +191,7 @@ def test_generators_are_seeded_and_fast_enough():
         (lambda: S.santa_fe(100, b=1.5), ValueError, r"b must lie in \(0, 1\); got 1.5"),
         (lambda: S.markov_chain(100, vocab_size=4, n_successors=5), ValueError, "n_successors"),
         (lambda: S.markov_chain(100, vocab_size=64, order=4), ValueError, "at most 2\\*\\*20"),
-        (lambda: S.random_hierarchy(v=4, m=5, s=2), ValueError, "m must be an integer in 1..4"),
+        (lambda: S.random_hierarchy(v=4, m=5, s=2), ValueError, "needs 20 distinct right-hand sides"),
         (lambda: S.iid_zipf(1000).exact_correlation([0, 1]), ValueError, "positive integers"),
     ],
 )

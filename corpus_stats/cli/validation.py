@@ -11,7 +11,18 @@ from corpus_stats.cli.common import user_errors
 @click.command("synth")
 @click.argument(
     "kind",
-    type=click.Choice(["iid_zipf", "markov_chain", "copy_process", "santa_fe", "random_hierarchy"]),
+    type=click.Choice(
+        [
+            "iid_zipf",
+            "markov_chain",
+            "copy_process",
+            "santa_fe",
+            "random_hierarchy",
+            "zipf_hierarchy",
+            "ambiguous_hierarchy",
+            "varying_tree_hierarchy",
+        ]  # fmt: skip
+    ),
 )
 @click.option(
     "--tokens",
@@ -19,7 +30,7 @@ from corpus_stats.cli.common import user_errors
     type=click.IntRange(min=1),
     default=1_000_000,
     show_default=True,
-    help="Corpus length (random_hierarchy: rounded up to whole trees).",
+    help="Corpus length (grammars: rounded up to whole trees).",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(

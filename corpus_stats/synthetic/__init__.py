@@ -11,32 +11,43 @@ generator                 exact C(t)                              exact H_n
 :func:`markov_chain`      by propagating the block chain          enumeration (H_n = H_k, n >= k)
 :func:`copy_process`      c(t) (diag p - p p^T), closed form      --
 :func:`santa_fe`          f(t) C_0 (f = within-document share)    H(K) + ln2 sum_k p_k (1-p_k)^n
-:func:`random_hierarchy`  -- (beta ~ ln m / ln s, loose)          --
+:func:`random_hierarchy`  DP over the tree levels (grammar_exact)   enumeration (small grammars)
+:func:`zipf_hierarchy`    DP over the tree levels                 enumeration (small grammars)
+:func:`ambiguous_hier..`  DP over the tree levels                 enumeration (small grammars)
+:func:`varying_tree_h..`  DP over the tree levels                 enumeration (small grammars)
 ========================  ======================================  ===============================
 
 Markov and copy streams are one continuous stationary sequence cut into documents, so their
-stream-mode statistics are exact; Santa Fe's H_n holds for contexts inside one document.
+stream-mode statistics are exact; Santa Fe's H_n holds for contexts inside one document. The
+grammars (:mod:`~corpus_stats.synthetic.grammars`) concatenate independent trees; their exact
+curves are those of that stream (or of within-tree pairs and n-grams, ``within_documents=True``).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from corpus_stats.synthetic.common import _int
 from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
+from corpus_stats.synthetic.grammars import ambiguous_hierarchy, varying_tree_hierarchy, zipf_hierarchy
 from corpus_stats.synthetic.markov import markov_chain
 from corpus_stats.synthetic.processes import copy_process, iid_zipf, random_hierarchy, santa_fe
 
 __all__ = [
     "KINDS",
     "SyntheticCorpus",
+    "ambiguous_hierarchy",
     "copy_process",
     "covariance_norms",
     "iid_zipf",
     "markov_chain",
     "random_hierarchy",
     "santa_fe",
+    "varying_tree_hierarchy",
+    "zipf_hierarchy",
 ]
 
 
@@ -46,7 +57,11 @@ KINDS = {
     "copy_process": copy_process,
     "santa_fe": santa_fe,
     "random_hierarchy": random_hierarchy,
+    "zipf_hierarchy": zipf_hierarchy,
+    "ambiguous_hierarchy": ambiguous_hierarchy,
+    "varying_tree_hierarchy": varying_tree_hierarchy,
 }
+GRAMMAR_KINDS = ("random_hierarchy", "zipf_hierarchy", "ambiguous_hierarchy", "varying_tree_hierarchy")
 
 
 # -- by name, and to disk (used by `corpus-stats synth`) -------------------------------------------
@@ -57,19 +72,24 @@ PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
     """Generate a corpus of about ``n_tokens`` tokens by generator name.
 
-    ``random_hierarchy`` makes whole trees: ``ceil(n_tokens / s**n_levels)`` documents.
+    The grammars (``GRAMMAR_KINDS``) make whole trees: ``ceil(n_tokens / mean tree length)``
+    documents (``s**n_levels`` tokens each for a fixed branching ``s``).
     Other keyword arguments go to the generator.
     """
+    from corpus_stats.synthetic.grammars import expected_length
+
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
-    if kind == "random_hierarchy":
+    if kind in GRAMMAR_KINDS:
         if "n_documents" in params:
-            raise ValueError("random_hierarchy takes its size from n_tokens; do not pass n_documents.")
-        s, levels = int(params.get("s", 2)), int(params.get("n_levels", 3))
+            raise ValueError(f"{kind} takes its size from n_tokens; do not pass n_documents.")
         n_tokens = _int("n_tokens", n_tokens, 1)
-        return random_hierarchy(n_documents=-(-n_tokens // s**levels), seed=seed, **params)
+        n_documents = max(1, math.ceil(n_tokens / expected_length(kind, params)))
+        call = lambda: KINDS[kind](n_documents=n_documents, seed=seed, **params)  # noqa: E731
+    else:
+        call = lambda: KINDS[kind](n_tokens, seed=seed, **params)  # noqa: E731
     try:
-        return KINDS[kind](n_tokens, seed=seed, **params)
+        return call()
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
             raise ValueError(f"{kind} does not take that parameter: {exc}.") from None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus_stats.stream import TokenStream
+from corpus_stats.synthetic import grammar_exact
 from corpus_stats.synthetic.common import _entropy, _int, _lags
 from corpus_stats.synthetic.exact import _copy_c, _markov_correlation
 
@@ -26,8 +27,9 @@ class SyntheticCorpus:
     stream : TokenStream
         The tokens (``eos_id=None``) with their documents.
     kind : str
-        Generator name: ``"iid_zipf"``, ``"markov_chain"``, ``"copy_process"``, ``"santa_fe"`` or
-        ``"random_hierarchy"``.
+        Generator name: ``"iid_zipf"``, ``"markov_chain"``, ``"copy_process"``, ``"santa_fe"``,
+        ``"random_hierarchy"``, ``"zipf_hierarchy"``, ``"ambiguous_hierarchy"`` or
+        ``"varying_tree_hierarchy"``.
     params : dict
         The generator's arguments (JSON-safe), enough to regenerate the corpus.
     expected_beta : float or None
@@ -43,10 +45,13 @@ class SyntheticCorpus:
     expected_gamma: float | None = None
     _model: dict = field(default_factory=dict, repr=False)
 
-    def exact_entropy(self, n_max: int) -> np.ndarray | None:
+    def exact_entropy(self, n_max: int, *, within_documents: bool = False) -> np.ndarray | None:
         """Exact conditional entropy ``H_n`` in nats for ``n = 0..n_max``, or ``None`` if unknown.
 
-        For Santa Fe the values hold for contexts inside one document (``within_documents``).
+        For Santa Fe the values hold for contexts inside one document (``within_documents``). For
+        the grammars, ``within_documents`` selects n-grams inside one tree rather than the stream's;
+        the values come from enumerating the sentences, None beyond
+        :data:`~corpus_stats.synthetic.grammar_exact.MAX_SENTENCES`.
         """
         n_max = _int("n_max", n_max, 0)
         n = np.arange(n_max + 1)
@@ -56,6 +61,8 @@ class SyntheticCorpus:
         if self.kind == "markov_chain":
             h = m["block_entropy_differences"]  # H_0..H_k
             return np.concatenate([h, np.full(max(n_max + 1 - h.size, 0), h[-1])])[: n_max + 1]
+        if "grammar" in m:
+            return grammar_exact.conditional_entropies(m["grammar"], n_max, within_documents=within_documents)
         if self.kind == "santa_fe":
             p = m["p"]
             tail = ((1.0 - p)[None, :] ** n[:, None] * p[None, :]).sum(axis=1)
@@ -68,7 +75,9 @@ class SyntheticCorpus:
         ``C_ab(t) = P(x_i = a, x_{i+t} = b) - P(a) P(b)`` is the expectation over the pairs the
         estimator counts: all pairs of the stream (``within_documents=False``, the default) or pairs
         inside one document. The two agree for the continuous iid, Markov and copy streams; for
-        Santa Fe only the within-document share of the pairs is correlated.
+        Santa Fe only the within-document share of the pairs is correlated. The grammars' values come
+        from the dynamic programme of :mod:`~corpus_stats.synthetic.grammar_exact` (None beyond its
+        work limit); their position-dependent marginals make C(t) nonzero across documents too.
 
         Returns
         -------
@@ -84,6 +93,8 @@ class SyntheticCorpus:
             return {"op": c * m["d_op"], "fro": c * m["d_fro"]}
         if self.kind == "markov_chain":
             return _markov_correlation(m, lags)
+        if "grammar" in m:
+            return grammar_exact.correlation_norms(m["grammar"], lags, within_documents=within_documents)
         if self.kind == "santa_fe":
             p = m["p"]
             lengths = np.diff(self.stream.doc_offsets)

@@ -12,6 +12,7 @@ import numpy as np
 from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _int, _zipf_probs
 from corpus_stats.synthetic.corpus import SyntheticCorpus, _corpus
 from corpus_stats.synthetic.exact import covariance_norms
+from corpus_stats.synthetic.grammars import build_grammar, sample_documents
 
 # -- iid ------------------------------------------------------------------------------------------
 
@@ -272,7 +273,11 @@ def random_hierarchy(
     Returns
     -------
     SyntheticCorpus
-        ``expected_beta = ln m / ln s`` (approximate), no exact curves.
+        ``expected_beta = ln m / ln s`` (approximate); exact C(t) by dynamic programming over the
+        levels and exact H_n for small grammars (:mod:`~corpus_stats.synthetic.grammar_exact`).
+        The sampler is :func:`~corpus_stats.synthetic.grammars.sample_documents` (same stream as
+        before it existed, for every seed); :func:`~corpus_stats.synthetic.zipf_hierarchy` with
+        ``a=None`` is this model.
 
     Notes
     -----
@@ -288,17 +293,17 @@ def random_hierarchy(
     m=2, where ln m / ln s = 1). The **position-averaged** C(t) that ``correlation_curve`` measures
     on the stream (even within documents) does not decay: it plateaus (~0.008 for t >= 2 in the
     first example) because token marginals depend on the position in the tree, so
-    ``expected_beta`` must not be used as a tolerance on stream measurements.
+    ``expected_beta`` must not be used as a tolerance on stream measurements; the exact curves
+    (``exact_correlation``) include that plateau.
     """
     n_levels = _int("n_levels", n_levels, 1)
     v = _int("v", v, 2)
     s = _int("s", s, 2)
-    m = _int("m", m, 1, v ** (s - 1))
+    m = _int("m", m, 1)
     n_documents = _int("n_documents", n_documents, 1)
     seed = _int("seed", seed, 0)
-    doc_len = s**n_levels
-    if n_documents * doc_len > 2**31:
-        raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * doc_len:,}.")
+    if n_documents * s**n_levels > 2**31:
+        raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * s**n_levels:,}.")
     params = {
         "n_levels": n_levels,
         "v": v,
@@ -308,17 +313,8 @@ def random_hierarchy(
         "seed": seed,
     }
     rng = np.random.default_rng(seed)
-    powers = v ** np.arange(s - 1, -1, -1)
-    rules = []  # rules[l][symbol, rule] -> s children (top level first)
-    for _ in range(n_levels):
-        codes = rng.choice(v**s, size=m * v, replace=False)
-        rules.append(((codes[:, None] // powers[None, :]) % v).reshape(v, m, s))
-    symbols = rng.integers(0, v, size=(n_documents, 1))
-    for level_rules in rules:
-        choice = rng.integers(0, m, size=symbols.shape)
-        symbols = level_rules[symbols, choice].reshape(n_documents, -1)
-    tokens = symbols.ravel()
-    offsets = np.arange(n_documents + 1, dtype=np.int64) * doc_len
+    grammar = build_grammar(rng, n_levels, v, ((s, m, 1.0),))
+    tokens, offsets = sample_documents(rng, grammar, n_documents)
     return _corpus(
         "random_hierarchy",
         tokens,
@@ -326,5 +322,5 @@ def random_hierarchy(
         v,
         params,
         beta=math.log(m) / math.log(s) if m > 1 else None,
-        model={"rules": rules},
+        model={"grammar": grammar},
     )
