@@ -72,3 +72,19 @@ def test_too_many_halvings_is_a_clear_error():
         horizon_curve(st, [1, 2], n_halvings=3)
     with pytest.raises(ValueError, match="norm must be 'op' or 'fro'"):
         horizon_curve(st, [1, 2], n_halvings=1, norm="spectral")
+
+
+def test_report_section_round_trips_and_the_figure_is_written(copy_stream, full_curve, tmp_path):
+    from corpus_stats.report.horizon_plot import save_horizon_figure
+    from corpus_stats.report.measurement import Measurement, load_measurement
+
+    h = horizon_curve(copy_stream, LAGS, n_halvings=2, curve=full_curve)
+    old = Measurement(full_curve)
+    assert "horizon" not in old.to_dict()  # reports without it are unchanged
+    m = old.with_horizon(h)
+    path = m.save_json(tmp_path / "report.json")
+    back = load_measurement(path)
+    assert back.horizon["measured"] == m.to_dict()["horizon"]["measured"]
+    assert back.with_prediction({"x": 1}).horizon is back.horizon
+    fig = save_horizon_figure(back.horizon, tmp_path / "horizon.png")
+    assert fig.stat().st_size > 10_000

@@ -117,6 +117,25 @@ REPORT_SCHEMA: dict = {
             },
         },
         "prediction": {"type": ["object", "null"]},
+        # optional (corpus_stats.correlations.horizon); absent in reports without it
+        "horizon": {
+            "type": ["object", "null"],
+            "required": ["lags", "tokens", "op_debiased", "noise", "floor_constant", "measured", "predicted"],
+            "properties": {
+                "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                "tokens": _NUM_ARRAY,
+                "op_debiased": {"type": "array", "items": _NUM_ARRAY},
+                "fro_debiased": {"type": "array", "items": _NUM_ARRAY},
+                "noise": _NUM_ARRAY,
+                "floor_constant": _NUM_OR_NULL,
+                "measured": _NUM_ARRAY,
+                "measured_interpolated": _NUM_ARRAY,
+                "predicted": _NUM_ARRAY,
+                "beta": _NUM_OR_NULL,
+                "prefactor": _NUM_OR_NULL,
+                "norm": {"enum": ["op", "fro"]},
+            },
+        },
     },
 }
 
@@ -139,6 +158,10 @@ class Measurement:
         Seconds spent per step (``tokenize``, ``correlations``, ``entropy``, ...).
     prediction : dict or None, default None
         JSON-safe summary of ``scaling.predict`` on these curves, when it was run.
+    horizon : dict or None, default None
+        JSON-safe :class:`~corpus_stats.correlations.horizon.HorizonCurve` (``to_dict``): ||C(t)||
+        at nested sample sizes and the measured / predicted horizons; written to ``report.json``
+        only when present.
 
     Notes
     -----
@@ -152,6 +175,7 @@ class Measurement:
     options: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     prediction: dict | None = None
+    horizon: dict | None = None
 
     def __post_init__(self) -> None:
         for name in ("provenance", "options", "timings"):
@@ -161,10 +185,21 @@ class Measurement:
             object.__setattr__(self, name, dict(value))
         if self.prediction is not None and not isinstance(self.prediction, dict):
             raise TypeError(f"Measurement.prediction must be a dict or None; got {type(self.prediction).__name__}.")
+        if self.horizon is not None and not isinstance(self.horizon, dict):
+            raise TypeError(f"Measurement.horizon must be a dict or None; got {type(self.horizon).__name__}.")
 
     def with_prediction(self, prediction: dict | None) -> Measurement:
         """A copy with the prediction summary replaced."""
-        return Measurement(self.correlations, self.entropy, self.provenance, self.options, self.timings, prediction)
+        return Measurement(
+            self.correlations, self.entropy, self.provenance, self.options, self.timings, prediction, self.horizon
+        )
+
+    def with_horizon(self, horizon) -> Measurement:
+        """A copy with the horizon section (a ``HorizonCurve`` or its dict) replaced."""
+        doc = horizon if horizon is None or isinstance(horizon, dict) else horizon.to_dict()
+        return Measurement(
+            self.correlations, self.entropy, self.provenance, self.options, self.timings, self.prediction, doc
+        )
 
     # -- serialisation ------------------------------------------------------------------------
 
@@ -184,6 +219,8 @@ class Measurement:
             "entropy": None if self.entropy is None else self.entropy.to_dict(),
             "prediction": self.prediction,
         }
+        if self.horizon is not None:
+            doc["horizon"] = self.horizon
         return json_safe(doc)
 
     @classmethod
@@ -202,7 +239,9 @@ class Measurement:
         provenance = dict(doc["provenance"])
         provenance.setdefault("package_version", doc["package_version"])
         provenance.setdefault("created", doc["created"])
-        return cls(correlations, entropy, provenance, doc["options"], doc["timings"], doc["prediction"])
+        return cls(
+            correlations, entropy, provenance, doc["options"], doc["timings"], doc["prediction"], doc.get("horizon")
+        )
 
     def to_json(self) -> str:
         """``report.json`` as a string (strict JSON: no NaN)."""
