@@ -99,29 +99,40 @@ def horizon(n_tokens: int, out: Path, shared: Path) -> list[dict]:
     from corpus_stats.correlations.horizon import horizon_curve
     from corpus_stats.report.horizon_plot import save_horizon_figure
 
-    streams = {
+    corpora = {
         "copy process (V=200, a=0.5)": synthetic.copy_process(
             n_tokens, vocab_size=200, rho=0.5, a=0.5, k_max=1000, n_documents=256, seed=0
-        ).stream,
+        ),
         "varying-tree grammar L=4 v=8": synthetic.make(
             "varying_tree_hierarchy", n_tokens, seed=0, n_levels=4, v=8, m2=3, m3=3, p2=0.5
-        ).stream,
+        ),
     }
+    streams = {name: (c.stream, c) for name, c in corpora.items()}
     real = _real_corpus(shared, n_tokens)
     if real is None:
         print(f"real corpus: skipped (needs corpora/tinystories-train-head.txt under {shared})")
     else:
-        streams["TinyStories head (paper BPE-8192)"] = real
+        streams["TinyStories head (paper BPE-8192)"] = (real, None)
     lags = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128]
+    every = np.arange(1, lags[-1] + 1)
     rows = []
-    for i, (name, stream) in enumerate(streams.items()):
+    for i, (name, (stream, corpus)) in enumerate(streams.items()):
+        exact = None if corpus is None else corpus.exact_correlation(every)
         for norm in ("op", "fro"):
             start = time.perf_counter()
             h = horizon_curve(stream, lags, n_halvings=4, norm=norm)
-            rows.append({"corpus": name, "norm": norm, **h.to_dict(), "seconds": round(time.perf_counter() - start, 1)})
+            # first integer lag whose exact norm is below c/sqrt(P): the true horizon at that c
+            true = [float("nan")] * h.tokens.size
+            if exact is not None:
+                below = [exact[norm] < th for th in h.noise]
+                true = [float(every[np.argmax(b)]) if b.any() else np.nan for b in below]
+            rows.append(
+                {"corpus": name, "norm": norm, **h.to_dict(), "exact_crossing": true,
+                 "seconds": round(time.perf_counter() - start, 1)}
+            )  # fmt: skip
             print(f"{name} [{norm}]: beta {h.beta:.3f} (fit lags {h.fit_lags.tolist()}), c = {h.floor_constant:.3g}")
-            for p, m, mi, pr in zip(h.tokens, h.measured, h.measured_interpolated, h.predicted):
-                print(f"   P = {p:11,.0f}  measured t* = {m:5.0f} (interp. {mi:6.1f})  predicted {pr:6.1f}")
+            for p, m, mi, pr, tr in zip(h.tokens, h.measured, h.measured_interpolated, h.predicted, true):
+                print(f"   P = {p:11,.0f}  measured {m:5.0f} (interp. {mi:6.1f})  predicted {pr:6.1f}  exact {tr:5.0f}")
             save_horizon_figure(h, out / f"horizon-{i}-{norm}.png")
     return rows
 
