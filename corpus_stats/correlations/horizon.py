@@ -1,6 +1,6 @@
 """The prediction horizon measured: ||C(t)|| at nested sample sizes P = N / 2^k from one counting pass.
 
-The theory (DESIGN.md §1) says a model trained on P tokens can use the token t steps back only
+The theory (Cagnetta, Raventós, Ganguli & Wyart, arXiv 2602.07488) says a model trained on P tokens can use the token t steps back only
 while ||C(t)|| exceeds the sampling noise c/sqrt(P), so its horizon is t*(P) = (A sqrt(P)/c)^(1/beta).
 :func:`horizon_curve` measures that crossing directly: the stream is cut into ``2^n_halvings``
 shards of whole documents (equal tokens as near as documents allow) and each lag's pairs are counted
