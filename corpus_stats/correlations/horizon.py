@@ -1,17 +1,18 @@
 """The prediction horizon measured: ||C(t)|| at nested sample sizes P = N / 2^k from one counting pass.
 
-The theory (Cagnetta, Raventós, Ganguli & Wyart, arXiv 2602.07488) says a model trained on P tokens can use the token t steps back only
-while ||C(t)|| exceeds the sampling noise c/sqrt(P), so its horizon is t*(P) = (A sqrt(P)/c)^(1/beta).
-:func:`horizon_curve` measures that crossing directly: the stream is cut into ``2^n_halvings``
-shards of whole documents (equal tokens as near as documents allow) and each lag's pairs are counted
-**once**, per shard (:class:`~corpus_stats.correlations.counts.PairCounter`); the first ``2^(K-k)``
-shards give the nested sample of ``P_k ≈ N / 2^k`` tokens, whose two halves give the split-half
-(debiased) ``||C(t)||_op`` and ``||C(t)||_F`` at that size. The measured horizon at ``P_k`` is the
-first lag whose debiased norm falls below the noise ``c / sqrt(P_k)``; ``c`` is measured from the
-shuffled floor of the full-size curve (``floor_op sqrt(n_pairs)``, median over lags; ``floor_fro``
-for ``norm="fro"``), and
-the prediction uses the same ``c`` with ``beta`` and ``A`` fitted on the full-size debiased curve
-(:func:`scaling.horizons.horizon`), so measured and predicted horizons meet the same threshold.
+The theory (Cagnetta, Raventós, Ganguli & Wyart, arXiv 2602.07488) says a model trained on P tokens
+can use the token t steps back only while ||C(t)|| exceeds the sampling noise c/sqrt(P), so its
+horizon is t*(P) = (A sqrt(P)/c)^(1/beta). :func:`horizon_curve` measures that crossing directly:
+the stream is cut into ``2^(K + 1)`` shards of whole documents (K = ``n_halvings``; equal tokens as
+near as documents allow) and each lag's pairs are counted **once**, per shard
+(:class:`~corpus_stats.correlations.counts.PairCounter`); the first ``2^(K + 1 - k)`` shards give
+the nested sample of ``P_k ≈ N / 2^k`` tokens, whose two halves give the split-half (debiased)
+``||C(t)||_op`` and ``||C(t)||_F`` at that size. The measured horizon at ``P_k`` is the first lag
+whose debiased norm falls below the noise ``c / sqrt(P_k)``; ``c`` is measured from the shuffled
+floor of the full-size curve (``floor_op sqrt(n_pairs)``, median over lags; ``floor_fro`` for
+``norm="fro"``), and the prediction uses the same ``c`` with ``beta`` and ``A`` fitted on the
+full-size debiased curve (:func:`scaling.horizons.horizon`), so measured and predicted horizons
+meet the same threshold.
 
 Caveat, measured on the copy process (docs/grammars.md): the split-half operator norm is the top
 eigenvalue of a symmetric matrix, and on pure noise that eigenvalue is positive, of the order of the

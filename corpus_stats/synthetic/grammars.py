@@ -281,7 +281,7 @@ def zipf_hierarchy(
     Parameters
     ----------
     n_levels, v, m, s : int
-        Depth L (1..12), symbols per level (>= 2), rules per symbol, branching (>= 2);
+        Depth L (1..12), symbols per level (>= 2), rules per symbol, branching (2..8);
         ``m v <= v**s`` (distinct right-hand sides).
     a : float or None, default 0.5
         Zipf exponent of rule usage, ``a >= 0``; None for uniform usage.
@@ -297,7 +297,7 @@ def zipf_hierarchy(
         by enumeration for small grammars.
     """
     n_levels, v, n_documents, seed, a, _ = _check_common(n_levels, v, n_documents, seed, a, 0.0)
-    s = _int("s", s, 2, 3)
+    s = _int("s", s, 2, 8)
     m = _int("m", m, 1)
     params = {"n_levels": n_levels, "v": v, "m": m, "s": s, "a": a, "n_documents": n_documents, "seed": seed}
     rng = np.random.default_rng(seed)
@@ -342,7 +342,7 @@ def ambiguous_hierarchy(
     SyntheticCorpus
     """
     n_levels, v, n_documents, seed, a, ambiguity = _check_common(n_levels, v, n_documents, seed, a, ambiguity)
-    s = _int("s", s, 2, 3)
+    s = _int("s", s, 2, 8)
     m = _int("m", m, 1)
     params = {
         "n_levels": n_levels, "v": v, "m": m, "s": s, "ambiguity": ambiguity, "a": a,
