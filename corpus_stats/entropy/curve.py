@@ -30,7 +30,8 @@ from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
 from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.entropy.ngrams import ngram_statistics
 from corpus_stats.progress import Progress
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from scaling import jackknife_stderr
 
 __all__ = ["EntropyCurve", "entropy_curve"]
 
@@ -70,7 +71,7 @@ class EntropyCurve:
     valid : numpy.ndarray
         Boolean mask of the n where ``corrected`` passed the validity rule (a prefix of n).
     corrected_jackknife : numpy.ndarray
-        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_token_bounds``).
+        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shards``).
     external, external_stderr : numpy.ndarray or None
         A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
     extrapolated, extrapolated_stderr : numpy.ndarray or None
@@ -131,12 +132,21 @@ class EntropyCurve:
         return None if len(idx) == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high:,}; got {value!r}.")
-    return int(value)
+def check_n_max(n_max, n_tokens: int, upper: bool = True) -> int:
+    """The rule for the largest context length of H_n on ``n_tokens`` tokens: an integer in
+    1..MAX_N (1..the Kneser-Ney bound's own limit when ``upper``), smaller than ``n_tokens``."""
+    high = MAX_N
+    if upper:
+        from corpus_stats.entropy.kneser_ney import MAX_N as KN_MAX_N
+
+        high = min(high, KN_MAX_N)
+    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)):
+        raise TypeError(f"n_max must be an int; got {type(n_max).__name__} {n_max!r}.")
+    if not 1 <= int(n_max) <= high:
+        raise ValueError(f"n_max must be an integer in 1..{high:,}; got {n_max!r}.")
+    if n_tokens <= n_max:
+        raise ValueError(f"n_max must be smaller than the number of tokens ({n_tokens:,}); got {n_max}.")
+    return int(n_max)
 
 
 def _upper_bound(stream, n_max, options, sizes, **kw):
@@ -230,7 +240,7 @@ def entropy_curve(
     n_max: int = 32,
     *,
     within_documents: bool = False,
-    n_shards: int = 20,
+    n_shards: int | Shards = DEFAULT_SHARDS,
     upper: bool = True,
     heldout_fraction: float = 0.1,
     heldout_tokens: int = 1_000_000,
@@ -250,8 +260,9 @@ def entropy_curve(
     within_documents : bool, default False
         Count only n-grams inside one document; by default n-grams run across documents like the
         paper's concatenated stream.
-    n_shards : int, default 20
-        Jackknife shards: ``stream.shard_token_bounds(n_shards)`` (the same shards as the correlations).
+    n_shards : int or Shards, default DEFAULT_SHARDS
+        Jackknife shards: their number, or ``stream.shards(...)`` built once and shared with the
+        correlation curve (the joint jackknife of alpha_D pairs their replicates).
     upper : bool, default True
         Also compute the held-out Kneser–Ney upper bound (:mod:`corpus_stats.entropy.kneser_ney`).
     heldout_fraction, heldout_tokens : float, int
@@ -273,7 +284,8 @@ def entropy_curve(
     Raises
     ------
     ValueError
-        n_max outside 1..254 or not smaller than the number of tokens; malformed external file.
+        n_max outside 1..254 (1..128 with ``upper``) or not smaller than the number of tokens; malformed
+        external file.
 
     Notes
     -----
@@ -329,10 +341,8 @@ def entropy_curve(
     """
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
-    n_max = _check_int("n_max", n_max, 1, MAX_N)
-    if stream.n_tokens <= n_max:
-        raise ValueError(f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}.")
-    n_shards = _check_int("n_shards", n_shards, 1, 255)
+    n_max = check_n_max(n_max, stream.n_tokens, upper)
+    n_shards = stream.shards(n_shards)
     if external is not None and not isinstance(external, ExternalCurve):
         external = read_entropy_curve(external)
     options = {
@@ -365,10 +375,7 @@ def entropy_curve(
             corr = stats.cwj_block_entropy()[:, 1:] - stats.prefix.cwj_block_entropy()[:, :-1]
         G = stats.n_shards
         jk = corr[1 : G + 1]
-        if G >= 2:
-            se = np.sqrt((G - 1) / G * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
-        else:
-            se = np.full(n_max + 1, np.nan)
+        se = jackknife_stderr(jk)
         shift = 0.5 * (corr[G + 1] + corr[G + 2]) - corr[0]
         with np.errstate(invalid="ignore"):
             tol = np.fmax(SUBSAMPLE_TOL, SUBSAMPLE_Z * se)

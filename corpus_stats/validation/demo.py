@@ -119,7 +119,7 @@ def _exponent_row(name: str, var: str, part: dict, truth: float | None) -> DemoR
 
 def _copy_section(n_tokens: int, seed: int, progress: bool) -> dict:
     from corpus_stats import synthetic
-    from corpus_stats.pipeline import measure
+    from corpus_stats.pipeline import measure, snr_threshold_of
 
     corpus = synthetic.copy_process(n_tokens, seed=seed, **COPY)
     m = measure(corpus, lags=COPY_LAGS, n_max=4, seed=seed, progress=progress)
@@ -133,11 +133,12 @@ def _copy_section(n_tokens: int, seed: int, progress: bool) -> dict:
     beta = (m.prediction or {}).get("beta") or {}
     rows.append(_exponent_row("beta", "t", beta, _window_fit(lags, exact, beta, "paper")))
     snr = np.asarray(c.snr, float)
-    good = np.flatnonzero(np.isfinite(snr) & (snr >= 5))
+    threshold = snr_threshold_of(m)
+    good = np.flatnonzero(np.isfinite(snr) & (snr >= threshold))
     notes = [
-        f"signal/noise >= 5 up to t = {lags[good[-1]]}; beyond, ‖C(t)‖ is lost in the shuffled-noise floor"
+        f"signal/noise >= {threshold:g} up to t = {lags[good[-1]]}; beyond, ‖C(t)‖ is lost in the shuffled-noise floor"
         if good.size
-        else "signal/noise < 5 at every lag"
+        else f"signal/noise < {threshold:g} at every lag"
     ]
     t_far = np.arange(1, 501)
     far = _slope(t_far, corpus.exact_correlation(t_far)["op"], 100, 500, "paper")
