@@ -8,10 +8,11 @@ Baselines per lag:
   LinearOperator, giving only ||C||_op and ||C||_F of the whole corpus;
 * ``straightforward full curve`` ("equal work", at ``--equal-lags``): every output of
   ``correlation_curve`` computed per lag with the same unique+sparse+svds building block: corpus op/fro;
-  the shuffled stream ``stream.shuffled(generator(seed, "floor_shuffle"))`` (floor op/fro and its split-half eigenvalue, the noise
-  edge); the halves A | B (``<C_A, C_B>_F`` and the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 by
-  ``eigsh``); the 20 leave-one-shard-out replicates over ``stream.shards(20).bounds``, each
-  recounted from scratch (a fresh ``np.unique`` + ``svds``). Its values are checked against ours;
+  the shuffled stream ``stream.shuffled(generator(seed, "floor_shuffle"))`` (floor op/fro and its
+  split-half eigenvalue, the noise edge); the halves A | B (``<C_A, C_B>_F`` and the top eigenvalue
+  of (C_A^T C_B + C_B^T C_A)/2 by ``eigsh``); the 20 leave-one-shard-out replicates over
+  ``stream.shards(20).bounds``, each recounted from scratch (a fresh ``np.unique`` + ``svds``). Its
+  values are checked against ours;
 * ``dense``: ``np.bincount`` into a dense V x V matrix and a full ``np.linalg.svd`` (V = 8192, one lag,
   only with ``--dense``: it takes minutes).
 
@@ -161,8 +162,9 @@ def baseline_full_curve(stream: TokenStream, lags, n_shards: int = 20, seed: int
     """Every output of ``correlation_curve(stream, lags, floor_lags=None)`` (stream mode), straightforwardly.
 
     Same pair sample and shards as ours (a pair belongs to the shard of its left token; halves A | B split
-    at shard G // 2; the shuffled stream is ``stream.shuffled(generator(seed, "floor_shuffle"))``), so the values agree up to solver
-    tolerances; only ours' leave-one-shard-out op norms (a top-4 subspace lower bound) differ by design.
+    at shard G // 2; the shuffled stream is ``stream.shuffled(generator(seed, "floor_shuffle"))``), so the
+    values agree up to solver tolerances; only ours' leave-one-shard-out op norms (a top-4 subspace
+    lower bound) differ by design.
     """
     v, n = stream.vocab_size, stream.n_tokens
     bounds = stream.shards(n_shards).bounds

@@ -178,7 +178,7 @@ def test_bad_inputs():
         correlation_curve(TokenStream.from_array(np.array([1])), [1])
     with pytest.raises(ValueError, match="at least 2 tokens"):
         correlation_curve(TokenStream.from_array(np.array([], dtype=np.int64)), [1])
-    with pytest.raises(ValueError, match="n_shards must be a positive"):
+    with pytest.raises(ValueError, match=r"n_shards must be an integer in 1..255; got 0"):
         correlation_curve(s, [1], n_shards=0)
 
 
