@@ -75,7 +75,7 @@ def test_shards_whole_documents_or_equal_token_ranges():
     assert (sh.n_shards, sh.requested, sh.whole_documents, sh.n_documents) == (20, 20, True, 40)
     assert many.shards().n_shards == DEFAULT_SHARDS
     uneven = TokenStream.from_documents([[1] * 30, [1] * 5, [1] * 5, [1] * 60], vocab_size=2)
-    assert uneven.shards(20).bounds.tolist() == [0, 30, 35, 40, 100]  # fewer documents than shards
+    assert uneven.shards(20).bounds.tolist() == [0, 30, 100]  # whole documents, balanced by tokens
     one = TokenStream.from_array(np.arange(100), vocab_size=100)
     assert one.shards(4).bounds.tolist() == [0, 25, 50, 75, 100] and not one.shards(4).whole_documents
     assert one.shards(1).bounds.tolist() == [0, 100]
