@@ -8,10 +8,11 @@ Baselines per lag:
   LinearOperator, giving only ||C||_op and ||C||_F of the whole corpus;
 * ``straightforward full curve`` ("equal work", at ``--equal-lags``): every output of
   ``correlation_curve`` computed per lag with the same unique+sparse+svds building block: corpus op/fro;
-  the shuffled stream ``stream.shuffled(seed)`` (floor op/fro and its split-half eigenvalue, the noise
-  edge); the halves A | B (``<C_A, C_B>_F`` and the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 by
-  ``eigsh``); the 20 leave-one-shard-out replicates over ``stream.shard_token_bounds(20)``, each
-  recounted from scratch (a fresh ``np.unique`` + ``svds``). Its values are checked against ours;
+  the shuffled stream ``stream.shuffled(generator(seed, "floor_shuffle"))`` (floor op/fro and its
+  split-half eigenvalue, the noise edge); the halves A | B (``<C_A, C_B>_F`` and the top eigenvalue
+  of (C_A^T C_B + C_B^T C_A)/2 by ``eigsh``); the 20 leave-one-shard-out replicates over
+  ``stream.shards(20).bounds``, each recounted from scratch (a fresh ``np.unique`` + ``svds``). Its
+  values are checked against ours;
 * ``dense``: ``np.bincount`` into a dense V x V matrix and a full ``np.linalg.svd`` (V = 8192, one lag,
   only with ``--dense``: it takes minutes).
 
@@ -37,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 
+from corpus_stats._random import generator
 from corpus_stats.correlations import curve as C
 from corpus_stats.correlations.counts import PairCounter
 from corpus_stats.stream import TokenStream
@@ -160,14 +162,15 @@ def baseline_full_curve(stream: TokenStream, lags, n_shards: int = 20, seed: int
     """Every output of ``correlation_curve(stream, lags, floor_lags=None)`` (stream mode), straightforwardly.
 
     Same pair sample and shards as ours (a pair belongs to the shard of its left token; halves A | B split
-    at shard G // 2; the shuffled stream is ``stream.shuffled(seed)``), so the values agree up to solver
-    tolerances; only ours' leave-one-shard-out op norms (a top-4 subspace lower bound) differ by design.
+    at shard G // 2; the shuffled stream is ``stream.shuffled(generator(seed, "floor_shuffle"))``), so the
+    values agree up to solver tolerances; only ours' leave-one-shard-out op norms (a top-4 subspace
+    lower bound) differ by design.
     """
     v, n = stream.vocab_size, stream.n_tokens
-    bounds = stream.shard_token_bounds(n_shards)
+    bounds = stream.shards(n_shards).bounds
     g_n = bounds.size - 1
     split = int(bounds[g_n // 2])
-    shuffled = stream.shuffled(seed).tokens
+    shuffled = stream.shuffled(generator(seed, "floor_shuffle")).tokens
     keys = ("op", "fro", "floor_op", "floor_fro", "op_debiased", "fro_debiased")
     out = {k: np.full(len(lags), np.nan) for k in keys}
     out["op_jackknife"], out["fro_jackknife"] = np.full((g_n, len(lags)), np.nan), np.full((g_n, len(lags)), np.nan)
@@ -197,7 +200,10 @@ def _max_rel(ours: np.ndarray, base: np.ndarray) -> float:
 def ours_bare(stream: TokenStream, lags) -> tuple[float, list[float]]:
     t0 = time.perf_counter()
     counter = PairCounter(stream, False, np.array([0, stream.n_tokens], np.int64))
-    warm = {"vocab_size": stream.vocab_size}  # warm-started from the previous lag, as the curve does
+    warm = {
+        "vocab_size": stream.vocab_size,
+        "rng": generator(0, "lanczos_start"),
+    }  # warm-started from the previous lag, as the curve does
     ops = [C._lag_statistics(counter.count(t), False, False, False, warm=warm)["op"] for t in lags]
     return time.perf_counter() - t0, ops
 

@@ -12,13 +12,16 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from corpus_stats.report.measurement import Measurement, json_safe
-from corpus_stats.stream import TokenStream
+from corpus_stats._io import finite_or_none, json_safe
+from corpus_stats._random import STREAMS, check_seed, integer_seed
+from corpus_stats.report.measurement import Measurement
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
 
 
 def measure(
@@ -28,8 +31,9 @@ def measure(
     lags: Sequence[int] | None = None,
     n_max: int = 32,
     within_documents: bool = False,
-    n_shards: int = 20,
+    n_shards: int = DEFAULT_SHARDS,
     seed: int = 0,
+    snr_threshold: float | None = None,
     external: Any = None,
     predict: bool = True,
     progress: bool = False,
@@ -52,10 +56,19 @@ def measure(
         Largest context length n of H_n.
     within_documents : bool, default False
         Count pairs and n-grams only inside documents (default: across them, as the paper did).
-    n_shards : int, default 20
-        Document shards of the joint jackknife over C(t) and H_n.
+    n_shards : int, default DEFAULT_SHARDS (20)
+        Document shards of the joint jackknife over C(t) and H_n, 1..MAX_SHARDS (255). The shards
+        are built once (:meth:`TokenStream.shards`) and given to both curves, so replicate g of β and
+        of γ leave out the same documents.
     seed : int, default 0
-        Seed of every random choice (shuffled floor, document halves, held-out split).
+        The one seed of every random choice. ``numpy.random.SeedSequence(seed)`` spawns one child
+        generator per use (``corpus_stats._random.STREAMS``): the shuffle of the C(t) noise floor,
+        the halves of the H_n subsample test, the Kneser-Ney held-out split and nested training
+        order, the Lanczos start vectors and the bootstrap of the paper-style fits. Recorded in
+        ``options["seed_policy"]``.
+    snr_threshold : float, optional
+        β is fitted only at lags with signal/noise at least this; default ``scaling.SNR_THRESHOLD``
+        (5). Also used by the printed summary and its advice.
     external : path or array, optional
         An external L_n curve (e.g. per-position loss of a trained model) shown next to H_n.
     predict : bool, default True
@@ -70,6 +83,11 @@ def measure(
     Measurement
         The curves, with provenance, options, timings and the prediction summary.
 
+    Raises
+    ------
+    ValueError, TypeError
+        A parameter breaks its rule (checked before any counting, see :func:`check_arguments`).
+
     Examples
     --------
     >>> import corpus_stats as cs
@@ -83,10 +101,20 @@ def measure(
     start = time.perf_counter()
     stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
     timings["tokenize"] = time.perf_counter() - start
+    args = check_arguments(
+        stream,
+        lags=lags,
+        n_max=n_max,
+        within_documents=within_documents,
+        n_shards=n_shards,
+        seed=seed,
+        snr_threshold=snr_threshold,
+        external=external,
+    )
 
     t = time.perf_counter()
     corr = correlation_curve(
-        stream, lags, within_documents=within_documents, n_shards=n_shards, seed=seed, progress=progress
+        stream, args.lags, within_documents=within_documents, n_shards=args.shards, seed=seed, progress=progress
     )
     timings["correlations"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -94,9 +122,9 @@ def measure(
         stream,
         n_max,
         within_documents=within_documents,
-        n_shards=n_shards,
+        n_shards=args.shards,
         seed=seed,
-        external=external,
+        external=args.external,
         progress=progress,
     )
     timings["entropy"] = time.perf_counter() - t
@@ -108,6 +136,8 @@ def measure(
         "within_documents": bool(within_documents),
         "n_shards": int(n_shards),
         "seed": int(seed),
+        "seed_policy": f"numpy.random.SeedSequence(seed).spawn({len(STREAMS)}), one child each: {', '.join(STREAMS)}",
+        "snr_threshold": args.snr_threshold,
         "external": None if external is None or not isinstance(external, (str, os.PathLike)) else str(external),
         **{k: v for k, v in read_options.items() if k != "cache_dir"},
     }
@@ -119,6 +149,56 @@ def measure(
         timings["prediction"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
     return Measurement(m.correlations, m.entropy, m.provenance, m.options, timings, m.prediction)
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The checked arguments of :func:`measure` that its steps share (see :func:`check_arguments`)."""
+
+    lags: np.ndarray
+    shards: Shards
+    snr_threshold: float
+    external: Any
+
+
+def check_arguments(
+    stream: TokenStream,
+    *,
+    lags: Sequence[int] | None,
+    n_max: int,
+    within_documents: bool,
+    n_shards: int,
+    seed: int,
+    snr_threshold: float | None,
+    external: Any,
+) -> Arguments:
+    """Check every parameter of :func:`measure` against ``stream`` before anything is counted.
+
+    Each rule is its owner's (lags: :func:`~corpus_stats.correlations.curve.check_lags`; n_max:
+    :func:`~corpus_stats.entropy.curve.check_n_max`; shards: :meth:`TokenStream.shards`; seed:
+    ``corpus_stats._random.check_seed``; signal/noise: ``scaling.check_snr_threshold``; an external
+    curve is read now), so a bad value fails in seconds, not after C(t) has been counted.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the rule and the value received.
+    """
+    from corpus_stats.correlations.curve import check_lags
+    from corpus_stats.entropy.curve import check_n_max
+    from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
+    from scaling import SNR_THRESHOLD, check_snr_threshold
+
+    if not isinstance(within_documents, (bool, np.bool_)):
+        raise TypeError(f"within_documents must be True or False; got {within_documents!r}.")
+    checked_lags = check_lags(lags, stream.n_tokens)
+    check_n_max(n_max, stream.n_tokens)
+    check_seed(seed)
+    shards = stream.shards(n_shards)
+    threshold = check_snr_threshold(SNR_THRESHOLD if snr_threshold is None else snr_threshold)
+    if external is not None and not isinstance(external, ExternalCurve):
+        external = read_entropy_curve(external)
+    return Arguments(checked_lags, shards, threshold, external)
 
 
 def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:
@@ -169,48 +249,61 @@ def _provenance(stream: TokenStream, source: dict) -> dict:
 # -- prediction -------------------------------------------------------------------------------
 
 
+def snr_threshold_of(measurement: Measurement) -> float:
+    """The signal/noise threshold of β for this measurement: the one it was measured with
+    (``options["snr_threshold"]``), else ``scaling.SNR_THRESHOLD``."""
+    value = measurement.options.get("snr_threshold")
+    if value is None:
+        from scaling import SNR_THRESHOLD
+
+        return SNR_THRESHOLD
+    return float(value)
+
+
+def prediction_rules(measurement: Measurement) -> dict:
+    """The keyword arguments of ``scaling.predict`` that a measurement fixes: its signal/noise
+    threshold and the bootstrap's seed (its seed's ``bootstrap`` child, see :func:`measure`)."""
+    return {
+        "snr_threshold": snr_threshold_of(measurement),
+        "seed": integer_seed(int(measurement.options.get("seed", 0)), "bootstrap"),
+    }
+
+
 def run_prediction(measurement: Measurement) -> dict:
     """``scaling.predict`` on the measurement, as a JSON-safe summary (see the README).
 
-    A prediction that cannot be made (too few valid points, no signal) is not an error of the
-    measurement: the summary then holds ``error`` (the reason) and the curves are still reported.
+    Uses the measurement's signal/noise threshold and, for the bootstrap, the child of its seed
+    (see :func:`measure`). A prediction that cannot be made (too few valid points, no signal) is not
+    an error of the measurement: the summary then holds ``error`` (the reason), each exponent that
+    *can* be fitted by the same rules (``scaling.choose_exponents``), and the curves are still reported.
     """
     try:
-        from scaling import predict
+        from scaling import choose_exponents, predict
     except ImportError as exc:  # scaling is part of this distribution; be explicit if broken
         return {"error": f"scaling.predict is unavailable: {exc}", "warnings": []}
+    rules = prediction_rules(measurement)
     try:
-        prediction = predict(measurement)
+        prediction = predict(measurement, **rules)
     except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-        # still report the exponent that *can* be fitted, by the same window rule
-        return json_safe(
-            {
-                "error": str(exc),
-                "warnings": [f"no alpha_D: {exc}"],
-                "beta": _exponent_alone(measurement, "beta"),
-                "gamma": _exponent_alone(measurement, "gamma"),
-            }
-        )
+        choice = choose_exponents(measurement, **rules)
+        beta = {} if choice.beta is None else _exponent_summary(choice.beta, choice.beta_stderr)
+        gamma = {}
+        if choice.gamma is not None:
+            h_inf = choice.gamma.fit.offset
+            gamma = _exponent_summary(choice.gamma, choice.gamma_stderr, H_inf=h_inf, curve=choice.gamma_curve)
+        return json_safe({"error": str(exc), "warnings": [f"no alpha_D: {exc}"], "beta": beta, "gamma": gamma})
     return summarize_prediction(prediction)
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
 
 
 def _exponent_summary(selection: Any, stderr: Any, **extra: Any) -> dict:
     """Value, errors, window and method of a ``scaling.WindowSelection``."""
     fit = selection.fit
     out = {
-        "value": _finite(fit.exponent),
-        "stderr": _finite(stderr) if _finite(stderr) is not None else _finite(fit.stderr),
-        "systematic": _finite(selection.systematic),
+        "value": finite_or_none(fit.exponent),
+        "stderr": finite_or_none(stderr) if finite_or_none(stderr) is not None else finite_or_none(fit.stderr),
+        "systematic": finite_or_none(selection.systematic),
         "interval": list(fit.exponent_interval),
-        "prefactor": _finite(fit.prefactor),
+        "prefactor": finite_or_none(fit.prefactor),
         "window": list(selection.window),
         "n_points": int(fit.n_points),
         "method": fit.method,
@@ -316,11 +409,12 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     corr, ent = measurement.correlations, measurement.entropy
     if corr is not None and len(corr.lags):
         snr = np.asarray(corr.snr, dtype=float)
-        good = np.flatnonzero(np.isfinite(snr) & (snr >= 5))
+        threshold = snr_threshold_of(measurement)
+        good = np.flatnonzero(np.isfinite(snr) & (snr >= threshold))
         reach = (
-            f"signal/noise >= 5 up to t = {int(corr.lags[good[-1]])}"
+            f"signal/noise >= {threshold:g} up to t = {int(corr.lags[good[-1]])}"
             if good.size
-            else "signal/noise < 5 at every lag (no usable signal)"
+            else f"signal/noise < {threshold:g} at every lag (no usable signal)"
         )
         lines.append(f"  C(t)      {len(corr.lags)} lags {int(corr.lags[0])}..{int(corr.lags[-1])}; {reach}")
     if ent is not None and len(ent.n):
@@ -374,15 +468,18 @@ def _factor(x: float) -> str:
     return f"{x:.1f}x" if x < 10 else f"{x:.2g}x"
 
 
-def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0, gamma_points: int = 4) -> str | None:
+def small_corpus_advice(measurement: Measurement) -> str | None:
     """One line telling the user how to get the exponent(s) a measurement could not give, or None.
 
     The token estimates are orders of magnitude from the measurement itself, stated only when they
     can be: the shuffled floor of ‖C(t)‖ falls like 1/√tokens, so signal/noise at a fixed lag grows
-    like √tokens (β needs 3 lags at signal/noise ≥ ``snr_threshold``); and making H_n valid one n
-    further needs about e^(H_n) times more tokens (the number of typical (n+1)-grams, e^(H(n+1)),
-    grows by that factor), with γ needing ``gamma_points`` valid n ≥ 1.
+    like √tokens (β needs 3 lags at signal/noise ≥ the measurement's threshold); and making H_n valid
+    one n further needs about e^(H_n) times more tokens (the number of typical (n+1)-grams,
+    e^(H(n+1)), grows by that factor), with γ needing ``scaling.prediction.GAMMA_MIN_POINTS`` valid n ≥ 1.
     """
+    from scaling.prediction import GAMMA_MIN_POINTS as gamma_points
+
+    snr_threshold = snr_threshold_of(measurement)
     pred = measurement.prediction
     if not pred:
         return None
@@ -430,29 +527,3 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
         parts = [parts[0].split(": ", 1)[1]]
     size = f" ({n_tokens:,} tokens now)" if isinstance(n_tokens, int) else ""
     return f"no {what}{size}: " + "; ".join(parts) if parts else None
-
-
-def _exponent_alone(m: Measurement, which: str) -> dict:
-    """β or γ by the same window rule as ``scaling.predict``, when the joint prediction failed
-    (e.g. the *other* curve has no usable signal); ``{}`` when this one cannot be fitted either."""
-    from scaling import select_window
-
-    try:
-        if which == "beta":
-            c = m.correlations
-            y = np.asarray(c.op_debiased, float)
-            ok = np.isfinite(c.snr) & (np.asarray(c.snr) >= 5) & (y > 0)
-            sel = select_window(np.asarray(c.lags, float), np.where(ok, y, 1.0), valid=ok)
-        else:
-            e = m.entropy
-            n = np.asarray(e.n, float)[1:]
-            sel = select_window(
-                n,
-                np.asarray(e.corrected, float)[1:],
-                valid=np.asarray(e.valid, bool)[1:],
-                method="offset",
-                min_points=4,
-            )
-    except (ValueError, TypeError):
-        return {}
-    return _exponent_summary(sel, None)

@@ -16,17 +16,69 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from corpus_stats._io import replace_dir, temporary_sibling_dir
+
 STREAM_FORMAT_VERSION = 1
 _META = "meta.json"
 _TOKENS = "tokens.npy"
 _OFFSETS = "doc_offsets.npy"
+
+
+DEFAULT_SHARDS = 20  # jackknife shards of a measurement
+MAX_SHARDS = 255  # the n-gram counts keep per-shard tables in every thread
+
+
+def check_shard_count(n_shards: object) -> int:
+    """The one rule for a requested number of jackknife shards: an integer in 1..MAX_SHARDS."""
+    if isinstance(n_shards, bool) or not isinstance(n_shards, (int, np.integer)) or not 1 <= n_shards <= MAX_SHARDS:
+        raise ValueError(f"n_shards must be an integer in 1..{MAX_SHARDS}; got {n_shards!r}.")
+    return int(n_shards)
+
+
+def segment_bounds(doc_offsets: np.ndarray, n_tokens: int, within_documents: bool) -> np.ndarray:
+    """Token offsets of the segments that no pair or n-gram may cross: the document offsets when
+    counting ``within_documents``, else the whole stream ``[0, n_tokens]`` (int64).
+
+    The one rule behind ``within_documents`` for every statistic (also for the training and held-out
+    parts of the Kneser-Ney split, which are (tokens, offsets) pairs rather than streams).
+    """
+    if within_documents:
+        return np.asarray(doc_offsets, dtype=np.int64)
+    return np.array([0, n_tokens], dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Shards:
+    """Jackknife groups of a stream: ``G`` contiguous token ranges (see :meth:`TokenStream.shards`).
+
+    Attributes
+    ----------
+    bounds : numpy.ndarray
+        int64 token offsets of length ``G + 1``; shard ``g`` is tokens ``bounds[g] .. bounds[g + 1] - 1``.
+    requested : int
+        The number of shards asked for (``G`` may be smaller: fewer documents than shards).
+    whole_documents : bool
+        True when every shard holds whole documents; False for the block jackknife of a stream with
+        fewer than two documents (equal token ranges).
+    n_documents : int
+        Documents in the stream.
+    """
+
+    bounds: np.ndarray
+    requested: int
+    whole_documents: bool
+    n_documents: int
+
+    @property
+    def n_shards(self) -> int:
+        """G, the number of shards (jackknife replicates)."""
+        return int(self.bounds.size - 1)
 
 
 def smallest_uint_dtype(vocab_size: int) -> np.dtype:
@@ -163,8 +215,8 @@ class TokenStream:
         starts, stops = self.doc_offsets[index], self.doc_offsets[index + 1]
         lengths = stops - starts
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        # copy runs of consecutive documents, slicing a plain ndarray view (a memmap slice costs ~4 us:
-        # 0.7 s for the ~95k held-out/training pieces of a 7.5M-token corpus)
+        # copy runs of consecutive documents, slicing a plain ndarray view: memmap slices are slow
+        # when a held-out split cuts the corpus into ~10^5 pieces
         base = self.tokens.view(np.ndarray)
         if index.size == 0:
             return TokenStream(base[:0].copy(), offsets, self.vocab_size, self.eos_id, self.provenance)
@@ -173,35 +225,49 @@ class TokenStream:
         tokens = np.concatenate([base[a:b] for a, b in zip(starts[first], stops[last])])
         return TokenStream(tokens, offsets, self.vocab_size, self.eos_id, self.provenance)
 
-    def shard_bounds(self, n_shards: int) -> np.ndarray:
-        """Document indices splitting the corpus into about ``n_shards`` contiguous shards.
+    def shards(self, n_shards: int | Shards = DEFAULT_SHARDS) -> Shards:
+        """The jackknife shards of this stream, shared by every statistic of one measurement.
 
-        Shards hold whole documents and roughly equal numbers of tokens. Returns an int64 array
-        ``b`` of length ``G + 1`` (``G <= n_shards``; fewer when there are fewer documents):
-        shard ``g`` is documents ``b[g] .. b[g + 1] - 1``, i.e. tokens
-        ``doc_offsets[b[g]] .. doc_offsets[b[g + 1]] - 1``. A single document gives one shard.
+        Shards hold whole documents and roughly equal numbers of tokens (``G <= n_shards``; fewer when
+        there are fewer documents). With fewer than two documents' worth of shards (one long
+        document) they are ``min(n_shards, n_tokens)`` equal token ranges instead: a block jackknife.
+        A pair or n-gram belongs to the shard where it starts.
+
+        Parameters
+        ----------
+        n_shards : int or Shards, default DEFAULT_SHARDS
+            Number of shards requested (1..MAX_SHARDS), or shards already built for this stream
+            (returned as they are, so two curves given the same object use the same groups).
+
+        Raises
+        ------
+        ValueError
+            When ``n_shards`` breaks :func:`check_shard_count`, or given shards belong to a stream of
+            another length.
         """
-        if n_shards < 1:
-            raise ValueError(f"n_shards must be at least 1; got {n_shards}.")
+        if isinstance(n_shards, Shards):
+            if int(n_shards.bounds[-1]) != self.n_tokens:
+                raise ValueError(
+                    f"these shards cover {int(n_shards.bounds[-1]):,} tokens but the stream holds {self.n_tokens:,}; "
+                    "build them with this stream's shards()."
+                )
+            return n_shards
+        n_shards = check_shard_count(n_shards)
         n_docs = self.n_documents
         targets = np.linspace(0, self.n_tokens, min(n_shards, max(n_docs, 1)) + 1)
-        bounds = np.searchsorted(self.doc_offsets, targets[1:-1], side="left")
-        bounds = np.unique(np.clip(np.concatenate([[0], bounds, [n_docs]]), 0, n_docs))
-        return bounds.astype(np.int64)
+        docs = np.searchsorted(self.doc_offsets, targets[1:-1], side="left")
+        docs = np.unique(np.clip(np.concatenate([[0], docs, [n_docs]]), 0, n_docs)).astype(np.int64)
+        whole_documents = docs.size - 1 >= 2 or min(n_shards, self.n_tokens) < 2  # one shard is both
+        if whole_documents:
+            bounds = self.doc_offsets[docs]
+        else:
+            g = min(n_shards, self.n_tokens)
+            bounds = np.linspace(0, self.n_tokens, g + 1).round().astype(np.int64)
+        return Shards(np.asarray(bounds, dtype=np.int64), n_shards, whole_documents, n_docs)
 
-    def shard_token_bounds(self, n_shards: int) -> np.ndarray:
-        """Token offsets of the jackknife shards shared by every statistic.
-
-        Whole documents (:meth:`shard_bounds`) when the corpus has at least two documents' worth of
-        shards; otherwise (one long document) ``min(n_shards, n_tokens)`` equal token ranges, a
-        block jackknife. Returns int64 offsets of length ``G + 1``; shard ``g`` is tokens
-        ``b[g] .. b[g + 1] - 1``.
-        """
-        bounds = self.shard_bounds(n_shards)
-        if bounds.size - 1 >= 2 or self.n_tokens < 2:
-            return self.doc_offsets[bounds]
-        g = min(n_shards, self.n_tokens)
-        return np.linspace(0, self.n_tokens, g + 1).round().astype(np.int64)
+    def segment_bounds(self, within_documents: bool) -> np.ndarray:
+        """Token offsets of the segments that no pair or n-gram may cross (see :func:`segment_bounds`)."""
+        return segment_bounds(self.doc_offsets, self.n_tokens, within_documents)
 
     def shuffled(self, seed: int | np.random.Generator = 0) -> TokenStream:
         """A globally shuffled copy: same tokens, marginals and offsets, no correlations."""
@@ -227,15 +293,12 @@ class TokenStream:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        tmp = temporary_sibling_dir(path)
         try:
             np.save(tmp / _TOKENS, self.tokens)
             np.save(tmp / _OFFSETS, self.doc_offsets)
             (tmp / _META).write_text(json.dumps(self._meta(), indent=2))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
+            replace_dir(tmp, path, overwrite=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -314,8 +377,7 @@ class TokenStreamWriter:
         self.eos_id = eos_id
         self.n_tokens = 0
         self._offsets = [np.zeros(1, dtype=np.int64)]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
+        self.tmp_dir = temporary_sibling_dir(self.path)
         self._file = open(self.tmp_dir / _TOKENS, "wb")
         self._file.write(self._npy_header(0))
         self._closed = False
@@ -366,11 +428,7 @@ class TokenStreamWriter:
         }
         (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
         try:
-            if self.path.exists():
-                if not self.overwrite:  # another writer finished first
-                    raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
-                shutil.rmtree(self.path)
-            os.replace(self.tmp_dir, self.path)
+            replace_dir(self.tmp_dir, self.path, self.overwrite)  # FileExistsError: another writer finished first
         except OSError:
             self.abort()
             if self.path.exists():

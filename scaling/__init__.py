@@ -9,21 +9,25 @@ arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
 from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
-from scaling.prediction import Prediction, predict
+from scaling.prediction import SNR_THRESHOLD, ExponentChoice, Prediction, check_snr_threshold, choose_exponents, predict
 from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr, paper_alpha_error
 from scaling.windows import BreakFit, WindowSelection, detect_break, select_window
 
 __all__ = [
     "DEFAULT_FLOOR_CONSTANT",
+    "SNR_THRESHOLD",
     "AlphaEstimate",
     "BreakFit",
     "Collapse",
+    "ExponentChoice",
     "Horizon",
     "LearningCurveComparison",
     "PowerLawFit",
     "Prediction",
     "WindowSelection",
     "alpha_D",
+    "check_snr_threshold",
+    "choose_exponents",
     "collapse",
     "compare_learning_curve",
     "detect_break",

@@ -17,6 +17,17 @@ from scaling.windows import BreakFit, WindowSelection, select_window
 #: Default training-set sizes for the predicted learning curve: 10^6 .. 10^12 tokens.
 DEFAULT_TOKENS = tuple(float(v) for v in 10.0 ** np.arange(6.0, 12.01, 0.5))
 
+#: β is fitted only at lags whose signal/noise (``correlations.snr``) is at least this.
+SNR_THRESHOLD = 5.0
+
+
+def check_snr_threshold(snr_threshold: Any) -> float:
+    """The rule for the signal/noise threshold: a finite positive number."""
+    ok = isinstance(snr_threshold, (int, float, np.integer, np.floating)) and not isinstance(snr_threshold, bool)
+    if not (ok and math.isfinite(snr_threshold) and snr_threshold > 0):
+        raise ValueError(f"snr_threshold must be a finite positive number; got {snr_threshold!r}.")
+    return float(snr_threshold)
+
 
 @dataclass(frozen=True, repr=False)
 class Prediction:
@@ -165,7 +176,7 @@ def _ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
     return -((ly - ly.mean(axis=-1, keepdims=True)) @ xc) / np.sum(xc**2)
 
 
-def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume):
+def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed=0):
     lags = as_float_array(_get(corr, "lags"), "correlations.lags")
     op = as_float_array(_get(corr, "op"), "correlations.op")
     deb = _get(corr, "op_debiased")
@@ -190,6 +201,7 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
         min_points=min_points,
         min_decades=min_decades,
         confidence=confidence,
+        seed=seed,
     )
     assume.append(
         f"beta fitted on {'debiased' if deb is not None else 'raw'} ||C(t)||_op at lags with "
@@ -200,7 +212,7 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
     in_w = (lags >= lo) & (lags <= hi) & valid
     beta_paper = None
     if np.all(np.isfinite(op[in_w]) & (op[in_w] > 0)):
-        beta_paper = fit_power_law(lags[in_w], op[in_w], confidence=confidence)
+        beta_paper = fit_power_law(lags[in_w], op[in_w], confidence=confidence, seed=seed)
     reps = _replicates(corr, "op_jackknife", lags.size)
     beta_reps = None
     if reps is not None:
@@ -306,7 +318,7 @@ def _gamma_curve(ent, warn, assume):
     return "corrected", n, h, v
 
 
-def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
+def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0):
     which, n, h, valid = _gamma_curve(ent, warn, assume)
     if valid.sum() < GAMMA_MIN_POINTS:
         raise ValueError(
@@ -336,7 +348,7 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
     if sel.fallback:
         warn.extend(sel.notes)
     warn.extend(f"gamma fit: {s}" for s in sel.fit.notes if "unbounded" in s or "bound" in s)
-    g_paper = fit_power_law(n[in_w], h[in_w], confidence=confidence) if np.all(h[in_w] > 0) else None
+    g_paper = fit_power_law(n[in_w], h[in_w], confidence=confidence, seed=seed) if np.all(h[in_w] > 0) else None
     try:
         g_diff = fit_power_law(n[in_w], h[in_w], method="differences", confidence=confidence)
     except ValueError:
@@ -394,12 +406,13 @@ def _floor_constant(corr, floor_constant, assume):
 def predict(
     measurement: Any,
     *,
-    snr_threshold: float = 5.0,
+    snr_threshold: float = SNR_THRESHOLD,
     floor_constant: float | None = None,
     tokens: Any = None,
     min_points: int = 5,
     min_decades: float = 0.6,
     confidence: float = 0.9,
+    seed: int = 0,
 ) -> Prediction:
     """Predict α_D, the horizon t*(P) and the loss curve L(P) from measured C(t) and H_n.
 
@@ -408,7 +421,7 @@ def predict(
     measurement : Measurement or dict
         Any object with ``.correlations`` and ``.entropy`` (fields as in ``corpus_stats``), or the
         dict parsed from ``report.json``.
-    snr_threshold : float, default 5.0
+    snr_threshold : float, default SNR_THRESHOLD (5)
         β is fitted only at lags where signal/noise ≥ this.
     floor_constant : float, optional
         c in the noise level c/√P for the horizon. Default: calibrated from the measurement's
@@ -418,6 +431,8 @@ def predict(
     min_points, min_decades : int, float
         Window rule (see :func:`scaling.select_window`).
     confidence : float, default 0.9
+    seed : int, default 0
+        Seed of the bootstrap resamples of the paper-style fits.
 
     Returns
     -------
@@ -440,8 +455,7 @@ def predict(
     warning: it rests on a model of the finite-size bias); else a ValueError saying so.
     """
     confidence = check_confidence(confidence)
-    if not (isinstance(snr_threshold, (int, float)) and snr_threshold > 0):
-        raise ValueError(f"snr_threshold must be a positive number; got {snr_threshold!r}.")
+    snr_threshold = check_snr_threshold(snr_threshold)
     corr, ent = _get(measurement, "correlations"), _get(measurement, "entropy")
     if corr is None or ent is None:
         missing = " and ".join(k for k, v in (("correlations", corr), ("entropy", ent)) if v is None)
@@ -449,10 +463,10 @@ def predict(
     warn: list[str] = []
     assume: list[str] = []
     lags, cy, cvalid, bsel, beta_paper, b_reps, beta_floor = _fit_beta(
-        corr, snr_threshold, min_points, min_decades, confidence, warn, assume
+        corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed
     )
     which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, gp_reps = _fit_gamma(
-        ent, min_points, min_decades, confidence, warn, assume
+        ent, min_points, min_decades, confidence, warn, assume, seed
     )
     bfit, gfit = bsel.fit, gsel.fit
     b_se = jackknife_stderr(b_reps) if b_reps is not None else bfit.stderr
@@ -547,4 +561,98 @@ def predict(
             "min_decades": min_decades,
             "confidence": confidence,
         },
+    )
+
+
+@dataclass(frozen=True)
+class ExponentChoice:
+    """β and γ chosen by :func:`predict`'s rules, each on its own (see :func:`choose_exponents`).
+
+    Attributes
+    ----------
+    beta, gamma : WindowSelection or None
+        The chosen window and fit; None when that exponent cannot be fitted (reason in ``*_error``).
+    beta_stderr, gamma_stderr : float
+        Leave-one-shard-out jackknife standard errors of the window's exponent where the curve has
+        replicates, else the fit's own; NaN when the exponent is absent.
+    gamma_curve : str or None
+        ``"external"``, ``"corrected"`` or ``"extrapolated"``: the H curve γ was fitted on.
+    beta_error, gamma_error : str or None
+        Why an exponent could not be fitted.
+    warnings : tuple of str
+        The rules' warnings, as :func:`predict` would give them.
+    """
+
+    beta: WindowSelection | None
+    gamma: WindowSelection | None
+    beta_stderr: float
+    gamma_stderr: float
+    gamma_curve: str | None
+    beta_error: str | None
+    gamma_error: str | None
+    warnings: tuple = ()
+
+
+def choose_exponents(
+    measurement: Any,
+    *,
+    snr_threshold: float = SNR_THRESHOLD,
+    min_points: int = 5,
+    min_decades: float = 0.6,
+    confidence: float = 0.9,
+    seed: int = 0,
+) -> ExponentChoice:
+    """β and γ by the rules of :func:`predict`, each without needing the other.
+
+    :func:`predict` needs both exponents; this gives whichever can be fitted (e.g. γ on a corpus
+    too small for β), by exactly the same window, threshold and curve rules, so a summary never
+    states an exponent that :func:`predict` would have chosen differently.
+
+    Parameters
+    ----------
+    measurement : Measurement or dict
+        As for :func:`predict`; a missing curve gives that exponent's error.
+    snr_threshold, min_points, min_decades, confidence, seed
+        As for :func:`predict`.
+
+    Returns
+    -------
+    ExponentChoice
+    """
+    confidence = check_confidence(confidence)
+    snr_threshold = check_snr_threshold(snr_threshold)
+    warn: list[str] = []
+    assume: list[str] = []
+    beta = gamma = curve = beta_error = gamma_error = None
+    beta_se = gamma_se = math.nan
+    corr, ent = _get(measurement, "correlations"), _get(measurement, "entropy")
+    if corr is None:
+        beta_error = "the measurement has no correlations"
+    else:
+        try:
+            _, _, _, beta, _, reps, _ = _fit_beta(
+                corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed
+            )
+            beta_se = jackknife_stderr(reps) if reps is not None else beta.fit.stderr
+        except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            beta_error = str(exc)
+    if ent is None:
+        gamma_error = "the measurement has no entropy curve"
+    else:
+        try:
+            curve, _, _, _, gamma, _, _, reps, _ = _fit_gamma(
+                ent, min_points, min_decades, confidence, warn, assume, seed
+            )
+            gamma_se = jackknife_stderr(reps) if reps is not None else gamma.fit.stderr
+        except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            gamma_error = str(exc)
+    return ExponentChoice(
+        beta=beta,
+        gamma=gamma,
+        beta_stderr=float(beta_se),
+        gamma_stderr=float(gamma_se),
+        gamma_curve=curve,
+        beta_error=beta_error,
+        gamma_error=gamma_error,
+        warnings=tuple(dict.fromkeys(warn)),
     )

@@ -68,11 +68,19 @@ def paper_alpha_error(beta: float, gamma: float, beta_stderr: float, gamma_stder
     return math.sqrt((gamma_stderr / (2 * beta)) ** 2 + (gamma * beta_stderr / (2 * beta**2)) ** 2)
 
 
-def jackknife_stderr(replicates: Any) -> float:
-    """Leave-one-out jackknife standard error √((G−1)/G · Σ(θ_g − θ̄)²)."""
-    r = as_float_array(replicates, "replicates")
-    g = r.size
-    return float(math.sqrt((g - 1) / g * np.sum((r - r.mean()) ** 2))) if g >= 2 else math.nan
+def jackknife_stderr(replicates: Any) -> Any:
+    """Grouped leave-one-out jackknife standard error √((G−1)/G · Σ_g (θ_g − θ̄)²), NaN when G < 2.
+
+    ``replicates`` holds the G leave-one-shard-out values along its first axis: a 1-D sequence gives
+    a float, a (G, L) array the L standard errors (one per column, e.g. per lag or per n).
+    """
+    r = as_float_array(replicates, "replicates") if np.ndim(replicates) <= 1 else np.asarray(replicates, np.float64)
+    g = r.shape[0]
+    if g < 2:
+        se = np.full(r.shape[1:], np.nan)
+    else:
+        se = np.sqrt((g - 1) / g * np.sum((r - r.mean(axis=0)) ** 2, axis=0))
+    return float(se) if r.ndim == 1 else se
 
 
 def alpha_D(

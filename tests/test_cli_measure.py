@@ -167,3 +167,29 @@ def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):
     # measure reads the table before measuring: a bad one fails at once
     res = _measure([str(table), "--collapse", str(bad), "--out", str(tmp_path / "x")])
     assert res.exit_code == 1 and "line 3" in res.output and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["--shards", "300"], "n_shards must be an integer in 1..255; got 300"),
+        (["--snr-threshold", "0"], "snr_threshold must be a finite positive number; got 0.0"),
+        (["--n-max", "200"], "n_max must be an integer in 1..128; got 200"),
+    ],
+)
+def test_measure_checks_options_before_counting(tmp_path, bad, message):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\n" * 40)
+    res = _measure([str(corpus), "-t", "chars", "--no-cache", "--out", str(tmp_path / "out"), "--quiet", *bad])
+    assert res.exit_code == 1 and message in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out" / "report.json").exists()
+
+
+def test_measure_snr_threshold_reaches_the_report(synthetic_text, tmp_path):
+    out = tmp_path / "out"
+    args = [str(synthetic_text), "-t", "bpe:260", "--doc-split", "line", "--out", str(out), *FAST]
+    res = _measure([*args, "--snr-threshold", "2.5", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["options"]["snr_threshold"] == 2.5
+    assert (doc["prediction"].get("full") or {}).get("options", {}).get("snr_threshold", 2.5) == 2.5

@@ -12,6 +12,7 @@ from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_stats._random import generator
 from corpus_stats.correlations.counts import PairCounter
 from corpus_stats.correlations.curve import (
     PAPER_LAGS,
@@ -56,7 +57,7 @@ def warm_up():
 def test_pair_counts_equal_counter(vocab_size, within):
     rng = np.random.default_rng(vocab_size + within)
     s = random_stream(rng, vocab_size, n_docs=12, max_len=60)
-    starts = s.doc_offsets[s.shard_bounds(5)]
+    starts = s.shards(5).bounds
     counter = PairCounter(s, within, starts)
     for lag in (1, 2, 7, 59, s.n_tokens - 1):
         lc = counter.count(lag)
@@ -86,7 +87,7 @@ def test_pair_counts_largest_id_and_repeated_token():
 def test_serial_equals_parallel_chunking():
     rng = np.random.default_rng(1)
     s = random_stream(rng, 500, n_docs=30, max_len=200, zipf=True)
-    starts = s.doc_offsets[s.shard_bounds(4)]
+    starts = s.shards(4).bounds
     par = PairCounter(s, False, starts).count(3)
     serial = PairCounter(s, False, starts)
     serial.chunk_rows = np.array([0, s.vocab_size], dtype=np.int64)  # one chunk = one serial worker
@@ -105,7 +106,7 @@ def test_serial_equals_parallel_chunking():
 def test_pair_counts_property(docs, lag, within):
     s = TokenStream.from_documents(docs, vocab_size=10)
     lag = min(lag, s.n_tokens - 1) if s.n_tokens > 1 else 1
-    starts = s.doc_offsets[s.shard_bounds(3)]
+    starts = s.shards(3).bounds
     lc = PairCounter(s, within, starts).count(lag)
     assert counts_as_shard_counters(lc, len(starts) - 1) == ref.shard_counters(
         s.tokens, s.doc_offsets, starts, lag, within
@@ -119,7 +120,7 @@ def test_curve_equals_reference(vocab_size, within):
     s = random_stream(rng, vocab_size, n_docs=12, max_len=250, zipf=True)
     lags = [1, 40]
     curve = correlation_curve(s, lags, within_documents=within, n_shards=6, seed=3, floor_lags=None)
-    starts = s.doc_offsets[s.shard_bounds(6)]
+    starts = s.shards(6).bounds
     for i, lag in enumerate(lags):
         r = ref.correlation_reference(s.tokens, s.doc_offsets, vocab_size, lag, starts, within)
         assert curve.n_pairs[i] == r["n_pairs"]
@@ -129,9 +130,14 @@ def test_curve_equals_reference(vocab_size, within):
         np.testing.assert_allclose(curve.fro_debiased[i], r["fro_deb"], rtol=1e-7, atol=1e-12)
         # debiased op: split-half eigenvalue minus the same statistic on the shuffled stream,
         # split at the same token (noise edge); floor_lags=None -> per lag, no pooling
-        split = s.doc_offsets[s.shard_bounds(6)[(len(starts) - 1) // 2]]
+        split = starts[(len(starts) - 1) // 2]
         r0 = ref.correlation_reference(
-            s.shuffled(3).tokens, s.doc_offsets, vocab_size, lag, [0, split, s.n_tokens], within
+            s.shuffled(generator(3, "floor_shuffle")).tokens,
+            s.doc_offsets,
+            vocab_size,
+            lag,
+            [0, split, s.n_tokens],
+            within,
         )
         lam = np.sign(r["op_deb"]) * r["op_deb"] ** 2 - max(np.sign(r0["op_deb"]), 0) * r0["op_deb"] ** 2
         np.testing.assert_allclose(curve.op_debiased[i], np.sign(lam) * np.sqrt(abs(lam)), rtol=1e-5)
@@ -140,7 +146,7 @@ def test_curve_equals_reference(vocab_size, within):
         else:  # Rayleigh-Ritz replicates: lower bounds; this pure-noise case is their worst case
             assert np.all(curve.op_jackknife[:, i] <= r["op_jk"] * (1 + 1e-9))
             np.testing.assert_allclose(curve.op_jackknife[:, i], r["op_jk"], rtol=0.08)
-        shuffled = s.shuffled(3)
+        shuffled = s.shuffled(generator(3, "floor_shuffle"))
         f_op, f_fro = ref.norms(ref.pair_counter(shuffled.tokens, s.doc_offsets, lag, within), vocab_size)
         np.testing.assert_allclose([curve.floor_op[i], curve.floor_fro[i]], [f_op, f_fro], rtol=1e-7)
 
@@ -149,7 +155,7 @@ def test_jackknife_stderr_close_to_exact_large_v():
     rng = np.random.default_rng(11)
     s = random_stream(rng, 300, n_docs=40, max_len=300, zipf=True)
     curve = correlation_curve(s, [2], n_shards=10)
-    starts = s.doc_offsets[s.shard_bounds(10)]
+    starts = s.shards(10).bounds
     r = ref.correlation_reference(s.tokens, s.doc_offsets, 300, 2, starts)
     exact = np.sqrt(9 / 10 * np.sum((r["op_jk"] - r["op_jk"].mean()) ** 2))
     np.testing.assert_allclose(curve.op_stderr[0], exact, rtol=0.15)
@@ -172,7 +178,7 @@ def test_bad_inputs():
         correlation_curve(TokenStream.from_array(np.array([1])), [1])
     with pytest.raises(ValueError, match="at least 2 tokens"):
         correlation_curve(TokenStream.from_array(np.array([], dtype=np.int64)), [1])
-    with pytest.raises(ValueError, match="n_shards must be a positive"):
+    with pytest.raises(ValueError, match=r"n_shards must be an integer in 1..255; got 0"):
         correlation_curve(s, [1], n_shards=0)
 
 
@@ -325,7 +331,7 @@ def test_product_kernels_serial_parallel_fused_agree():
 
     rng = np.random.default_rng(5)
     s = random_stream(rng, 400, n_docs=30, max_len=300, zipf=True)
-    lc = PairCounter(s, False, s.doc_offsets[s.shard_bounds(4)]).count(3)
+    lc = PairCounter(s, False, s.shards(4).bounds).count(3)
     n_r, n_c = lc.left.size, lc.right.size
     ch = row_chunks(lc.indptr)
     wa = rng.random(lc.counts.size)
@@ -358,7 +364,7 @@ def test_jackknife_grams_equal_dense_replicates():
     rng = np.random.default_rng(6)
     s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)
     g_n = 4
-    lc = PairCounter(s, False, s.doc_offsets[s.shard_bounds(g_n)]).count(2)
+    lc = PairCounter(s, False, s.shards(g_n).bounds).count(2)
     n_r, n_c, k = lc.left.size, lc.right.size, 3
     u, v = rng.standard_normal((n_r, k)), rng.standard_normal((n_c, k))
     p_rep = lc.n_pairs - lc.pairs_g

@@ -18,10 +18,7 @@ def _check(stream, n_levels, within, n_shards=4, seed=0):
     stats = ngram_statistics(stream, n_levels, within_documents=within, n_shards=n_shards, seed=seed)
     off = stream.doc_offsets
     G = stats.n_shards
-    if stats.shard_note == "documents":
-        tb = off[stream.shard_bounds(n_shards)]
-    else:
-        tb = np.linspace(0, stream.n_tokens, G + 1).round().astype(np.int64)
+    tb = stream.shards(n_shards).bounds
     shard_of = np.searchsorted(tb, np.arange(stream.n_tokens), side="right") - 1
     rng = np.random.default_rng(seed)
     half = np.zeros(G, bool)

@@ -91,6 +91,95 @@ def test_measure_rejects_bad_lags_with_clear_error():
         pipeline.measure(stream, lags=[1000], n_max=2)
 
 
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        ({"n_shards": 300}, ValueError, r"n_shards must be an integer in 1..255; got 300"),
+        ({"n_shards": 0}, ValueError, r"n_shards must be an integer in 1..255; got 0"),
+        ({"seed": -1}, ValueError, r"seed must be a non-negative integer; got -1"),
+        ({"n_max": 200}, ValueError, r"n_max must be an integer in 1..128; got 200"),  # the Kneser-Ney limit
+        ({"n_max": 5000}, ValueError, r"n_max must be an integer in 1..128; got 5000"),
+        ({"lags": [0, 1]}, ValueError, r"lags must be positive integers smaller than the stream length"),
+        ({"snr_threshold": 0}, ValueError, r"snr_threshold must be a finite positive number; got 0"),
+        ({"snr_threshold": float("nan")}, ValueError, r"snr_threshold must be a finite positive number; got nan"),
+        ({"within_documents": "yes"}, TypeError, r"within_documents must be True or False; got 'yes'"),
+        ({"external": "no-such-file.csv"}, FileNotFoundError, r"no-such-file.csv"),
+    ],
+)
+def test_measure_checks_every_parameter_before_counting(monkeypatch, bad, error, match):
+    def never(*args, **kwargs):
+        raise AssertionError("counting started before the parameters were checked")
+
+    monkeypatch.setattr("corpus_stats.correlations.curve.correlation_curve", never)
+    monkeypatch.setattr("corpus_stats.entropy.curve.entropy_curve", never)
+    stream = cs.TokenStream.from_array(np.arange(2000) % 7, vocab_size=7, doc_offsets=np.arange(0, 2001, 100))
+    with pytest.raises(error, match=match):
+        pipeline.measure(stream, **{"lags": [1, 2], "n_max": 3, **bad})
+
+
+def test_measure_builds_the_shards_once_for_both_curves(monkeypatch):
+    from corpus_stats.correlations import curve as c_curve
+    from corpus_stats.entropy import curve as e_curve
+
+    seen = {}
+    built = []
+    real_shards = cs.TokenStream.shards
+
+    def count_shards(self, n_shards=20):
+        if not isinstance(n_shards, cs.stream.Shards):
+            built.append(n_shards)
+        return real_shards(self, n_shards)
+
+    def spy(name, real):
+        def wrapper(stream, *args, n_shards, **kwargs):
+            seen[name] = n_shards
+            return real(stream, *args, n_shards=n_shards, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(cs.TokenStream, "shards", count_shards)
+    monkeypatch.setattr(c_curve, "correlation_curve", spy("c", c_curve.correlation_curve))
+    monkeypatch.setattr(e_curve, "entropy_curve", spy("h", e_curve.entropy_curve))
+    tokens = np.random.default_rng(0).integers(0, 7, 3000)
+    stream = cs.TokenStream.from_array(tokens, vocab_size=7, doc_offsets=np.arange(0, 3001, 100))
+    m = pipeline.measure(stream, lags=[1, 2], n_max=2, n_shards=6, predict=False)
+    assert built == [6] and seen["c"] is seen["h"] and seen["c"].n_shards == 6
+    assert m.correlations.options["n_shards"] == m.entropy.options["n_shards"] == 6
+
+
+def test_snr_threshold_and_seed_policy_flow_into_the_prediction(copy_measurement):
+    from scaling import SNR_THRESHOLD
+
+    _, m = copy_measurement
+    assert m.options["snr_threshold"] == SNR_THRESHOLD
+    assert m.options["seed_policy"].startswith("numpy.random.SeedSequence(seed).spawn(")
+    full = m.prediction.get("full")  # present when alpha_D was predicted
+    assert full is None or full["options"]["snr_threshold"] == SNR_THRESHOLD
+    assert (
+        "signal/noise >= 1e+09"
+        in pipeline.run_prediction(dataclasses.replace(m, options=dict(m.options, snr_threshold=1e9)))["error"]
+    )
+
+
+def test_exponent_alone_is_the_one_predict_chooses():
+    """Without beta (threshold out of reach) the summary still gives gamma, by predict's own rule."""
+    from test_report import make_measurement
+
+    from scaling import choose_exponents
+
+    m = make_measurement()
+    joint = pipeline.run_prediction(m)
+    strict = dataclasses.replace(m, options=dict(m.options, snr_threshold=1e9))
+    alone = pipeline.run_prediction(strict)
+    assert "signal/noise >= 1e+09" in alone["error"] and alone["beta"] == {}
+    for key in ("value", "window", "n_points", "method", "H_inf", "curve", "interval"):
+        assert alone["gamma"][key] == pytest.approx(joint["gamma"][key]), key
+    choice = choose_exponents(strict, **pipeline.prediction_rules(strict))
+    assert choice.beta is None and "signal/noise" in choice.beta_error
+    assert alone["gamma"]["value"] == pytest.approx(choice.gamma.fit.exponent)
+    assert "signal/noise < 1e+09 at every lag" in pipeline.format_summary(strict.with_prediction(alone))
+
+
 @pytest.mark.slow
 def test_demo_recovers_known_answers():
     from corpus_stats.validation.demo import format_demo, run_demo
@@ -161,7 +250,8 @@ def test_advice_for_too_few_tokens():
     # beta missing with signal below the threshold: (5 / third-best snr)^2 more tokens
     corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]
     m = _hand_made(dict(failed, gamma={"value": 0.3}))
-    line = pipeline.small_corpus_advice(m, snr_threshold=2 * corr_snr[2])
+    m = dataclasses.replace(m, options={"snr_threshold": 2 * corr_snr[2]})  # the threshold it was measured with
+    line = pipeline.small_corpus_advice(m)
     assert line == "no beta (100,000 tokens now): about 4.0x more tokens (signal/noise grows like √tokens)"
     assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
 

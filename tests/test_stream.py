@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from corpus_stats.stream import TokenStream, smallest_uint_dtype
+from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS, TokenStream, smallest_uint_dtype
 
 
 def test_smallest_dtype():
@@ -43,14 +43,6 @@ def test_save_load_roundtrip_is_memmapped(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["s"]
 
 
-def test_shard_bounds_balanced_and_whole_documents():
-    s = TokenStream.from_documents([[1] * 10] * 40, vocab_size=2)
-    b = s.shard_bounds(20)
-    assert b.tolist() == list(range(0, 41, 2))
-    one = TokenStream.from_array(np.arange(100), vocab_size=100)
-    assert one.shard_bounds(20).tolist() == [0, 1]
-
-
 def test_select_documents_and_shuffle_keep_marginals():
     s = TokenStream.from_documents([[1, 2], [3], [4, 5, 6]], vocab_size=7)
     sub = s.select_documents([2, 0])
@@ -76,9 +68,33 @@ def test_select_documents_equals_concatenated_documents(tmp_path, index):
         assert type(sub.tokens) is np.ndarray
 
 
-def test_shard_token_bounds_documents_or_equal_token_ranges():
+def test_shards_whole_documents_or_equal_token_ranges():
     many = TokenStream.from_documents([[1] * 10] * 40, vocab_size=2)
-    np.testing.assert_array_equal(many.shard_token_bounds(20), np.arange(0, 401, 20))
+    sh = many.shards(20)
+    np.testing.assert_array_equal(sh.bounds, np.arange(0, 401, 20))
+    assert (sh.n_shards, sh.requested, sh.whole_documents, sh.n_documents) == (20, 20, True, 40)
+    assert many.shards().n_shards == DEFAULT_SHARDS
+    uneven = TokenStream.from_documents([[1] * 30, [1] * 5, [1] * 5, [1] * 60], vocab_size=2)
+    assert uneven.shards(20).bounds.tolist() == [0, 30, 100]  # whole documents, balanced by tokens
     one = TokenStream.from_array(np.arange(100), vocab_size=100)
-    assert one.shard_token_bounds(4).tolist() == [0, 25, 50, 75, 100]
-    assert one.shard_token_bounds(1).tolist() == [0, 100]
+    assert one.shards(4).bounds.tolist() == [0, 25, 50, 75, 100] and not one.shards(4).whole_documents
+    assert one.shards(1).bounds.tolist() == [0, 100]
+    assert one.shards(sh4 := one.shards(4)) is sh4  # built shards pass through unchanged
+
+
+@pytest.mark.parametrize("bad", [0, -1, MAX_SHARDS + 1, 2.0, True, "4", None])
+def test_shard_count_has_one_rule(bad):
+    with pytest.raises(ValueError, match=rf"n_shards must be an integer in 1..{MAX_SHARDS}; got"):
+        TokenStream.from_array(np.arange(10), vocab_size=10).shards(bad)
+
+
+def test_shards_of_another_stream_are_refused():
+    short, long = (TokenStream.from_array(np.arange(n), vocab_size=100) for n in (10, 20))
+    with pytest.raises(ValueError, match="cover 10 tokens but the stream holds 20"):
+        long.shards(short.shards(2))
+
+
+def test_segment_bounds():
+    s = TokenStream.from_documents([[1, 2], [3], [4, 5, 6]], vocab_size=7)
+    assert s.segment_bounds(True).tolist() == [0, 2, 3, 6]
+    assert s.segment_bounds(False).tolist() == [0, 6]

@@ -22,6 +22,15 @@ def user_errors(func):
     return wrapper
 
 
+snr_threshold_option = click.option(
+    "--snr-threshold",
+    type=float,
+    default=None,
+    metavar="FLOAT",
+    help="Fit beta only at lags where signal/noise >= this [default: the report's own, else "
+    "scaling.SNR_THRESHOLD = 5].",
+)
+
 collapse_option = click.option(
     "--collapse",
     "collapse_table",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+from corpus_stats.cli.common import collapse_option, corpus_input_options, snr_threshold_option, user_errors
+from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
 
 
 @click.command("tokenize")
@@ -132,11 +133,12 @@ def _default_out(inputs) -> str:
 @click.option(
     "--shards",
     "n_shards",
-    type=click.IntRange(min=1),
-    default=20,
+    type=int,
+    default=DEFAULT_SHARDS,
     show_default=True,
-    help="Document shards of the jackknife.",
+    help=f"Document shards of the jackknife (1..{MAX_SHARDS}).",
 )
+@snr_threshold_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
     "--entropy-curve",
@@ -164,6 +166,7 @@ def measure_command(
     n_max,
     within_documents,
     n_shards,
+    snr_threshold,
     seed,
     external,
     units,
@@ -204,6 +207,7 @@ def measure_command(
         within_documents=within_documents,
         n_shards=n_shards,
         seed=seed,
+        snr_threshold=snr_threshold,
         external=external,
         progress=options.pop("progress"),
         **options,

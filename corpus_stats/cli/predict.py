@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import user_errors
+from corpus_stats.cli.common import snr_threshold_option, user_errors
 
 
 def _prediction_options(func):
@@ -22,25 +22,22 @@ def _prediction_options(func):
         default=None,
         help="c in the noise level c/sqrt(P) for the horizon [default: calibrated from the report's shuffled floor].",
     )(func)
-    func = click.option(
-        "--snr-threshold",
-        type=click.FloatRange(min=0, min_open=True),
-        default=5.0,
-        show_default=True,
-        help="Fit beta only where signal/noise >= this.",
-    )(func)
-    return func
+    return snr_threshold_option(func)
 
 
 def _load_and_predict(report, tokens, snr_threshold, floor_constant, confidence):
     """Load REPORT and run scaling.predict with the options of `predict` and `compare`."""
+    from corpus_stats.pipeline import prediction_rules
     from corpus_stats.report.measurement import load_measurement
     from scaling import predict
 
     m = load_measurement(report)
+    rules = prediction_rules(m)
+    if snr_threshold is not None:
+        rules["snr_threshold"] = snr_threshold
     return predict(
         m,
-        snr_threshold=snr_threshold,
+        **rules,
         floor_constant=floor_constant,
         tokens=list(tokens) or None,
         confidence=confidence,

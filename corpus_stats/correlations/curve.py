@@ -12,7 +12,7 @@ right marginals of that same pair sample (as in Cagnetta et al. 2026). Per lag w
   ``(C_A^T C_B + C_B^T C_A) / 2`` minus its value on the shuffled stream estimates ||C||_op^2; both
   reported as sign-preserving square roots, ``sign(x) sqrt(|x|)`` (negative values mean "below the noise");
 * ``snr = op_debiased / floor_op``;
-* a grouped leave-one-shard-out jackknife over ``stream.shard_token_bounds(n_shards)``.
+* a grouped leave-one-shard-out jackknife over the shards ``stream.shards(n_shards)``.
 
 Counts are made once per shard and lag (pair i belongs to the shard holding its left token); every
 replicate (whole corpus, leave-one-shard-out, halves) is a re-weighting of the same sparse pattern.
@@ -22,38 +22,25 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from corpus_stats._io import array_from_json, dataclass_to_json
+from corpus_stats._random import generator
 from corpus_stats.correlations import _kernels as K
 from corpus_stats.correlations import lanczos as _lanczos
 from corpus_stats.correlations._kernels_lanczos import _tmatmul
 from corpus_stats.correlations.counts import LagCounts, PairCounter, row_chunks, row_parts
 from corpus_stats.correlations.operators import Cov, HalfSym, spmv, spmv_t, top_svd
 from corpus_stats.progress import Progress
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from scaling import jackknife_stderr
 
 PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
 _TOL = 1e-5  # Lanczos: residual of the top Ritz pair <= _TOL * sigma; sigma itself to ~_TOL**2 (1e-10)
-
-_FIELDS = (
-    "lags",
-    "n_pairs",
-    "op",
-    "fro",
-    "floor_op",
-    "floor_fro",
-    "op_debiased",
-    "fro_debiased",
-    "snr",
-    "op_stderr",
-    "fro_stderr",
-    "op_jackknife",
-    "fro_jackknife",
-)
 
 
 def default_lags(max_lag: int = 1024) -> np.ndarray:
@@ -165,7 +152,7 @@ class CorrelationCurve:
     snr : numpy.ndarray
         Signal/noise ``op_debiased / floor_op``.
     op_stderr, fro_stderr : numpy.ndarray
-        Grouped jackknife standard errors over ``stream.shard_token_bounds(n_shards)``.
+        Grouped jackknife standard errors over the shards ``stream.shards(n_shards)``.
     op_jackknife, fro_jackknife : numpy.ndarray
         Shape (G, L): the leave-one-shard-out values of op and fro.
     options : dict
@@ -189,30 +176,26 @@ class CorrelationCurve:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN becomes None)."""
-        d = {}
-        for name in _FIELDS:
-            arr = np.asarray(getattr(self, name))
-            if arr.dtype.kind == "f":
-                d[name] = np.where(np.isnan(arr), None, arr).tolist()
-            else:
-                d[name] = arr.tolist()
-        d["options"] = dict(self.options)
-        return d
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> CorrelationCurve:
         """Inverse of :meth:`to_dict`."""
-        kw = {}
-        for name in _FIELDS:
-            if name in ("lags", "n_pairs"):
-                kw[name] = np.asarray(d[name], dtype=np.int64)
-            else:
-                arr = np.array(d[name], dtype=object)
-                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)  # noqa: E711 (elementwise)
+        kw = {name: array_from_json(d[name], np.int64) for name in ("lags", "n_pairs")}
+        kw.update({name: array_from_json(d[name]) for name in PER_LAG_FIELDS + ("op_jackknife", "fro_jackknife")})
         n_lags = kw["lags"].size
         for name in ("op_jackknife", "fro_jackknife"):
             kw[name] = kw[name].reshape(-1, n_lags)
         return cls(**kw, options=dict(d.get("options", {})))
+
+
+#: The per-lag float arrays of :class:`CorrelationCurve`, in field order (the CSV columns after
+#: ``lag`` and ``n_pairs``): every field but the integer ones, the (G, L) replicates and the options.
+PER_LAG_FIELDS = tuple(
+    f.name
+    for f in fields(CorrelationCurve)
+    if f.name not in ("lags", "n_pairs", "op_jackknife", "fro_jackknife", "options")
+)
 
 
 # -- statistics of one lag --------------------------------------------------------------------
@@ -233,11 +216,12 @@ def _fro_sq(lc: LagCounts) -> float:
     )  # fmt: skip
 
 
-def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict | None = None) -> dict:
+def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict) -> dict:
     """All statistics of one lag from its counts.
 
-    ``warm`` (mutable, optional) carries the previous lag's top right singular vector in full
-    vocabulary coordinates, to warm-start the Lanczos iterations; it is updated in place.
+    ``warm`` (mutable) is the Lanczos state carried from lag to lag: ``vocab_size``, ``rng`` (the
+    generator of start vectors where there is no warm start) and ``v``, the previous lag's top right
+    singular vector in full vocabulary coordinates (updated in place).
     ``op_lam`` is the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 (squared domain, not debiased).
     """
     g_n = lc.pairs_g.size
@@ -253,7 +237,7 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
     fro_sq = max(_fro_sq(lc), 0.0)
     out["fro"] = math.sqrt(fro_sq)
     chunks = None
-    v0 = None if warm is None or warm.get("v") is None else warm["v"][act_cols]
+    v0 = None if warm.get("v") is None else warm["v"][act_cols]
     if dense:
         jd = lc.csr().toarray()
         s, u, v = top_svd(jd / p - np.outer(a, b), 1)
@@ -261,9 +245,9 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
         chunks = row_chunks(lc.indptr)
         k = min(RITZ_K if jackknife else 1, min(n_r, n_c) - 2)
         cov = Cov(lc.indptr, lc.cols, lc.counts, p, a, b, chunks)
-        s, u, v = top_svd(cov, k, v0=v0, scale=math.sqrt(fro_sq), tol=_TOL)
+        s, u, v = top_svd(cov, k, warm["rng"], v0=v0, scale=math.sqrt(fro_sq), tol=_TOL)
     out["op"] = float(s[0])
-    if warm is not None and s[0] > 0:
+    if s[0] > 0:
         full = np.zeros(warm["vocab_size"])
         full[act_cols] = v[:, 0]
         warm["v"] = full
@@ -315,7 +299,7 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
                 cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
                 # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
                 lam, _ = _lanczos.top_eigenvalue(
-                    HalfSym(ca, cb), n_c, v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
+                    HalfSym(ca, cb), n_c, warm["rng"], v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
                 )
             out["op_lam"] = float(lam)
     return out
@@ -349,18 +333,22 @@ def _interpolate_floor(lags, values, measured, n_pairs, within_documents) -> np.
     return out
 
 
-def _jackknife_stderr(values: np.ndarray) -> np.ndarray:
-    """Grouped jackknife standard error over axis 0 (G replicates); NaN when G < 2."""
-    g = values.shape[0]
-    if g < 2:
-        return np.full(values.shape[1:], np.nan)
-    return np.sqrt((g - 1) / g * np.sum((values - values.mean(axis=0)) ** 2, axis=0))
-
-
 # -- public entry point -----------------------------------------------------------------------
 
 
-def _check_lags(lags, n_tokens: int) -> np.ndarray:
+def check_lags(lags, n_tokens: int) -> np.ndarray:
+    """The lags of C(t) on a stream of ``n_tokens`` tokens, checked: unique sorted int64.
+
+    ``None`` gives :func:`default_lags` up to ``min(1024, n_tokens - 1)``. Raises ValueError (rule and
+    value) for a stream too short or too long to count, and for lags that are not positive integers
+    smaller than ``n_tokens``.
+    """
+    if n_tokens < 2:
+        raise ValueError(f"the stream must hold at least 2 tokens to form a pair; got {n_tokens}.")
+    if n_tokens >= 2**31:
+        raise ValueError(f"streams must hold fewer than 2**31 tokens; got {n_tokens:,}. Subsample documents.")
+    if lags is None:
+        return default_lags(min(1024, n_tokens - 1))
     arr = np.atleast_1d(np.asarray(lags))
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"lags must be a non-empty 1-D list of integers; got {lags!r}.")
@@ -382,7 +370,7 @@ def correlation_curve(
     lags=None,
     *,
     within_documents: bool = False,
-    n_shards: int = 20,
+    n_shards: int | Shards = DEFAULT_SHARDS,
     seed: int = 0,
     floor_lags: int | None = 8,
     progress: bool = False,
@@ -399,9 +387,10 @@ def correlation_curve(
     within_documents : bool, default False
         Count only pairs inside one document (P then shrinks with t). Default: one continuous
         stream, pairs across document boundaries, as the paper.
-    n_shards : int, default 20
-        Jackknife shards, ``stream.shard_token_bounds(n_shards)`` (fewer when there are fewer documents;
-        noted in ``options["notes"]``). The debiasing halves are the first and second half of them.
+    n_shards : int or Shards, default DEFAULT_SHARDS
+        Jackknife shards: their number, or ``stream.shards(...)`` built once and shared with the
+        entropy curve (fewer when there are fewer documents; noted in ``options["notes"]``). The
+        debiasing halves are the first and second half of them.
     seed : int, default 0
         Seed of the shuffle that gives the noise floor.
     floor_lags : int or None, default 8
@@ -448,23 +437,18 @@ def correlation_curve(
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
     n = stream.n_tokens
-    if n < 2:
-        raise ValueError(f"the stream must hold at least 2 tokens to form a pair; got {n}.")
-    if n >= 2**31:
-        raise ValueError(f"streams must hold fewer than 2**31 tokens; got {n:,}. Subsample documents.")
-    lags = default_lags(min(1024, n - 1)) if lags is None else _check_lags(lags, n)
-    if int(n_shards) < 1:
-        raise ValueError(f"n_shards must be a positive integer; got {n_shards}.")
+    lags = check_lags(lags, n)
+    shards = stream.shards(n_shards)
+    token_bounds, g_n = shards.bounds, shards.n_shards
     notes = []
-    token_bounds = stream.shard_token_bounds(int(n_shards))
-    g_n = token_bounds.size - 1
-    if stream.shard_bounds(int(n_shards)).size - 1 < min(g_n, 2):
+    if not shards.whole_documents:
         notes.append(
             f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; pairs by left token)."
         )
-    elif g_n < n_shards:
+    elif g_n < shards.requested:
         notes.append(
-            f"{n_shards} shards requested but the stream has {stream.n_documents} documents; using {g_n} shard(s)."
+            f"{shards.requested} shards requested but the stream has {shards.n_documents} documents; "
+            f"using {g_n} shard(s)."
         )
     if g_n < 2:
         notes.append("one shard: no jackknife errors and no split-half debiasing (NaN).")
@@ -481,15 +465,15 @@ def correlation_curve(
     split = int(token_bounds[g_n // 2]) if halves else n
     floor_starts = np.array([0, split, n] if halves else [0, n], np.int64)
     with Progress("correlations", n_l + measured.size, enabled=progress) as bar:
-        floor_counter = PairCounter(stream.shuffled(seed), within_documents, floor_starts)
-        warm = {"vocab_size": stream.vocab_size}
+        floor_counter = PairCounter(stream.shuffled(generator(seed, "floor_shuffle")), within_documents, floor_starts)
+        warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
         for i in measured.tolist():
             fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False, halves=halves, warm=warm)
             res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
             bar.update(note=f"floor t={lags[i]}")
         del floor_counter
         counter = PairCounter(stream, within_documents, token_bounds)
-        warm = {"vocab_size": stream.vocab_size}
+        warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
         for i, t in enumerate(lags.tolist()):
             lc = counter.count(t)
             n_pairs[i] = lc.n_pairs
@@ -512,7 +496,7 @@ def correlation_curve(
         snr = res["op_deb"] / res["floor_op"]
     options = dict(
         within_documents=bool(within_documents),
-        n_shards_requested=int(n_shards),
+        n_shards_requested=shards.requested,
         n_shards=int(g_n),
         seed=int(seed),
         vocab_size=int(stream.vocab_size),
@@ -539,8 +523,8 @@ def correlation_curve(
         op_debiased=res["op_deb"],
         fro_debiased=res["fro_deb"],
         snr=snr,
-        op_stderr=_jackknife_stderr(op_jk),
-        fro_stderr=_jackknife_stderr(fro_jk),
+        op_stderr=jackknife_stderr(op_jk),
+        fro_stderr=jackknife_stderr(fro_jk),
         op_jackknife=op_jk,
         fro_jackknife=fro_jk,
         options=options,

@@ -19,11 +19,11 @@ MAX_STEPS = 60  # Krylov basis size before an explicit restart from the current 
 MAX_RESTARTS = 6
 
 
-def _start(n, v0):
-    """The warm start if usable, else a fixed pseudo-random vector (never all-ones: C 1 = 0 exactly)."""
+def _start(n, v0, rng):
+    """The warm start if usable, else a random vector from ``rng`` (never all-ones: C 1 = 0 exactly)."""
     if v0 is not None and v0.size == n and np.any(v0):
         return np.array(v0, dtype=np.float64)
-    return np.random.default_rng(12345).standard_normal(n)
+    return rng.standard_normal(n)
 
 
 def _orth(x, basis, k):
@@ -31,17 +31,18 @@ def _orth(x, basis, k):
     return _reorth(np.ascontiguousarray(x, dtype=np.float64), basis, k) if k else x
 
 
-def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, scale=1.0):
+def top_singular(matvec, rmatvec, shape, rng, v0=None, k=1, tol=1e-7, k_tol=1e-2, scale=1.0):
     """Top-k singular triplets of A (given by ``matvec``/``rmatvec``) by Golub-Kahan-Lanczos.
 
     Returns ``(s, u, v, n_products)`` with s descending (k values), u (m, k), v (n, k). The top
     triplet meets ``tol`` on its residual, the others ``k_tol`` (they only span a subspace).
-    ``scale`` is a norm bound used to detect an exactly invariant Krylov space (breakdown).
+    ``scale`` is a norm bound used to detect an exactly invariant Krylov space (breakdown); ``rng``
+    (a numpy Generator) draws the start vector when ``v0`` is unusable.
     """
     m, n = shape
     steps = min(MAX_STEPS, m, n)
     k = min(k, steps)
-    v = _start(n, v0)
+    v = _start(n, v0, rng)
     tiny = 1e-14 * max(scale, np.finfo(float).tiny)
     n_prod = 0
     for _ in range(MAX_RESTARTS):
@@ -99,14 +100,14 @@ def top_singular(matvec, rmatvec, shape, v0=None, k=1, tol=1e-7, k_tol=1e-2, sca
     return s[:k], u, vv, n_prod
 
 
-def top_eigenvalue(matvec, n, v0=None, tol=1e-7, scale=1.0):
+def top_eigenvalue(matvec, n, rng, v0=None, tol=1e-7, scale=1.0):
     """Largest (algebraic) eigenvalue of a symmetric operator by Lanczos with full reorthogonalisation.
 
     Returns ``(lam, n_products)``; ``tol`` applies to the Ritz residual relative to ``scale``
     (a bound on the operator's norm, since the top eigenvalue may be ~0 or negative).
     """
     steps = min(MAX_STEPS, n)
-    v = _start(n, v0)
+    v = _start(n, v0, rng)
     tiny = 1e-14 * max(scale, np.finfo(float).tiny)
     n_prod = 0
     lam = 0.0

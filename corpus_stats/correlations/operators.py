@@ -21,8 +21,8 @@ MATVECS = [0]  # matrix-vector products performed (for benchmarks)
 
 def parallel(nnz: int) -> bool:
     """Run a product in numba-parallel only when it is big enough to pay for the parallel region:
-    on 2 idle cores a product of 1.9e6 entries takes 0.9 ms parallel vs 1.8 ms serial (measured),
-    but a region can cost 10-20 ms when other jobs hold the cores, so small products stay serial."""
+    on idle cores parallel halves a large product, but entering a region costs far more when other
+    jobs hold the cores, so small products stay serial."""
     return nnz >= PARALLEL_MIN_NNZ and n_threads() > 1
 
 
@@ -108,10 +108,11 @@ class HalfSym:
         return z
 
 
-def top_svd(c, k: int, v0: np.ndarray | None = None, scale: float = 1.0, tol: float = 1e-5):
-    """Top-k singular triplets, descending (dense LAPACK for arrays, warm-started Lanczos otherwise)."""
+def top_svd(c, k: int, rng=None, v0: np.ndarray | None = None, scale: float = 1.0, tol: float = 1e-5):
+    """Top-k singular triplets, descending (dense LAPACK for arrays, warm-started Lanczos otherwise;
+    ``rng`` draws its start vector when ``v0`` is unusable)."""
     if isinstance(c, np.ndarray):
         u, s, vt = np.linalg.svd(c)
         return s[:k], u[:, :k], vt[:k].T
-    s, u, v, _ = _lanczos.top_singular(c.mv, c.rmv, c.shape, v0=v0, k=k, tol=tol, scale=scale)
+    s, u, v, _ = _lanczos.top_singular(c.mv, c.rmv, c.shape, rng, v0=v0, k=k, tol=tol, scale=scale)
     return s, u, v

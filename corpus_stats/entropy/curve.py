@@ -18,20 +18,20 @@ curve, its validity mask, the upper bound and the size extrapolation.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._io import array_from_json, dataclass_to_json, finite_or_none, json_safe
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
 from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.entropy.ngrams import ngram_statistics
 from corpus_stats.progress import Progress
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from scaling import jackknife_stderr
 
 __all__ = ["EntropyCurve", "entropy_curve"]
 
@@ -50,34 +50,6 @@ EXTRAPOLATE_AUTO_MAX = 30_000_000
 
 
 # -- the curve ------------------------------------------------------------------------------------
-
-
-def _json_list(a) -> list | None:
-    if a is None:
-        return None
-    a = np.asarray(a)
-    if a.dtype == bool:
-        return a.tolist()
-    if a.dtype.kind in "iu":
-        return a.tolist()
-    return [
-        [None if not math.isfinite(x) else float(x) for x in row]
-        if np.ndim(row)
-        else (None if not math.isfinite(row) else float(row))
-        for row in a.tolist()
-    ]
-
-
-def _from_list(a, dtype=np.float64) -> np.ndarray | None:
-    if a is None:
-        return None
-    return np.array(
-        [
-            [np.nan if x is None else x for x in row] if isinstance(row, list) else (np.nan if row is None else row)
-            for row in a
-        ],
-        dtype=dtype,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +71,7 @@ class EntropyCurve:
     valid : numpy.ndarray
         Boolean mask of the n where ``corrected`` passed the validity rule (a prefix of n).
     corrected_jackknife : numpy.ndarray
-        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shard_token_bounds``).
+        (G, n_max + 1) leave-one-shard-out values of ``corrected`` (shards ``stream.shards``).
     external, external_stderr : numpy.ndarray or None
         A user-supplied L_n curve aligned with ``n`` (NaN where absent), or None.
     extrapolated, extrapolated_stderr : numpy.ndarray or None
@@ -127,37 +99,24 @@ class EntropyCurve:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN -> None)."""
-        return {
-            "n": self.n.tolist(),
-            **{k: _json_list(getattr(self, k)) for k in ("plugin", "corrected", "upper", "stderr")},
-            "valid": [bool(v) for v in self.valid],
-            "corrected_jackknife": _json_list(self.corrected_jackknife),
-            "external": _json_list(self.external),
-            "external_stderr": _json_list(self.external_stderr),
-            "extrapolated": _json_list(self.extrapolated),
-            "extrapolated_stderr": _json_list(self.extrapolated_stderr),
-            "extrapolated_valid": _json_list(self.extrapolated_valid),
-            "options": json.loads(json.dumps(self.options)),
-        }
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> EntropyCurve:
         """Inverse of :meth:`to_dict`."""
-        jk = _from_list(d["corrected_jackknife"])
+        jk = array_from_json(d["corrected_jackknife"])
         n = np.asarray(d["n"], dtype=np.int64)
         return cls(
             n=n,
-            **{k: _from_list(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
+            **{k: array_from_json(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
             valid=np.asarray(d["valid"], dtype=bool),
             corrected_jackknife=jk.reshape(-1, n.size) if jk is not None else np.zeros((0, n.size)),
-            external=_from_list(d.get("external")),
-            external_stderr=_from_list(d.get("external_stderr")),
+            external=array_from_json(d.get("external")),
+            external_stderr=array_from_json(d.get("external_stderr")),
             options=dict(d.get("options", {})),
-            extrapolated=_from_list(d.get("extrapolated")),
-            extrapolated_stderr=_from_list(d.get("extrapolated_stderr")),
-            extrapolated_valid=None
-            if d.get("extrapolated_valid") is None
-            else np.asarray(d["extrapolated_valid"], dtype=bool),
+            extrapolated=array_from_json(d.get("extrapolated")),
+            extrapolated_stderr=array_from_json(d.get("extrapolated_stderr")),
+            extrapolated_valid=array_from_json(d.get("extrapolated_valid"), bool),
         )
 
     @property
@@ -173,12 +132,21 @@ class EntropyCurve:
         return None if len(idx) == 0 else (int(self.n[idx[0]]), int(self.n[idx[-1]]))
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high:,}; got {value!r}.")
-    return int(value)
+def check_n_max(n_max, n_tokens: int, upper: bool = True) -> int:
+    """The rule for the largest context length of H_n on ``n_tokens`` tokens: an integer in
+    1..MAX_N (1..the Kneser-Ney bound's own limit when ``upper``), smaller than ``n_tokens``."""
+    high = MAX_N
+    if upper:
+        from corpus_stats.entropy.kneser_ney import MAX_N as KN_MAX_N
+
+        high = min(high, KN_MAX_N)
+    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)):
+        raise TypeError(f"n_max must be an int; got {type(n_max).__name__} {n_max!r}.")
+    if not 1 <= int(n_max) <= high:
+        raise ValueError(f"n_max must be an integer in 1..{high:,}; got {n_max!r}.")
+    if n_tokens <= n_max:
+        raise ValueError(f"n_max must be smaller than the number of tokens ({n_tokens:,}); got {n_max}.")
+    return int(n_max)
 
 
 def _upper_bound(stream, n_max, options, sizes, **kw):
@@ -200,9 +168,9 @@ def _upper_bound(stream, n_max, options, sizes, **kw):
     raw[: ce.size] = ce
     options["upper_n_train_tokens"] = int(res.n_train_tokens)
     options["upper_n_heldout_tokens"] = int(res.n_heldout_tokens)
-    options["upper_raw"] = _json_list(raw)
+    options["upper_raw"] = json_safe(raw)
     if res.stderr is not None:
-        options["upper_stderr"] = _json_list(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
+        options["upper_stderr"] = json_safe(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
     # H_n <= H_m <= CE_m for every m <= n: the running minimum is a valid and tighter bound
     return np.fmin.accumulate(raw), curve, [str(x) for x in res.notes]
 
@@ -240,10 +208,10 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
     ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
     detail = {
         "lower_sizes": lo_N.tolist(),
-        "lower_values": _json_list(lo_y),
-        "lower_stderr": _json_list(lo_se),
+        "lower_values": json_safe(lo_y),
+        "lower_stderr": json_safe(lo_se),
         "upper_sizes": up_N.tolist() if have_up else None,
-        "upper_values": _json_list(up_y) if have_up else None,
+        "upper_values": json_safe(up_y) if have_up else None,
         "agree": agree.tolist(),
         "fits": fits,
         "agree_z": AGREE_Z,
@@ -256,7 +224,7 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
 
 def _fit_dict(f) -> dict:
     return {
-        k: (None if not math.isfinite(v) else round(float(v), 6))
+        k: None if finite_or_none(v) is None else round(float(v), 6)
         for k, v in (
             ("limit", f.limit),
             ("stderr", f.stderr),
@@ -272,7 +240,7 @@ def entropy_curve(
     n_max: int = 32,
     *,
     within_documents: bool = False,
-    n_shards: int = 20,
+    n_shards: int | Shards = DEFAULT_SHARDS,
     upper: bool = True,
     heldout_fraction: float = 0.1,
     heldout_tokens: int = 1_000_000,
@@ -292,8 +260,9 @@ def entropy_curve(
     within_documents : bool, default False
         Count only n-grams inside one document; by default n-grams run across documents like the
         paper's concatenated stream.
-    n_shards : int, default 20
-        Jackknife shards: ``stream.shard_token_bounds(n_shards)`` (the same shards as the correlations).
+    n_shards : int or Shards, default DEFAULT_SHARDS
+        Jackknife shards: their number, or ``stream.shards(...)`` built once and shared with the
+        correlation curve (the joint jackknife of alpha_D pairs their replicates).
     upper : bool, default True
         Also compute the held-out Kneser–Ney upper bound (:mod:`corpus_stats.entropy.kneser_ney`).
     heldout_fraction, heldout_tokens : float, int
@@ -315,7 +284,8 @@ def entropy_curve(
     Raises
     ------
     ValueError
-        n_max outside 1..254 or not smaller than the number of tokens; malformed external file.
+        n_max outside 1..254 (1..128 with ``upper``) or not smaller than the number of tokens; malformed
+        external file.
 
     Notes
     -----
@@ -371,10 +341,8 @@ def entropy_curve(
     """
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
-    n_max = _check_int("n_max", n_max, 1, MAX_N)
-    if stream.n_tokens <= n_max:
-        raise ValueError(f"n_max must be smaller than the number of tokens ({stream.n_tokens:,}); got {n_max}.")
-    n_shards = _check_int("n_shards", n_shards, 1, 255)
+    n_max = check_n_max(n_max, stream.n_tokens, upper)
+    n_shards = stream.shards(n_shards)
     if external is not None and not isinstance(external, ExternalCurve):
         external = read_entropy_curve(external)
     options = {
@@ -407,10 +375,7 @@ def entropy_curve(
             corr = stats.cwj_block_entropy()[:, 1:] - stats.prefix.cwj_block_entropy()[:, :-1]
         G = stats.n_shards
         jk = corr[1 : G + 1]
-        if G >= 2:
-            se = np.sqrt((G - 1) / G * np.sum((jk - jk.mean(axis=0)) ** 2, axis=0))
-        else:
-            se = np.full(n_max + 1, np.nan)
+        se = jackknife_stderr(jk)
         shift = 0.5 * (corr[G + 1] + corr[G + 2]) - corr[0]
         with np.errstate(invalid="ignore"):
             tol = np.fmax(SUBSAMPLE_TOL, SUBSAMPLE_Z * se)
@@ -447,7 +412,7 @@ def entropy_curve(
     options.update(
         n_shards=G,
         notes=notes,
-        subsample_shift=_json_list(shift),
+        subsample_shift=json_safe(shift),
         ngrams={
             "order": list(range(n_max + 2)),
             "positions": stats.positions[0].tolist(),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._random import generator
 from corpus_stats.entropy._kernels_kn import (
     N_CTX,
     _document_hashes,
@@ -33,7 +34,7 @@ from corpus_stats.entropy._kernels_kn import (
     _radix_argsort,
 )
 from corpus_stats.progress import Progress
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import TokenStream, segment_bounds
 
 MAX_N = 128  # context lengths beyond this are meaningless for count-based models (and cost time)
 
@@ -172,7 +173,7 @@ def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, se
     offsets = stream.doc_offsets
     lengths = np.diff(offsets)
     nonempty = np.flatnonzero(lengths > 0)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "heldout_split")
     if nonempty.size < 2:
         cut = round(stream.n_tokens * (1 - heldout_fraction))
         cut = min(max(cut, 1), stream.n_tokens - 1)
@@ -227,11 +228,6 @@ def _drop_duplicates(stream, held_docs, train_s, notes) -> np.ndarray:
     if drop.any():
         notes.append(f"removed {int(drop.sum()):,} held-out documents that duplicate a training document.")
     return held_docs[~drop]
-
-
-def _segments(n_tokens: int, offsets: np.ndarray, within_documents: bool) -> np.ndarray:
-    """Segment lengths: one per document (within documents) or the whole stream."""
-    return np.diff(offsets) if within_documents else np.array([n_tokens], np.int64)
 
 
 def _suffix_order(tokens: np.ndarray, lim: np.ndarray, depth: int) -> np.ndarray:
@@ -297,7 +293,12 @@ def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, k
     depth = n_max + 1
     t0 = time.perf_counter()
     tokens = np.concatenate([np.asarray(tr_tok, np.uint32), np.asarray(he_tok, np.uint32)])
-    seg = np.concatenate([_segments(n_tr, tr_off, within_documents), _segments(n_he, he_off, within_documents)])
+    seg = np.concatenate(
+        [
+            np.diff(segment_bounds(tr_off, n_tr, within_documents)),
+            np.diff(segment_bounds(he_off, n_he, within_documents)),
+        ]
+    )
     seg = seg[seg > 0]
     # tokens left to the end of the segment (int32 keeps the sort at ~50 bytes per token)
     lim = (np.repeat(np.cumsum(seg), seg) - np.arange(tokens.size)).astype(np.int32)
@@ -424,9 +425,8 @@ def kneser_ney_upper_bound(
     prefixes still shared (Larsson & Sadakane). Every
     held-out query then sits in the same run as the training occurrences of its n-gram, and one linear
     pass per order delivers counts, continuation counts and context statistics to the held-out
-    positions. Time ~ N log(n_max) + n_max N; peak memory ~ 50 bytes per token (measured 34-46 on
-    10^7 tokens). Measured on 2 busy cores: 10^7 tokens, n_max = 32, 10^6 held-out positions in
-    15-20 s (about half sorting).
+    positions. Time ~ N log(n_max) + n_max N, about half of it sorting; peak memory ~ 50 bytes per
+    token (measured figures: docs/performance.md).
 
     Examples
     --------
@@ -518,7 +518,7 @@ def _nested_train(tr_tok, tr_off, fractions, seed):
             cut = max(round(f * tr_tok.size), 1)
             out.append((tr_tok[:cut], np.array([0, cut], np.int64)))
         return out
-    order = np.random.default_rng([int(seed), 1]).permutation(lengths.size)
+    order = generator(seed, "nested_training").permutation(lengths.size)
     cum = np.cumsum(lengths[order])
     for f in fractions:
         k = min(int(np.searchsorted(cum, f * cum[-1] - 0.5)) + 1, lengths.size)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from corpus_stats._random import generator
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.estimators import chao_wang_jost_entropy, plugin_entropy
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
 
 _PSI1 = -0.5772156649015329  # psi(1): the singletons that never entered a tracked group
 
@@ -80,7 +81,7 @@ def ngram_statistics(
     n_levels: int,
     *,
     within_documents: bool = False,
-    n_shards: int = 20,
+    n_shards: int | Shards = DEFAULT_SHARDS,
     seed: int = 0,
     size_fractions=(),
 ) -> NgramStatistics:
@@ -94,9 +95,9 @@ def ngram_statistics(
         Largest n-gram order (``n_max + 1`` for H_0..H_n_max), at most 255.
     within_documents : bool, default False
         Count only n-grams that lie inside one document (never crossing a boundary).
-    n_shards : int, default 20
-        Jackknife shards, ``stream.shard_token_bounds(n_shards)``; a corpus with a single document is split
-        into equal token ranges instead (noted in ``shard_note``).
+    n_shards : int or Shards, default DEFAULT_SHARDS
+        Jackknife shards, ``stream.shards(n_shards)``; a corpus with a single document is split into equal
+        token ranges instead (noted in ``shard_note``).
     seed : int, default 0
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
@@ -115,14 +116,14 @@ def ngram_statistics(
     tokens = np.asarray(stream.tokens)
     if tokens.dtype == np.uint8:  # one kernel signature for small vocabularies
         tokens = tokens.astype(np.uint16)
-    token_bounds = stream.shard_token_bounds(n_shards)
-    G = token_bounds.size - 1
+    shards = stream.shards(n_shards)
+    token_bounds, G = shards.bounds, shards.n_shards
     shard_note = "documents"
-    if stream.shard_bounds(n_shards).size - 1 < min(G, 2):
+    if not shards.whole_documents:
         shard_note = f"fewer than 2 documents: {G} shards of equal token ranges (n-grams by start position)"
     token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
     if within_documents:
-        room = _k._room(stream.doc_offsets, N, True)
+        room = _k._room(stream.segment_bounds(within_documents), N, True)
         hist = _k._room_histogram(room, token_bounds)
         # positions of shard g whose n-gram exists: room >= n
         per_shard = hist[:, ::-1].cumsum(axis=1)[:, ::-1][:, : n_levels + 1]
@@ -130,7 +131,7 @@ def ngram_statistics(
         room = np.zeros(1, np.uint8)
         last = np.minimum(token_bounds[1:, None], N - np.arange(n_levels + 1)[None, :] + 1)
         per_shard = np.maximum(last - token_bounds[:-1, None], 0)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "entropy_halves")
     perm = rng.permutation(G)
     rows = [np.isin(np.arange(G), perm[: G // 2]), np.isin(np.arange(G), perm[G // 2 :])]
     size_blocks = []
