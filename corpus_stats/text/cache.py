@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: streams carry checksums; older entries are not trusted
 _HASH_CHUNK = 1 << 20
 
 
