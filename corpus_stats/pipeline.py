@@ -338,8 +338,9 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats"
         )
     advice = small_corpus_advice(measurement)
-    if prov.get("n_documents") == 1:
-        lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
+    shard_note = (corr.options or {}).get("shard_note") if corr is not None else None
+    if shard_note:
+        lines.append(f"  note      {shard_note}")
     if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
