@@ -48,6 +48,19 @@ def _crc32(array: np.ndarray, crc: int = 0) -> int:
     return crc
 
 
+def _staging_dir(path: Path) -> Path:
+    """A fresh temporary sibling of ``path`` to build a stream in, with the permissions ``mkdir`` would give.
+
+    ``tempfile.mkdtemp`` makes 0700 directories; once renamed into place (a cache entry, a saved stream)
+    that would hide it from colleagues whatever the umask says, so the umask is applied instead.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    umask = os.umask(0o022)  # reading the umask means setting it; restored at once
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    return tmp
+
+
 def _checksums(tokens: np.ndarray, offsets: np.ndarray) -> dict:
     return {"algorithm": "crc32", _TOKENS: f"{_crc32(tokens):08x}", _OFFSETS: f"{_crc32(offsets):08x}"}
 
@@ -267,7 +280,7 @@ class TokenStream:
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        tmp = _staging_dir(path)
         try:
             np.save(tmp / _TOKENS, self.tokens)
             np.save(tmp / _OFFSETS, self.doc_offsets)
@@ -386,7 +399,7 @@ class TokenStreamWriter:
         self._crc = 0
         self._offsets = [np.zeros(1, dtype=np.int64)]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
+        self.tmp_dir = _staging_dir(self.path)
         self._file = open(self.tmp_dir / _TOKENS, "wb")
         self._file.write(self._npy_header(0))
         self._closed = False
