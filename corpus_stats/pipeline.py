@@ -432,8 +432,9 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats"
         )
     advice = small_corpus_advice(measurement)
-    if prov.get("n_documents") == 1:
-        lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
+    shard_note = (corr.options or {}).get("shard_note") if corr is not None else None
+    if shard_note:
+        lines.append(f"  note      {shard_note}")
     if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
@@ -493,8 +494,9 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
     parts = []
     corr, ent = measurement.correlations, measurement.entropy
     if no_beta and corr is not None:
-        snr = np.sort(np.asarray(corr.snr, dtype=float)[np.isfinite(np.asarray(corr.snr, float))])[::-1]
-        snr = snr[snr > 0]
+        all_snr = np.asarray(corr.snr, dtype=float)
+        with_signal = np.flatnonzero(np.isfinite(all_snr) & (all_snr > 0))
+        snr = np.sort(all_snr[with_signal])[::-1]
         if snr.size >= 3 and snr[2] < snr_threshold:
             parts.append(
                 f"beta: about {_factor((snr_threshold / snr[2]) ** 2)} more tokens (signal/noise grows like √tokens)"
@@ -503,6 +505,14 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
             parts.append(
                 "beta: the lags above the floor span too little range for a power law; "
                 "more tokens, or more lags (--lags)"
+            )
+        elif snr.size:  # a signal, but at fewer than the 3 lags a power law needs
+            best = with_signal[np.argmax(all_snr[with_signal])]
+            more = "" if snr[0] >= snr_threshold else f" and about {_factor((snr_threshold / snr[0]) ** 2)} more tokens"
+            parts.append(
+                f"beta: a power law needs 3 lags with signal/noise >= {snr_threshold:g}, and only {snr.size} "
+                f"lag{'' if snr.size == 1 else 's'} of this run {'has' if snr.size == 1 else 'have'} a signal "
+                f"(best: {snr[0]:.2g} at t = {int(corr.lags[best])}); measure more lags (--lags, e.g. 1-64){more}"
             )
         else:
             parts.append(

@@ -39,7 +39,7 @@ def test_nested_split_half_values_equal_a_direct_computation(copy_stream, full_c
     lags = LAGS
     h = horizon_curve(copy_stream, lags, n_halvings=2, curve=full_curve)
     tok = np.asarray(copy_stream.tokens).astype(np.int64)
-    bounds = copy_stream.shard_token_bounds(8)
+    bounds = copy_stream.shards(8).bounds
     for k, g in enumerate([8, 4, 2]):
         for li, t in enumerate(lags):
             op, fro = _direct(tok, bounds, 0, g, g // 2, t, copy_stream.vocab_size)

@@ -237,8 +237,6 @@ def test_summary_shows_extrapolated_range_and_gamma_curve():
 
 def test_advice_for_too_few_tokens():
     failed = {"error": "x", "warnings": ["no alpha_D: x"], "beta": {}, "gamma": {}}
-    one = _hand_made(failed, n_documents=1)
-    assert "block jackknife" in pipeline.format_summary(one)
     # many documents, beta measured but gamma not (valid only to n = 1): e^(H_2+H_3+H_4) more tokens
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)
@@ -262,3 +260,37 @@ def test_summary_title_shortens_many_sources():
     m = dataclasses.replace(m, provenance=dict(m.provenance, sources=sources))
     title = pipeline.format_summary(m).splitlines()[0]
     assert title.endswith("books/b0.txt, books/b1.txt, ... (26 more files)")
+
+
+@pytest.mark.parametrize("n_docs", [1, 3])
+def test_fewer_documents_than_shards_use_token_blocks_and_say_so(n_docs):
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 6, 3_000) for _ in range(n_docs)]
+    stream = cs.TokenStream.from_documents(docs, vocab_size=6)
+    m = pipeline.measure(stream, lags=[1, 2, 4], n_max=2, n_shards=8, predict=False)
+    # a block jackknife over 8 equal token ranges, not n_docs document replicates
+    assert m.correlations.op_jackknife.shape[0] == 8 and m.entropy.corrected_jackknife.shape[0] == 8
+    note = f"{n_docs} document{'s' if n_docs > 1 else ''}, fewer than the 8 shards: the jackknife shards are 8"
+    assert f"note      {note} equal token ranges (block jackknife)" in pipeline.format_summary(m)
+    doc = json.loads(m.to_json())  # and in report.json, for both statistics
+    assert doc["correlations"]["options"]["shard_note"].startswith(note)
+    assert any(n.startswith(note) for n in doc["correlations"]["options"]["notes"])
+    assert any(n.startswith(note) for n in doc["entropy"]["options"]["notes"])
+    enough = pipeline.measure(stream, lags=[1, 2], n_max=2, n_shards=n_docs, predict=False)
+    assert "note      " not in pipeline.format_summary(enough)
+
+
+def test_advice_with_too_few_lags_names_the_signal_it_has():
+    # lags 1 and N-1: t = 1 has signal/noise 7.7, t = N-1 none (a single pair): not "no signal"
+    failed = {"error": "x", "warnings": [], "beta": {}, "gamma": {"value": 0.3}}
+    m = _hand_made(failed)
+    corr = dataclasses.replace(m.correlations, lags=np.array([1, 99_999]), snr=np.array([7.7, np.nan]))
+    m = Measurement(corr, m.entropy, m.provenance, {}, {}, failed)
+    line = pipeline.small_corpus_advice(m)
+    assert "no signal" not in line
+    assert "only 1 lag of this run has a signal (best: 7.7 at t = 1); measure more lags (--lags" in line
+    weak = Measurement(dataclasses.replace(corr, snr=np.array([2.5, 1.0])), m.entropy, m.provenance, {}, {}, failed)
+    assert "only 2 lags of this run have a signal (best: 2.5 at t = 1)" in pipeline.small_corpus_advice(weak)
+    assert "and about 4.0x more tokens" in pipeline.small_corpus_advice(weak)
+    none = Measurement(dataclasses.replace(corr, snr=np.array([np.nan, -1.0])), m.entropy, m.provenance, {}, {}, failed)
+    assert "shows no signal" in pipeline.small_corpus_advice(none)

@@ -31,15 +31,48 @@ snr_threshold_option = click.option(
     "scaling.SNR_THRESHOLD = 5].",
 )
 
-collapse_option = click.option(
-    "--collapse",
-    "collapse_table",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    metavar="TABLE.csv",
-    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): draw (L_n - H_inf) n^gamma "
-    "against P / n^(2 beta) with the collapse score (collapse.png; on measure it implies --plot).",
-)
+
+def check_output_dir(path, option: str = "--out") -> None:
+    """Fail in words, before any (long) computation, when ``path`` cannot become a writable directory.
+
+    Probes the deepest existing ancestor (where ``mkdir`` would start) by creating and removing a file
+    there, so permissions, read-only file systems and root are all judged by the system itself.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path).expanduser()
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise click.ClickException(
+            f"cannot write to {option} {path}: {probe} is a file, not a directory; choose another {option}."
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".corpus-stats-write-test-", dir=probe)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to {option} {path}: {probe} is not writable ({exc.strerror or exc}); "
+            f"choose another {option} or change its permissions."
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def collapse_option(command: str):
+    """The ``--collapse TABLE.csv`` option, worded for ``measure`` or ``plot``."""
+    also = "; implies --plot" if command == "measure" else ""
+    return click.option(
+        "--collapse",
+        "collapse_table",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        metavar="TABLE.csv",
+        help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): also draw collapse.png, "
+        f"(L_n - H_inf) n^gamma against P / n^(2 beta), with the collapse score{also}.",
+    )
 
 
 def _unescape(text: str) -> str:
@@ -96,7 +129,8 @@ def corpus_input_options(func):
             "--cache-dir",
             type=click.Path(file_okay=False),
             default=None,
-            help="Where tokenized streams are cached [default: ~/.cache/corpus-stats].",
+            help="Where tokenized streams are cached [default: $CORPUS_STATS_CACHE, else "
+            "$XDG_CACHE_HOME/corpus-stats, else ~/.cache/corpus-stats].",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the stream cache."),
         click.option(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import collapse_option, corpus_input_options, snr_threshold_option, user_errors
+from corpus_stats.cli.common import (
+    check_output_dir,
+    collapse_option,
+    corpus_input_options,
+    snr_threshold_option,
+    user_errors,
+)
 from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
 
 
@@ -38,6 +44,8 @@ def tokenize_command(corpus_input, top, output, as_json):
 
     from corpus_stats.text.tokenization import load_stream_tokenizer, tokenize
 
+    if output is not None:
+        check_output_dir(output, "--output")
     stream = tokenize(**corpus_input)
     if output is not None:
         stream.save(output)
@@ -77,7 +85,8 @@ def tokenize_command(corpus_input, top, output, as_json):
     tk = summary["tokenizer"]
     lines = [
         f"stream     {cache.get('path') or '(not cached)'}  "
-        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s)",
+        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s"
+        f"{'; the damaged cache entry was rebuilt' if cache.get('rebuilt') else ''})",
         f"sources    {len(sources)} ({size:,} bytes)",
         f"tokenizer  {tk.get('spec')} ({tk.get('kind')}), sha256 {str(tk.get('sha256'))[:12]}",
         f"tokens     {stream.n_tokens:,}{' (truncated by --max-tokens)' if summary['truncated'] else ''}",
@@ -139,7 +148,15 @@ def _default_out(inputs) -> str:
     help=f"Document shards of the jackknife (1..{MAX_SHARDS}).",
 )
 @snr_threshold_option
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of every random choice (shuffled floor, debiasing halves, held-out split, Lanczos starts, "
+    "bootstrap; one SeedSequence spawns them all); same seed and "
+    "inputs, same report.",
+)
 @click.option(
     "--entropy-curve",
     "external",
@@ -154,7 +171,7 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Units of the losses in --entropy-curve.",
 )
-@collapse_option
+@collapse_option("measure")
 @user_errors
 def measure_command(
     corpus_input,
@@ -187,6 +204,7 @@ def measure_command(
         raise click.ClickException(
             f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."
         )
+    check_output_dir(out)
     if lags is not None:
         from corpus_stats.correlations.curve import parse_lags
 
@@ -241,7 +259,7 @@ def measure_command(
     default=None,
     help="CSV of a measured learning curve (columns: tokens, loss) to compare.",
 )
-@collapse_option
+@collapse_option("plot")
 @user_errors
 def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
@@ -250,8 +268,9 @@ def plot_command(report, out, formats, learning_curve, collapse_table):
     from corpus_stats.report.measurement import load_measurement, read_collapse_table, read_learning_curve
     from corpus_stats.report.plotting import plot_report
 
-    m = load_measurement(report)
     out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
+    check_output_dir(out)
+    m = load_measurement(report)
     lc = read_learning_curve(learning_curve) if learning_curve else None
     table = read_collapse_table(collapse_table) if collapse_table else None
     files = plot_report(

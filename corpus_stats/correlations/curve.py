@@ -441,10 +441,9 @@ def correlation_curve(
     shards = stream.shards(n_shards)
     token_bounds, g_n = shards.bounds, shards.n_shards
     notes = []
-    if not shards.whole_documents:
-        notes.append(
-            f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; pairs by left token)."
-        )
+    shard_note = shards.note
+    if shard_note is not None:
+        notes.append(f"{shard_note}; pairs by left token.")
     elif g_n < shards.requested:
         notes.append(
             f"{shards.requested} shards requested but the stream has {shards.n_documents} documents; "
@@ -498,6 +497,7 @@ def correlation_curve(
         within_documents=bool(within_documents),
         n_shards_requested=shards.requested,
         n_shards=int(g_n),
+        shard_note=shard_note,
         seed=int(seed),
         vocab_size=int(stream.vocab_size),
         n_tokens=int(n),

@@ -142,7 +142,7 @@ def _half_statistics(j_a, j_b, pa, pb, la, ra, lb, rb) -> tuple[float, float]:
 def _nested_shards(stream: TokenStream, n_halvings: int) -> np.ndarray:
     """``2^(n_halvings + 1)`` shards: the smallest nested sample still has two halves."""
     want = 2 ** (n_halvings + 1)
-    bounds = stream.shard_token_bounds(want)
+    bounds = stream.shards(want).bounds
     if bounds.size - 1 != want:
         raise ValueError(
             f"the horizon needs 2**(n_halvings + 1) = {want} shards of whole documents, but this corpus "

@@ -96,8 +96,8 @@ def ngram_statistics(
     within_documents : bool, default False
         Count only n-grams that lie inside one document (never crossing a boundary).
     n_shards : int or Shards, default DEFAULT_SHARDS
-        Jackknife shards, ``stream.shards(n_shards)``; a corpus with a single document is split into equal
-        token ranges instead (noted in ``shard_note``).
+        Jackknife shards, ``stream.shards(n_shards)``; a corpus with fewer documents than shards is split
+        into equal token ranges instead (noted in ``shard_note``).
     seed : int, default 0
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
@@ -118,9 +118,7 @@ def ngram_statistics(
         tokens = tokens.astype(np.uint16)
     shards = stream.shards(n_shards)
     token_bounds, G = shards.bounds, shards.n_shards
-    shard_note = "documents"
-    if not shards.whole_documents:
-        shard_note = f"fewer than 2 documents: {G} shards of equal token ranges (n-grams by start position)"
+    shard_note = "documents" if shards.note is None else f"{shards.note}; n-grams by start position"
     token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
     if within_documents:
         room = _k._room(stream.segment_bounds(within_documents), N, True)
