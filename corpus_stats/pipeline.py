@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from corpus_stats.report.measurement import Measurement, json_safe
-from corpus_stats.stream import TokenStream
+from corpus_stats.stream import TokenStream, saved_stream_dir
 
 
 def measure(
@@ -41,8 +41,10 @@ def measure(
     ----------
     inputs : str, path, list of them, TokenStream or SyntheticCorpus
         Text files, directories, JSONL/parquet files or ``hf:NAME`` datasets (see
-        :func:`corpus_stats.read_corpus`); an already tokenized :class:`TokenStream` or a
-        :mod:`corpus_stats.synthetic` corpus is measured as it is.
+        :func:`corpus_stats.read_corpus`); an already tokenized :class:`TokenStream`, a directory
+        holding a saved one (``TokenStream.save``, ``corpus-stats tokenize -o``, ``corpus-stats synth
+        --format stream``; memory-mapped, not re-tokenized) or a :mod:`corpus_stats.synthetic` corpus is
+        measured as it is.
     tokenizer : str, default "bpe:8192"
         Tokenizer spec (``bpe:V``, a ``tokenizer.json`` path, a pretrained name, ``bytes``, ``chars``);
         ignored for token streams.
@@ -140,8 +142,31 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
 
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    saved = saved_stream_dir(inputs[0]) if len(inputs) == 1 and isinstance(inputs[0], (str, os.PathLike)) else None
+    if saved is not None:  # tokenized once (tokenize -o, synth --format stream), memory-mapped here
+        return _saved_stream(saved)
     stream = tokenize(list(inputs), tokenizer, progress=progress, **read_options)
     return stream, {"kind": "corpus", "tokenizer": tokenizer}
+
+
+def _saved_stream(path: Path) -> tuple:
+    """A saved stream (memory-mapped) and its source; a synth directory's synthetic.json says what made it."""
+    import json
+
+    stream = TokenStream.load(path, mmap=True)
+    source = {"kind": "token-stream", "path": str(path), "tokenizer": stream.provenance.get("tokenizer")}
+    described = path.parent / "synthetic.json"
+    if path.name == "stream" and described.is_file():
+        d = json.loads(described.read_text())
+        source.update(
+            kind="synthetic",
+            generator=d.get("kind"),
+            params=d.get("params") or {},
+            expected_beta=d.get("expected_beta"),
+            expected_gamma=d.get("expected_gamma"),
+            tokenizer="synthetic",
+        )
+    return stream, source
 
 
 def _provenance(stream: TokenStream, source: dict) -> dict:

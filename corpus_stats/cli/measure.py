@@ -171,6 +171,8 @@ def measure_command(
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
 
+    INPUTS may also be one saved token stream directory (tokenize -o, synth --format stream),
+    which is memory-mapped and measured without re-tokenizing (the tokenizer options are ignored).
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
     """
     from pathlib import Path
