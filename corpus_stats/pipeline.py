@@ -33,6 +33,8 @@ def measure(
     external: Any = None,
     predict: bool = True,
     progress: bool = False,
+    memory_limit: str | int | None = None,
+    scheduler: Any = None,
     **read_options: Any,
 ) -> Measurement:
     """Measure C(t) and H_n of a corpus and predict its data-scaling exponent.
@@ -64,6 +66,15 @@ def measure(
         Run ``scaling.predict`` and store its summary in ``measurement.prediction``.
     progress : bool, default False
         Progress bars with time left on stderr.
+    memory_limit : str or int, optional
+        Memory the counting may use (``"8GB"``, bytes); default
+        ``corpus_stats.execution.DEFAULT_RAM_FRACTION`` of the machine's RAM. H_n is counted in
+        first-token partitions that fit it and the Kneser–Ney bound trains on at most what fits (see
+        docs/scale.md); a limit below the smallest partition fails before any counting.
+    scheduler : str or distributed.Client, optional
+        Where the partitions run: None (this process), ``"local:N"`` (a Dask LocalCluster of N worker
+        processes), ``"tcp://HOST:PORT"`` (an existing Dask cluster whose workers read the saved stream
+        from the same path) or a ``distributed.Client``. Results do not depend on it.
     **read_options
         Passed to the reader/tokenizer (``max_tokens``, ``doc_split``, ``text_field``, ``cache_dir``...).
 
@@ -81,27 +92,33 @@ def measure(
     from corpus_stats.correlations.curve import correlation_curve
     from corpus_stats.entropy.curve import entropy_curve
 
+    from corpus_stats.execution import Execution
+
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
-    timings["tokenize"] = time.perf_counter() - start
+    with Execution.create(memory_limit, scheduler) as execution:
+        stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
+        timings["tokenize"] = time.perf_counter() - start
+        _check_memory(stream, within_documents, execution)  # before any counting
 
-    t = time.perf_counter()
-    corr = correlation_curve(
-        stream, lags, within_documents=within_documents, n_shards=n_shards, seed=seed, progress=progress
-    )
-    timings["correlations"] = time.perf_counter() - t
-    t = time.perf_counter()
-    ent = entropy_curve(
-        stream,
-        n_max,
-        within_documents=within_documents,
-        n_shards=n_shards,
-        seed=seed,
-        external=external,
-        progress=progress,
-    )
-    timings["entropy"] = time.perf_counter() - t
+        t = time.perf_counter()
+        corr = correlation_curve(
+            stream, lags, within_documents=within_documents, n_shards=n_shards, seed=seed, progress=progress
+        )
+        timings["correlations"] = time.perf_counter() - t
+        t = time.perf_counter()
+        ent = entropy_curve(
+            stream,
+            n_max,
+            within_documents=within_documents,
+            n_shards=n_shards,
+            seed=seed,
+            external=external,
+            progress=progress,
+            execution=execution,
+        )
+        timings["entropy"] = time.perf_counter() - t
+        execution_info = execution.describe()
 
     options = {
         "tokenizer": source.get("tokenizer", tokenizer),
@@ -111,6 +128,7 @@ def measure(
         "n_shards": int(n_shards),
         "seed": int(seed),
         "external": None if external is None or not isinstance(external, (str, os.PathLike)) else str(external),
+        "execution": execution_info,
         **{k: v for k, v in read_options.items() if k != "cache_dir"},
     }
     provenance = _provenance(stream, source)
@@ -121,6 +139,15 @@ def measure(
         timings["prediction"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - start
     return Measurement(m.correlations, m.entropy, m.provenance, m.options, timings, m.prediction)
+
+
+def _check_memory(stream: TokenStream, within_documents: bool, execution) -> None:
+    """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
+    from corpus_stats.entropy import kneser_ney
+    from corpus_stats.entropy.ngrams import ngram_plan
+
+    ngram_plan(stream, within_documents, execution)
+    kneser_ney.train_token_cap(stream, execution.memory_limit)
 
 
 def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:

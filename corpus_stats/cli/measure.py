@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
 
 
 @click.command("tokenize")
@@ -152,6 +153,20 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Units of the losses in --entropy-curve.",
 )
+@click.option(
+    "--memory-limit",
+    default=None,
+    metavar="SIZE",
+    help=f"Memory the counting may use, e.g. 8GB [default: {DEFAULT_RAM_FRACTION:.0%} of the machine's RAM]; "
+    "H_n is counted in partitions that fit (docs/scale.md).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="WHERE",
+    help="Run the partitions on Dask: local:N (N worker processes here) or tcp://HOST:PORT (workers read "
+    "the saved stream from the same path) [default: this process].",
+)
 @collapse_option
 @user_errors
 def measure_command(
@@ -167,6 +182,8 @@ def measure_command(
     seed,
     external,
     units,
+    memory_limit,
+    scheduler,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
@@ -208,6 +225,8 @@ def measure_command(
         seed=seed,
         external=external,
         progress=options.pop("progress"),
+        memory_limit=memory_limit,
+        scheduler=scheduler,
         **options,
     )
     files = [m.save(out, force=force)]
