@@ -91,7 +91,6 @@ def measure(
     """
     from corpus_stats.correlations.curve import correlation_curve
     from corpus_stats.entropy.curve import entropy_curve
-
     from corpus_stats.execution import Execution
 
     timings: dict[str, float] = {}
@@ -143,11 +142,20 @@ def measure(
 
 def _check_memory(stream: TokenStream, within_documents: bool, execution) -> None:
     """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
+    from corpus_stats.correlations.counts import pair_counter_bytes
     from corpus_stats.entropy import kneser_ney
     from corpus_stats.entropy.ngrams import ngram_plan
+    from corpus_stats.execution import MemoryLimitError, format_bytes
 
     ngram_plan(stream, within_documents, execution)
     kneser_ney.train_token_cap(stream, execution.memory_limit)
+    need = pair_counter_bytes(stream, within_documents)
+    if execution.memory_limit < need:
+        raise MemoryLimitError(
+            f"memory_limit {format_bytes(execution.memory_limit)} is below the {format_bytes(need)} that C(t) "
+            f"needs for {stream.n_tokens:,} tokens (its pair counts are not partitioned yet); raise the memory "
+            "limit to at least that, or measure fewer tokens (--max-tokens)."
+        )
 
 
 def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:

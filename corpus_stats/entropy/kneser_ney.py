@@ -187,7 +187,9 @@ def _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_token
     if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
         raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
     if max_train_tokens is not None and (
-        isinstance(max_train_tokens, bool) or not isinstance(max_train_tokens, (int, np.integer)) or max_train_tokens < 1
+        isinstance(max_train_tokens, bool)
+        or not isinstance(max_train_tokens, (int, np.integer))
+        or max_train_tokens < 1
     ):
         raise ValueError(f"max_train_tokens must be a positive integer or None; got {max_train_tokens!r}.")
     need = 2 * (n_max + 2)

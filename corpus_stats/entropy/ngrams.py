@@ -162,7 +162,8 @@ def ngram_statistics(
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
         Also count disjoint sub-corpora of about this fraction of the shards each (``round(f G)``
-        shards per block, ``G // that`` blocks), for :func:`corpus_stats.entropy.curve.entropy_curve`'s size extrapolation.
+        shards per block, ``G // that`` blocks), for the size extrapolation of
+        :func:`corpus_stats.entropy.curve.entropy_curve`.
     execution : corpus_stats.execution.Execution, optional
         Memory limit and executor: the vocabulary is cut into first-token ranges that fit the limit
         (:func:`ngram_plan`), each counted in one task; their sums are added in the plan's order, so
@@ -208,7 +209,16 @@ def ngram_statistics(
     executor = execution.executor
     ref = executor.stream_ref(stream)
     task_room = room if ref.stream is not None else None  # workers rebuild it from the offsets
-    common = (ref, task_room, bool(within_documents), token_bounds, int(stream.vocab_size), n_levels, masks, plan.counts)
+    common = (
+        ref,
+        task_room,
+        bool(within_documents),
+        token_bounds,
+        int(stream.vocab_size),
+        n_levels,
+        masks,
+        plan.counts,
+    )
     parts = executor.map(_count_range, [common + (lo, hi) for lo, hi in plan.ranges()])
     del room
     full, jack, sub = (sum(p[i] for p in parts) for i in range(3))  # fixed order: the plan's

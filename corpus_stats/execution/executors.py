@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from corpus_stats.stream import TokenStream
 
-CONNECT_TIMEOUT_S = 10  # an unreachable scheduler is reported after this long
+CONNECT_TIMEOUT_S = 8  # an unreachable scheduler is reported after this long
 _LOADED: dict[str, TokenStream] = {}  # per worker process: the stream last loaded from a path
 
 
@@ -204,4 +204,3 @@ def _require_distributed(scheduler: str) -> None:
         raise ValueError(
             f"scheduler {scheduler!r} needs dask.distributed: pip install 'corpus-stats[distributed]'."
         ) from None
-
