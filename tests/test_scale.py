@@ -177,8 +177,15 @@ def test_dask_local_cluster_of_two_processes_equals_serial(tmp_path):
     stream = _saved(_zipf_stream(n=80_000, vocab=60), tmp_path)
     kw = dict(n_shards=6, seed=1, size_fractions=(0.25, 0.5))
     serial = ngram_statistics(stream, 5, **kw)
+    serial_m = cs.measure(str(tmp_path / "stream"), **FAST)
     with Execution.create(memory_limit="2GB", scheduler="local:2") as ex:
         client = ex.executor.client
+        # measure() end to end on the cluster, given as a distributed.Client (left open for the caller)
+        dask_m = cs.measure(str(tmp_path / "stream"), scheduler=client, **FAST)
+        assert dask_m.options["execution"]["n_workers"] == 2
+        for name in ("plugin", "corrected", "upper", "stderr"):
+            np.testing.assert_allclose(getattr(dask_m.entropy, name), getattr(serial_m.entropy, name), rtol=1e-9)
+        np.testing.assert_array_equal(dask_m.correlations.op, serial_m.correlations.op)
         assert set(client.run(lambda: os.environ.get("NUMBA_NUM_THREADS")).values()) == {"1"}
         assert len(set(client.run(os.getpid).values())) == 2  # two worker processes
         dask = ngram_statistics(stream, 5, **kw, execution=ex)

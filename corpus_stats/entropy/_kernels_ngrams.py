@@ -1,14 +1,16 @@
 """Numba kernels for n-gram statistics of every order n = 1..n_levels in one pass (no I/O, no raising).
 
 Method: *group refinement* (a truncated suffix sort). Positions are bucketed by their first token
-(counting sort); level n + 1 groups are obtained by a stable counting sort of every level-n group by the
-token at offset n (O(group size), no log factor).
+(counting sort restricted to a range of first tokens, gathered by one sequential scan of the stream:
+``_gather_range``); level n + 1 groups are obtained by a stable counting sort of every level-n group by
+the token at offset n (O(group size), no log factor).
 A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
 for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
 shrinks quickly with n on text. Groups are kept in place in one int64 position array (with a one-byte
-group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array and
+group-start flag), compacted as they refine, so memory is ~9 bytes per gathered position plus the token array and
 each parallel range's scratch (its largest level-1 group, 8 bytes per position). A group never leaves
-its level-1 group, so ranges of level-1 groups are refined independently, in parallel.
+its level-1 group, so ranges of level-1 groups are refined independently: in parallel inside one call,
+and in separate calls (partitions, possibly on other machines) whose sums add up to the whole.
 
 For every repeated n-gram (a "tracked" group, count c >= 2) the kernel also counts how many of its
 occurrences start in each jackknife shard, which gives in the same pass
