@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 from corpus_stats.stream import TokenStream
 
 CONNECT_TIMEOUT_S = 8  # an unreachable scheduler is reported after this long
+WORKER_START_TIMEOUT_S = 600  # a LocalCluster's worker processes must have started by then
 _LOADED: dict[str, TokenStream] = {}  # per worker process: the stream last loaded from a path
 
 
@@ -154,7 +155,9 @@ def local_cluster_client(n_workers: int, numba_threads: int = 1) -> Any:
         dashboard_address=None,
         silence_logs=40,
     )
-    return Client(cluster)
+    client = Client(cluster)
+    client.wait_for_workers(n_workers, timeout=WORKER_START_TIMEOUT_S)  # all of them before planning
+    return client
 
 
 def get_executor(scheduler: Any = None) -> SerialExecutor | DaskExecutor:
