@@ -21,7 +21,7 @@ import numpy as np
 from corpus_stats._io import finite_or_none, json_safe
 from corpus_stats._random import STREAMS, check_seed, integer_seed
 from corpus_stats.report.measurement import Measurement
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream, saved_stream_dir
 
 
 def measure(
@@ -37,6 +37,8 @@ def measure(
     external: Any = None,
     predict: bool = True,
     progress: bool = False,
+    memory_limit: str | int | None = None,
+    scheduler: Any = None,
     **read_options: Any,
 ) -> Measurement:
     """Measure C(t) and H_n of a corpus and predict its data-scaling exponent.
@@ -45,8 +47,10 @@ def measure(
     ----------
     inputs : str, path, list of them, TokenStream or SyntheticCorpus
         Text files, directories, JSONL/parquet files or ``hf:NAME`` datasets (see
-        :func:`corpus_stats.read_corpus`); an already tokenized :class:`TokenStream` or a
-        :mod:`corpus_stats.synthetic` corpus is measured as it is.
+        :func:`corpus_stats.read_corpus`); an already tokenized :class:`TokenStream`, a directory
+        holding a saved one (``TokenStream.save``, ``corpus-stats tokenize -o``, ``corpus-stats synth
+        --format stream``; memory-mapped, not re-tokenized) or a :mod:`corpus_stats.synthetic` corpus is
+        measured as it is.
     tokenizer : str, default "bpe:8192"
         Tokenizer spec (``bpe:V``, a ``tokenizer.json`` path, a pretrained name, ``bytes``, ``chars``);
         ignored for token streams.
@@ -75,6 +79,15 @@ def measure(
         Run ``scaling.predict`` and store its summary in ``measurement.prediction``.
     progress : bool, default False
         Progress bars with time left on stderr.
+    memory_limit : str or int, optional
+        Memory the counting may use (``"8GB"``, bytes); default
+        ``corpus_stats.execution.DEFAULT_RAM_FRACTION`` of the machine's RAM. H_n is counted in
+        first-token partitions that fit it and the Kneser–Ney bound trains on at most what fits (see
+        docs/scale.md); a limit below the smallest partition fails before any counting.
+    scheduler : str or distributed.Client, optional
+        Where the partitions run: None (this process), ``"local:N"`` (a Dask LocalCluster of N worker
+        processes), ``"tcp://HOST:PORT"`` (an existing Dask cluster whose workers read the saved stream
+        from the same path) or a ``distributed.Client``. Results do not depend on it.
     **read_options
         Passed to the reader/tokenizer (``max_tokens``, ``doc_split``, ``text_field``, ``cache_dir``...).
 
@@ -96,38 +109,43 @@ def measure(
     """
     from corpus_stats.correlations.curve import correlation_curve
     from corpus_stats.entropy.curve import entropy_curve
+    from corpus_stats.execution import Execution
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
-    timings["tokenize"] = time.perf_counter() - start
-    args = check_arguments(
-        stream,
-        lags=lags,
-        n_max=n_max,
-        within_documents=within_documents,
-        n_shards=n_shards,
-        seed=seed,
-        snr_threshold=snr_threshold,
-        external=external,
-    )
+    with Execution.create(memory_limit, scheduler) as execution:
+        stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
+        timings["tokenize"] = time.perf_counter() - start
+        args = check_arguments(
+            stream,
+            lags=lags,
+            n_max=n_max,
+            within_documents=within_documents,
+            n_shards=n_shards,
+            seed=seed,
+            snr_threshold=snr_threshold,
+            external=external,
+        )
+        _check_memory(stream, within_documents, execution)  # before any counting
 
-    t = time.perf_counter()
-    corr = correlation_curve(
-        stream, args.lags, within_documents=within_documents, n_shards=args.shards, seed=seed, progress=progress
-    )
-    timings["correlations"] = time.perf_counter() - t
-    t = time.perf_counter()
-    ent = entropy_curve(
-        stream,
-        n_max,
-        within_documents=within_documents,
-        n_shards=args.shards,
-        seed=seed,
-        external=args.external,
-        progress=progress,
-    )
-    timings["entropy"] = time.perf_counter() - t
+        t = time.perf_counter()
+        corr = correlation_curve(
+            stream, args.lags, within_documents=within_documents, n_shards=args.shards, seed=seed, progress=progress
+        )
+        timings["correlations"] = time.perf_counter() - t
+        t = time.perf_counter()
+        ent = entropy_curve(
+            stream,
+            n_max,
+            within_documents=within_documents,
+            n_shards=args.shards,
+            seed=seed,
+            external=args.external,
+            progress=progress,
+            execution=execution,
+        )
+        timings["entropy"] = time.perf_counter() - t
+        execution_info = execution.describe()
 
     options = {
         "tokenizer": source.get("tokenizer", tokenizer),
@@ -139,6 +157,7 @@ def measure(
         "seed_policy": f"numpy.random.SeedSequence(seed).spawn({len(STREAMS)}), one child each: {', '.join(STREAMS)}",
         "snr_threshold": args.snr_threshold,
         "external": None if external is None or not isinstance(external, (str, os.PathLike)) else str(external),
+        "execution": execution_info,
         **{k: v for k, v in read_options.items() if k != "cache_dir"},
     }
     provenance = _provenance(stream, source)
@@ -201,6 +220,24 @@ def check_arguments(
     return Arguments(checked_lags, shards, threshold, external)
 
 
+def _check_memory(stream: TokenStream, within_documents: bool, execution) -> None:
+    """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
+    from corpus_stats.correlations.counts import pair_counter_bytes
+    from corpus_stats.entropy import kneser_ney
+    from corpus_stats.entropy.ngrams import ngram_plan
+    from corpus_stats.execution import MemoryLimitError, format_bytes
+
+    ngram_plan(stream, within_documents, execution)
+    kneser_ney.train_token_cap(stream, execution.memory_limit)
+    need = pair_counter_bytes(stream, within_documents)
+    if execution.memory_limit < need:
+        raise MemoryLimitError(
+            f"memory_limit {format_bytes(execution.memory_limit)} is below the {format_bytes(need)} that C(t) "
+            f"needs for {stream.n_tokens:,} tokens (its pair counts are not partitioned yet); raise the memory "
+            "limit to at least that, or measure fewer tokens (--max-tokens)."
+        )
+
+
 def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:
     """The token stream to measure and a description of where it came from."""
     if isinstance(inputs, TokenStream):
@@ -220,8 +257,31 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
 
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    saved = saved_stream_dir(inputs[0]) if len(inputs) == 1 and isinstance(inputs[0], (str, os.PathLike)) else None
+    if saved is not None:  # tokenized once (tokenize -o, synth --format stream), memory-mapped here
+        return _saved_stream(saved)
     stream = tokenize(list(inputs), tokenizer, progress=progress, **read_options)
     return stream, {"kind": "corpus", "tokenizer": tokenizer}
+
+
+def _saved_stream(path: Path) -> tuple:
+    """A saved stream (memory-mapped) and its source; a synth directory's synthetic.json says what made it."""
+    import json
+
+    stream = TokenStream.load(path, mmap=True)
+    source = {"kind": "token-stream", "path": str(path), "tokenizer": stream.provenance.get("tokenizer")}
+    described = path.parent / "synthetic.json"
+    if path.name == "stream" and described.is_file():
+        d = json.loads(described.read_text())
+        source.update(
+            kind="synthetic",
+            generator=d.get("kind"),
+            params=d.get("params") or {},
+            expected_beta=d.get("expected_beta"),
+            expected_gamma=d.get("expected_gamma"),
+            tokenizer="synthetic",
+        )
+    return stream, source
 
 
 def _provenance(stream: TokenStream, source: dict) -> dict:

@@ -403,6 +403,19 @@ class TokenStream:
             raise DamagedStreamError(f"{path} is damaged: {exc} Delete it and re-tokenize.") from None
 
 
+def saved_stream_dir(path: str | os.PathLike) -> Path | None:
+    """The saved :class:`TokenStream` directory that ``path`` names, or None if it names none.
+
+    ``path`` may be the stream directory itself (``TokenStream.save``, ``corpus-stats tokenize -o``)
+    or a ``corpus-stats synth --format stream`` output directory, whose stream lies in ``stream/``.
+    """
+    path = Path(path)
+    for candidate in (path, path / "stream"):
+        if (candidate / _META).is_file() and (candidate / _TOKENS).is_file():
+            return candidate
+    return None
+
+
 class TokenStreamWriter:
     """Write a :class:`TokenStream` to disk document by document, without holding it in memory.
 

@@ -11,6 +11,7 @@ from corpus_stats.cli.common import (
     snr_threshold_option,
     user_errors,
 )
+from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
 from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
 
 
@@ -171,6 +172,20 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Units of the losses in --entropy-curve.",
 )
+@click.option(
+    "--memory-limit",
+    default=None,
+    metavar="SIZE",
+    help=f"Memory the counting may use, e.g. 8GB [default: {DEFAULT_RAM_FRACTION:.0%} of the machine's RAM]; "
+    "H_n is counted in partitions that fit (docs/scale.md).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="WHERE",
+    help="Run the partitions on Dask: local:N (N worker processes here) or tcp://HOST:PORT (workers read "
+    "the saved stream from the same path) [default: this process].",
+)
 @collapse_option("measure")
 @user_errors
 def measure_command(
@@ -187,10 +202,14 @@ def measure_command(
     seed,
     external,
     units,
+    memory_limit,
+    scheduler,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
 
+    INPUTS may also be one saved token stream directory (tokenize -o, synth --format stream),
+    which is memory-mapped and measured without re-tokenizing (the tokenizer options are ignored).
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
     """
     from pathlib import Path
@@ -228,6 +247,8 @@ def measure_command(
         snr_threshold=snr_threshold,
         external=external,
         progress=options.pop("progress"),
+        memory_limit=memory_limit,
+        scheduler=scheduler,
         **options,
     )
     files = [m.save(out, force=force)]

@@ -139,6 +139,16 @@ class PairCounter:
         )
 
 
+def pair_counter_bytes(stream: TokenStream, within_documents: bool) -> int:
+    """Bytes :class:`PairCounter` holds at least: the shuffled copy of the stream (floor) next to the
+    stream's own pages, the grouped positions and the five position-indexed counting slots (int32),
+    and the room to each document's end (within documents). C(t) is not partitioned: this grows
+    linearly with the stream; each lag's compacted counts come on top (at most ~35 bytes per token,
+    usually far less)."""
+    per_token = 2 * stream.tokens.dtype.itemsize + 4 + 5 * 4 + (4 if within_documents else 0)
+    return int(per_token * stream.n_tokens)
+
+
 def n_threads() -> int:
     import numba
 

@@ -1,14 +1,16 @@
 """Numba kernels for n-gram statistics of every order n = 1..n_levels in one pass (no I/O, no raising).
 
 Method: *group refinement* (a truncated suffix sort). Positions are bucketed by their first token
-(counting sort); level n + 1 groups are obtained by a stable counting sort of every level-n group by the
-token at offset n (O(group size), no log factor).
+(counting sort restricted to a range of first tokens, gathered by one sequential scan of the stream:
+``_gather_range``); level n + 1 groups are obtained by a stable counting sort of every level-n group by
+the token at offset n (O(group size), no log factor).
 A group of size 1 (a singleton n-gram) can only have singleton extensions, so it leaves the active set
 for good: the work per level is proportional to the number of positions whose n-gram is repeated, which
 shrinks quickly with n on text. Groups are kept in place in one int64 position array (with a one-byte
-group-start flag), compacted as they refine, so memory is ~11 bytes per token plus the token array and
+group-start flag), compacted as they refine, so memory is ~9 bytes per gathered position plus the token array and
 each parallel range's scratch (its largest level-1 group, 8 bytes per position). A group never leaves
-its level-1 group, so ranges of level-1 groups are refined independently, in parallel.
+its level-1 group, so ranges of level-1 groups are refined independently: in parallel inside one call,
+and in separate calls (partitions, possibly on other machines) whose sums add up to the whole.
 
 For every repeated n-gram (a "tracked" group, count c >= 2) the kernel also counts how many of its
 occurrences start in each jackknife shard, which gives in the same pass
@@ -213,13 +215,42 @@ def _refine_range(
 N_PARTS = 16  # ranges of level-1 groups refined in parallel (sums added in this fixed order)
 
 
-@njit(parallel=True, cache=True)
-def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, masks):
-    """Statistics of n-grams of every order 1..n_levels (see module docstring).
+@njit(cache=True)
+def _gather_range(tokens, counts, lo, hi):
+    """Positions whose first token lies in ``lo .. hi - 1`` and occurs at least twice, grouped by that
+    token (increasing inside a group), and their group-start flags: one sequential scan of the stream.
 
-    ``room`` (used only when ``use_room``, i.e. within documents) limits how far an n-gram starting at
-    p may extend; otherwise n-grams may run to the end of the stream. Positions are assigned to shards
-    by ``token_bounds`` (G + 1 increasing offsets).
+    ``counts`` are the token counts of the whole stream; tokens seen once are singletons at every
+    level and are never tracked. This is the level-1 counting sort restricted to one first-token range.
+    """
+    starts = np.zeros(hi - lo + 1, np.int64)
+    for v in range(lo, hi):
+        c = counts[v] if counts[v] >= 2 else 0
+        starts[v - lo + 1] = starts[v - lo] + c
+    m = starts[hi - lo]
+    pos = np.empty(m, np.int64)
+    flags = np.zeros(m, np.uint8)
+    fill = starts[:-1].copy()
+    for v in range(lo, hi):
+        if counts[v] >= 2:
+            flags[starts[v - lo]] = 1
+    for p in range(tokens.size):
+        t = np.int64(tokens[p])
+        if lo <= t < hi and counts[t] >= 2:
+            pos[fill[t - lo]] = p
+            fill[t - lo] += 1
+    return pos, flags
+
+
+@njit(parallel=True, cache=True)
+def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, masks, counts, lo, hi):
+    """Statistics of n-grams of every order 1..n_levels whose first token lies in ``lo .. hi - 1``.
+
+    ``counts`` are the token counts of the whole stream (``np.bincount``). ``room`` (used only when
+    ``use_room``, i.e. within documents) limits how far an n-gram starting at p may extend; otherwise
+    n-grams may run to the end of the stream. Positions are assigned to shards by ``token_bounds``
+    (G + 1 increasing offsets). A group of equal n-grams never leaves its first token, so the
+    statistics of disjoint first-token ranges add up to those of the whole vocabulary.
 
     Returns ``full`` (2, n_levels + 1, F), ``jack`` (2, G, n_levels + 1, F) and ``sub``
     (2, H, n_levels + 1, F). Index 0 of the first axis counts the n-grams, index 1 only their
@@ -228,29 +259,9 @@ def _ngram_stats(tokens, room, use_room, token_bounds, vocab_size, n_levels, mas
     The level-1 groups are split into ``N_PARTS`` ranges balanced by positions and refined in
     parallel; the ranges' sums are added in a fixed order (results independent of the threads).
     """
-    n = tokens.size
     n_shards = token_bounds.size - 1
-    # level 1: counting sort of all positions by token; positions stay increasing inside a group
-    starts = np.zeros(vocab_size + 1, np.int64)
-    for p in range(n):
-        starts[np.int64(tokens[p]) + 1] += 1
-    for v in range(vocab_size):
-        starts[v + 1] += starts[v]
-    pos = np.empty(n, np.int64)
-    fill = starts[:-1].copy()
-    for p in range(n):
-        t = np.int64(tokens[p])
-        pos[fill[t]] = p
-        fill[t] += 1
-    flags = np.zeros(n, np.uint8)
-    m = 0
-    for v in range(vocab_size):
-        c = starts[v + 1] - starts[v]
-        if c >= 2:
-            flags[m] = 1
-            for i in range(starts[v], starts[v + 1]):
-                pos[m] = pos[i]
-                m += 1
+    pos, flags = _gather_range(tokens, counts, lo, hi)
+    m = pos.size
     # ranges start at level-1 group starts
     cuts = np.empty(N_PARTS + 1, np.int64)
     cuts[0] = 0

@@ -29,6 +29,7 @@ from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
 from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.entropy.ngrams import ngram_statistics
+from corpus_stats.execution import Execution
 from corpus_stats.progress import Progress
 from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
 from scaling import jackknife_stderr
@@ -149,14 +150,19 @@ def check_n_max(n_max, n_tokens: int, upper: bool = True) -> int:
     return int(n_max)
 
 
-def _upper_bound(stream, n_max, options, sizes, **kw):
-    """Kneser–Ney bound: (running-min upper, size curve or None, notes); NaN when unavailable."""
+def _upper_bound(stream, n_max, options, sizes, memory_limit=None, **kw):
+    """Kneser–Ney bound: (running-min upper, size curve or None, notes); NaN when unavailable.
+
+    Under a memory limit the models train on a random subset of the training documents that fits
+    (``kneser_ney.train_token_cap``): still an upper bound, a looser one (see docs/scale.md)."""
     try:
         from corpus_stats.entropy import kneser_ney as kn
     except ModuleNotFoundError as exc:
         if exc.name != "corpus_stats.entropy.kneser_ney":
             raise
         return np.full(n_max + 1, np.nan), None, ["upper bound unavailable: corpus_stats.entropy.kneser_ney is missing"]
+    if memory_limit is not None:
+        kw["max_train_tokens"] = kn.train_token_cap(stream, memory_limit, kw.get("heldout_tokens", 1_000_000))
     curve = None
     if sizes:
         curve = kn.kneser_ney_size_curve(stream, n_max, tuple(sizes) + (1.0,), **kw)
@@ -248,6 +254,7 @@ def entropy_curve(
     external: ExternalCurve | str | os.PathLike | None = None,
     extrapolate: bool | None = None,
     progress: bool = False,
+    execution: Execution | None = None,
 ) -> EntropyCurve:
     """Measure the conditional entropy H_n, n = 0..n_max, with a bracket and a validity mask.
 
@@ -276,6 +283,10 @@ def entropy_curve(
         has at most 30 million tokens (it about doubles the Kneser–Ney time).
     progress : bool, default False
         Progress bar on stderr.
+    execution : corpus_stats.execution.Execution, optional
+        Memory limit and executor (see docs/scale.md): n-grams are counted in first-token partitions
+        that fit the limit, wherever the executor runs them (identical results), and the Kneser–Ney
+        models train on at most as many tokens as fit. Default: no limit, in this process.
 
     Returns
     -------
@@ -367,7 +378,13 @@ def entropy_curve(
     sizes = SIZE_FRACTIONS if extrapolate else ()
     with Progress("entropy (n-gram counts)", total=2, enabled=progress) as bar:
         stats = ngram_statistics(
-            stream, n_max + 1, within_documents=within_documents, n_shards=n_shards, seed=seed, size_fractions=sizes
+            stream,
+            n_max + 1,
+            within_documents=within_documents,
+            n_shards=n_shards,
+            seed=seed,
+            size_fractions=sizes,
+            execution=execution,
         )
         bar.update(note="n-grams counted")
         with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
@@ -395,6 +412,7 @@ def entropy_curve(
             within_documents=within_documents,
             seed=seed,
             progress=progress,
+            memory_limit=None if execution is None else execution.memory_limit,
         )
         notes += kn_notes
     else:
@@ -412,6 +430,7 @@ def entropy_curve(
     options.update(
         n_shards=G,
         notes=notes,
+        partitions=stats.partitions,
         subsample_shift=json_safe(shift),
         ngrams={
             "order": list(range(n_max + 2)),

@@ -45,11 +45,13 @@ TOKENIZER_FILE = "tokenizer.json"
 _BATCH_CHARS, _BATCH_DOCS = 1 << 20, 4096
 _MIN_SAMPLE_FOR_PREFIX = 10_000_000  # characters bpe:V trains on at least, with max_tokens
 # Long documents are encoded in pieces cut after a newline that sits between two non-space
-# characters: every pre-tokenizer regex used by BPE tokenizers (Whitespace, GPT-2/LLaMA-3 ByteLevel
-# patterns) already splits there, so the ids are unchanged while memory stays bounded (an Encoding
-# costs ~350 bytes per token) and long documents are encoded in parallel.
+# characters, or (a single line) before a single space between two non-space characters: every
+# pre-tokenizer regex used by BPE tokenizers (Whitespace, GPT-2/LLaMA-3 ByteLevel patterns, Metaspace)
+# already splits there, so the ids are unchanged. Pieces are encoded a group of about _BATCH_CHARS
+# at a time, so memory stays bounded however long a document is (an Encoding costs ~350 bytes per
+# token) while the pieces of a group are encoded in parallel.
 _PIECE_CHARS = 1 << 16
-_SAFE_CUT = re.compile(r"\S\n(?=\S)")
+_SAFE_CUT = re.compile(r"\S\n(?=\S)|\S(?= \S)")
 
 
 class CacheRebuiltWarning(UserWarning):
@@ -107,17 +109,25 @@ class LoadedTokenizer:
             idx = np.minimum(np.searchsorted(self.alphabet, cps), max(self.alphabet.size - 1, 0))
             ids = np.where(self.alphabet[idx] == cps, idx + 2, 0) if self.alphabet.size else np.zeros_like(cps)
             return ids, np.array([len(t) for t in texts], np.int64)
-        pieces, owner = texts, None
+        pieces, owner = texts, np.arange(len(texts))
         if self.info.get("splittable") and any(len(t) > _PIECE_CHARS for t in texts):
             cut = [_cut_long(t) for t in texts]
             pieces = [p for c in cut for p in c]
             owner = np.repeat(np.arange(len(texts)), [len(c) for c in cut])
-        encs = self.hf.encode_batch_fast(pieces, add_special_tokens=False)
-        lengths = np.array([len(e.ids) for e in encs], np.int64)
-        ids = np.fromiter((i for e in encs for i in e.ids), np.int64, int(lengths.sum()))
-        if owner is not None:
-            lengths = np.bincount(owner, weights=lengths, minlength=len(texts)).astype(np.int64)
-        return ids, lengths
+        ids, lengths = [], np.zeros(len(texts), np.int64)
+        chars = np.cumsum([len(p) for p in pieces])
+        start = 0
+        while start < len(pieces):  # groups of about _BATCH_CHARS: their Encodings are freed in turn
+            stop = max(
+                int(np.searchsorted(chars, chars[start] - len(pieces[start]) + _BATCH_CHARS, "right")), start + 1
+            )
+            encs = self.hf.encode_batch_fast(pieces[start:stop], add_special_tokens=False)
+            n = np.array([len(e.ids) for e in encs], np.int64)
+            ids.append(np.fromiter((i for e in encs for i in e.ids), np.int64, int(n.sum())))
+            np.add.at(lengths, owner[start:stop], n)
+            del encs
+            start = stop
+        return (np.concatenate(ids) if ids else np.zeros(0, np.int64)), lengths
 
     def decode(self, ids) -> str:
         """Text of ``ids`` (eos and unknown tokens dropped); exact for ``bytes``, ``chars``, byte-level BPE."""
