@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+from corpus_stats.cli.lm import lm_options, model_tokenizer_or_fail
 
 
 @click.command("tokenize")
@@ -152,6 +153,14 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Units of the losses in --entropy-curve.",
 )
+@click.option(
+    "--lm",
+    default=None,
+    metavar="NAME_OR_PATH",
+    help="Causal language model whose L_n (held-out, context --n-max) gamma is fitted on; the corpus is "
+    "tokenized with its tokenizer (see lm-curve -h).",
+)
+@lm_options
 @collapse_option
 @user_errors
 def measure_command(
@@ -167,6 +176,8 @@ def measure_command(
     seed,
     external,
     units,
+    lm,
+    lm_options,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
@@ -188,6 +199,10 @@ def measure_command(
         from corpus_stats.correlations.curve import parse_lags
 
         lags = parse_lags(lags)
+    if lm is not None:
+        if external is not None:
+            raise click.ClickException("give either --entropy-curve or --lm, not both.")
+        options["tokenizer"] = model_tokenizer_or_fail(lm, options["tokenizer"])
     if external is not None:  # read (and validate) before the long measurement
         from corpus_stats.entropy.curve import read_entropy_curve
 
@@ -205,6 +220,8 @@ def measure_command(
         n_shards=n_shards,
         seed=seed,
         external=external,
+        lm=lm,
+        lm_options=lm_options if lm is not None else None,
         progress=options.pop("progress"),
         **options,
     )
