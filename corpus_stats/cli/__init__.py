@@ -6,8 +6,8 @@ convention, stated in ``corpus-stats --help``): 0 success, 1 any user error (cli
 included, which click would exit with 2), 130 interrupted (Ctrl-C).
 
 This module holds the group and the entry point; the commands live in modules by concern
-(``measure``: tokenize, measure, plot; ``predict``: predict, compare; ``validation``: synth, demo,
-check) and the shared option bundles in ``common``. Each command module imports only
+(``measure``: tokenize, measure, plot; ``lm``: lm-curve; ``predict``: predict, compare; ``validation``:
+synth, demo, check) and the shared option bundles in ``common``. Each command module imports only
 click at start-up (the library is imported inside the commands), so ``corpus-stats --help`` stays fast.
 """
 
@@ -19,6 +19,7 @@ import click
 
 from corpus_stats._version import __version__
 from corpus_stats.cli.common import CONTEXT_SETTINGS
+from corpus_stats.cli.lm import lm_curve_command
 from corpus_stats.cli.measure import measure_command, plot_command, tokenize_command
 from corpus_stats.cli.predict import compare_command, predict_command
 from corpus_stats.cli.validation import check_command, demo_command, synth_command
@@ -72,6 +73,7 @@ for _command in (
     tokenize_command,
     measure_command,
     plot_command,
+    lm_curve_command,
     demo_command,
     predict_command,
     compare_command,

@@ -11,6 +11,7 @@ from corpus_stats.cli.common import (
     snr_threshold_option,
     user_errors,
 )
+from corpus_stats.cli.lm import lm_options, model_tokenizer_or_fail
 from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
 from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
 
@@ -186,6 +187,14 @@ def _default_out(inputs) -> str:
     help="Run the partitions on Dask: local:N (N worker processes here) or tcp://HOST:PORT (workers read "
     "the saved stream from the same path) [default: this process].",
 )
+@click.option(
+    "--lm",
+    default=None,
+    metavar="NAME_OR_PATH",
+    help="Causal language model whose L_n (held-out, context --n-max) gamma is fitted on; the corpus is "
+    "tokenized with its tokenizer (see lm-curve -h).",
+)
+@lm_options
 @collapse_option("measure")
 @user_errors
 def measure_command(
@@ -204,6 +213,8 @@ def measure_command(
     units,
     memory_limit,
     scheduler,
+    lm,
+    lm_options,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
@@ -228,6 +239,10 @@ def measure_command(
         from corpus_stats.correlations.curve import parse_lags
 
         lags = parse_lags(lags)
+    if lm is not None:
+        if external is not None:
+            raise click.ClickException("give either --entropy-curve or --lm, not both.")
+        options["tokenizer"] = model_tokenizer_or_fail(lm, options["tokenizer"])
     if external is not None:  # read (and validate) before the long measurement
         from corpus_stats.entropy.curve import read_entropy_curve
 
@@ -246,6 +261,8 @@ def measure_command(
         seed=seed,
         snr_threshold=snr_threshold,
         external=external,
+        lm=lm,
+        lm_options=lm_options if lm is not None else None,
         progress=options.pop("progress"),
         memory_limit=memory_limit,
         scheduler=scheduler,
