@@ -15,6 +15,8 @@ generator                 exact C(t)                              exact H_n
 :func:`zipf_hierarchy`    DP over the tree levels                 enumeration (small grammars)
 :func:`ambiguous_hier..`  DP over the tree levels                 enumeration (small grammars)
 :func:`varying_tree_h..`  DP over the tree levels                 enumeration (small grammars)
+:func:`planted_circle`    -- (planted: a circle of set words)     --
+:func:`planted_tree`      -- (planted: a tree of set words)       --
 ========================  ======================================  ===============================
 
 Markov and copy streams are one continuous stationary sequence cut into documents, so their
@@ -34,6 +36,7 @@ from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
 from corpus_stats.synthetic.grammars import ambiguous_hierarchy, varying_tree_hierarchy, zipf_hierarchy
 from corpus_stats.synthetic.markov import markov_chain
+from corpus_stats.synthetic.planted import planted_circle, planted_tree
 from corpus_stats.synthetic.processes import copy_process, iid_zipf, random_hierarchy, santa_fe
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "covariance_norms",
     "iid_zipf",
     "markov_chain",
+    "planted_circle",
+    "planted_tree",
     "random_hierarchy",
     "santa_fe",
     "varying_tree_hierarchy",
@@ -60,6 +65,8 @@ KINDS = {
     "zipf_hierarchy": zipf_hierarchy,
     "ambiguous_hierarchy": ambiguous_hierarchy,
     "varying_tree_hierarchy": varying_tree_hierarchy,
+    "planted_circle": planted_circle,
+    "planted_tree": planted_tree,
 }
 GRAMMAR_KINDS = ("random_hierarchy", "zipf_hierarchy", "ambiguous_hierarchy", "varying_tree_hierarchy")
 
@@ -117,6 +124,7 @@ def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
         "lags": list(map(int, lags)),
         "exact_correlation_op": None if corr is None else _json_curve(corr["op"]),
         "exact_correlation_fro": None if corr is None else _json_curve(corr["fro"]),
+        "planted": corpus.planted,
     }
 
 
@@ -127,7 +135,8 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
     separated by single spaces. A word-level (whitespace) tokenizer reads it back up to a relabelling
     of the ids, which leaves every statistic here (norms of C(t), H_n) unchanged.
     ``fmt="stream"`` writes a :class:`TokenStream` (``stream/``, load with ``TokenStream.load``).
-    Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves).
+    Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves); the planted
+    generators also write ``planted.json`` (the planted set or tree, a ``--set`` file for ``geometry``).
     """
     import json
     import os
@@ -151,4 +160,6 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
                 fh.write("\n")
         os.replace(tmp, target)
     (directory / "synthetic.json").write_text(json.dumps(describe(corpus), indent=2))
+    if corpus.planted is not None:
+        (directory / "planted.json").write_text(json.dumps(corpus.planted, indent=2))
     return target
