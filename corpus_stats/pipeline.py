@@ -202,14 +202,26 @@ def _finite(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _exponent_summary(selection: Any, stderr: Any, **extra: Any) -> dict:
-    """Value, errors, window and method of a ``scaling.WindowSelection``."""
+def _exponent_summary(selection: Any, stderr: Any, confidence: float = 0.9, **extra: Any) -> dict:
+    """Value, errors, window and method of a ``scaling.WindowSelection``.
+
+    ``stderr`` is the total standard error (the "±", 1 s.e.), ``interval`` value ± z·stderr at
+    ``confidence``; ``systematic`` is the window spread (a part of ``stderr``) and ``fit_interval``
+    the window fit's own interval.
+    """
+    from scipy import stats
+
     fit = selection.fit
+    se = _finite(stderr) if _finite(stderr) is not None else _finite(fit.stderr)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    value = _finite(fit.exponent)
     out = {
-        "value": _finite(fit.exponent),
-        "stderr": _finite(stderr) if _finite(stderr) is not None else _finite(fit.stderr),
+        "value": value,
+        "stderr": se,
         "systematic": _finite(selection.systematic),
-        "interval": list(fit.exponent_interval),
+        "interval": [value - z * se, value + z * se] if value is not None and se is not None else [None, None],
+        "confidence": confidence,
+        "fit_interval": list(fit.exponent_interval),
         "prefactor": _finite(fit.prefactor),
         "window": list(selection.window),
         "n_points": int(fit.n_points),
@@ -225,7 +237,8 @@ def summarize_prediction(prediction: Any) -> dict:
 
     Keys: ``alpha_D`` (``value, stderr, interval, confidence, method``), ``alpha_D_paper``
     (paper-compatible raw slopes and the paper's error formula), ``beta`` and ``gamma`` (``value,
-    stderr`` (document jackknife), ``systematic`` (spread over acceptable windows), ``interval`` (fit),
+    stderr`` (total: jackknife or fit, and window spread; every "±" is 1 s.e.), ``systematic`` (spread
+    over acceptable windows), ``interval`` (value ± z·stderr at ``confidence``), ``fit_interval``,
     ``prefactor, window, n_points, method``; ``gamma`` also ``H_inf`` and ``curve``), ``horizon``
     (``P, t_star, floor_constant``), ``learning_curve`` (``P, loss, extrapolated``), ``assumptions``,
     ``warnings`` and ``full`` (the Prediction's own ``to_dict()``).
@@ -241,8 +254,8 @@ def summarize_prediction(prediction: Any) -> dict:
             "method": a.method,
         },
         "alpha_D_paper": {"value": ap.value, "stderr": ap.paper_stderr},
-        "beta": _exponent_summary(pred.beta, a.beta_stderr),
-        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, H_inf=pred.H_inf, curve=pred.gamma_curve),
+        "beta": _exponent_summary(pred.beta, a.beta_stderr, a.confidence),
+        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, a.confidence, H_inf=pred.H_inf, curve=pred.gamma_curve),
         "horizon": {
             "P": pred.tokens,
             "t_star": pred.horizon.t_star,
@@ -261,15 +274,13 @@ def summarize_prediction(prediction: Any) -> dict:
 
 
 def _pm(part: dict, digits: int = 3) -> str:
-    """'0.88 ± 0.06 (90%: 0.80..0.95)' from a summary entry; 'n/a' when absent."""
+    """'0.88 ± 0.06 [90%: 0.78..0.98]' (± is 1 total s.e.) from a summary entry; 'n/a' when absent."""
     value = (part or {}).get("value")
     if value is None:
         return "n/a"
     text = f"{value:.{digits}g}"
     if part.get("stderr") is not None:
         text += f" ± {part['stderr']:.2g}"
-    if part.get("systematic") is not None:
-        text += f" (stat) ± {part['systematic']:.2g} (window)"
     interval = part.get("interval")
     if part.get("confidence") and interval and None not in interval:
         text += f"  [{part['confidence']:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
@@ -452,6 +463,7 @@ def _exponent_alone(m: Measurement, which: str) -> dict:
                 valid=np.asarray(e.valid, bool)[1:],
                 method="offset",
                 min_points=4,
+                sigma=np.asarray(e.total_error, float)[1:] if hasattr(e, "total_error") else None,
             )
     except (ValueError, TypeError):
         return {}

@@ -68,3 +68,13 @@ def test_cli_errors_are_one_line(report_dir, tmp_path):
     assert "Traceback" not in res.output
     res = CliRunner().invoke(cli, ["predict", str(report_dir), "--snr-threshold", "1e9"])
     assert res.exit_code == 1 and "signal/noise >= 1e+09" in res.output
+
+
+def test_predict_names_file_and_field_of_an_inconsistent_value(report_dir, tmp_path):
+    doc = json.loads((report_dir / "report.json").read_text())
+    doc["correlations"]["op_debiased"][2] = -5.0  # signal/noise stays high: inconsistent
+    bad = tmp_path / "report.json"
+    bad.write_text(json.dumps(doc))
+    res = CliRunner().invoke(cli, ["predict", str(bad)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert str(bad) in res.output and r"correlations.op_debiased[2] (lag 3) is -5" in res.output

@@ -101,7 +101,8 @@ def ngram_statistics(
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
         Also count disjoint sub-corpora of about this fraction of the shards each (``round(f G)``
-        shards per block, ``G // that`` blocks), for :func:`corpus_stats.entropy.curve.entropy_curve`'s size extrapolation.
+        shards per block, ``G // that`` blocks), for the size curve of
+        :func:`corpus_stats.entropy.curve.entropy_curve`.
 
     Returns
     -------
