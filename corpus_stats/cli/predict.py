@@ -35,13 +35,16 @@ def _load_and_predict(report, tokens, snr_threshold, floor_constant, confidence)
     rules = prediction_rules(m)
     if snr_threshold is not None:
         rules["snr_threshold"] = snr_threshold
-    return predict(
-        m,
-        **rules,
-        floor_constant=floor_constant,
-        tokens=list(tokens) or None,
-        confidence=confidence,
-    )
+    try:
+        return predict(
+            m,
+            **rules,
+            floor_constant=floor_constant,
+            tokens=list(tokens) or None,
+            confidence=confidence,
+        )
+    except ValueError as exc:  # name the file: the fix is usually in it
+        raise ValueError(f"{report}: {exc}") from None
 
 
 @click.command("predict")

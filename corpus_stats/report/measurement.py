@@ -46,6 +46,7 @@ _ENTROPY_COLUMNS = (
     "extrapolated",
     "extrapolated_stderr",
     "extrapolated_valid",
+    "systematic",  # last: added after the first release, so positional readers keep working
 )
 
 _NUM_OR_NULL = {"type": ["number", "null"]}
@@ -108,6 +109,7 @@ def report_schema() -> dict:
                     "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     # optional (corpus-size extrapolation); absent or null in older reports
+                    "systematic": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "extrapolated_valid": {"type": ["array", "null"], "items": {"type": "boolean"}},
