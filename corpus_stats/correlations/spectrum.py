@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus_stats.correlations.counts import LagCounts, PairCounter, row_chunks
-from corpus_stats.correlations.curve import DENSE_MAX_V, _check_lags, _fro_sq
+from corpus_stats.correlations.curve import DENSE_MAX_V, _fro_sq, check_lags
 from corpus_stats.correlations.operators import MATVECS, Cov
 from corpus_stats.progress import Progress
 from corpus_stats.stream import TokenStream
@@ -227,11 +227,9 @@ def spectrum(
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
     n = stream.n_tokens
-    if n < 2:
-        raise ValueError(f"the stream must hold at least 2 tokens to form a pair; got {n}.")
-    if lags is None:
+    if lags is None and n >= 2:
         lags = [t for t in DEFAULT_SPECTRUM_LAGS if t < n]
-    lags = _check_lags(lags, n)
+    lags = check_lags(lags, n)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer; got {k!r}.")
     k = int(k)
