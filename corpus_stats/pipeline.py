@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from corpus_stats.report.measurement import Measurement, json_safe
+from corpus_stats._io import finite_or_none, json_safe
+from corpus_stats.report.measurement import Measurement
 from corpus_stats.stream import TokenStream, saved_stream_dir
 
 
@@ -254,23 +255,15 @@ def run_prediction(measurement: Measurement) -> dict:
     return summarize_prediction(prediction)
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
-
-
 def _exponent_summary(selection: Any, stderr: Any, **extra: Any) -> dict:
     """Value, errors, window and method of a ``scaling.WindowSelection``."""
     fit = selection.fit
     out = {
-        "value": _finite(fit.exponent),
-        "stderr": _finite(stderr) if _finite(stderr) is not None else _finite(fit.stderr),
-        "systematic": _finite(selection.systematic),
+        "value": finite_or_none(fit.exponent),
+        "stderr": finite_or_none(stderr) if finite_or_none(stderr) is not None else finite_or_none(fit.stderr),
+        "systematic": finite_or_none(selection.systematic),
         "interval": list(fit.exponent_interval),
-        "prefactor": _finite(fit.prefactor),
+        "prefactor": finite_or_none(fit.prefactor),
         "window": list(selection.window),
         "n_points": int(fit.n_points),
         "method": fit.method,

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from corpus_stats._io import replace_dir, temporary_sibling_dir
 
 STREAM_FORMAT_VERSION = 1
 _META = "meta.json"
@@ -227,15 +228,12 @@ class TokenStream:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        tmp = temporary_sibling_dir(path)
         try:
             np.save(tmp / _TOKENS, self.tokens)
             np.save(tmp / _OFFSETS, self.doc_offsets)
             (tmp / _META).write_text(json.dumps(self._meta(), indent=2))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
+            replace_dir(tmp, path, overwrite=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -327,8 +325,7 @@ class TokenStreamWriter:
         self.eos_id = eos_id
         self.n_tokens = 0
         self._offsets = [np.zeros(1, dtype=np.int64)]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-", dir=self.path.parent))
+        self.tmp_dir = temporary_sibling_dir(self.path)
         self._file = open(self.tmp_dir / _TOKENS, "wb")
         self._file.write(self._npy_header(0))
         self._closed = False
@@ -379,11 +376,7 @@ class TokenStreamWriter:
         }
         (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
         try:
-            if self.path.exists():
-                if not self.overwrite:  # another writer finished first
-                    raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
-                shutil.rmtree(self.path)
-            os.replace(self.tmp_dir, self.path)
+            replace_dir(self.tmp_dir, self.path, self.overwrite)  # FileExistsError: another writer finished first
         except OSError:
             self.abort()
             if self.path.exists():

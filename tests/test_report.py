@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
+from corpus_stats._io import json_safe
 from corpus_stats.report.measurement import (
     REPORT_SCHEMA,
     SCHEMA_VERSION,
     Measurement,
-    atomic_write_text,
     entropy_csv,
-    json_safe,
     load_measurement,
     read_collapse_table,
     validate_report,
@@ -205,26 +203,6 @@ def test_measurement_type_checks_and_repr():
     assert "100,000 tokens" in text and "bpe:8192" in text and "H_n for n=0..6 (5 valid)" in text
 
 
-def test_atomic_write_leaves_old_file_on_interrupt(tmp_path, monkeypatch):
-    path = tmp_path / "report.json"
-    path.write_text("old")
-
-    def boom(*args):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("os.replace", boom)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write_text(path, "new")
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
-
-
-def test_json_safe_converts_numpy_and_nonfinite():
-    out = json_safe({"a": np.float32(1.5), "b": np.array([1.0, np.nan, np.inf]), "c": (np.int64(3),)})
-    assert out == {"a": 1.5, "b": [1.0, None, None], "c": [3]}
-    assert not any(isinstance(v, float) and math.isnan(v) for v in out["b"] if v is not None)
-
-
 def test_entropy_csv_holds_extrapolated_columns():
     rng = np.random.default_rng(11)
     f = entropy_fields(rng, n_max=4)
@@ -261,10 +239,23 @@ def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
         read_collapse_table(path)
 
 
-def test_per_lag_correlation_columns_match_the_curve_fields():
-    """report.py lists the per-lag fields itself (it must not import the numba kernels at start-up)."""
-    from corpus_stats.correlations import curve as correlations
-    from corpus_stats.report import measurement as report
+def test_correlations_csv_columns_are_the_curve_fields():
+    """One list of per-lag fields, the curve's own: the CSV header and the schema follow it."""
+    from corpus_stats.correlations.curve import PER_LAG_FIELDS, CorrelationCurve
+    from corpus_stats.report.measurement import correlations_csv, report_schema
 
-    per_lag = set(correlations._FIELDS) - {"lags", "n_pairs", "op_jackknife", "fro_jackknife"}
-    assert set(report._CORR_PER_LAG) == per_lag
+    lags = np.array([1, 2])
+    per_lag = {name: np.array([0.5, np.nan]) for name in PER_LAG_FIELDS}
+    curve = CorrelationCurve(lags, lags * 10, **per_lag, op_jackknife=np.zeros((0, 2)), fro_jackknife=np.zeros((0, 2)))
+    header, first, second = correlations_csv(curve).splitlines()
+    assert header.split(",") == ["lag", "n_pairs", *PER_LAG_FIELDS]
+    assert first.split(",")[2:] == ["0.5"] * len(PER_LAG_FIELDS) and second.split(",")[2:] == [""] * len(PER_LAG_FIELDS)
+    assert set(PER_LAG_FIELDS) <= set(report_schema()["properties"]["correlations"]["required"])
+
+
+def test_report_module_imports_no_numba():
+    import subprocess
+    import sys
+
+    code = "import sys, corpus_stats.report; assert 'numba' not in sys.modules, 'numba imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from corpus_stats._io import array_from_json, dataclass_to_json
 from corpus_stats.correlations import _kernels as K
 from corpus_stats.correlations import lanczos as _lanczos
 from corpus_stats.correlations._kernels_lanczos import _tmatmul
@@ -38,22 +39,6 @@ PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)
 DENSE_MAX_V = 192  # dense LAPACK below this vocabulary size, matrix-free above
 RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicates
 _TOL = 1e-5  # Lanczos: residual of the top Ritz pair <= _TOL * sigma; sigma itself to ~_TOL**2 (1e-10)
-
-_FIELDS = (
-    "lags",
-    "n_pairs",
-    "op",
-    "fro",
-    "floor_op",
-    "floor_fro",
-    "op_debiased",
-    "fro_debiased",
-    "snr",
-    "op_stderr",
-    "fro_stderr",
-    "op_jackknife",
-    "fro_jackknife",
-)
 
 
 def default_lags(max_lag: int = 1024) -> np.ndarray:
@@ -189,30 +174,26 @@ class CorrelationCurve:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN becomes None)."""
-        d = {}
-        for name in _FIELDS:
-            arr = np.asarray(getattr(self, name))
-            if arr.dtype.kind == "f":
-                d[name] = np.where(np.isnan(arr), None, arr).tolist()
-            else:
-                d[name] = arr.tolist()
-        d["options"] = dict(self.options)
-        return d
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> CorrelationCurve:
         """Inverse of :meth:`to_dict`."""
-        kw = {}
-        for name in _FIELDS:
-            if name in ("lags", "n_pairs"):
-                kw[name] = np.asarray(d[name], dtype=np.int64)
-            else:
-                arr = np.array(d[name], dtype=object)
-                kw[name] = np.where(arr == None, np.nan, arr).astype(np.float64)  # noqa: E711 (elementwise)
+        kw = {name: array_from_json(d[name], np.int64) for name in ("lags", "n_pairs")}
+        kw.update({name: array_from_json(d[name]) for name in PER_LAG_FIELDS + ("op_jackknife", "fro_jackknife")})
         n_lags = kw["lags"].size
         for name in ("op_jackknife", "fro_jackknife"):
             kw[name] = kw[name].reshape(-1, n_lags)
         return cls(**kw, options=dict(d.get("options", {})))
+
+
+#: The per-lag float arrays of :class:`CorrelationCurve`, in field order (the CSV columns after
+#: ``lag`` and ``n_pairs``): every field but the integer ones, the (G, L) replicates and the options.
+PER_LAG_FIELDS = tuple(
+    f.name
+    for f in fields(CorrelationCurve)
+    if f.name not in ("lags", "n_pairs", "op_jackknife", "fro_jackknife", "options")
+)
 
 
 # -- statistics of one lag --------------------------------------------------------------------

@@ -18,14 +18,13 @@ curve, its validity mask, the upper bound and the size extrapolation.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._io import array_from_json, dataclass_to_json, finite_or_none, json_safe
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
 from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
@@ -51,34 +50,6 @@ EXTRAPOLATE_AUTO_MAX = 30_000_000
 
 
 # -- the curve ------------------------------------------------------------------------------------
-
-
-def _json_list(a) -> list | None:
-    if a is None:
-        return None
-    a = np.asarray(a)
-    if a.dtype == bool:
-        return a.tolist()
-    if a.dtype.kind in "iu":
-        return a.tolist()
-    return [
-        [None if not math.isfinite(x) else float(x) for x in row]
-        if np.ndim(row)
-        else (None if not math.isfinite(row) else float(row))
-        for row in a.tolist()
-    ]
-
-
-def _from_list(a, dtype=np.float64) -> np.ndarray | None:
-    if a is None:
-        return None
-    return np.array(
-        [
-            [np.nan if x is None else x for x in row] if isinstance(row, list) else (np.nan if row is None else row)
-            for row in a
-        ],
-        dtype=dtype,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,37 +99,24 @@ class EntropyCurve:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (lists; NaN -> None)."""
-        return {
-            "n": self.n.tolist(),
-            **{k: _json_list(getattr(self, k)) for k in ("plugin", "corrected", "upper", "stderr")},
-            "valid": [bool(v) for v in self.valid],
-            "corrected_jackknife": _json_list(self.corrected_jackknife),
-            "external": _json_list(self.external),
-            "external_stderr": _json_list(self.external_stderr),
-            "extrapolated": _json_list(self.extrapolated),
-            "extrapolated_stderr": _json_list(self.extrapolated_stderr),
-            "extrapolated_valid": _json_list(self.extrapolated_valid),
-            "options": json.loads(json.dumps(self.options)),
-        }
+        return dataclass_to_json(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> EntropyCurve:
         """Inverse of :meth:`to_dict`."""
-        jk = _from_list(d["corrected_jackknife"])
+        jk = array_from_json(d["corrected_jackknife"])
         n = np.asarray(d["n"], dtype=np.int64)
         return cls(
             n=n,
-            **{k: _from_list(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
+            **{k: array_from_json(d[k]) for k in ("plugin", "corrected", "upper", "stderr")},
             valid=np.asarray(d["valid"], dtype=bool),
             corrected_jackknife=jk.reshape(-1, n.size) if jk is not None else np.zeros((0, n.size)),
-            external=_from_list(d.get("external")),
-            external_stderr=_from_list(d.get("external_stderr")),
+            external=array_from_json(d.get("external")),
+            external_stderr=array_from_json(d.get("external_stderr")),
             options=dict(d.get("options", {})),
-            extrapolated=_from_list(d.get("extrapolated")),
-            extrapolated_stderr=_from_list(d.get("extrapolated_stderr")),
-            extrapolated_valid=None
-            if d.get("extrapolated_valid") is None
-            else np.asarray(d["extrapolated_valid"], dtype=bool),
+            extrapolated=array_from_json(d.get("extrapolated")),
+            extrapolated_stderr=array_from_json(d.get("extrapolated_stderr")),
+            extrapolated_valid=array_from_json(d.get("extrapolated_valid"), bool),
         )
 
     @property
@@ -206,9 +164,9 @@ def _upper_bound(stream, n_max, options, sizes, memory_limit=None, **kw):
     raw[: ce.size] = ce
     options["upper_n_train_tokens"] = int(res.n_train_tokens)
     options["upper_n_heldout_tokens"] = int(res.n_heldout_tokens)
-    options["upper_raw"] = _json_list(raw)
+    options["upper_raw"] = json_safe(raw)
     if res.stderr is not None:
-        options["upper_stderr"] = _json_list(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
+        options["upper_stderr"] = json_safe(np.asarray(res.stderr, dtype=np.float64)[: n_max + 1])
     # H_n <= H_m <= CE_m for every m <= n: the running minimum is a valid and tighter bound
     return np.fmin.accumulate(raw), curve, [str(x) for x in res.notes]
 
@@ -246,10 +204,10 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
     ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
     detail = {
         "lower_sizes": lo_N.tolist(),
-        "lower_values": _json_list(lo_y),
-        "lower_stderr": _json_list(lo_se),
+        "lower_values": json_safe(lo_y),
+        "lower_stderr": json_safe(lo_se),
         "upper_sizes": up_N.tolist() if have_up else None,
-        "upper_values": _json_list(up_y) if have_up else None,
+        "upper_values": json_safe(up_y) if have_up else None,
         "agree": agree.tolist(),
         "fits": fits,
         "agree_z": AGREE_Z,
@@ -262,7 +220,7 @@ def _extrapolate(stats, corr, se, valid, kn_curve, n_max):
 
 def _fit_dict(f) -> dict:
     return {
-        k: (None if not math.isfinite(v) else round(float(v), 6))
+        k: None if finite_or_none(v) is None else round(float(v), 6)
         for k, v in (
             ("limit", f.limit),
             ("stderr", f.stderr),
@@ -466,7 +424,7 @@ def entropy_curve(
         n_shards=G,
         notes=notes,
         partitions=stats.partitions,
-        subsample_shift=_json_list(shift),
+        subsample_shift=json_safe(shift),
         ngrams={
             "order": list(range(n_max + 2)),
             "positions": stats.positions[0].tolist(),

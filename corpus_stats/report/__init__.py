@@ -4,19 +4,19 @@ Figures live in :mod:`corpus_stats.report.plotting` (imported on use: it pulls i
 """
 
 from corpus_stats.report.measurement import (
-    REPORT_SCHEMA,
     Measurement,
     load_measurement,
     read_collapse_table,
     read_learning_curve,
+    report_schema,
     validate_report,
 )
 
 __all__ = [
-    "REPORT_SCHEMA",
     "Measurement",
     "load_measurement",
     "read_collapse_table",
     "read_learning_curve",
+    "report_schema",
     "validate_report",
 ]

@@ -4,7 +4,7 @@ A measurement is what ``corpus-stats measure`` writes and what ``scaling.predict
 a directory holding
 
 * ``report.json`` -- one JSON document (schema ``corpus-stats/report``, version :data:`SCHEMA_VERSION`,
-  documented in the README and in :data:`REPORT_SCHEMA`), and
+  documented in the README and in :func:`report_schema`), and
 * ``correlations.csv`` / ``entropy.csv`` -- the curves as plain tables for spreadsheets and pandas.
 
 All files are written atomically (to a temporary name, then renamed), and ``report.json`` is renamed
@@ -15,15 +15,17 @@ This module computes nothing.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from corpus_stats._io import atomic_write_text, json_safe
 
 SCHEMA_NAME = "corpus-stats/report"
 SCHEMA_VERSION = 1
@@ -31,21 +33,7 @@ REPORT_FILE = "report.json"
 CORRELATIONS_CSV = "correlations.csv"
 ENTROPY_CSV = "entropy.csv"
 
-# Per-lag numeric fields of a CorrelationCurve: the CSV columns after lag and n_pairs, and the
-# schema's per-lag number arrays.
-_CORR_PER_LAG = (
-    "op",
-    "fro",
-    "floor_op",
-    "floor_fro",
-    "op_debiased",
-    "fro_debiased",
-    "snr",
-    "op_stderr",
-    "fro_stderr",
-)
-# Columns of the CSV files ("lag" is the curve's ``lags`` field).
-_CORR_COLUMNS = ("lag", "n_pairs", *_CORR_PER_LAG)
+# Columns of entropy.csv (correlations.csv: "lag", "n_pairs" and the curve's PER_LAG_FIELDS).
 _ENTROPY_COLUMNS = (
     "n",
     "plugin",
@@ -63,81 +51,96 @@ _ENTROPY_COLUMNS = (
 _NUM_OR_NULL = {"type": ["number", "null"]}
 _NUM_ARRAY = {"type": "array", "items": _NUM_OR_NULL}
 
-#: JSON Schema (draft 2020-12) of ``report.json``; :func:`validate_report` checks the same rules
-#: without needing the ``jsonschema`` package.
-REPORT_SCHEMA: dict = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "corpus-stats measurement report",
-    "type": "object",
-    "required": [
-        "schema",
-        "schema_version",
-        "package_version",
-        "created",
-        "provenance",
-        "options",
-        "timings",
-        "correlations",
-        "entropy",
-        "prediction",
-    ],
-    "properties": {
-        "schema": {"const": SCHEMA_NAME},
-        "schema_version": {"const": SCHEMA_VERSION},
-        "package_version": {"type": "string"},
-        "created": {"type": "string"},
-        "provenance": {"type": "object"},
-        "options": {"type": "object"},
-        "timings": {"type": "object", "additionalProperties": {"type": "number"}},
-        "correlations": {
-            "type": ["object", "null"],
-            "required": ["lags", "n_pairs", *_CORR_PER_LAG, "op_jackknife", "fro_jackknife"],
-            "properties": {
-                "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                **{k: _NUM_ARRAY for k in _CORR_PER_LAG},
-                "op_jackknife": {"type": "array", "items": _NUM_ARRAY},
-                "fro_jackknife": {"type": "array", "items": _NUM_ARRAY},
+
+@functools.cache
+def report_schema() -> dict:
+    """JSON Schema (draft 2020-12) of ``report.json`` (also ``REPORT_SCHEMA``); :func:`validate_report`
+    checks the same rules without needing the ``jsonschema`` package.
+
+    Built on first use: the per-lag arrays are :class:`~corpus_stats.correlations.CorrelationCurve`'s
+    own fields, and importing the curve loads the numba kernels, which ``import corpus_stats`` avoids.
+    """
+    from corpus_stats.correlations.curve import PER_LAG_FIELDS
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "corpus-stats measurement report",
+        "type": "object",
+        "required": [
+            "schema",
+            "schema_version",
+            "package_version",
+            "created",
+            "provenance",
+            "options",
+            "timings",
+            "correlations",
+            "entropy",
+            "prediction",
+        ],
+        "properties": {
+            "schema": {"const": SCHEMA_NAME},
+            "schema_version": {"const": SCHEMA_VERSION},
+            "package_version": {"type": "string"},
+            "created": {"type": "string"},
+            "provenance": {"type": "object"},
+            "options": {"type": "object"},
+            "timings": {"type": "object", "additionalProperties": {"type": "number"}},
+            "correlations": {
+                "type": ["object", "null"],
+                "required": ["lags", "n_pairs", *PER_LAG_FIELDS, "op_jackknife", "fro_jackknife"],
+                "properties": {
+                    "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                    **{k: _NUM_ARRAY for k in PER_LAG_FIELDS},
+                    "op_jackknife": {"type": "array", "items": _NUM_ARRAY},
+                    "fro_jackknife": {"type": "array", "items": _NUM_ARRAY},
+                },
+            },
+            "entropy": {
+                "type": ["object", "null"],
+                "required": ["n", "plugin", "corrected", "upper", "stderr", "valid", "corrected_jackknife"],
+                "properties": {
+                    "n": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                    **{k: _NUM_ARRAY for k in ("plugin", "corrected", "upper", "stderr")},
+                    "valid": {"type": "array", "items": {"type": "boolean"}},
+                    "corrected_jackknife": {"type": "array", "items": _NUM_ARRAY},
+                    "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                    "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                    # optional (corpus-size extrapolation); absent or null in older reports
+                    "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                    "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
+                    "extrapolated_valid": {"type": ["array", "null"], "items": {"type": "boolean"}},
+                },
+            },
+            "prediction": {"type": ["object", "null"]},
+            # optional (corpus_stats.correlations.horizon); absent in reports without it
+            "horizon": {
+                "type": ["object", "null"],
+                "required": ["lags", "tokens", "op_debiased", "noise", "floor_constant", "measured", "predicted"],
+                "properties": {
+                    "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "tokens": _NUM_ARRAY,
+                    "op_debiased": {"type": "array", "items": _NUM_ARRAY},
+                    "fro_debiased": {"type": "array", "items": _NUM_ARRAY},
+                    "noise": _NUM_ARRAY,
+                    "floor_constant": _NUM_OR_NULL,
+                    "measured": _NUM_ARRAY,
+                    "measured_interpolated": _NUM_ARRAY,
+                    "predicted": _NUM_ARRAY,
+                    "beta": _NUM_OR_NULL,
+                    "prefactor": _NUM_OR_NULL,
+                    "norm": {"enum": ["op", "fro"]},
+                },
             },
         },
-        "entropy": {
-            "type": ["object", "null"],
-            "required": ["n", "plugin", "corrected", "upper", "stderr", "valid", "corrected_jackknife"],
-            "properties": {
-                "n": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                **{k: _NUM_ARRAY for k in ("plugin", "corrected", "upper", "stderr")},
-                "valid": {"type": "array", "items": {"type": "boolean"}},
-                "corrected_jackknife": {"type": "array", "items": _NUM_ARRAY},
-                "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
-                "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
-                # optional (corpus-size extrapolation); absent or null in older reports
-                "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
-                "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
-                "extrapolated_valid": {"type": ["array", "null"], "items": {"type": "boolean"}},
-            },
-        },
-        "prediction": {"type": ["object", "null"]},
-        # optional (corpus_stats.correlations.horizon); absent in reports without it
-        "horizon": {
-            "type": ["object", "null"],
-            "required": ["lags", "tokens", "op_debiased", "noise", "floor_constant", "measured", "predicted"],
-            "properties": {
-                "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                "tokens": _NUM_ARRAY,
-                "op_debiased": {"type": "array", "items": _NUM_ARRAY},
-                "fro_debiased": {"type": "array", "items": _NUM_ARRAY},
-                "noise": _NUM_ARRAY,
-                "floor_constant": _NUM_OR_NULL,
-                "measured": _NUM_ARRAY,
-                "measured_interpolated": _NUM_ARRAY,
-                "predicted": _NUM_ARRAY,
-                "beta": _NUM_OR_NULL,
-                "prefactor": _NUM_OR_NULL,
-                "norm": {"enum": ["op", "fro"]},
-            },
-        },
-    },
-}
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REPORT_SCHEMA":  # the schema as a module constant, built on first access
+        return report_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -335,7 +338,7 @@ def load_measurement(path: str | os.PathLike) -> Measurement:
 
 
 def validate_report(doc: Any) -> None:
-    """Check a parsed ``report.json`` against :data:`REPORT_SCHEMA`.
+    """Check a parsed ``report.json`` against :func:`report_schema`.
 
     Raises
     ------
@@ -351,13 +354,13 @@ def validate_report(doc: Any) -> None:
             f"report schema_version must be {SCHEMA_VERSION} for this version of "
             f"corpus-stats; got {doc.get('schema_version')!r}. Re-run the measurement."
         )
-    _check_object(doc, REPORT_SCHEMA, "report")
+    _check_object(doc, report_schema(), "report")
     for name, length_key in (("correlations", "lags"), ("entropy", "n")):
         part = doc[name]
         if part is None:
             continue
         size = len(part[length_key])
-        for key, spec in REPORT_SCHEMA["properties"][name]["properties"].items():
+        for key, spec in report_schema()["properties"][name]["properties"].items():
             value = part.get(key)
             if value is None or spec.get("items") is _NUM_ARRAY:
                 # 2-D jackknife arrays: every row as long as the curve
@@ -372,7 +375,7 @@ def validate_report(doc: Any) -> None:
 
 
 def _check_object(value: Any, spec: dict, where: str) -> None:
-    """A minimal JSON-Schema checker for the keywords :data:`REPORT_SCHEMA` uses."""
+    """A minimal JSON-Schema checker for the keywords :func:`report_schema` uses."""
     types = spec.get("type")
     if types is not None:
         types = [types] if isinstance(types, str) else types
@@ -421,43 +424,6 @@ def _json_type(value: Any) -> str:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def json_safe(value: Any) -> Any:
-    """Recursively turn numpy scalars/arrays into Python lists and numbers, NaN/inf into None."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy array or scalar
-        return json_safe(value.tolist())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary sibling file and a rename (never half-written)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling file and a rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _csv_text(columns: tuple, rows: list) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -470,15 +436,16 @@ def _csv_text(columns: tuple, rows: list) -> str:
 def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else repr(v)
-    return str(v)
+    return repr(v) if isinstance(v, float) else str(v)  # floats are finite here (json_safe)
 
 
 def correlations_csv(curve: Any) -> str:
     """C(t) as CSV text: one row per lag, columns ``lag, n_pairs, op, fro, floor_op, ...``."""
-    cols = [json_safe(getattr(curve, "lags" if c == "lag" else c)) for c in _CORR_COLUMNS]
-    return _csv_text(_CORR_COLUMNS, list(zip(*cols)))
+    from corpus_stats.correlations.curve import PER_LAG_FIELDS
+
+    names = ("lags", "n_pairs", *PER_LAG_FIELDS)
+    cols = [json_safe(getattr(curve, name)) for name in names]
+    return _csv_text(("lag", *names[1:]), list(zip(*cols)))
 
 
 def entropy_csv(curve: Any) -> str:

@@ -540,7 +540,7 @@ def plot_report(
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad or not formats:
         raise ValueError(f"figure formats must be among png, svg, pdf; got {list(formats)}.")
-    from corpus_stats.report.measurement import atomic_write_bytes
+    from corpus_stats._io import atomic_write_bytes
 
     known = ("correlations", "entropy", "prediction", "learning_curve", "collapse")
     if figures is not None and (not figures or set(figures) - set(known)):

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from corpus_stats._io import atomic_open, atomic_write_text, json_safe
 from corpus_stats.synthetic.common import _int
 from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
@@ -96,12 +95,6 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
         raise
 
 
-def _json_curve(values) -> list | None:
-    if values is None:
-        return None
-    return [None if not np.isfinite(v) else float(v) for v in values]
-
-
 def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
     """JSON-safe summary: kind, params, expected exponents and the exact curves where known."""
     corr = corpus.exact_correlation(lags)
@@ -113,10 +106,10 @@ def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
         "vocab_size": corpus.stream.vocab_size,
         "expected_beta": corpus.expected_beta,
         "expected_gamma": corpus.expected_gamma,
-        "exact_entropy_nats": _json_curve(corpus.exact_entropy(n_max)),
+        "exact_entropy_nats": json_safe(corpus.exact_entropy(n_max)),
         "lags": list(map(int, lags)),
-        "exact_correlation_op": None if corr is None else _json_curve(corr["op"]),
-        "exact_correlation_fro": None if corr is None else _json_curve(corr["fro"]),
+        "exact_correlation_op": None if corr is None else json_safe(corr["op"]),
+        "exact_correlation_fro": None if corr is None else json_safe(corr["fro"]),
     }
 
 
@@ -130,7 +123,6 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
     Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves).
     """
     import json
-    import os
     from pathlib import Path
 
     if fmt not in ("text", "stream"):
@@ -143,12 +135,9 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
     if fmt == "stream":
         corpus.stream.save(target, overwrite=overwrite)
     else:
-        tmp = target.with_name(f".{target.name}.tmp")
         tokens, off = corpus.stream.tokens, corpus.stream.doc_offsets
-        with open(tmp, "w", encoding="ascii") as fh:
+        with atomic_open(target) as fh:
             for i in range(corpus.stream.n_documents):
-                fh.write(" ".join(map(str, tokens[off[i] : off[i + 1]].tolist())))
-                fh.write("\n")
-        os.replace(tmp, target)
-    (directory / "synthetic.json").write_text(json.dumps(describe(corpus), indent=2))
+                fh.write(" ".join(map(str, tokens[off[i] : off[i + 1]].tolist())).encode("ascii") + b"\n")
+    atomic_write_text(directory / "synthetic.json", json.dumps(describe(corpus), indent=2))
     return target

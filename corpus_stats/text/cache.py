@@ -21,6 +21,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from corpus_stats._io import atomic_write_text
+
 CACHE_FORMAT_VERSION = 1
 _HASH_CHUNK = 1 << 20
 
@@ -82,21 +84,10 @@ def file_sha256(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     if use_cache:
         try:
             memo.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_text(memo, json.dumps({"ident": ident, "sha256": value}))
+            atomic_write_text(memo, json.dumps({"ident": ident, "sha256": value}))
         except OSError:
             pass  # a read-only cache only costs re-hashing
     return value
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _SCRATCH: list[Path] = []

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus_stats._io import atomic_write_text, dataclass_to_json
 from corpus_stats.stream import TokenStream
 
 SCHEMA_VERSION = 1
@@ -74,7 +75,7 @@ class CheckResult:
     reason: str = ""
 
     def to_dict(self) -> dict:
-        return {k: _json_num(v) for k, v in self.__dict__.items()}
+        return dataclass_to_json(self)
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,6 @@ class CheckReport:
         secs = sum(self.seconds.values())
         lines.append(f"{c['pass']} passed, {c['fail']} failed, {c['skip']} skipped in {secs:.1f} s")
         return "\n".join(lines)
-
-
-def _json_num(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def _fmt(v) -> str:
@@ -485,9 +480,7 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
     if diff:
         ref = Path(reference_dir) if reference_dir else REFERENCE_DIR
         path = ref / f"{case['name']}.json"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(case, indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(case, indent=2) + "\n")
     return diff
 
 

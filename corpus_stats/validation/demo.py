@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from corpus_stats._io import finite_or_none
 
 #: copy process: tokens copied from power-law distances -> exact ‖C(t)‖, beta -> 1 + a
 COPY = {"vocab_size": 16, "rho": 0.9, "a": 0.5, "k_max": 1000}
@@ -53,17 +54,9 @@ class DemoRow:
     interval: tuple[float, float] | None = None
 
 
-def _num(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
-
-
 def _point_row(quantity: str, measured: float, stderr: float, truth: float, why_off: str) -> DemoRow:
     """Point value vs closed form: agreement judged in standard errors (|z| <= 2)."""
-    measured, stderr, truth = _num(measured), _num(stderr), _num(truth)
+    measured, stderr, truth = finite_or_none(measured), finite_or_none(stderr), finite_or_none(truth)
     if measured is None or truth is None:
         return DemoRow(quantity, measured, truth, "cannot be determined from counts at this size")
     if not stderr:
@@ -106,7 +99,7 @@ def _slope(x, y, lo: float, hi: float, method: str) -> float | None:
 
 def _exponent_row(name: str, var: str, part: dict, truth: float | None) -> DemoRow:
     """Measured exponent (with its 90% interval) vs the exact curve over the same window."""
-    value, interval = _num((part or {}).get("value")), (part or {}).get("interval")
+    value, interval = finite_or_none((part or {}).get("value")), (part or {}).get("interval")
     window = (part or {}).get("window")
     if value is None or not window or None in window:
         return DemoRow(
@@ -216,7 +209,7 @@ def _alpha_row(copy: dict, fe: dict) -> DemoRow:
     """alpha_D = gamma / (2 beta) from the two corpora; interval from the ends of both intervals."""
     b, g = copy["exponent"], fe["exponent"]
     bt, gt = copy["exact_exponent"], fe["exact_exponent"]
-    bv, gv = _num(b.get("value")), _num(g.get("value"))
+    bv, gv = finite_or_none(b.get("value")), finite_or_none(g.get("value"))
     name = "alpha_D = gamma/(2 beta)"
     if bv is None or gv is None or bv <= 0:
         return DemoRow(name, None, None, "cannot be determined: beta or gamma was not measured")
