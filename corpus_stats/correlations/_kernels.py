@@ -143,8 +143,7 @@ def _pair_counts(
     """Parallel driver: row chunks (balanced by positions), each with its own scratch rows
     ``scratch[c] = (slot_of = -1, seg_cnt = 0, seg_list)``, left as found (kept across lags).
     Chunks run in ``chunk_order``: prange hands each thread a contiguous block of iterations, and
-    the cost per position varies along the vocabulary, so interleaved chunks balance the threads
-    (measured 1.3-1.6x faster counts on 2 threads)."""
+    the cost per position varies along the vocabulary, so interleaved chunks balance the threads."""
     for ci in prange(chunk_order.size):
         c = chunk_order[ci]
         _pair_rows(
@@ -373,9 +372,9 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
 # Sparse products over the CSR pattern (indptr, cols) with entry weights w. Each product has a
 # serial row-range worker; the serial kernels run it over all rows, the parallel drivers over row
 # chunks (transposed products scatter into one buffer per chunk, reduced serially afterwards).
-# Serial products exist because one OpenMP region can cost ~10-20 ms when the cores are shared with
-# other jobs (measured on 2 busy cores: 12-24 ms per parallel product of 1.9e6 entries vs 2.4 ms
-# serial), so products below a work threshold (``correlations.PARALLEL_MIN_NNZ``) run serially.
+# Serial products exist because entering one OpenMP region costs more than a small product when
+# the cores are shared with other jobs, so products below a work threshold
+# (``correlations.PARALLEL_MIN_NNZ``) run serially.
 
 
 @njit(cache=True)

@@ -1,8 +1,8 @@
 """Small serial numba kernels for the Lanczos solvers (no I/O, no validation, no exceptions).
 
 Written as loops so that they never start BLAS threads: OpenBLAS threads spin after each call and
-then compete with the numba-parallel kernels for the cores (measured: 5x slower products, 2x slower
-jackknife Gram kernel right after a threaded ``a.T @ b``).
+then compete with the numba-parallel kernels for the cores (the products and the jackknife Gram
+kernel ran several times slower right after a threaded ``a.T @ b``).
 """
 
 from __future__ import annotations

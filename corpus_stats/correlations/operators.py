@@ -21,8 +21,8 @@ MATVECS = [0]  # matrix-vector products performed (for benchmarks)
 
 def parallel(nnz: int) -> bool:
     """Run a product in numba-parallel only when it is big enough to pay for the parallel region:
-    on 2 idle cores a product of 1.9e6 entries takes 0.9 ms parallel vs 1.8 ms serial (measured),
-    but a region can cost 10-20 ms when other jobs hold the cores, so small products stay serial."""
+    on idle cores parallel halves a large product, but entering a region costs far more when other
+    jobs hold the cores, so small products stay serial."""
     return nnz >= PARALLEL_MIN_NNZ and n_threads() > 1
 
 

@@ -487,9 +487,8 @@ def kneser_ney_upper_bound(
     prefixes still shared (Larsson & Sadakane). Every
     held-out query then sits in the same run as the training occurrences of its n-gram, and one linear
     pass per order delivers counts, continuation counts and context statistics to the held-out
-    positions. Time ~ N log(n_max) + n_max N; peak memory ~ 50 bytes per token (measured 34-46 on
-    10^7 tokens). Measured on 2 busy cores: 10^7 tokens, n_max = 32, 10^6 held-out positions in
-    15-20 s (about half sorting).
+    positions. Time ~ N log(n_max) + n_max N, about half of it sorting; peak memory ~ 50 bytes per
+    token (measured figures: docs/performance.md).
 
     Examples
     --------

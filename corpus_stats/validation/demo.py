@@ -227,7 +227,7 @@ def _alpha_row(copy: dict, fe: dict) -> DemoRow:
 
 
 def run_demo(n_tokens: int = 1_000_000, *, seed: int = 0, progress: bool = False) -> list[dict]:
-    """Measure synthetic corpora whose answers are known exactly; offline, about 10 s.
+    """Measure synthetic corpora whose answers are known exactly; offline (time: docs/performance.md).
 
     * a **copy process** (tokens copied from power-law distances): exact ‖C(t)‖;
     * a **Santa Fe process** (Dębowski) with ``4 n_tokens`` tokens: exact H_n within documents;
