@@ -4,8 +4,8 @@ User errors (``ValueError``, ``TypeError``, ``FileNotFoundError`` raised by the 
 message) become one-line ``click.ClickException`` messages with exit code 1; tracebacks are for bugs.
 
 This module holds the group and the entry point; the commands live in modules by concern
-(``measure``: tokenize, measure, plot; ``predict``: predict, compare; ``validation``: synth, demo,
-check) and the shared option bundles in ``common``. Each command module imports only
+(``measure``: tokenize, measure, plot; ``lm``: lm-curve; ``predict``: predict, compare; ``validation``:
+synth, demo, check) and the shared option bundles in ``common``. Each command module imports only
 click at start-up (the library is imported inside the commands), so ``corpus-stats --help`` stays fast.
 """
 
@@ -15,6 +15,7 @@ import click
 
 from corpus_stats._version import __version__
 from corpus_stats.cli.common import CONTEXT_SETTINGS
+from corpus_stats.cli.lm import lm_curve_command
 from corpus_stats.cli.measure import measure_command, plot_command, tokenize_command
 from corpus_stats.cli.predict import compare_command, predict_command
 from corpus_stats.cli.validation import check_command, demo_command, synth_command
@@ -33,6 +34,7 @@ for _command in (
     tokenize_command,
     measure_command,
     plot_command,
+    lm_curve_command,
     demo_command,
     predict_command,
     compare_command,
