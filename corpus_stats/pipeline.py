@@ -32,6 +32,8 @@ def measure(
     n_shards: int = 20,
     seed: int = 0,
     external: Any = None,
+    lm: Any = None,
+    lm_options: dict | None = None,
     predict: bool = True,
     progress: bool = False,
     memory_limit: str | int | None = None,
@@ -63,6 +65,12 @@ def measure(
         Seed of every random choice (shuffled floor, document halves, held-out split).
     external : path or array, optional
         An external L_n curve (e.g. per-position loss of a trained model) shown next to H_n.
+    lm : str, path or torch.nn.Module, optional
+        A causal language model: its L_n on held-out documents (:func:`corpus_stats.lm.lm_curve`) is
+        measured inline and used as the external curve; the corpus is tokenized with the model's own
+        tokenizer, so C(t) and L_n (β and γ) refer to the same tokens.
+    lm_options : dict, optional
+        Passed to :func:`corpus_stats.lm.lm_curve` (``context`` defaults to ``n_max``).
     predict : bool, default True
         Run ``scaling.predict`` and store its summary in ``measurement.prediction``.
     progress : bool, default False
@@ -96,10 +104,23 @@ def measure(
 
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    if lm is not None:
+        if external is not None:
+            raise ValueError("give either an external L_n curve or a model (lm=), not both.")
+        tokenizer = _lm_tokenizer(lm, tokenizer)
+    lm_summary = None
     with Execution.create(memory_limit, scheduler) as execution:
         stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
         timings["tokenize"] = time.perf_counter() - start
         _check_memory(stream, within_documents, execution)  # before any counting
+        if lm is not None:
+            from corpus_stats.lm import lm_curve
+
+            t = time.perf_counter()
+            lm_kw = {"context": n_max, "seed": seed, **(lm_options or {})}
+            curve = lm_curve(stream, lm, progress=progress, **lm_kw)
+            external, lm_summary = curve.to_external(), curve.summary()
+            timings["lm"] = time.perf_counter() - t
 
         t = time.perf_counter()
         corr = correlation_curve(
@@ -131,6 +152,8 @@ def measure(
         "execution": execution_info,
         **{k: v for k, v in read_options.items() if k != "cache_dir"},
     }
+    if lm_summary is not None:
+        options["lm"] = lm_summary
     provenance = _provenance(stream, source)
     m = Measurement(corr, ent, json_safe(provenance), json_safe(options), timings)
     if predict:
@@ -157,6 +180,22 @@ def _check_memory(stream: TokenStream, within_documents: bool, execution) -> Non
             f"needs for {stream.n_tokens:,} tokens (its pair counts are not partitioned yet); raise the memory "
             "limit to at least that, or measure fewer tokens (--max-tokens)."
         )
+
+
+def _lm_tokenizer(lm: Any, tokenizer: str) -> str:
+    """The model's own tokenizer spec; a different, non-default ``tokenizer`` is an error."""
+    if not isinstance(lm, (str, os.PathLike)):
+        return tokenizer  # a module: the inputs must already be its token ids
+    from corpus_stats.lm.models import model_tokenizer
+    from corpus_stats.text.tokenization import DEFAULT_TOKENIZER
+
+    own = model_tokenizer(str(lm))
+    if tokenizer not in (DEFAULT_TOKENIZER, own):
+        raise ValueError(
+            f"tokenizer {tokenizer!r} conflicts with the model's own ({own!r}); a model scores its own tokens, "
+            "so leave the tokenizer unset."
+        )
+    return own
 
 
 def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:
@@ -390,6 +429,8 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
             f"  H_n       n = 0..{int(ent.n[-1])}; {reach}; H_0 = {h[0]:.3f}, "
             f"H_1 = {h[1] if h.size > 1 else float('nan'):.3f} nats"
         )
+    if ent is not None and getattr(ent, "external", None) is not None:
+        lines.append(_external_line(ent, measurement.options.get("lm")))
     advice = small_corpus_advice(measurement)
     if prov.get("n_documents") == 1:
         lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
@@ -420,6 +461,29 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
         rest = ", ".join(Path(f).name for f in files[1:])
         lines.append(f"  wrote     {first}" + (f", {rest}" if rest else ""))
     return "\n".join(lines)
+
+
+def _external_line(ent, lm: dict | None) -> str:
+    """The model (external) L_n read against the count bracket: where it is, and any n it undercuts."""
+    n, loss = np.asarray(ent.n), np.asarray(ent.external, dtype=float)
+    have = np.flatnonzero(np.isfinite(loss))
+    if not have.size:
+        return "  L_n       external curve has no point at n <= n_max"
+    what = f"model {lm['model']} ({lm['convention']}, {lm['n_sequences']:,} sequences)" if lm else "external curve"
+    first = have[n[have] >= 1][0] if (n[have] >= 1).any() else have[0]
+    text = (
+        f"  L_n       {what}: n = {int(n[have[0]])}..{int(n[have[-1]])}, L_{int(n[first])} = {loss[first]:.3f} nats; "
+    )
+    below = ent.options.get("external_below_counts")
+    if below:
+        shown = ", ".join(map(str, below[:8])) + (", ..." if len(below) > 8 else "")
+        text += (
+            f"BELOW a valid count estimate at n = {shown} (a model's loss is an upper bound of H_n: did it "
+            "see the held-out text, or are the counts biased?)"
+        )
+    elif below is not None:
+        text += "above every valid count estimate, as an upper bound should be"
+    return text
 
 
 def _factor(x: float) -> str:

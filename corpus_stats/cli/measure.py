@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+from corpus_stats.cli.lm import lm_options, model_tokenizer_or_fail
 from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
 
 
@@ -167,6 +168,14 @@ def _default_out(inputs) -> str:
     help="Run the partitions on Dask: local:N (N worker processes here) or tcp://HOST:PORT (workers read "
     "the saved stream from the same path) [default: this process].",
 )
+@click.option(
+    "--lm",
+    default=None,
+    metavar="NAME_OR_PATH",
+    help="Causal language model whose L_n (held-out, context --n-max) gamma is fitted on; the corpus is "
+    "tokenized with its tokenizer (see lm-curve -h).",
+)
+@lm_options
 @collapse_option
 @user_errors
 def measure_command(
@@ -184,6 +193,8 @@ def measure_command(
     units,
     memory_limit,
     scheduler,
+    lm,
+    lm_options,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
@@ -207,6 +218,10 @@ def measure_command(
         from corpus_stats.correlations.curve import parse_lags
 
         lags = parse_lags(lags)
+    if lm is not None:
+        if external is not None:
+            raise click.ClickException("give either --entropy-curve or --lm, not both.")
+        options["tokenizer"] = model_tokenizer_or_fail(lm, options["tokenizer"])
     if external is not None:  # read (and validate) before the long measurement
         from corpus_stats.entropy.curve import read_entropy_curve
 
@@ -224,6 +239,8 @@ def measure_command(
         n_shards=n_shards,
         seed=seed,
         external=external,
+        lm=lm,
+        lm_options=lm_options if lm is not None else None,
         progress=options.pop("progress"),
         memory_limit=memory_limit,
         scheduler=scheduler,

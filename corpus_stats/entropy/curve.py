@@ -26,7 +26,7 @@ import numpy as np
 
 from corpus_stats._io import array_from_json, dataclass_to_json, finite_or_none, json_safe
 from corpus_stats.entropy import _kernels_ngrams as _k
-from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
+from corpus_stats.entropy.external import ExternalCurve, below_counts, read_entropy_curve
 from corpus_stats.entropy.extrapolation import AGREE_Z, MAX_STDERR, combine, fit_finite_size
 from corpus_stats.entropy.ngrams import ngram_statistics
 from corpus_stats.execution import Execution
@@ -420,6 +420,7 @@ def entropy_curve(
         ext[external.n[keep]], ext_se[external.n[keep]] = external.loss[keep], external.stderr[keep]
         options["external_source"] = external.source
         options["external_points_beyond_n_max"] = int((~keep).sum())
+        options["external_below_counts"] = below_counts(ext, ext_se, [(corr[0], se, valid), (ex, ex_se, ex_valid)])
     options.update(
         n_shards=G,
         notes=notes,

@@ -135,3 +135,38 @@ def read_entropy_curve(path: str | os.PathLike, units: str = "nats") -> External
         se.append(np.nan if c is None else _parse_number(c, where, "stderr") * scale)
     order = np.argsort(n)
     return ExternalCurve(np.asarray(n, np.int64)[order], np.asarray(loss)[order], np.asarray(se)[order], str(path))
+
+
+#: An external L_n below a valid count estimate of H_n by more than this many combined standard
+#: errors is flagged (a model's cross-entropy is an upper bound of H_n).
+BELOW_Z = 2.0
+
+
+def below_counts(loss, loss_stderr, estimates) -> list[int]:
+    """Indices n where an external L_n sits below a valid count estimate of H_n.
+
+    Parameters
+    ----------
+    loss, loss_stderr : array_like
+        The external curve aligned with n = 0..n_max (NaN where absent; a NaN stderr counts as 0).
+    estimates : iterable of (values, stderr, valid)
+        Count estimates aligned the same way (e.g. the bias-corrected H_n with its validity mask, the
+        size-extrapolated H_n with its own); only their valid points are compared.
+
+    Returns
+    -------
+    list of int
+        The n where ``loss < value - BELOW_Z * sqrt(loss_stderr² + stderr²)`` for some valid estimate.
+    """
+    loss = np.asarray(loss, dtype=float)
+    se_l = np.nan_to_num(np.asarray(loss_stderr, dtype=float))
+    flagged = np.zeros(loss.size, dtype=bool)
+    for values, stderr, valid in estimates:
+        if values is None or valid is None:
+            continue
+        values = np.asarray(values, dtype=float)
+        se = np.nan_to_num(np.asarray(stderr, dtype=float)) if stderr is not None else np.zeros(loss.size)
+        with np.errstate(invalid="ignore"):
+            below = loss < values - BELOW_Z * np.sqrt(se_l**2 + se**2)
+        flagged |= below & np.asarray(valid, dtype=bool) & np.isfinite(loss) & np.isfinite(values)
+    return [int(i) for i in np.flatnonzero(flagged)]
