@@ -106,7 +106,7 @@ def test_cli_lm_curve_json_and_refusals(tiny_gpt2, tmp_path):
     base = ["lm-curve", str(text), "--doc-split", "line", "--no-cache", "--out", str(tmp_path)]
     res = CliRunner().invoke(cli, [*base, "--model", str(model), "--context", "8", "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["n"] == list(range(9)) and len(doc["loss"]) == 9 and doc["convention"] == "documents"
     assert (tmp_path / "lm_curve.csv").is_file()
     again = CliRunner().invoke(cli, [*base, "--model", str(model)])
@@ -231,6 +231,14 @@ def test_measure_with_exact_model_reads_against_bracket(markov):
     low = ExternalCurve(np.arange(7), exact - 0.2, np.full(7, 0.01), "too low")
     curve = entropy_curve(markov.stream, 6, upper=False, external=low)
     assert curve.options["external_below_counts"] == list(range(7))
+    # the entropy figure draws the model curve with the bracket and marks the undercut points
+    from corpus_stats.report.measurement import Measurement
+    from corpus_stats.report.plotting import plot_entropy
+
+    labels = [t.get_text() for t in plot_entropy(Measurement(None, curve)).axes[0].get_legend().get_texts()]
+    assert "L_n below a valid count: n = 1, 2, 3, 4, 5, 6" in labels
+    labels = [t.get_text() for t in plot_entropy(m).axes[0].get_legend().get_texts()]
+    assert "model L_n (MarkovLM)" in labels and not any("below a valid" in t for t in labels)
 
 
 def test_cli_measure_lm_uses_model_tokenizer(tiny_gpt2, tmp_path):
@@ -238,7 +246,7 @@ def test_cli_measure_lm_uses_model_tokenizer(tiny_gpt2, tmp_path):
     args = ["measure", str(text), "--doc-split", "line", "--no-cache", "--lags", "1,2", "--n-max", "4"]
     res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--lm", str(model), "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["options"]["lm"]["n_sequences"] == 20
     assert doc["provenance"]["tokenizer"]["spec"] == str(model)
     assert len(doc["entropy"]["external"]) == 5 and None not in doc["entropy"]["external"]
@@ -246,3 +254,15 @@ def test_cli_measure_lm_uses_model_tokenizer(tiny_gpt2, tmp_path):
         cli, [*args, "--out", str(tmp_path / "b"), "--lm", str(model), "--entropy-curve", str(text)]
     )
     assert both.exit_code == 1 and "not both" in both.output
+
+
+def test_cli_train_writes_curve_collapse_table_and_checkpoints(tiny_gpt2, tmp_path):
+    text, _ = tiny_gpt2
+    args = ["lm-curve", str(text), "--doc-split", "line", "--no-cache", "-t", "chars", "--train", "--device", "cpu"]
+    args += ["--tokens", "720", "--checkpoints", "2", "--context", "8", "--batch-size", "4", "--max-sequences", "10"]
+    res = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["training"]["budgets"] == [360, 720] and doc["training"]["size"] == "tiny"
+    assert doc["n"] == list(range(9))  # the corpus's eos is the bos: L_0 too
+    assert (tmp_path / "collapse.csv").is_file() and (tmp_path / "checkpoints" / "P720").is_dir()

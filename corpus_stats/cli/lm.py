@@ -35,7 +35,11 @@ def lm_options(func):
             help="Most held-out sequences scored.",
         ),
         click.option(
-            "--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Sequences per forward pass."
+            "--batch-size",
+            type=click.IntRange(min=1),
+            default=8,
+            show_default=True,
+            help="Sequences per forward pass (--train: per training step).",
         ),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True),
         click.option(
@@ -144,7 +148,7 @@ def lm_curve_command(
     if train:
         from corpus_stats.lm.train import train_lm
 
-        lm_options.pop("dtype"), lm_options.pop("bos"), lm_options.pop("batch_size")
+        lm_options.pop("dtype"), lm_options.pop("bos")  # evaluation of a model being trained: float32, bos
         result = train_lm(
             inputs,
             size=size,

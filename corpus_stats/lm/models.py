@@ -6,6 +6,7 @@ importing this module costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,20 @@ class LoadedModel:
     bos_id: int | None
     tokenizer: str | None
     n_parameters: int
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """No transformers progress bars (loading/saving shards) inside: they would interleave with ours."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -194,19 +209,14 @@ def load_model(model: Any, *, device: str = "auto", dtype: str = "auto") -> Load
         config, where, local = _load_config(name)
         _check_causal(name, config)
         from transformers import AutoModelForCausalLM
-        from transformers.utils import logging as hf_logging
 
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()  # its loading bars would interleave with ours
         try:
-            module = AutoModelForCausalLM.from_pretrained(where, local_files_only=local)
+            with quiet_transformers():
+                module = AutoModelForCausalLM.from_pretrained(where, local_files_only=local)
         except ValueError as exc:  # a config class with no causal-LM head
             raise ValueError(f"model {name!r} cannot be loaded as a causal language model: {exc}") from None
         except OSError:  # config cached, weights not
             raise ValueError(_offline_message(name)) from None
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
         tokenizer = model_tokenizer(where) if _is_local(name) else name
     else:
         raise TypeError(f"model must be a name, a directory or a torch.nn.Module; got {type(model).__name__}.")

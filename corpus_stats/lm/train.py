@@ -184,7 +184,7 @@ def train_lm(
     """
     import torch
 
-    from corpus_stats.lm.models import PRESETS, gpt_config, resolve_device
+    from corpus_stats.lm.models import PRESETS, gpt_config, quiet_transformers, resolve_device
 
     if size not in PRESETS:
         raise ValueError(f"model size must be one of {', '.join(PRESETS)}; got {size!r}.")
@@ -257,7 +257,7 @@ def train_lm(
             convention=convention,
             heldout_fraction=heldout_fraction,
             max_sequences=max_sequences,
-            batch_size=max(batch_size, 8),
+            batch_size=batch_size,
             device=dev,
             dtype="float32",  # evaluation must not cast the weights being trained
             seed=seed,
@@ -268,7 +268,8 @@ def train_lm(
         running = []
         if out is not None:
             path = Path(out) / "checkpoints" / f"P{budget}"
-            model.save_pretrained(path)
+            with quiet_transformers():
+                model.save_pretrained(path)
             saved.append(str(path))
     bar.close()
     result = TrainedLM(

@@ -182,7 +182,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         ("plugin", "plug-in (biased low)", "-"),
         ("corrected", "bias-corrected", "-o"),
         ("upper", "Kneser-Ney upper bound", "-s"),
-        ("external", "external L_n", "-^"),
+        ("external", _external_label(curve), "-^"),
     ):
         y = _arr(getattr(curve, key, None))
         if y.size != n.size or not np.isfinite(y[pos]).any():
@@ -194,6 +194,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
             raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); got {ex.size}.")
         ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
     _draw_extrapolated(ax, curve, n, pos)
+    _draw_below_counts(ax, curve, n, pos)
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
     if stderr.size == n.size:
@@ -252,6 +253,26 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     return fig
+
+
+def _external_label(curve) -> str:
+    """``model L_n (gpt2)`` for a curve measured by ``measure --lm``, else ``external L_n``."""
+    source = str((getattr(curve, "options", None) or {}).get("external_source") or "")
+    return f"model L_n ({source[3:]})" if source.startswith("lm:") else "external L_n"
+
+
+def _draw_below_counts(ax, curve, n, pos) -> None:
+    """Red crosses where the external (model) L_n undercuts a valid count estimate: an upper bound of H_n
+    cannot sit below H_n, so the model saw the held-out text or the count is biased."""
+    flagged = np.asarray((getattr(curve, "options", None) or {}).get("external_below_counts") or [], dtype=int)
+    y = _arr(getattr(curve, "external", None))
+    flagged = flagged[(flagged < n.size) & (flagged < y.size)] if y.size else flagged[:0]
+    flagged = flagged[pos[flagged]]
+    if flagged.size:
+        shown = ", ".join(str(int(n[i])) for i in flagged[:6]) + (", ..." if flagged.size > 6 else "")
+        ax.plot(
+            n[flagged], y[flagged], "x", color="#d62728", ms=9, mew=2, label=f"L_n below a valid count: n = {shown}"
+        )
 
 
 def _draw_extrapolated(ax, curve, n, pos) -> None:
