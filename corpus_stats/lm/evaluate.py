@@ -109,11 +109,7 @@ class LMCurve:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} already exists; choose another path or overwrite.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.to_csv(), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_atomic(path, self.to_csv())
 
     def summary(self) -> dict:
         """JSON-safe description (stored in ``report.json`` options by ``measure --lm``)."""
@@ -129,6 +125,15 @@ class LMCurve:
             "notes": list(self.notes),
             **self.info,
         }
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename (no half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def _check_int(name: str, value, low: int) -> int:

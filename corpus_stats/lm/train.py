@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus_stats.lm.evaluate import LMCurve, _bar, _check_int, _stream_of, heldout_split, lm_curve
+from corpus_stats.lm.evaluate import LMCurve, _bar, _check_int, _stream_of, heldout_split, lm_curve, write_atomic
 from corpus_stats.stream import TokenStream
 
 #: Linear warm-up length: this share of the steps, at most WARMUP_MAX_STEPS.
@@ -82,12 +82,7 @@ class TrainedLM:
 
     def write_collapse_table(self, path: str | os.PathLike) -> Path:
         """Write :meth:`collapse_csv` atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.collapse_csv(), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_atomic(Path(path), self.collapse_csv())
 
     def summary(self) -> dict:
         """JSON-safe description."""
