@@ -11,7 +11,9 @@ Convention (also stated in docs/contributing.md):
   so a typo such as ```py cannot silently turn an example off.
 
 A page whose examples take more than a few seconds says ``<!-- docs-test: slow -->`` once, anywhere in the
-page, and runs under ``-m slow``; the README may not (its examples run in the default test run).
+page, and runs under ``-m slow``; the README may not (its examples run in the default test run). A page
+whose examples need an optional extra says ``<!-- docs-test: requires MODULE -->`` and is skipped, with that
+reason, where MODULE is not installed (CI installs the extras, so it runs there).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ NOT_RUN = {"text", "json", "yaml", "toml", "csv"}
 SKIP = re.compile(r"^<!--\s*skip\b(?P<rest>.*?)-->\s*$")
 SKIP_WITH_REASON = re.compile(r"^:\s*\S")
 SLOW_PAGE = "<!-- docs-test: slow -->"
+REQUIRES = re.compile(r"<!--\s*docs-test:\s*requires\s+(?P<module>[\w.]+)\s*-->")
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>```+)(?P<lang>[^`\s]*)\s*$")
 LINE_TIMEOUT_S = 900
 
@@ -161,6 +164,8 @@ def _run_bash(command: str, cwd: Path, env: dict[str, str], where: str) -> None:
 @pytest.mark.parametrize("page", _page_params())
 def test_code_blocks_run(page, tmp_path, monkeypatch):
     name = str(page.relative_to(ROOT))
+    for match in REQUIRES.finditer(page.read_text(encoding="utf-8")):
+        pytest.importorskip(match["module"], reason=f"{name} needs {match['module']} (an optional extra)")
     blocks = parse_blocks(page.read_text(encoding="utf-8"), name)
     if page.name == "README.md":
         assert SLOW_PAGE not in page.read_text(encoding="utf-8"), "README examples must run in the default run"
