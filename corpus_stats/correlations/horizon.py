@@ -85,7 +85,7 @@ class HorizonCurve:
 
     def to_dict(self) -> dict:
         """JSON-safe dict (the optional ``horizon`` section of ``report.json``)."""
-        from corpus_stats.report.measurement import json_safe
+        from corpus_stats._io import json_safe
 
         return json_safe({k: getattr(self, k) for k in self.__dataclass_fields__})
 

@@ -128,11 +128,11 @@ class LMCurve:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename (no half-written file)."""
+    """Write ``text`` to ``path`` (parents created) with :func:`corpus_stats._io.atomic_write_text`."""
+    from corpus_stats._io import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
     return path
 
 

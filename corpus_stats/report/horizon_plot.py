@@ -80,7 +80,7 @@ def plot_horizon(horizon, ax=None):
 
 def save_horizon_figure(horizon, path: str | os.PathLike, dpi: int = 120) -> Path:
     """Write :func:`plot_horizon` to ``path`` (format from the suffix: png, svg or pdf), atomically."""
-    from corpus_stats.report.measurement import atomic_write_bytes
+    from corpus_stats._io import atomic_write_bytes
 
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
