@@ -757,7 +757,7 @@ def choose_exponents(
             _, _, _, beta, _, reps, _ = _fit_beta(
                 corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed
             )
-            beta_se = jackknife_stderr(reps) if reps is not None else beta.fit.stderr
+            beta_se = _total_error(beta, reps, "beta", warn)  # the "±" predict uses
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             beta_error = str(exc)
     if ent is None:
@@ -767,7 +767,7 @@ def choose_exponents(
             curve, _, _, _, gamma, _, _, reps, _ = _fit_gamma(
                 ent, min_points, min_decades, confidence, warn, assume, seed
             )
-            gamma_se = jackknife_stderr(reps) if reps is not None else gamma.fit.stderr
+            gamma_se = _total_error(gamma, reps, "gamma", warn)
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             gamma_error = str(exc)
     return ExponentChoice(
