@@ -9,6 +9,11 @@ well-formed layout:
   ``doc_offsets[-1] == len(tokens)`` and non-decreasing; document ``i`` is
   ``tokens[doc_offsets[i]:doc_offsets[i + 1]]`` and includes its trailing ``<eos>`` when the
   tokenizer appended one.
+
+A saved stream carries a CRC-32 of its token bytes and of its offsets (``meta.json``); :meth:`TokenStream.load`
+recomputes them in one streaming pass and refuses a stream whose bytes changed since they were written
+(:class:`DamagedStreamError`), so a damaged cache entry is never measured. Every stream also checks that its
+ids lie below ``vocab_size`` (numba kernels index arrays by id and would read out of bounds).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -28,6 +34,23 @@ STREAM_FORMAT_VERSION = 1
 _META = "meta.json"
 _TOKENS = "tokens.npy"
 _OFFSETS = "doc_offsets.npy"
+_CHECKSUM_BLOCK = 1 << 24  # bytes per step of the streaming checksum (bounded memory on a memmap)
+
+
+class DamagedStreamError(ValueError):
+    """A saved stream whose bytes differ from those written (checksum mismatch or ids >= vocab_size)."""
+
+
+def _crc32(array: np.ndarray, crc: int = 0) -> int:
+    """CRC-32 of an array's bytes, continuing from ``crc``, read in blocks (a memmap is paged, not loaded)."""
+    data = memoryview(np.ascontiguousarray(array)).cast("B")
+    for start in range(0, len(data), _CHECKSUM_BLOCK):
+        crc = zlib.crc32(data[start : start + _CHECKSUM_BLOCK], crc)
+    return crc
+
+
+def _checksums(tokens: np.ndarray, offsets: np.ndarray) -> dict:
+    return {"algorithm": "crc32", _TOKENS: f"{_crc32(tokens):08x}", _OFFSETS: f"{_crc32(offsets):08x}"}
 
 
 def smallest_uint_dtype(vocab_size: int) -> np.dtype:
@@ -80,12 +103,13 @@ class TokenStream:
         if tokens.size and tokens.dtype.kind not in "ui":
             raise TypeError(f"tokens must be integers; got dtype {tokens.dtype}.")
         dtype = smallest_uint_dtype(vocab_size)
+        # checked even when the dtype already fits: the kernels index by id and must never see one >= V
+        if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+            raise ValueError(
+                f"token ids must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}); "
+                f"got ids in {int(tokens.min())}..{int(tokens.max())}."
+            )
         if tokens.dtype != dtype or not tokens.flags.c_contiguous:
-            if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
-                raise ValueError(
-                    f"token ids must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}); "
-                    f"got ids in {int(tokens.min())}..{int(tokens.max())}."
-                )
             tokens = np.ascontiguousarray(tokens, dtype=dtype)
         offsets = np.ascontiguousarray(self.doc_offsets, dtype=np.int64)
         if offsets.ndim != 1 or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != tokens.size:
@@ -247,12 +271,31 @@ class TokenStream:
             "vocab_size": self.vocab_size,
             "eos_id": self.eos_id,
             "dtype": str(self.tokens.dtype),
+            "checksums": _checksums(self.tokens, self.doc_offsets),
             "provenance": self.provenance,
         }
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = True) -> TokenStream:
-        """Read a stream saved by :meth:`save`; tokens are memory-mapped read-only by default."""
+    def load(cls, path: str | os.PathLike, mmap: bool = True, verify: bool = True) -> TokenStream:
+        """Read a stream saved by :meth:`save`; tokens are memory-mapped read-only by default.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Directory written by :meth:`save` or :class:`TokenStreamWriter`.
+        mmap : bool, default True
+            Memory-map the tokens read-only instead of reading them into memory.
+        verify : bool, default True
+            Recompute the checksums written with the stream (one sequential read of the files) and
+            refuse a stream whose bytes changed. Ids are range-checked either way.
+
+        Raises
+        ------
+        DamagedStreamError
+            The files differ from what was written (a checksum mismatch, or ids >= vocab_size).
+        FileNotFoundError, ValueError
+            Not a saved stream, another format version, or files inconsistent with ``meta.json``.
+        """
         path = Path(path)
         meta_file = path / _META
         if not meta_file.is_file():
@@ -267,7 +310,19 @@ class TokenStream:
         offsets = np.load(path / _OFFSETS)
         if tokens.size != meta["n_tokens"] or offsets.size != meta["n_documents"] + 1:
             raise ValueError(f"{path} is inconsistent with its {_META}; delete it and re-tokenize.")
-        return cls(tokens, offsets, meta["vocab_size"], meta["eos_id"], meta["provenance"])
+        expected = meta.get("checksums")
+        if verify and expected:  # streams written before checksums existed are only range-checked
+            got = _checksums(tokens, offsets)
+            bad = [name for name in (_TOKENS, _OFFSETS) if got[name] != expected.get(name)]
+            if bad:
+                raise DamagedStreamError(
+                    f"{path} is damaged: the {expected.get('algorithm', 'crc32')} checksum of "
+                    f"{' and '.join(bad)} differs from the one written with it; delete it and re-tokenize."
+                )
+        try:
+            return cls(tokens, offsets, meta["vocab_size"], meta["eos_id"], meta["provenance"])
+        except ValueError as exc:
+            raise DamagedStreamError(f"{path} is damaged: {exc} Delete it and re-tokenize.") from None
 
 
 def saved_stream_dir(path: str | os.PathLike) -> Path | None:
@@ -324,6 +379,7 @@ class TokenStreamWriter:
         self.dtype = smallest_uint_dtype(self.vocab_size)
         self.eos_id = eos_id
         self.n_tokens = 0
+        self._crc = 0
         self._offsets = [np.zeros(1, dtype=np.int64)]
         self.tmp_dir = temporary_sibling_dir(self.path)
         self._file = open(self.tmp_dir / _TOKENS, "wb")
@@ -350,7 +406,9 @@ class TokenStreamWriter:
             raise ValueError(
                 f"token ids must lie in 0..{self.vocab_size - 1}; got ids in {int(tokens.min())}..{int(tokens.max())}."
             )
-        self._file.write(np.ascontiguousarray(tokens, dtype=self.dtype).tobytes())
+        data = np.ascontiguousarray(tokens, dtype=self.dtype)
+        self._crc = _crc32(data, self._crc)
+        self._file.write(data.tobytes())
         self._offsets.append(self.n_tokens + np.cumsum(lengths))
         self.n_tokens += tokens.size
 
@@ -372,6 +430,7 @@ class TokenStreamWriter:
             "vocab_size": self.vocab_size,
             "eos_id": self.eos_id,
             "dtype": str(self.dtype),
+            "checksums": {"algorithm": "crc32", _TOKENS: f"{self._crc:08x}", _OFFSETS: f"{_crc32(offsets):08x}"},
             "provenance": provenance or {},
         }
         (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
@@ -383,7 +442,7 @@ class TokenStreamWriter:
                 raise FileExistsError(f"{self.path} was created by another writer meanwhile.") from None
             raise
         self._closed = True
-        return TokenStream.load(self.path)
+        return TokenStream.load(self.path, verify=False)  # checksummed as written; ids are range-checked
 
     def abort(self) -> None:
         """Discard everything written (called automatically on an exception)."""

@@ -186,3 +186,23 @@ def test_offline_hf_dataset_is_one_line(cache_dir, monkeypatch):
         r"hf:roneneldan/TinyStories needs the Hugging Face Hub, which is unreachable",
         cache_dir,
     )
+
+
+@pytest.mark.filterwarnings("default::corpus_stats.text.tokenization.CacheRebuiltWarning")
+def test_damaged_cache_entry_is_one_warning_line_then_rebuilt(tmp_path, cache_dir):
+    import numpy as np
+
+    (tmp_path / "a.txt").write_text("the cat sat on the mat " * 50)
+    first = run_json(tmp_path / "a.txt", "-t", "bytes", "--cache-dir", cache_dir)
+    tokens = cache_dir / "streams" / first["cache"]["path"].split("/")[-1] / "tokens.npy"
+    offset = np.load(tokens, mmap_mode="r").offset
+    with open(tokens, "r+b") as fh:  # an id >= V (257) where "t" was: kernels would index out of bounds
+        fh.seek(offset)
+        fh.write(np.array([60000], np.uint16).tobytes())
+    result = run(tmp_path / "a.txt", "-t", "bytes", "--cache-dir", cache_dir)
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "is damaged: the crc32 checksum of tokens.npy differs" in warning[0]
+    assert "Traceback" not in result.output and "tokenize.py" not in result.stderr
+    assert "the damaged cache entry was rebuilt" in result.stdout
+    assert run_json(tmp_path / "a.txt", "-t", "bytes", "--cache-dir", cache_dir)["cache"]["hit"] is True

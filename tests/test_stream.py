@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from corpus_stats.stream import TokenStream, smallest_uint_dtype
+from corpus_stats.stream import DamagedStreamError, TokenStream, smallest_uint_dtype
 
 
 def test_smallest_dtype():
@@ -22,6 +24,51 @@ def test_from_documents_offsets_and_empty_documents():
 def test_rejects_out_of_range_ids():
     with pytest.raises(ValueError, match="token ids must lie in 0..4"):
         TokenStream.from_array(np.array([0, 5]), vocab_size=5)
+
+
+def test_rejects_out_of_range_ids_already_in_the_final_dtype():
+    # uint16 holds 65535 although V = 300: no conversion happens, the range is still checked
+    with pytest.raises(ValueError, match=r"token ids must lie in 0..299 .*got ids in 1..65535"):
+        TokenStream(np.array([1, 65535], np.uint16), np.array([0, 2]), vocab_size=300)
+
+
+def _overwrite_first_token(path, value, dtype=np.uint16) -> None:
+    offset = np.load(path / "tokens.npy", mmap_mode="r").offset
+    with open(path / "tokens.npy", "r+b") as fh:
+        fh.seek(offset)
+        fh.write(np.array([value], dtype).tobytes())
+
+
+@pytest.mark.parametrize("value", [299, 65535])  # another valid id, an id >= V
+def test_load_detects_damaged_token_bytes(tmp_path, value):
+    s = TokenStream.from_documents([[5, 6, 1], [7, 1]], vocab_size=300, eos_id=1)
+    s.save(tmp_path / "s")
+    _overwrite_first_token(tmp_path / "s", value)
+    with pytest.raises(DamagedStreamError, match=r"s is damaged: the crc32 checksum of tokens\.npy differs"):
+        TokenStream.load(tmp_path / "s")
+
+
+def test_load_without_checksums_still_range_checks(tmp_path):
+    # streams written before checksums existed (or verify=False) never reach a kernel with an id >= V
+    s = TokenStream.from_documents([[5, 6, 1], [7, 1]], vocab_size=300, eos_id=1)
+    s.save(tmp_path / "s")
+    meta = json.loads((tmp_path / "s" / "meta.json").read_text())
+    del meta["checksums"]
+    (tmp_path / "s" / "meta.json").write_text(json.dumps(meta))
+    _overwrite_first_token(tmp_path / "s", 65535)
+    for kwargs in ({}, {"verify": False}):
+        with pytest.raises(DamagedStreamError, match=r"damaged: token ids must lie in 0..299.*65535"):
+            TokenStream.load(tmp_path / "s", **kwargs)
+
+
+def test_damaged_offsets_are_detected(tmp_path):
+    s = TokenStream.from_documents([[5, 6, 1], [7, 1], [8, 1]], vocab_size=300, eos_id=1)
+    s.save(tmp_path / "s")
+    offsets = np.load(tmp_path / "s" / "doc_offsets.npy")
+    offsets[1] = 4  # still a valid layout, but not the one written
+    np.save(tmp_path / "s" / "doc_offsets.npy", offsets)
+    with pytest.raises(DamagedStreamError, match=r"checksum of doc_offsets\.npy differs"):
+        TokenStream.load(tmp_path / "s")
 
 
 def test_rejects_bad_offsets():

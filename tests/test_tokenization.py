@@ -2,6 +2,8 @@
 
 import json
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from conftest import CORPORA, PAPER_TOKENIZER, TOKENIZERS, shared_file
 from corpus_stats.text import tokenization
 from corpus_stats.text.sources import Corpus, read_corpus
 from corpus_stats.text.tokenization import (
+    CacheRebuiltWarning,
     LoadedTokenizer,
     load_stream_tokenizer,
     load_tokenizer,
@@ -244,8 +247,47 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path):
     path = first.provenance["cache"]["path"]
     del first
     (tmp_path / "cache" / "streams" / path.split("/")[-1] / "meta.json").write_text("{}")
-    again = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    with pytest.warns(CacheRebuiltWarning, match="unusable and is rebuilt: .* is not a saved token stream|format"):
+        again = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
     assert again.provenance["cache"]["hit"] is False and again.n_tokens == 6
+
+
+def _damage_cached_tokens(stream, values) -> None:
+    """Overwrite the first token ids of a cached stream on disk, bytes in place (the header is kept)."""
+    path = Path(stream.provenance["cache"]["path"]) / "tokens.npy"
+    offset = stream.tokens.offset  # start of the data after the .npy header
+    raw = np.asarray(values, dtype=stream.tokens.dtype).tobytes()
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(raw)
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        ("id >= V", r"checksum of tokens\.npy differs"),
+        ("other valid ids", r"checksum of tokens\.npy differs"),
+    ],
+)
+def test_damaged_token_bytes_are_detected_reported_once_and_rebuilt(tmp_path, damage, reason):
+    text = "the cat sat on the mat. " * 200
+    (tmp_path / "c.txt").write_text(text)
+    first = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    expected = np.array(first.tokens)
+    assert first.tokens.dtype == np.uint16 and first.vocab_size == 257
+    values = [65535, 300] if damage == "id >= V" else [int(expected[1]), int(expected[0])]  # swap two ids
+    _damage_cached_tokens(first, values)
+    del first
+    with pytest.warns(CacheRebuiltWarning, match=reason) as record:
+        again = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert len(record) == 1  # reported once
+    assert again.provenance["cache"]["hit"] is False and "damaged" in again.provenance["cache"]["rebuilt"]
+    np.testing.assert_array_equal(again.tokens, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rebuilt entry is trusted again, silently
+        third = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+    assert third.provenance["cache"]["hit"] is True
+    np.testing.assert_array_equal(third.tokens, expected)
 
 
 def test_no_cache_writes_nothing_to_the_cache_dir(tmp_path):

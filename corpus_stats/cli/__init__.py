@@ -26,6 +26,14 @@ from corpus_stats.cli.validation import check_command, demo_command, synth_comma
 def cli():
     """Measure how a corpus's correlations and conditional entropy decay, and predict the
     data-scaling exponent alpha_D = gamma / (2 beta) of a language model trained on it."""
+    import warnings
+
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Library warnings (e.g. a damaged cache entry rebuilt) as one line on stderr, without a source line."""
+    click.echo(f"warning: {message}", err=True)
 
 
 # Registered here rather than by decorating in the command modules, so those modules need not import this one.

@@ -78,7 +78,8 @@ def tokenize_command(corpus_input, top, output, as_json):
     tk = summary["tokenizer"]
     lines = [
         f"stream     {cache.get('path') or '(not cached)'}  "
-        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s)",
+        f"({'cache hit' if cache.get('hit') else 'tokenized'} in {cache.get('seconds', 0):.2f} s"
+        f"{'; the damaged cache entry was rebuilt' if cache.get('rebuilt') else ''})",
         f"sources    {len(sources)} ({size:,} bytes)",
         f"tokenizer  {tk.get('spec')} ({tk.get('kind')}), sha256 {str(tk.get('sha256'))[:12]}",
         f"tokens     {stream.n_tokens:,}{' (truncated by --max-tokens)' if summary['truncated'] else ''}",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from corpus_stats._io import atomic_write_text
 
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: streams carry checksums; older entries are not trusted
 _HASH_CHUNK = 1 << 20
 
 

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ _MIN_SAMPLE_FOR_PREFIX = 10_000_000  # characters bpe:V trains on at least, with
 # token) while the pieces of a group are encoded in parallel.
 _PIECE_CHARS = 1 << 16
 _SAFE_CUT = re.compile(r"\S\n(?=\S)|\S(?= \S)")
+
+
+class CacheRebuiltWarning(UserWarning):
+    """A cached token stream failed its checks (damaged, another format) and was tokenized again."""
 
 
 def _cut_long(text: str) -> list[str]:
@@ -454,12 +459,18 @@ def tokenize(
     TokenStream
         Tokens in the smallest unsigned dtype, every document followed by the eos id; provenance holds
         the sources (sizes, sha256), reading options, tokenizer (spec, hash, training sample), versions,
-        and ``cache`` (``hit``, ``path``, ``seconds``).
+        and ``cache`` (``hit``, ``path``, ``seconds``; ``rebuilt``: why a cached entry was replaced).
 
     Raises
     ------
     ValueError, FileNotFoundError, TypeError
         Bad inputs or tokenizer (one clear line each); nothing is written to the cache.
+
+    Warns
+    -----
+    CacheRebuiltWarning
+        The cached entry failed its checks (bytes changed since written, ids >= vocab_size, another
+        format) and was tokenized again; a damaged entry is never measured.
 
     Examples
     --------
@@ -488,14 +499,15 @@ def tokenize(
         }
     )
     target = cache.stream_path(cache_dir, key) if use_cache else cache.scratch_dir() / "stream"
-    damaged = False
+    damaged = None
     if use_cache and target.is_dir():
         try:
             return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
-        except (OSError, ValueError, KeyError):
-            damaged = True  # rebuild it below
+        except (OSError, ValueError, KeyError) as exc:
+            damaged = str(exc) or type(exc).__name__  # rebuild it below, and say so once
+            warnings.warn(f"the cached token stream was unusable and is rebuilt: {damaged}", CacheRebuiltWarning, 2)
     tok = load_tokenizer(tokenizer, corpus, bpe_sample_chars=bpe_sample_chars, progress=progress)
-    with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged) as writer:
+    with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged is not None) as writer:
         truncated = _encode_into(writer, corpus, tok, max_tokens, progress)
         if writer.n_tokens == 0:
             raise ValueError(
@@ -507,7 +519,7 @@ def tokenize(
             stream = writer.close(_provenance(corpus, tok, key, max_tokens, truncated))
         except FileExistsError:  # a concurrent run cached the same stream first: use it
             return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
-    return _with_cache_info(stream, False, target if use_cache else None, start)
+    return _with_cache_info(stream, False, target if use_cache else None, start, rebuilt=damaged)
 
 
 def _tokenizer_identity(spec: str, bpe_sample_chars: int) -> dict:
@@ -578,7 +590,9 @@ def _provenance(corpus: Corpus, tok: LoadedTokenizer, key: str, max_tokens, trun
     }
 
 
-def _with_cache_info(stream: TokenStream, hit: bool, path, start: float, corpus: Corpus | None = None) -> TokenStream:
+def _with_cache_info(
+    stream: TokenStream, hit: bool, path, start: float, corpus: Corpus | None = None, rebuilt: str | None = None
+) -> TokenStream:
     prov = dict(stream.provenance)
     if corpus is not None:  # same content under other names: report the inputs as given now
         prov["sources"] = [s.to_dict() for s in corpus.sources]
@@ -587,4 +601,6 @@ def _with_cache_info(stream: TokenStream, hit: bool, path, start: float, corpus:
         "path": None if path is None else str(path),
         "seconds": round(time.perf_counter() - start, 4),
     }
+    if rebuilt is not None:
+        prov["cache"]["rebuilt"] = rebuilt
     return TokenStream(stream.tokens, stream.doc_offsets, stream.vocab_size, stream.eos_id, prov)
