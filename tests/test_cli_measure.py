@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -167,3 +168,68 @@ def test_plot_collapse_option_writes_png_and_reports_bad_tables(tmp_path):
     # measure reads the table before measuring: a bad one fails at once
     res = _measure([str(table), "--collapse", str(bad), "--out", str(tmp_path / "x")])
     assert res.exit_code == 1 and "line 3" in res.output and not (tmp_path / "x").exists()
+
+
+def _no_measuring(monkeypatch):
+    """Make any measurement fail loudly: the output check must come first."""
+    import corpus_stats.pipeline
+
+    def boom(*args, **kwargs):
+        raise AssertionError("measured before checking --out")
+
+    monkeypatch.setattr(corpus_stats.pipeline, "measure", boom)
+
+
+def _unwritable_dir(tmp_path):
+    """A real unwritable directory: read-only permissions, or for root (whom chmod does not stop) sysfs,
+    where nobody may create files; None when neither stops this user."""
+    import os
+    import stat
+    import tempfile
+    from pathlib import Path
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    if not os.access(ro, os.W_OK):
+        return ro
+    ro.chmod(stat.S_IRWXU)
+    try:
+        fd, tmp = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        return Path("/sys")
+    os.close(fd)
+    os.unlink(tmp)
+    return None
+
+
+@pytest.mark.parametrize("where", ["read-only directory", "parent is a file"])
+def test_unwritable_out_fails_in_words_before_measuring(synthetic_text, tmp_path, monkeypatch, where):
+    _no_measuring(monkeypatch)
+    if where == "read-only directory":
+        ro = _unwritable_dir(tmp_path)
+        if ro is None:
+            pytest.skip("this user writes everywhere (root without a read-only sysfs); the file case still runs")
+        out, match = (
+            ro / "report",
+            r"Error: cannot write to --out .*/report: .* is not writable \(Permission denied\)",
+        )
+    else:
+        (tmp_path / "afile").write_text("x")
+        out, match = tmp_path / "afile" / "out", r"Error: cannot write to --out .*afile/out: .*afile is a file"
+    res = CliRunner().invoke(cli, ["measure", str(synthetic_text), "--out", str(out), *FAST])
+    assert res.exit_code == 1, res.output
+    assert len(res.output.strip().splitlines()) == 1 and re.search(match, res.output), res.output
+    assert "Errno" not in res.output
+
+
+def test_unwritable_plot_and_tokenize_outputs_fail_in_words(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "a.txt").write_text("abc")
+    res = CliRunner().invoke(
+        cli, ["tokenize", str(tmp_path / "a.txt"), "-t", "bytes", "--no-cache", "-o", str(tmp_path / "afile" / "s")]
+    )
+    assert res.exit_code == 1 and "cannot write to --output" in res.output and "is a file" in res.output
+    (tmp_path / "report.json").write_text("{}")  # never read: the output check comes first
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "report.json"), "--out", str(tmp_path / "afile" / "f")])
+    assert res.exit_code == 1 and "cannot write to --out" in res.output and "is a file" in res.output

@@ -22,6 +22,35 @@ def user_errors(func):
     return wrapper
 
 
+def check_output_dir(path, option: str = "--out") -> None:
+    """Fail in words, before any (long) computation, when ``path`` cannot become a writable directory.
+
+    Probes the deepest existing ancestor (where ``mkdir`` would start) by creating and removing a file
+    there, so permissions, read-only file systems and root are all judged by the system itself.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path).expanduser()
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise click.ClickException(
+            f"cannot write to {option} {path}: {probe} is a file, not a directory; choose another {option}."
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".corpus-stats-write-test-", dir=probe)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to {option} {path}: {probe} is not writable ({exc.strerror or exc}); "
+            f"choose another {option} or change its permissions."
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 collapse_option = click.option(
     "--collapse",
     "collapse_table",

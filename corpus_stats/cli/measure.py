@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import collapse_option, corpus_input_options, user_errors
+from corpus_stats.cli.common import check_output_dir, collapse_option, corpus_input_options, user_errors
 from corpus_stats.cli.lm import lm_options, model_tokenizer_or_fail
 from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
 
@@ -39,6 +39,8 @@ def tokenize_command(corpus_input, top, output, as_json):
 
     from corpus_stats.text.tokenization import load_stream_tokenizer, tokenize
 
+    if output is not None:
+        check_output_dir(output, "--output")
     stream = tokenize(**corpus_input)
     if output is not None:
         stream.save(output)
@@ -215,6 +217,7 @@ def measure_command(
         raise click.ClickException(
             f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."
         )
+    check_output_dir(out)
     if lags is not None:
         from corpus_stats.correlations.curve import parse_lags
 
@@ -285,8 +288,9 @@ def plot_command(report, out, formats, learning_curve, collapse_table):
     from corpus_stats.report.measurement import load_measurement, read_collapse_table, read_learning_curve
     from corpus_stats.report.plotting import plot_report
 
-    m = load_measurement(report)
     out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)
+    check_output_dir(out)
+    m = load_measurement(report)
     lc = read_learning_curve(learning_curve) if learning_curve else None
     table = read_collapse_table(collapse_table) if collapse_table else None
     files = plot_report(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import user_errors
+from corpus_stats.cli.common import check_output_dir, user_errors
 
 
 @click.command("synth")
@@ -117,6 +117,7 @@ def demo_command(out, force, n_tokens, seed, quiet):
             f"{foreign[0]} already exists and was not written by the demo; choose another --out or pass --force "
             "to replace it."
         )
+    check_output_dir(out)
     progress = sys.stderr.isatty() if quiet is None else not quiet
     results = run_demo(n_tokens, seed=seed, progress=progress)
     click.echo(format_demo(results))
