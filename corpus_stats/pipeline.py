@@ -432,8 +432,9 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     if ent is not None and getattr(ent, "external", None) is not None:
         lines.append(_external_line(ent, measurement.options.get("lm")))
     advice = small_corpus_advice(measurement)
-    if prov.get("n_documents") == 1:
-        lines.append("  note      one document: jackknife shards are equal token ranges (block jackknife)")
+    shard_note = (corr.options or {}).get("shard_note") if corr is not None else None
+    if shard_note:
+        lines.append(f"  note      {shard_note}")
     if pred:
         lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}

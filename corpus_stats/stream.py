@@ -217,16 +217,31 @@ class TokenStream:
     def shard_token_bounds(self, n_shards: int) -> np.ndarray:
         """Token offsets of the jackknife shards shared by every statistic.
 
-        Whole documents (:meth:`shard_bounds`) when the corpus has at least two documents' worth of
-        shards; otherwise (one long document) ``min(n_shards, n_tokens)`` equal token ranges, a
-        block jackknife. Returns int64 offsets of length ``G + 1``; shard ``g`` is tokens
+        Whole documents (:meth:`shard_bounds`) when the corpus has at least ``n_shards`` documents;
+        otherwise (one long document, a handful of books) ``min(n_shards, n_tokens)`` equal token
+        ranges, a block jackknife, so the errors never rest on a silent 2 or 3 replicates
+        (:meth:`shard_note` says so). Returns int64 offsets of length ``G + 1``; shard ``g`` is tokens
         ``b[g] .. b[g + 1] - 1``.
         """
-        bounds = self.shard_bounds(n_shards)
-        if bounds.size - 1 >= 2 or self.n_tokens < 2:
-            return self.doc_offsets[bounds]
+        if self.shard_note(n_shards) is None:
+            return self.doc_offsets[self.shard_bounds(n_shards)]
         g = min(n_shards, self.n_tokens)
         return np.linspace(0, self.n_tokens, g + 1).round().astype(np.int64)
+
+    def shard_note(self, n_shards: int) -> str | None:
+        """Why the jackknife shards are token ranges rather than documents, or None when they are documents.
+
+        The one wording every statistic and the summary report.
+        """
+        if n_shards < 1:
+            raise ValueError(f"n_shards must be at least 1; got {n_shards}.")
+        if self.n_documents >= n_shards or self.n_tokens < 2:
+            return None
+        docs = f"{self.n_documents:,} document{'' if self.n_documents == 1 else 's'}"
+        return (
+            f"{docs}, fewer than the {n_shards} shards: the jackknife shards are "
+            f"{min(n_shards, self.n_tokens)} equal token ranges (block jackknife)"
+        )
 
     def shuffled(self, seed: int | np.random.Generator = 0) -> TokenStream:
         """A globally shuffled copy: same tokens, marginals and offsets, no correlations."""

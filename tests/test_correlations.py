@@ -188,9 +188,14 @@ def test_single_document_and_few_documents():
     assert np.all(np.isnan(one_shard.op_stderr)) and np.all(np.isnan(one_shard.op_debiased))
     s3 = random_stream(rng, 5, n_docs=3, max_len=50)
     c3 = correlation_curve(s3, [1], n_shards=20)
-    g = c3.options["n_shards"]
-    assert 2 <= g <= 3 and c3.op_jackknife.shape == (g, 1) and np.isfinite(c3.op_stderr[0])
-    assert any("20 shards requested" in n for n in c3.options["notes"])
+    # fewer documents than shards: the same block jackknife, never a silent 3 replicates
+    assert c3.options["n_shards"] == 20 and c3.op_jackknife.shape == (20, 1) and np.isfinite(c3.op_stderr[0])
+    assert c3.options["shard_note"].startswith("3 documents, fewer than the 20 shards")
+    # enough documents but uneven sizes: fewer document shards than asked, noted
+    uneven = TokenStream.from_documents([[1] * 200] + [[2, 3]] * 5, vocab_size=5)
+    cu = correlation_curve(uneven, [1], n_shards=4)
+    assert cu.options["n_shards"] < 4 and cu.options["shard_note"] is None
+    assert any("4 shards requested" in n for n in cu.options["notes"])
 
 
 def test_within_documents_lag_longer_than_documents():

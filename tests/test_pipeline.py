@@ -148,8 +148,6 @@ def test_summary_shows_extrapolated_range_and_gamma_curve():
 
 def test_advice_for_too_few_tokens():
     failed = {"error": "x", "warnings": ["no alpha_D: x"], "beta": {}, "gamma": {}}
-    one = _hand_made(failed, n_documents=1)
-    assert "block jackknife" in pipeline.format_summary(one)
     # many documents, beta measured but gamma not (valid only to n = 1): e^(H_2+H_3+H_4) more tokens
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)
@@ -172,3 +170,21 @@ def test_summary_title_shortens_many_sources():
     m = dataclasses.replace(m, provenance=dict(m.provenance, sources=sources))
     title = pipeline.format_summary(m).splitlines()[0]
     assert title.endswith("books/b0.txt, books/b1.txt, ... (26 more files)")
+
+
+@pytest.mark.parametrize("n_docs", [1, 3])
+def test_fewer_documents_than_shards_use_token_blocks_and_say_so(n_docs):
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 6, 3_000) for _ in range(n_docs)]
+    stream = cs.TokenStream.from_documents(docs, vocab_size=6)
+    m = pipeline.measure(stream, lags=[1, 2, 4], n_max=2, n_shards=8, predict=False)
+    # a block jackknife over 8 equal token ranges, not n_docs document replicates
+    assert m.correlations.op_jackknife.shape[0] == 8 and m.entropy.corrected_jackknife.shape[0] == 8
+    note = f"{n_docs} document{'s' if n_docs > 1 else ''}, fewer than the 8 shards: the jackknife shards are 8"
+    assert f"note      {note} equal token ranges (block jackknife)" in pipeline.format_summary(m)
+    doc = json.loads(m.to_json())  # and in report.json, for both statistics
+    assert doc["correlations"]["options"]["shard_note"].startswith(note)
+    assert any(n.startswith(note) for n in doc["correlations"]["options"]["notes"])
+    assert any(n.startswith(note) for n in doc["entropy"]["options"]["notes"])
+    enough = pipeline.measure(stream, lags=[1, 2], n_max=2, n_shards=n_docs, predict=False)
+    assert "note      " not in pipeline.format_summary(enough)

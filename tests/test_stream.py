@@ -129,3 +129,9 @@ def test_shard_token_bounds_documents_or_equal_token_ranges():
     one = TokenStream.from_array(np.arange(100), vocab_size=100)
     assert one.shard_token_bounds(4).tolist() == [0, 25, 50, 75, 100]
     assert one.shard_token_bounds(1).tolist() == [0, 100]
+    assert many.shard_note(20) is None and many.shard_note(40) is None
+    few = TokenStream.from_documents([[1] * 10] * 3, vocab_size=2)
+    assert few.shard_token_bounds(5).tolist() == [0, 6, 12, 18, 24, 30]
+    assert few.shard_note(5) == (
+        "3 documents, fewer than the 5 shards: the jackknife shards are 5 equal token ranges (block jackknife)"
+    )

@@ -439,10 +439,9 @@ def correlation_curve(
     notes = []
     token_bounds = stream.shard_token_bounds(int(n_shards))
     g_n = token_bounds.size - 1
-    if stream.shard_bounds(int(n_shards)).size - 1 < min(g_n, 2):
-        notes.append(
-            f"fewer than 2 documents: {g_n} shards of equal token ranges (block jackknife; pairs by left token)."
-        )
+    shard_note = stream.shard_note(int(n_shards))
+    if shard_note is not None:
+        notes.append(f"{shard_note}; pairs by left token.")
     elif g_n < n_shards:
         notes.append(
             f"{n_shards} shards requested but the stream has {stream.n_documents} documents; using {g_n} shard(s)."
@@ -495,6 +494,7 @@ def correlation_curve(
         within_documents=bool(within_documents),
         n_shards_requested=int(n_shards),
         n_shards=int(g_n),
+        shard_note=shard_note,
         seed=int(seed),
         vocab_size=int(stream.vocab_size),
         n_tokens=int(n),

@@ -156,8 +156,8 @@ def ngram_statistics(
     within_documents : bool, default False
         Count only n-grams that lie inside one document (never crossing a boundary).
     n_shards : int, default 20
-        Jackknife shards, ``stream.shard_token_bounds(n_shards)``; a corpus with a single document is split
-        into equal token ranges instead (noted in ``shard_note``).
+        Jackknife shards, ``stream.shard_token_bounds(n_shards)``; a corpus with fewer documents than
+        shards is split into equal token ranges instead (noted in ``shard_note``).
     seed : int, default 0
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
@@ -182,9 +182,8 @@ def ngram_statistics(
     N = stream.n_tokens
     token_bounds = stream.shard_token_bounds(n_shards)
     G = token_bounds.size - 1
-    shard_note = "documents"
-    if stream.shard_bounds(n_shards).size - 1 < min(G, 2):
-        shard_note = f"fewer than 2 documents: {G} shards of equal token ranges (n-grams by start position)"
+    shard_note = stream.shard_note(n_shards)
+    shard_note = "documents" if shard_note is None else f"{shard_note}; n-grams by start position"
     token_bounds = np.ascontiguousarray(token_bounds, dtype=np.int64)
     plan = ngram_plan(stream, within_documents, execution)
     room = None
