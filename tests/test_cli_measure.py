@@ -102,7 +102,7 @@ def test_interrupt_leaves_no_report_and_rerun_reuses_cached_tokens(synthetic_tex
     with monkeypatch.context() as mp:
         mp.setattr(corpus_stats.entropy.curve, "entropy_curve", interrupted)
         res = CliRunner().invoke(cli, ["measure", *args])
-    assert res.exit_code != 0 and "Aborted" in res.output
+    assert res.exit_code == 130 and "Interrupted." in res.output
     assert not (out / "report.json").exists() and not list(out.glob(".*tmp")) if out.exists() else True
     res = _measure([*args, "--json"])
     assert res.exit_code == 0

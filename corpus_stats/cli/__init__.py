@@ -1,7 +1,9 @@
 """The `corpus-stats` command line: a thin click layer over the library.
 
 User errors (``ValueError``, ``TypeError``, ``FileNotFoundError`` raised by the library with a clear
-message) become one-line ``click.ClickException`` messages with exit code 1; tracebacks are for bugs.
+message) become one-line ``click.ClickException`` messages; tracebacks are for bugs. Exit statuses (one
+convention, stated in ``corpus-stats --help``): 0 success, 1 any user error (click's own usage errors
+included, which click would exit with 2), 130 interrupted (Ctrl-C).
 
 This module holds the group and the entry point; the commands live in modules by concern
 (``measure``: tokenize, measure, plot; ``lm``: lm-curve; ``predict``: predict, compare; ``validation``:
@@ -10,6 +12,8 @@ click at start-up (the library is imported inside the commands), so ``corpus-sta
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -21,7 +25,35 @@ from corpus_stats.cli.predict import compare_command, predict_command
 from corpus_stats.cli.validation import check_command, demo_command, synth_command
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130
+EPILOG = (
+    "Exit status: 0 success; 1 a user error (bad option, argument or input: one line 'Error: ...', "
+    "nothing written); 130 interrupted (Ctrl-C; finished cache entries are kept, nothing half-written is "
+    "trusted). Any other status, or a traceback, is a bug: please report it."
+)
+
+
+class _Group(click.Group):
+    """A click group with the exit statuses above (click exits 2 on usage errors and 1 on Ctrl-C)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `corpus-stats`: help, not an error
+            exc.show()
+            code = 0
+        except click.ClickException as exc:
+            exc.show()
+            code = EXIT_USER_ERROR
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            code = EXIT_INTERRUPTED
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS, epilog=EPILOG)
 @click.version_option(__version__, "--version", prog_name="corpus-stats")
 def cli():
     """Measure how a corpus's correlations and conditional entropy decay, and predict the

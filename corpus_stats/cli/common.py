@@ -51,15 +51,18 @@ def check_output_dir(path, option: str = "--out") -> None:
     os.unlink(tmp)
 
 
-collapse_option = click.option(
-    "--collapse",
-    "collapse_table",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    metavar="TABLE.csv",
-    help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): draw (L_n - H_inf) n^gamma "
-    "against P / n^(2 beta) with the collapse score (collapse.png; on measure it implies --plot).",
-)
+def collapse_option(command: str):
+    """The ``--collapse TABLE.csv`` option, worded for ``measure`` or ``plot``."""
+    also = "; implies --plot" if command == "measure" else ""
+    return click.option(
+        "--collapse",
+        "collapse_table",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        metavar="TABLE.csv",
+        help="CSV of n-gram losses L_n(P) (columns: n, tokens, loss in nats): also draw collapse.png, "
+        f"(L_n - H_inf) n^gamma against P / n^(2 beta), with the collapse score{also}.",
+    )
 
 
 def _unescape(text: str) -> str:
@@ -116,7 +119,8 @@ def corpus_input_options(func):
             "--cache-dir",
             type=click.Path(file_okay=False),
             default=None,
-            help="Where tokenized streams are cached [default: ~/.cache/corpus-stats].",
+            help="Where tokenized streams are cached [default: $CORPUS_STATS_CACHE, else "
+            "$XDG_CACHE_HOME/corpus-stats, else ~/.cache/corpus-stats].",
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the stream cache."),
         click.option(

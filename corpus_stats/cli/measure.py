@@ -142,7 +142,14 @@ def _default_out(inputs) -> str:
     show_default=True,
     help="Document shards of the jackknife.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of every random choice (shuffled floor, debiasing halves, held-out split); same seed and "
+    "inputs, same report.",
+)
 @click.option(
     "--entropy-curve",
     "external",
@@ -179,7 +186,7 @@ def _default_out(inputs) -> str:
     "tokenized with its tokenizer (see lm-curve -h).",
 )
 @lm_options
-@collapse_option
+@collapse_option("measure")
 @user_errors
 def measure_command(
     corpus_input,
@@ -279,7 +286,7 @@ def measure_command(
     default=None,
     help="CSV of a measured learning curve (columns: tokens, loss) to compare.",
 )
-@collapse_option
+@collapse_option("plot")
 @user_errors
 def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
