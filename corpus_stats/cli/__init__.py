@@ -24,7 +24,6 @@ from corpus_stats.cli.measure import measure_command, plot_command, tokenize_com
 from corpus_stats.cli.predict import compare_command, predict_command
 from corpus_stats.cli.validation import check_command, demo_command, synth_command
 
-
 EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130
 EPILOG = (
     "Exit status: 0 success; 1 a user error (bad option, argument or input: one line 'Error: ...', "
