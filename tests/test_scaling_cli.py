@@ -1,6 +1,7 @@
 """`corpus-stats predict` and `corpus-stats compare` on a saved report with planted curves."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -64,7 +65,48 @@ def test_cli_errors_are_one_line(report_dir, tmp_path):
     bad = tmp_path / "lc.csv"
     bad.write_text("tokens,loss\n1e6,3.0\n2e6,2.9\n")
     res = CliRunner().invoke(cli, ["compare", str(report_dir), str(bad)])
-    assert res.exit_code == 1 and "at least 3 distinct P; got 2" in res.output
+    assert (
+        res.exit_code == 1 and "a learning curve needs at least 3 rows (points) to fit an exponent; got 2" in res.output
+    )
     assert "Traceback" not in res.output
+    bad.write_text("tokens,loss\n1e6,3.0\n1e6,2.9\n1e6,2.8\n")  # 3 rows, one P
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(bad)])
+    assert res.exit_code == 1 and "at least 3 distinct P; got 1" in res.output
     res = CliRunner().invoke(cli, ["predict", str(report_dir), "--snr-threshold", "1e9"])
     assert res.exit_code == 1 and "signal/noise >= 1e+09" in res.output
+
+
+GOOD = "tokens,loss\n1e6,3.0\n2e6,2.9\n4e6,2.8\n"
+
+
+@pytest.mark.parametrize(
+    "content, line, reason",
+    [
+        ("tokens,loss\n1e6,3.0\n2e6,2.9,7\n4e6,2.8\n", 3, "3 cells where the header has 2"),  # ragged
+        ("tokens,loss\n1e6,3.0\n2e6\n4e6,2.8\n", 3, "1 cells where the header has 2"),
+        ("tokens,loss\n1e6,3.0\n2e6,-2.9\n4e6,2.8\n", 3, "loss must be a positive number; got '-2.9'"),
+        ("tokens,loss\n1e6,3.0\n2e6,2.9\n-4e6,2.8\n", 4, "tokens must be a positive number; got '-4e6'"),
+        ("tokens,loss\n1e6,3.0\n2e6,nan\n4e6,2.8\n", 3, "loss must be a positive number; got 'nan'"),
+        ("tokens,loss\n1e6,3.0\n2e6,\n4e6,2.8\n", 3, "loss must be a positive number; got ''"),
+        ("tokens,loss\n1e6,3.0\n2e6,abc\n4e6,2.8\n", 3, "loss must be a positive number; got 'abc'"),
+        ("steps,loss\n1,3.0\n", 1, "needs the header columns tokens \\(or P\\) and loss"),
+    ],
+)
+def test_malformed_learning_curve_names_file_line_and_reason(report_dir, tmp_path, content, line, reason):
+    lc = tmp_path / "lc.csv"
+    lc.write_text(content)
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(lc)])
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {lc}, line {line}: "), res.output
+    assert re.search(reason, lines[0]), lines[0]
+    assert "argument" not in lines[0]  # speaks of the file, not of API arguments
+
+
+def test_binary_learning_curve_is_one_line(report_dir, tmp_path):
+    lc = tmp_path / "lc.csv"
+    lc.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    res = CliRunner().invoke(cli, ["compare", str(report_dir), str(lc)])
+    assert res.exit_code == 1 and res.output.startswith(f"Error: {lc} is not a text CSV file"), res.output
+    lc.write_text(GOOD)
+    assert CliRunner().invoke(cli, ["compare", str(report_dir), str(lc)]).exit_code == 0

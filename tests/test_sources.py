@@ -124,6 +124,11 @@ def test_jsonl_records_and_errors(tmp_path):
     write(tmp_path / "bad.jsonl", lines[0] + "\n" + lines[1] + "\n{not json\n")
     with pytest.raises(ValueError, match=r"bad.jsonl line 3 is not valid JSON"):
         list(read_corpus(tmp_path / "bad.jsonl"))
+    write(tmp_path / "cut.jsonl", lines[0] + '\n{"text": "never closed\n')
+    with pytest.raises(
+        ValueError, match=r"cut.jsonl line 2 is not valid JSON \(Unterminated string starting at column 10\)\.$"
+    ):
+        list(read_corpus(tmp_path / "cut.jsonl"))
     with pytest.raises(ValueError, match=r"a.jsonl line 1 has no field 'body'; its fields are: text, id"):
         list(read_corpus(path, text_field="body"))
     with pytest.raises(ValueError, match=r"field 'id' must hold text; got int"):
@@ -231,3 +236,10 @@ def test_json_lines_in_a_json_file_and_bad_input_types(tmp_path):
         read_corpus(42)
     with pytest.raises(TypeError, match="got list"):
         read_corpus([tmp_path / "lines.json", None])
+
+
+def test_malformed_json_array_names_the_file(tmp_path):
+    pytest.importorskip("pyarrow")
+    write(tmp_path / "bad.json", '[{"text": "a"}, {"text": }]')
+    with pytest.raises(ValueError, match=r"^cannot read .*bad.json as json: Expected object"):
+        list(read_corpus(tmp_path / "bad.json"))

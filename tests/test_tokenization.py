@@ -429,3 +429,9 @@ def test_bpe_sample_limit_inside_one_huge_document_still_trains():
     sample = tok.info["bpe_training_sample"]
     assert (sample["documents"], sample["characters"], sample["complete"]) == (1, 5000, False)
     assert tok.vocab_size > 100  # merges were learnt (a small sample has fewer than V - 2 - alphabet)
+
+
+def test_tokenizer_directory_without_tokenizer_json_says_so(tmp_path):
+    (tmp_path / "tok").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"tokenizer directory '.*tok' holds no tokenizer.json"):
+        load_tokenizer(str(tmp_path / "tok"))

@@ -472,6 +472,8 @@ def _short(spec: Any) -> str:
 def read_learning_curve(path: str | os.PathLike) -> tuple:
     """Read a learning curve CSV with a header: training tokens (``tokens`` or ``P``) and ``loss``.
 
+    Extra columns are ignored; losses are in nats. Several rows may share a P (model sizes).
+
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
@@ -480,24 +482,49 @@ def read_learning_curve(path: str | os.PathLike) -> tuple:
     Raises
     ------
     ValueError
-        When the columns are missing or a value is not a number.
+        Naming the file, the line and the reason: not a UTF-8 text CSV, missing columns, a row with
+        another number of cells than the header, a token count or loss that is not a positive finite
+        number, or fewer than 3 rows (no exponent can be fitted).
     """
     import numpy as np
 
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows:
-        raise ValueError(f"{path}: a learning curve needs a header and at least 2 rows; got none.")
-    keys = {k.strip().lower(): k for k in rows[0] if k}
-    tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
-    if tok is None or "loss" not in keys:
-        raise ValueError(f"{path}: a learning curve needs columns 'tokens' (or 'P') and 'loss'; got {sorted(keys)}.")
+    path = Path(path)
+    tokens, loss = [], []
     try:
-        tokens = np.array([float(r[tok]) for r in rows])
-        loss = np.array([float(r[keys["loss"]]) for r in rows])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: every tokens/loss cell must be a number ({exc}).") from None
-    return tokens, loss
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None) or []
+            keys = {k.strip().lower(): i for i, k in enumerate(header) if k.strip()}
+            tok = next((keys[k] for k in ("tokens", "p", "n_tokens") if k in keys), None)
+            if tok is None or "loss" not in keys:
+                raise ValueError(
+                    f"{path}, line 1: a learning curve needs the header columns tokens (or P) and loss; got {header}."
+                )
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue  # blank line
+                if len(row) != len(header):
+                    raise ValueError(
+                        f"{path}, line {line}: {len(row)} cells where the header has {len(header)}; "
+                        "every row needs one value per column."
+                    )
+                for name, col, out in (("tokens", tok, tokens), ("loss", keys["loss"], loss)):
+                    cell = row[col].strip()
+                    try:
+                        value = float(cell)
+                    except ValueError:
+                        value = math.nan
+                    if not (math.isfinite(value) and value > 0):
+                        raise ValueError(f"{path}, line {line}: {name} must be a positive number; got {cell!r}.")
+                    out.append(value)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path} is not a text CSV file ({exc}).") from None
+    if len(tokens) < 3:
+        raise ValueError(
+            f"{path}: a learning curve needs at least 3 rows (points) to fit an exponent; got {len(tokens)}."
+        )
+    return np.asarray(tokens, dtype=np.float64), np.asarray(loss, dtype=np.float64)
 
 
 def read_collapse_table(path: str | os.PathLike) -> dict:

@@ -435,23 +435,28 @@ def _iter_jsonl(src: Source, opt: dict) -> Iterator[str]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
+                # some messages end in "at" already ("Unterminated string starting at")
                 raise ValueError(
-                    f"{src.name} line {lineno} is not valid JSON ({exc.msg} at column {exc.colno})."
+                    f"{src.name} line {lineno} is not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})."
                 ) from None
             yield _text_of(record, field_name, f"{src.name} line {lineno}")
 
 
+class _RecordError(ValueError):
+    """A record without usable text; the message already names the file and the record."""
+
+
 def _text_of(record, field_name: str, where: str) -> str:
     if not isinstance(record, dict):
-        raise ValueError(f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field.")
+        raise _RecordError(f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field.")
     if field_name not in record:
         fields = ", ".join(map(str, record)) or "none"
-        raise ValueError(f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field).")
+        raise _RecordError(f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field).")
     value = record[field_name]
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"{where}: field {field_name!r} must hold text; got {type(value).__name__}.")
+        raise _RecordError(f"{where}: field {field_name!r} must hold text; got {type(value).__name__}.")
     return value
 
 
@@ -468,16 +473,16 @@ def _iter_dataset_file(src: Source, opt: dict) -> Iterator[str]:
     try:
         ds = _datasets().load_dataset(builder, data_files=src.path, split="train", streaming=True)
         yield from _iter_records(ds, opt["text_field"], src.name)
-    except ValueError:
+    except _RecordError:
         raise
-    except Exception as exc:  # pyarrow / datasets errors carry the reason
+    except Exception as exc:  # pyarrow / datasets errors carry the reason, not the file's name
         raise ValueError(f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}") from None
 
 
 def _iter_records(ds, field_name: str, name: str) -> Iterator[str]:
     features = getattr(ds, "features", None)
     if features is not None and field_name not in features:
-        raise ValueError(
+        raise _RecordError(
             f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} (use --text-field)."
         )
     for i, record in enumerate(ds):

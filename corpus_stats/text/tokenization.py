@@ -247,7 +247,12 @@ def load_tokenizer(
         _need_corpus(spec, corpus)
         return _train_bpe(spec, vocab, corpus, bpe_sample_chars, progress)
     path = Path(spec).expanduser()
-    if path.is_dir() and (path / TOKENIZER_FILE).is_file():
+    if path.is_dir():
+        if not (path / TOKENIZER_FILE).is_file():
+            raise FileNotFoundError(
+                f"tokenizer directory {spec!r} holds no {TOKENIZER_FILE}; pass a directory that does, or the "
+                "file itself."
+            )
         path = path / TOKENIZER_FILE
     if path.is_file():
         info = {"path": str(path), "file_sha256": cache.file_sha256(path, use_cache=False)}
