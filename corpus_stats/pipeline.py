@@ -514,8 +514,9 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
     parts = []
     corr, ent = measurement.correlations, measurement.entropy
     if no_beta and corr is not None:
-        snr = np.sort(np.asarray(corr.snr, dtype=float)[np.isfinite(np.asarray(corr.snr, float))])[::-1]
-        snr = snr[snr > 0]
+        all_snr = np.asarray(corr.snr, dtype=float)
+        with_signal = np.flatnonzero(np.isfinite(all_snr) & (all_snr > 0))
+        snr = np.sort(all_snr[with_signal])[::-1]
         if snr.size >= 3 and snr[2] < snr_threshold:
             parts.append(
                 f"beta: about {_factor((snr_threshold / snr[2]) ** 2)} more tokens (signal/noise grows like √tokens)"
@@ -524,6 +525,14 @@ def small_corpus_advice(measurement: Measurement, *, snr_threshold: float = 5.0,
             parts.append(
                 "beta: the lags above the floor span too little range for a power law; "
                 "more tokens, or more lags (--lags)"
+            )
+        elif snr.size:  # a signal, but at fewer than the 3 lags a power law needs
+            best = with_signal[np.argmax(all_snr[with_signal])]
+            more = "" if snr[0] >= snr_threshold else f" and about {_factor((snr_threshold / snr[0]) ** 2)} more tokens"
+            parts.append(
+                f"beta: a power law needs 3 lags with signal/noise >= {snr_threshold:g}, and only {snr.size} "
+                f"lag{'' if snr.size == 1 else 's'} of this run {'has' if snr.size == 1 else 'have'} a signal "
+                f"(best: {snr[0]:.2g} at t = {int(corr.lags[best])}); measure more lags (--lags, e.g. 1-64){more}"
             )
         else:
             parts.append(

@@ -188,3 +188,19 @@ def test_fewer_documents_than_shards_use_token_blocks_and_say_so(n_docs):
     assert any(n.startswith(note) for n in doc["entropy"]["options"]["notes"])
     enough = pipeline.measure(stream, lags=[1, 2], n_max=2, n_shards=n_docs, predict=False)
     assert "note      " not in pipeline.format_summary(enough)
+
+
+def test_advice_with_too_few_lags_names_the_signal_it_has():
+    # lags 1 and N-1: t = 1 has signal/noise 7.7, t = N-1 none (a single pair): not "no signal"
+    failed = {"error": "x", "warnings": [], "beta": {}, "gamma": {"value": 0.3}}
+    m = _hand_made(failed)
+    corr = dataclasses.replace(m.correlations, lags=np.array([1, 99_999]), snr=np.array([7.7, np.nan]))
+    m = Measurement(corr, m.entropy, m.provenance, {}, {}, failed)
+    line = pipeline.small_corpus_advice(m)
+    assert "no signal" not in line
+    assert "only 1 lag of this run has a signal (best: 7.7 at t = 1); measure more lags (--lags" in line
+    weak = Measurement(dataclasses.replace(corr, snr=np.array([2.5, 1.0])), m.entropy, m.provenance, {}, {}, failed)
+    assert "only 2 lags of this run have a signal (best: 2.5 at t = 1)" in pipeline.small_corpus_advice(weak)
+    assert "and about 4.0x more tokens" in pipeline.small_corpus_advice(weak)
+    none = Measurement(dataclasses.replace(corr, snr=np.array([np.nan, -1.0])), m.entropy, m.provenance, {}, {}, failed)
+    assert "shows no signal" in pipeline.small_corpus_advice(none)
