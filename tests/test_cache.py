@@ -102,3 +102,22 @@ def test_second_concurrent_writer_yields_to_the_first(tmp_path):
         b.close()
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # b's temporary directory is gone
     assert TokenStream.load(tmp_path / "s").tokens.tolist() == [1, 2]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_cache_entries_and_saved_streams_respect_the_umask(tmp_path, umask):
+    from corpus_stats.text.tokenization import tokenize
+
+    (tmp_path / "c.txt").write_text("hello")
+    old = os.umask(umask)
+    try:
+        stream = tokenize(tmp_path / "c.txt", "bytes", cache_dir=tmp_path / "cache")
+        saved = stream.save(tmp_path / "copy")
+    finally:
+        os.umask(old)
+    entry = tmp_path / "cache" / "streams" / stream.provenance["cache"]["path"].split("/")[-1]
+    for d in (entry, entry.parent, saved):
+        assert d.stat().st_mode & 0o777 == 0o777 & ~umask, d
+    for f in list(entry.iterdir()) + list(saved.iterdir()):
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f
