@@ -201,3 +201,97 @@ def test_entropy_figure_draws_extrapolated_points_filled_where_valid():
     # without the optional fields nothing extrapolated is drawn
     _, legend = _texts(plot_entropy(make_measurement(prediction=PREDICTION)))
     assert not any("extrapolated" in t for t in legend)
+
+
+# -- what a reader would trip on --------------------------------------------------------------
+
+
+def _measurement(corr_update=None, ent_update=None, prediction=PREDICTION, n_max=10):
+    from test_report import correlation_fields, entropy_fields, real_or_fake
+
+    from corpus_stats.report.measurement import Measurement
+
+    rng = np.random.default_rng(3)
+    c, e = correlation_fields(rng), entropy_fields(rng, n_max=n_max)
+    c.update(corr_update or {})
+    e.update(ent_update(e) if ent_update else {})
+    corr = real_or_fake("correlations", "CorrelationCurve", c)
+    ent = real_or_fake("entropy", "EntropyCurve", e)
+    return Measurement(corr, ent, {"n_tokens": 275_230}, {}, {}, prediction)
+
+
+def _labels(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _drawn(fig):
+    """Lay the figure out on an Agg canvas, as savefig does, and return the renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_negative_debiased_values_are_marked_at_the_bottom_of_the_log_axis():
+    deb = 0.02 * np.unique(np.geomspace(1, 256, 8).astype(np.int64)) ** -0.9
+    deb[-3:] = [-1e-4, -2e-5, np.nan]
+    fig = plot_correlations(_measurement({"op_debiased": deb}))
+    ax = fig.axes[0]
+    assert "debiased (op) <= 0: no signal above noise" in _labels(ax)
+    marks = [ln for ln in ax.get_lines() if ln.get_label() == "debiased (op) <= 0: no signal above noise"][0]
+    assert marks.get_xdata().tolist() == np.unique(np.geomspace(1, 256, 8).astype(np.int64))[-3:-1].tolist()
+    assert np.allclose(marks.get_ydata(), 0.02)  # in axes coordinates: at the bottom edge, visible
+
+
+def test_entropy_title_with_gamma_fits_in_the_figure():
+    pred = dict(PREDICTION, gamma=dict(PREDICTION["gamma"], curve="extrapolated", H_inf=1.23456))
+    fig = plot_entropy(_measurement(prediction=pred))
+    renderer = _drawn(fig)
+    box = fig.axes[0].title.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox.width)
+    assert "γ = 0.4 [0.3, 0.6] (fit on extrapolated H_n), H_∞ = 1.23" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("plot", [plot_correlations, plot_entropy])
+def test_legend_covers_no_data(plot):
+    fig = plot(_measurement())
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    axes = ax.get_window_extent(renderer)
+    assert legend.x0 >= axes.x1, (legend, axes)  # beside the axes, never over the curves
+    assert legend.x1 <= fig.bbox.width + 1  # and not cut off
+
+
+def test_entropy_draws_invalid_n_faded_and_cuts_runaway_error_bars():
+    def update(e):
+        n = e["n"]
+        return dict(
+            extrapolated=np.where(n >= 1, e["corrected"] - 0.02, np.nan),
+            extrapolated_stderr=np.where(n >= 1, np.where(n > 7, 50.0, 0.01), np.nan),  # runaway bars at n > 7
+            extrapolated_valid=n <= 7,
+        )
+
+    fig = plot_entropy(_measurement(ent_update=update))
+    ax = fig.axes[0]
+    by_label = {ln.get_label(): ln for ln in ax.get_lines()}
+    solid, faded = by_label["bias-corrected"], by_label["bias-corrected, not valid (undersampled)"]
+    assert solid.get_xdata().tolist() == [1, 2, 3, 4]  # the valid range only (valid n <= 4)
+    assert faded.get_xdata().tolist() == [4, 5, 6, 7, 8, 9, 10] and faded.get_alpha() < 0.5
+    cut = by_label["s.e. bar beyond the axes (cut)"]
+    assert cut.get_xdata().tolist() == [8, 9, 10] and np.allclose(cut.get_ydata(), ax.get_ylim()[1])
+
+
+def test_prediction_marks_the_measured_corpus_size():
+    fig = plot_prediction(_measurement())
+    for ax in fig.axes:
+        assert "this corpus: 2.75e+05 tokens" in _labels(ax)
+
+
+def test_detected_break_is_marked_on_the_correlations():
+    brk = {"broken": True, "break_x": 32.0, "exponents": [0.4, 1.1], "delta_bic": -12.0}
+    fig = plot_correlations(_measurement(prediction=dict(PREDICTION, full={"beta_break": brk})))
+    assert "break near t = 32 (slopes 0.40 then 1.10)" in _labels(fig.axes[0])
+    no_break = dict(PREDICTION, full={"beta_break": dict(brk, broken=False)})
+    assert not any("break" in t for t in _labels(plot_correlations(_measurement(prediction=no_break)).axes[0]))

@@ -38,11 +38,34 @@ _COLORS = {
 }
 
 
-def _figure(width: float = 6.4, height: float = 4.4):
+def _figure(width: float = 8.6, height: float = 4.4):
+    """A figure wide enough for the plot plus a legend beside it (see :func:`_legend_beside`)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
+
+
+def _legend_beside(ax, **kwargs) -> None:
+    """The legend to the right of the axes: these figures have up to a dozen entries, and inside the
+    axes they would cover data wherever they sat."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def _mark_at_bottom(ax, x, color: str, label: str) -> None:
+    """Open triangles at the bottom edge of a log axis for values that cannot be drawn on it (<= 0)."""
+    if np.size(x):
+        ax.plot(
+            x,
+            np.full(np.size(x), 0.02),
+            "v",
+            mfc="none",
+            color=color,
+            ms=5,
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label=label,
+        )
 
 
 def _arr(value: Any) -> np.ndarray:
@@ -118,6 +141,8 @@ def plot_correlations(measurement, ax=None, *, exact=None):
         ax.plot(t, floor, ":", color=color, lw=1.2, label=f"noise floor ({key}, shuffled)")
         ok = np.isfinite(deb) & (deb > 0)
         ax.plot(t[ok], deb[ok], "o", color=color, ms=3.5, label=f"debiased ({key})")
+        below = np.isfinite(deb) & (deb <= 0)
+        _mark_at_bottom(ax, t[below], color, f"debiased ({key}) <= 0: no signal above noise")
     if exact is not None:
         ex = _arr(exact)
         if ex.size != t.size:
@@ -146,10 +171,24 @@ def plot_correlations(measurement, ax=None, *, exact=None):
                 lw=0,
                 label=f"fit window t = {window[0]:g}..{window[1]:g}",
             )
+    brk = _beta_break(measurement.prediction)
+    if brk is not None:
+        x, exponents = brk
+        slopes = " then ".join(f"{e:.2f}" for e in exponents)
+        ax.axvline(x, color="#9467bd", ls="-.", lw=1.2, label=f"break near t = {x:.3g} (slopes {slopes})")
     ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)", ylabel="‖C(t)‖ (probability units)", title=title)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right", ncol=2)
+    _legend_beside(ax)
     return fig
+
+
+def _beta_break(prediction: dict | None):
+    """(break location, segment exponents) when the prediction detected a broken power law in C(t), else None."""
+    brk = ((prediction or {}).get("full") or {}).get("beta_break") or {}
+    x = brk.get("break_x")
+    if not brk.get("broken") or x is None or not np.isfinite(x):
+        return None
+    return float(x), [e for e in (brk.get("exponents") or []) if e is not None]
 
 
 # -- (b) entropy ------------------------------------------------------------------------------
@@ -187,18 +226,44 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         y = _arr(getattr(curve, key, None))
         if y.size != n.size or not np.isfinite(y[pos]).any():
             continue
-        ax.plot(n[pos], y[pos], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+        if key != "corrected":
+            ax.plot(n[pos], y[pos], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+            continue
+        # beyond the valid range the counts are undersampled: faded, so it does not read as data
+        good = pos & valid
+        bad = pos & ~valid
+        if good.any():
+            ax.plot(n[good], y[good], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+        if bad.any():
+            edge = np.flatnonzero(good)[-1:]  # join the faded part to the last valid point
+            idx = (
+                np.concatenate([edge, np.flatnonzero(bad)])
+                if edge.size and edge[0] < np.flatnonzero(bad)[0]
+                else np.flatnonzero(bad)
+            )
+            ax.plot(
+                n[idx],
+                y[idx],
+                ":",
+                color=_COLORS[key],
+                marker="o",
+                mfc="none",
+                ms=3,
+                lw=1,
+                alpha=0.4,
+                label=f"{label}, not valid (undersampled)",
+            )
     if exact is not None:
         ex = _arr(exact)
         if ex.size != n.size:
             raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); got {ex.size}.")
         ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
-    _draw_extrapolated(ax, curve, n, pos)
+    bars = _draw_extrapolated(ax, curve, n, pos)
     _draw_below_counts(ax, curve, n, pos)
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
     if stderr.size == n.size:
-        band = pos & np.isfinite(stderr)
+        band = pos & valid & np.isfinite(stderr)
         ax.fill_between(
             n[band],
             (corr - 2 * stderr)[band],
@@ -217,7 +282,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     title = "Conditional entropy H_n"
     h_inf = gamma.get("H_inf")
     if gamma.get("value") is not None:
-        title += f":  γ = {_pm(gamma)}"
+        title += f"\nγ = {_pm(gamma)}"  # the fitted numbers on a second line: one line would be clipped
         if gamma.get("curve"):
             which = "external L_n" if gamma["curve"] == "external" else f"{gamma['curve']} H_n"
             title += f" (fit on {which})"
@@ -234,7 +299,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
             )
     if h_inf is not None:
         ax.axhline(h_inf, color="0.3", lw=1, ls="-.", label=f"H_∞ = {h_inf:.3g} nats")
-        title += f", H_∞ = {h_inf:.3g}"
+        title += f"{',' if gamma.get('value') is not None else ':'} H_∞ = {h_inf:.3g}"
     if n.size and np.isfinite(corr[:1]).all():
         ax.plot([], [], " ", label=f"H_0 = {corr[0]:.3g} nats (unigram)")
     ax.set(xscale="log", xlabel="context length n (tokens)", ylabel="H_n (nats per token)", title=title)
@@ -249,9 +314,10 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     if np.isfinite(shown).any():
         top = np.nanmax(shown)
         ax.set_ylim(max(ax.get_ylim()[0], -0.03 * top), min(ax.get_ylim()[1], 1.08 * top))
+    _mark_clipped_bars(ax, *bars)
     _integer_log_ticks(ax.xaxis, n[pos])
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    _legend_beside(ax)
     return fig
 
 
@@ -275,11 +341,42 @@ def _draw_below_counts(ax, curve, n, pos) -> None:
         )
 
 
+def _mark_clipped_bars(ax, x, lo, hi) -> None:
+    """Arrows at the axes edge where an error bar runs beyond the y range (the bar itself is cut there)."""
+    if not np.size(x):
+        return
+    bottom, top = ax.get_ylim()
+    over, under = hi > top, lo < bottom
+    color = _COLORS["extrapolated"]
+    if over.any():
+        ax.plot(
+            x[over],
+            np.full(over.sum(), top),
+            "^",
+            color=color,
+            ms=5,
+            clip_on=False,
+            label="s.e. bar beyond the axes (cut)",
+        )
+    if under.any():
+        ax.plot(
+            x[under],
+            np.full(under.sum(), bottom),
+            "v",
+            color=color,
+            ms=5,
+            clip_on=False,
+            label=None if over.any() else "s.e. bar beyond the axes (cut)",
+        )
+
+
 def _draw_extrapolated(ax, curve, n, pos) -> None:
-    """The corpus-size extrapolated H_n(N -> inf) with ±1 s.e. bars: filled where valid, open elsewhere."""
+    """The corpus-size extrapolated H_n(N -> inf) with ±1 s.e. bars: filled where valid, open and faded
+    elsewhere. Returns the drawn (n, bar bottom, bar top) for :func:`_mark_clipped_bars`."""
+    none = (np.zeros(0),) * 3
     x = _arr(getattr(curve, "extrapolated", None))
     if x.size != n.size or not np.isfinite(x[pos]).any():
-        return
+        return none
     se = _arr(getattr(curve, "extrapolated_stderr", None))
     se = se if se.size == n.size else np.full(n.size, np.nan)
     ok = getattr(curve, "extrapolated_valid", None)
@@ -304,8 +401,12 @@ def _draw_extrapolated(ax, curve, n, pos) -> None:
             mfc=color if filled else "none",
             elinewidth=1,
             capsize=2,
+            alpha=1.0 if filled else 0.4,  # not valid: faded, like the corrected curve there
             label=label,
         )
+    drawn = pos & np.isfinite(x)
+    err = np.where(np.isfinite(se), se, 0.0)
+    return n[drawn], (x - err)[drawn], (x + err)[drawn]
 
 
 # -- (c) prediction ---------------------------------------------------------------------------
@@ -339,6 +440,7 @@ def plot_prediction(measurement, axes=None):
     else:
         fig = axes[0].figure
     alpha = _fit(pred, "alpha_D")
+    n_tokens = (measurement.provenance or {}).get("n_tokens")
     if lc.get("P"):
         P, loss = _arr(lc["P"]), _arr(lc["loss"])
         extra = np.asarray(lc.get("extrapolated") or [False] * P.size, dtype=bool)
@@ -349,6 +451,7 @@ def plot_prediction(measurement, axes=None):
         h_inf = _fit(pred, "gamma").get("H_inf")
         if h_inf is not None:
             axes[0].axhline(h_inf, color="0.3", ls="-.", lw=1, label=f"H_∞ = {h_inf:.3g}")
+        _mark_corpus_size(axes[0], n_tokens)
         axes[0].set(
             xscale="log",
             xlabel="training tokens P",
@@ -363,6 +466,7 @@ def plot_prediction(measurement, axes=None):
         beta = _fit(pred, "beta").get("value")
         if beta:
             axes[1].plot([], [], " ", label=f"slope 1/(2β) = {1 / (2 * beta):.2f}")
+        _mark_corpus_size(axes[1], n_tokens)
         axes[1].set(
             xscale="log",
             yscale="log",
@@ -373,6 +477,12 @@ def plot_prediction(measurement, axes=None):
         axes[1].legend(fontsize=8)
         axes[1].grid(True, alpha=0.3)
     return fig
+
+
+def _mark_corpus_size(ax, n_tokens) -> None:
+    """A vertical line at the measured corpus's size: to its right the prediction is extrapolated."""
+    if n_tokens:
+        ax.axvline(float(n_tokens), color="#2ca02c", lw=1.2, ls=":", label=f"this corpus: {n_tokens:.3g} tokens")
 
 
 # -- (d) learning curve -----------------------------------------------------------------------
