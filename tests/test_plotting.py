@@ -286,7 +286,7 @@ def test_entropy_draws_invalid_n_faded_and_cuts_runaway_error_bars():
 def test_prediction_marks_the_measured_corpus_size():
     fig = plot_prediction(_measurement())
     for ax in fig.axes:
-        assert "this corpus: 2.75e+05 tokens" in _labels(ax)
+        assert "this corpus: 275,230 tokens" in _labels(ax)
 
 
 def test_detected_break_is_marked_on_the_correlations():

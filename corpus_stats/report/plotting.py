@@ -346,28 +346,12 @@ def _mark_clipped_bars(ax, x, lo, hi) -> None:
     if not np.size(x):
         return
     bottom, top = ax.get_ylim()
-    over, under = hi > top, lo < bottom
-    color = _COLORS["extrapolated"]
-    if over.any():
-        ax.plot(
-            x[over],
-            np.full(over.sum(), top),
-            "^",
-            color=color,
-            ms=5,
-            clip_on=False,
-            label="s.e. bar beyond the axes (cut)",
-        )
-    if under.any():
-        ax.plot(
-            x[under],
-            np.full(under.sum(), bottom),
-            "v",
-            color=color,
-            ms=5,
-            clip_on=False,
-            label=None if over.any() else "s.e. bar beyond the axes (cut)",
-        )
+    label = "s.e. bar beyond the axes (cut)"
+    for cut, edge, marker in ((hi > top, top, "^"), (lo < bottom, bottom, "v")):
+        if cut.any():
+            color = _COLORS["extrapolated"]
+            ax.plot(x[cut], np.full(cut.sum(), edge), marker, color=color, ms=5, clip_on=False, label=label)
+            label = "_nolegend_"  # one legend entry for both edges
 
 
 def _draw_extrapolated(ax, curve, n, pos) -> None:
@@ -482,7 +466,7 @@ def plot_prediction(measurement, axes=None):
 def _mark_corpus_size(ax, n_tokens) -> None:
     """A vertical line at the measured corpus's size: to its right the prediction is extrapolated."""
     if n_tokens:
-        ax.axvline(float(n_tokens), color="#2ca02c", lw=1.2, ls=":", label=f"this corpus: {n_tokens:.3g} tokens")
+        ax.axvline(float(n_tokens), color="#2ca02c", lw=1.2, ls=":", label=f"this corpus: {int(n_tokens):,} tokens")
 
 
 # -- (d) learning curve -----------------------------------------------------------------------
