@@ -295,3 +295,10 @@ def test_detected_break_is_marked_on_the_correlations():
     assert "break near t = 32 (slopes 0.40 then 1.10)" in _labels(fig.axes[0])
     no_break = dict(PREDICTION, full={"beta_break": dict(brk, broken=False)})
     assert not any("break" in t for t in _labels(plot_correlations(_measurement(prediction=no_break)).axes[0]))
+
+
+def test_no_valid_n_draws_no_band_and_the_whole_corrected_curve_faded():
+    fig = plot_entropy(_measurement(ent_update=lambda e: {"valid": np.zeros(e["n"].size, bool)}))
+    labels = _labels(fig.axes[0])
+    assert "no valid n: counts undersampled" in labels and "bias-corrected, not valid (undersampled)" in labels
+    assert "bias-corrected" not in labels and not any("s.e. (jackknife)" in t for t in labels)

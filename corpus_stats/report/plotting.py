@@ -262,8 +262,8 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     _draw_below_counts(ax, curve, n, pos)
     stderr = _arr(curve.stderr)
     corr = _arr(curve.corrected)
-    if stderr.size == n.size:
-        band = pos & valid & np.isfinite(stderr)
+    band = pos & valid & np.isfinite(stderr) if stderr.size == n.size else np.zeros(n.size, bool)
+    if band.any():  # the jackknife band only where the curve is drawn as data
         ax.fill_between(
             n[band],
             (corr - 2 * stderr)[band],
