@@ -104,7 +104,7 @@ class TokenStream:
             raise TypeError(f"tokens must be integers; got dtype {tokens.dtype}.")
         dtype = smallest_uint_dtype(vocab_size)
         # checked even when the dtype already fits: the kernels index by id and must never see one >= V
-        if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        if tokens.size and ((tokens.dtype.kind == "i" and tokens.min() < 0) or tokens.max() >= vocab_size):
             raise ValueError(
                 f"token ids must lie in 0..{vocab_size - 1} (vocab_size={vocab_size}); "
                 f"got ids in {int(tokens.min())}..{int(tokens.max())}."
