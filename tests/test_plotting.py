@@ -279,7 +279,7 @@ def test_entropy_draws_invalid_n_faded_and_cuts_runaway_error_bars():
     solid, faded = by_label["bias-corrected"], by_label["bias-corrected, not valid (undersampled)"]
     assert solid.get_xdata().tolist() == [1, 2, 3, 4]  # the valid range only (valid n <= 4)
     assert faded.get_xdata().tolist() == [4, 5, 6, 7, 8, 9, 10] and faded.get_alpha() < 0.5
-    cut = by_label["s.e. bar beyond the axes (cut)"]
+    cut = by_label["s.e. bar above the axes (cut)"]
     assert cut.get_xdata().tolist() == [8, 9, 10] and np.allclose(cut.get_ydata(), ax.get_ylim()[1])
 
 

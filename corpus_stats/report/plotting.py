@@ -341,23 +341,29 @@ def _draw_below_counts(ax, curve, n, pos) -> None:
         )
 
 
-def _mark_clipped_bars(ax, x, lo, hi) -> None:
-    """Arrows at the axes edge where an error bar runs beyond the y range (the bar itself is cut there)."""
-    if not np.size(x):
-        return
-    bottom, top = ax.get_ylim()
-    label = "s.e. bar beyond the axes (cut)"
-    for cut, edge, marker in ((hi > top, top, "^"), (lo < bottom, bottom, "v")):
-        if cut.any():
-            color = _COLORS["extrapolated"]
-            ax.plot(x[cut], np.full(cut.sum(), edge), marker, color=color, ms=5, clip_on=False, label=label)
-            label = "_nolegend_"  # one legend entry for both edges
+def _mark_clipped_bars(ax, x, hi) -> None:
+    """Arrows at the top edge where an error bar runs above the y range (the bar itself is cut there).
+
+    Bars cut at the bottom need no mark: the axis starts just below 0 and an entropy is never negative.
+    """
+    top = ax.get_ylim()[1]
+    cut = hi > top
+    if np.any(cut):
+        ax.plot(
+            x[cut],
+            np.full(cut.sum(), top),
+            "^",
+            color=_COLORS["extrapolated"],
+            ms=5,
+            clip_on=False,
+            label="s.e. bar above the axes (cut)",
+        )
 
 
 def _draw_extrapolated(ax, curve, n, pos) -> None:
     """The corpus-size extrapolated H_n(N -> inf) with ±1 s.e. bars: filled where valid, open and faded
-    elsewhere. Returns the drawn (n, bar bottom, bar top) for :func:`_mark_clipped_bars`."""
-    none = (np.zeros(0),) * 3
+    elsewhere. Returns the drawn (n, bar top) for :func:`_mark_clipped_bars`."""
+    none = (np.zeros(0),) * 2
     x = _arr(getattr(curve, "extrapolated", None))
     if x.size != n.size or not np.isfinite(x[pos]).any():
         return none
@@ -390,7 +396,7 @@ def _draw_extrapolated(ax, curve, n, pos) -> None:
         )
     drawn = pos & np.isfinite(x)
     err = np.where(np.isfinite(se), se, 0.0)
-    return n[drawn], (x - err)[drawn], (x + err)[drawn]
+    return n[drawn], (x + err)[drawn]
 
 
 # -- (c) prediction ---------------------------------------------------------------------------
