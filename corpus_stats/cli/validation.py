@@ -21,6 +21,8 @@ from corpus_stats.cli.common import check_output_dir, user_errors
             "zipf_hierarchy",
             "ambiguous_hierarchy",
             "varying_tree_hierarchy",
+            "planted_circle",
+            "planted_tree",
         ]  # fmt: skip
     ),
 )

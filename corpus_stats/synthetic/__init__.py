@@ -15,6 +15,8 @@ generator                 exact C(t)                              exact H_n
 :func:`zipf_hierarchy`    DP over the tree levels                 enumeration (small grammars)
 :func:`ambiguous_hier..`  DP over the tree levels                 enumeration (small grammars)
 :func:`varying_tree_h..`  DP over the tree levels                 enumeration (small grammars)
+:func:`planted_circle`    -- (planted: a circle of set words)     --
+:func:`planted_tree`      -- (planted: a tree of set words)       --
 ========================  ======================================  ===============================
 
 Markov and copy streams are one continuous stationary sequence cut into documents, so their
@@ -33,6 +35,7 @@ from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
 from corpus_stats.synthetic.grammars import ambiguous_hierarchy, varying_tree_hierarchy, zipf_hierarchy
 from corpus_stats.synthetic.markov import markov_chain
+from corpus_stats.synthetic.planted import planted_circle, planted_tree
 from corpus_stats.synthetic.processes import copy_process, iid_zipf, random_hierarchy, santa_fe
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "covariance_norms",
     "iid_zipf",
     "markov_chain",
+    "planted_circle",
+    "planted_tree",
     "random_hierarchy",
     "santa_fe",
     "varying_tree_hierarchy",
@@ -59,6 +64,8 @@ KINDS = {
     "zipf_hierarchy": zipf_hierarchy,
     "ambiguous_hierarchy": ambiguous_hierarchy,
     "varying_tree_hierarchy": varying_tree_hierarchy,
+    "planted_circle": planted_circle,
+    "planted_tree": planted_tree,
 }
 GRAMMAR_KINDS = ("random_hierarchy", "zipf_hierarchy", "ambiguous_hierarchy", "varying_tree_hierarchy")
 
@@ -110,6 +117,7 @@ def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
         "lags": list(map(int, lags)),
         "exact_correlation_op": None if corr is None else json_safe(corr["op"]),
         "exact_correlation_fro": None if corr is None else json_safe(corr["fro"]),
+        "planted": corpus.planted,
     }
 
 
@@ -120,7 +128,8 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
     separated by single spaces. A word-level (whitespace) tokenizer reads it back up to a relabelling
     of the ids, which leaves every statistic here (norms of C(t), H_n) unchanged.
     ``fmt="stream"`` writes a :class:`TokenStream` (``stream/``, load with ``TokenStream.load``).
-    Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves).
+    Both also write ``synthetic.json`` (:func:`describe`: parameters and exact curves); the planted
+    generators also write ``planted.json`` (the planted set or tree, a ``--set`` file for ``geometry``).
     """
     import json
     from pathlib import Path
@@ -140,4 +149,6 @@ def write_corpus(corpus: SyntheticCorpus, directory, fmt: str = "text", overwrit
             for i in range(corpus.stream.n_documents):
                 fh.write(" ".join(map(str, tokens[off[i] : off[i + 1]].tolist())).encode("ascii") + b"\n")
     atomic_write_text(directory / "synthetic.json", json.dumps(describe(corpus), indent=2))
+    if corpus.planted is not None:
+        atomic_write_text(directory / "planted.json", json.dumps(corpus.planted, indent=2))
     return target

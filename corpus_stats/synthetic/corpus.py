@@ -28,8 +28,8 @@ class SyntheticCorpus:
         The tokens (``eos_id=None``) with their documents.
     kind : str
         Generator name: ``"iid_zipf"``, ``"markov_chain"``, ``"copy_process"``, ``"santa_fe"``,
-        ``"random_hierarchy"``, ``"zipf_hierarchy"``, ``"ambiguous_hierarchy"`` or
-        ``"varying_tree_hierarchy"``.
+        ``"random_hierarchy"``, ``"zipf_hierarchy"``, ``"ambiguous_hierarchy"``,
+        ``"varying_tree_hierarchy"``, ``"planted_circle"`` or ``"planted_tree"``.
     params : dict
         The generator's arguments (JSON-safe), enough to regenerate the corpus.
     expected_beta : float or None
@@ -44,6 +44,11 @@ class SyntheticCorpus:
     expected_beta: float | None = None
     expected_gamma: float | None = None
     _model: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def planted(self) -> dict | None:
+        """The planted geometry of :func:`planted_circle` / :func:`planted_tree` (``None`` otherwise)."""
+        return self._model.get("planted")
 
     def exact_entropy(self, n_max: int, *, within_documents: bool = False) -> np.ndarray | None:
         """Exact conditional entropy ``H_n`` in nats for ``n = 0..n_max``, or ``None`` if unknown.
