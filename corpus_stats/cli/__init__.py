@@ -7,8 +7,9 @@ included, which click would exit with 2), 130 interrupted (Ctrl-C).
 
 This module holds the group and the entry point; the commands live in modules by concern
 (``measure``: tokenize, measure, plot; ``lm``: lm-curve; ``predict``: predict, compare; ``validation``:
-synth, demo, check) and the shared option bundles in ``common``. Each command module imports only
-click at start-up (the library is imported inside the commands), so ``corpus-stats --help`` stays fast.
+synth, demo, check; ``spectrum``; ``geometry``) and the shared option bundles in ``common``. Each
+command module imports only click at start-up (the library is imported inside the commands), so
+``corpus-stats --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import click
 
 from corpus_stats._version import __version__
 from corpus_stats.cli.common import CONTEXT_SETTINGS
+from corpus_stats.cli.geometry import geometry_command
 from corpus_stats.cli.lm import lm_curve_command
 from corpus_stats.cli.measure import measure_command, plot_command, tokenize_command
 from corpus_stats.cli.predict import compare_command, predict_command
+from corpus_stats.cli.spectrum import spectrum_command
 from corpus_stats.cli.validation import check_command, demo_command, synth_command
 
 EXIT_USER_ERROR, EXIT_INTERRUPTED = 1, 130
@@ -78,6 +81,8 @@ for _command in (
     predict_command,
     compare_command,
     check_command,
+    spectrum_command,
+    geometry_command,
 ):
     cli.add_command(_command)
 del _command

@@ -9,9 +9,9 @@ how far apart they are in the planted structure:
   at angle ``theta_i = 2 pi i / n`` and is emitted with probability ``∝ exp(kappa cos(phi - theta_i))``.
   Co-occurrence then depends on the circular gap ``|i - j| mod n`` only: the set's PMI submatrix is
   circulant (Karkada et al., arXiv 2602.15029) and the words' embeddings lie on a circle in planted order.
-* :func:`planted_tree`: the hidden state is a root-to-leaf path of a complete tree whose upper levels
-  switch rarely and deeper levels more often; the emitted set word is drawn from the current leaf.
-  Words sharing a deeper ancestor co-occur more (Nava & Wyart, arXiv 2605.23821): the leading
+* :func:`planted_tree`: the hidden state is a root-to-leaf path of a complete tree; an emitted set
+  word follows it at each level with a probability that falls with depth. Words sharing a broader
+  branch co-occur more (Nava & Wyart, arXiv 2605.23821): the leading
   components split the top branches first.
 
 The planted structure is ``corpus.planted`` (``{"words", "cyclic"}`` or ``{"tree"}``, words as the
@@ -126,17 +126,20 @@ def planted_tree(
     words_per_leaf: int = 2,
     vocab_size: int = 1000,
     set_rate: float = 0.1,
-    top_switch: float = 2000.0,
-    ratio: float = 4.0,
+    switch: float = 200.0,
+    stay_top: float = 0.95,
+    stay_ratio: float = 0.6,
     zipf_exponent: float = 1.0,
     n_documents: int = 100,
     seed: int = 0,
 ) -> SyntheticCorpus:
-    """Filler text with set words drawn from the leaf of a hidden root-to-leaf path.
+    """Filler text with set words drawn near a hidden root-to-leaf path, broad branches most faithfully.
 
-    The choice at tree level ``l`` (1 = the root's children) is redrawn when a switch happens at that
-    level or above; switches at level ``l`` occur on average every ``top_switch / ratio**(l - 1)``
-    tokens, so broad branches persist longest.
+    The hidden path (a child index per tree level) is redrawn on average every ``switch`` tokens and
+    at each document start. An emitted set word copies the hidden child index at level ``l``
+    (1 = the root's children) with probability ``stay_l = stay_top * stay_ratio**(l - 1)``, else
+    takes a uniform child: words sharing a broader branch co-occur more, each deeper shared level
+    adds less (an ultrametric PMI, positive within a top branch, negative across).
 
     Parameters
     ----------
@@ -149,14 +152,14 @@ def planted_tree(
         Total ids (set words plus filler).
     set_rate : float, default 0.1
         Probability that a position holds a set word.
-    top_switch : float, default 2000
-        Mean tokens between switches of the top-level branch.
-    ratio : float, default 4
-        How much more often each deeper level switches (> 1 makes broad branches the most persistent).
+    switch : float, default 200
+        Mean tokens between redraws of the hidden path.
+    stay_top, stay_ratio : float, default 0.95, 0.6
+        Probability of following the hidden path at the top level, and its factor per level down.
     zipf_exponent : float, default 1.0
         Exponent of the filler's Zipf law.
     n_documents : int, default 100
-        Equal documents; every document starts on a fresh random path.
+        Equal documents.
     seed : int, default 0
         Seed of ``numpy.random.default_rng``.
 
@@ -177,29 +180,29 @@ def planted_tree(
     n_set = branching**depth * words_per_leaf
     vocab_size = _int("vocab_size", vocab_size, n_set + 2)
     set_rate = _float("set_rate", set_rate, 0.0, 1.0, closed="right")
-    top_switch = _float("top_switch", top_switch, 1.0, math.inf, closed="left")
-    ratio = _float("ratio", ratio, 0.0, math.inf)
+    switch = _float("switch", switch, 1.0, math.inf, closed="left")
+    stay_top = _float("stay_top", stay_top, 0.0, 1.0, closed="both")
+    stay_ratio = _float("stay_ratio", stay_ratio, 0.0, 1.0, closed="right")
     zipf_exponent = _float("zipf_exponent", zipf_exponent, 0.0, 10.0, closed="left")
     n_documents = _int("n_documents", n_documents, 1, n_tokens)
     seed = _int("seed", seed, 0)
     params = dict(
         n_tokens=n_tokens, branching=branching, depth=depth, words_per_leaf=words_per_leaf, vocab_size=vocab_size,
-        set_rate=set_rate, top_switch=top_switch, ratio=ratio, zipf_exponent=zipf_exponent,
+        set_rate=set_rate, switch=switch, stay_top=stay_top, stay_ratio=stay_ratio, zipf_exponent=zipf_exponent,
         n_documents=n_documents, seed=seed,
     )  # fmt: skip
     rng = np.random.default_rng(seed)
     offsets = _even_offsets(n_tokens, n_documents)
-    starts = np.zeros(n_tokens, dtype=bool)
-    starts[offsets[:-1]] = True
-    redraw = starts.copy()
-    leaf = np.zeros(n_tokens, dtype=np.int64)
-    for level in range(1, depth + 1):
-        rate = min(1.0, ratio ** (level - 1) / top_switch)
-        redraw |= rng.random(n_tokens) < rate  # a switch here or above redraws this level
-        segment = np.cumsum(redraw) - 1
-        leaf = leaf * branching + rng.integers(0, branching, int(segment[-1]) + 1)[segment]
+    redraw = rng.random(n_tokens) < 1.0 / switch
+    redraw[offsets[:-1]] = True
+    segment = np.cumsum(redraw) - 1
     tokens = _filler(rng, n_tokens, n_set, vocab_size, zipf_exponent)
     where = np.flatnonzero(rng.random(n_tokens) < set_rate)
-    tokens[where] = leaf[where] * words_per_leaf + rng.integers(0, words_per_leaf, where.size)
+    leaf = np.zeros(where.size, dtype=np.int64)
+    for level in range(1, depth + 1):
+        hidden = rng.integers(0, branching, int(segment[-1]) + 1)[segment[where]]
+        follow = rng.random(where.size) < stay_top * stay_ratio ** (level - 1)
+        leaf = leaf * branching + np.where(follow, hidden, rng.integers(0, branching, where.size))
+    tokens[where] = leaf * words_per_leaf + rng.integers(0, words_per_leaf, where.size)
     planted = {"tree": _tree(branching, depth, words_per_leaf)}
     return _corpus("planted_tree", tokens, offsets, vocab_size, params, model={"planted": planted})

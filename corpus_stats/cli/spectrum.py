@@ -1,0 +1,82 @@
+"""`corpus-stats spectrum`: the top-k singular values of C(t) per lag against the shuffled noise edge."""
+
+from __future__ import annotations
+
+import click
+
+from corpus_stats.cli.common import corpus_input_options, user_errors
+
+
+@click.command("spectrum")
+@corpus_input_options
+@click.option("--lags", default="1,2,4,8,16,32,64,128", show_default=True, help="Lags, e.g. '1,4,16' or '1:256:log4'.")
+@click.option(
+    "-k", "--k", "k", type=click.IntRange(min=1), default=64, show_default=True, help="Singular values per lag."
+)
+@click.option("--within-documents", is_flag=True, help="Count only pairs inside one document.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the shuffle.")
+@click.option(
+    "--vectors",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    help="Top singular vectors whose tokens are listed.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
+)
+@click.option("--force", is_flag=True, help="Replace an existing spectrum.json in --out.")
+@click.option("--plot/--no-plot", default=True, show_default=True, help="Write spectrum.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print spectrum.json to stdout (and nothing else).")
+@user_errors
+def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out, force, plot, as_json):
+    """Top-k singular values of C(t) per lag for INPUTS, with the shuffled stream's spectrum as the noise edge.
+
+    Writes spectrum.json (values, noise, n_above, stable rank, bulk fit, top-loading tokens), spectrum.csv
+    (one row per lag and rank) and spectrum.png into --out.
+    """
+    import json
+    from pathlib import Path
+
+    from corpus_stats.cli.measure import _default_out
+    from corpus_stats.correlations import parse_lags
+    from corpus_stats.correlations.spectrum import spectrum
+    from corpus_stats.report.measurement import atomic_write_text
+    from corpus_stats.text.tokenization import tokenize
+
+    out = Path(out or _default_out(corpus_input["corpus_or_inputs"]))
+    if (out / "spectrum.json").exists() and not force:
+        raise FileExistsError(f"{out / 'spectrum.json'} already exists; pass --force to replace it or choose --out.")
+    stream = tokenize(**corpus_input)
+    spec = spectrum(
+        stream, parse_lags(lags, stream.n_tokens - 1), k, within_documents=within_documents, seed=seed,
+        n_vectors=vectors, progress=corpus_input["progress"],
+    )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(spec.to_dict(), indent=1)
+    atomic_write_text(out / "spectrum.csv", spec.to_csv())
+    atomic_write_text(out / "spectrum.json", text)
+    if plot:
+        from corpus_stats.report.geometry_figures import spectrum_figure
+
+        spectrum_figure(spec, out / "spectrum.png")
+    if as_json:
+        click.echo(text)
+        return
+    lines = [f"{'lag':>6} {'pairs':>12} {'sigma_1':>10} {'edge':>10} {'above':>6} {'stable rank':>11} {'bulk nu':>8}"]
+    for i, t in enumerate(spec.lags.tolist()):
+        nu = spec.bulk_exponent[i]
+        lines.append(
+            f"{t:>6} {spec.n_pairs[i]:>12,} {spec.singular_values[i, 0]:>10.3e} {spec.noise_edge[i]:>10.3e} "
+            f"{spec.n_above[i]:>6} {spec.stable_rank[i]:>11.2f} {'-' if nu != nu else f'{nu:.2f}':>8}"
+        )
+    first = spec.top_tokens[0][0] if spec.top_tokens and spec.top_tokens[0] else None
+    if first:
+        show = ", ".join(repr(w) for w, _ in first["left"]["positive"][:5])
+        lines.append(f"t={spec.lags[0]} top vector, left side loads most: {show}")
+    lines += [f"note: {n}" for n in spec.options["notes"]]
+    lines.append(f"wrote {out / 'spectrum.json'}, spectrum.csv" + (", spectrum.png" if plot else ""))
+    click.echo("\n".join(lines))
