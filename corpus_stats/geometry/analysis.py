@@ -162,8 +162,10 @@ def _view(counts, rows, ws_set: WordSet, min_count: int, dim: int, seed: int, tr
     sub = counts[np.ix_(rows, rows)]
     mask = sub >= min_count
     np.fill_diagonal(mask, True)
-    full_pmi = pmi(counts)
-    sub_pmi = np.where(mask, full_pmi[np.ix_(rows, rows)], np.nan)
+    total, marginal = counts.sum(), counts.sum(axis=1)[rows]
+    with np.errstate(divide="ignore"):
+        sub_pmi = np.log(sub * total / np.outer(marginal, marginal))  # = pmi(counts) on the set's rows
+    sub_pmi = np.where(mask, sub_pmi, np.nan)
     np.fill_diagonal(sub_pmi, np.nan)
     off = ~np.eye(n, dtype=bool)
     symmetry = shape.shift_symmetry(np.nan_to_num(sub_pmi), mask & off, ws_set.cyclic, seed)
