@@ -172,7 +172,19 @@ def test_missing_words_are_named_and_thin_pairs_masked(circle):
 def test_cli_geometry_on_a_planted_circle(tmp_path):
     runner = CliRunner()
     res = runner.invoke(
-        cli, ["synth", "planted_circle", "--tokens", "150000", "-p", "vocab_size=300", "-p", "n_words=8", "-o", str(tmp_path / "c")]
+        cli,
+        [
+            "synth",
+            "planted_circle",
+            "--tokens",
+            "150000",
+            "-p",
+            "vocab_size=300",
+            "-p",
+            "n_words=8",
+            "-o",
+            str(tmp_path / "c"),
+        ],
     )
     assert res.exit_code == 0, res.output
     args = ["geometry", str(tmp_path / "c" / "corpus.txt"), "--doc-split", "line", "--no-cache"]
