@@ -294,14 +294,26 @@ def run_prediction(measurement: Measurement) -> dict:
     return summarize_prediction(prediction)
 
 
-def _exponent_summary(selection: Any, stderr: Any, **extra: Any) -> dict:
-    """Value, errors, window and method of a ``scaling.WindowSelection``."""
+def _exponent_summary(selection: Any, stderr: Any, confidence: float = 0.9, **extra: Any) -> dict:
+    """Value, errors, window and method of a ``scaling.WindowSelection``.
+
+    ``stderr`` is the total standard error (the "±", 1 s.e.), ``interval`` value ± z·stderr at
+    ``confidence``; ``systematic`` is the window spread (a part of ``stderr``) and ``fit_interval``
+    the window fit's own interval.
+    """
+    from scipy import stats
+
     fit = selection.fit
+    se = finite_or_none(stderr) if finite_or_none(stderr) is not None else finite_or_none(fit.stderr)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    value = finite_or_none(fit.exponent)
     out = {
-        "value": finite_or_none(fit.exponent),
-        "stderr": finite_or_none(stderr) if finite_or_none(stderr) is not None else finite_or_none(fit.stderr),
+        "value": value,
+        "stderr": se,
         "systematic": finite_or_none(selection.systematic),
-        "interval": list(fit.exponent_interval),
+        "interval": [value - z * se, value + z * se] if value is not None and se is not None else [None, None],
+        "confidence": confidence,
+        "fit_interval": list(fit.exponent_interval),
         "prefactor": finite_or_none(fit.prefactor),
         "window": list(selection.window),
         "n_points": int(fit.n_points),
@@ -317,7 +329,8 @@ def summarize_prediction(prediction: Any) -> dict:
 
     Keys: ``alpha_D`` (``value, stderr, interval, confidence, method``), ``alpha_D_paper``
     (paper-compatible raw slopes and the paper's error formula), ``beta`` and ``gamma`` (``value,
-    stderr`` (document jackknife), ``systematic`` (spread over acceptable windows), ``interval`` (fit),
+    stderr`` (total: jackknife or fit, and window spread; every "±" is 1 s.e.), ``systematic`` (spread
+    over acceptable windows), ``interval`` (value ± z·stderr at ``confidence``), ``fit_interval``,
     ``prefactor, window, n_points, method``; ``gamma`` also ``H_inf`` and ``curve``), ``horizon``
     (``P, t_star, floor_constant``), ``learning_curve`` (``P, loss, extrapolated``), ``assumptions``,
     ``warnings`` and ``full`` (the Prediction's own ``to_dict()``).
@@ -333,8 +346,8 @@ def summarize_prediction(prediction: Any) -> dict:
             "method": a.method,
         },
         "alpha_D_paper": {"value": ap.value, "stderr": ap.paper_stderr},
-        "beta": _exponent_summary(pred.beta, a.beta_stderr),
-        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, H_inf=pred.H_inf, curve=pred.gamma_curve),
+        "beta": _exponent_summary(pred.beta, a.beta_stderr, a.confidence),
+        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, a.confidence, H_inf=pred.H_inf, curve=pred.gamma_curve),
         "horizon": {
             "P": pred.tokens,
             "t_star": pred.horizon.t_star,
@@ -353,15 +366,13 @@ def summarize_prediction(prediction: Any) -> dict:
 
 
 def _pm(part: dict, digits: int = 3) -> str:
-    """'0.88 ± 0.06 (90%: 0.80..0.95)' from a summary entry; 'n/a' when absent."""
+    """'0.88 ± 0.06 [90%: 0.78..0.98]' (± is 1 total s.e.) from a summary entry; 'n/a' when absent."""
     value = (part or {}).get("value")
     if value is None:
         return "n/a"
     text = f"{value:.{digits}g}"
     if part.get("stderr") is not None:
         text += f" ± {part['stderr']:.2g}"
-    if part.get("systematic") is not None:
-        text += f" (stat) ± {part['systematic']:.2g} (window)"
     interval = part.get("interval")
     if part.get("confidence") and interval and None not in interval:
         text += f"  [{part['confidence']:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
@@ -579,6 +590,7 @@ def _exponent_alone(m: Measurement, which: str) -> dict:
                 valid=np.asarray(e.valid, bool)[1:],
                 method="offset",
                 min_points=4,
+                sigma=np.asarray(e.total_error, float)[1:] if hasattr(e, "total_error") else None,
             )
     except (ValueError, TypeError):
         return {}

@@ -334,8 +334,10 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         threshold = rss_hat * (1 + stats.f.ppf(confidence, 1, dof) / dof)
         how = "profile likelihood (F test, noise level from residuals)"
     else:
-        threshold = rss_hat + stats.chi2.ppf(confidence, 1)
-        how = "profile likelihood (chi-squared, known sigma)"
+        # errors that understate the scatter (chi²/dof > 1) are scaled up by the Birge ratio
+        birge2 = max(1.0, rss_hat / dof) if dof >= 1 else 1.0
+        threshold = rss_hat + birge2 * stats.chi2.ppf(confidence, 1)
+        how = "profile likelihood (chi-squared, known sigma" + (", scaled by chi²/dof)" if birge2 > 1 else ")")
     if method == "differences":
         lo, hi, how, se_d = _sandwich_interval(x, d, w, sigma, g_hat, A, confidence)
     else:

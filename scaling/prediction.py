@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from scaling._checks import as_float_array, check_confidence, json_safe
 from scaling.fits import PowerLawFit, fit_power_law
@@ -89,20 +90,25 @@ class Prediction:
         """Human-readable multi-line summary."""
         a, ap = self.alpha_D, self.alpha_D_paper
         b, g = self.beta.fit, self.gamma.fit
+        z = float(stats.norm.ppf(0.5 + a.confidence / 2))
+        ci = f"{a.confidence:.0%}"
         lines = [
+            f"± is 1 standard error (total: sampling, fit and window choice); intervals are {ci}",
             (
-                f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({a.method}; "
-                f"{a.confidence:.0%} interval {a.interval[0]:.4f}..{a.interval[1]:.4f})"
+                f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({ci} interval {a.interval[0]:.4f}..{a.interval[1]:.4f}; "
+                f"{a.method})"
             ),
-            f"alpha_D (paper-compatible raw slopes) = {ap.value:.4f} ± {ap.paper_stderr:.4f}",
+            f"alpha_D (paper-compatible raw slopes) = {ap.value:.4f} ± {ap.paper_stderr:.4f} (paper formula)",
             (
-                f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} (stat) ± {self.beta.systematic:.4f} "
-                f"(window) over t = {b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)"
+                f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} ({ci} {b.exponent - z * a.beta_stderr:.4f}.."
+                f"{b.exponent + z * a.beta_stderr:.4f}; window spread {self.beta.systematic:.4f}) over t = "
+                f"{b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)"
             ),
             (
-                f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} (stat) ± {self.gamma.systematic:.4f} "
-                f"(window) over n = {g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, "
-                f"{self.gamma_curve} curve), H_inf = {self.H_inf:.4f} nats"
+                f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} ({ci} {g.exponent - z * a.gamma_stderr:.4f}.."
+                f"{g.exponent + z * a.gamma_stderr:.4f}; window spread {self.gamma.systematic:.4f}) over n = "
+                f"{g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, {self.gamma_curve} curve), "
+                f"H_inf = {self.H_inf:.4f} nats"
             ),
             *(
                 [
@@ -176,6 +182,15 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
         warn.append("no signal/noise given: beta fitted on all lags")
     else:
         valid = as_float_array(snr, "correlations.snr") >= snr_threshold
+        name = "op" if deb is None else "op_debiased"
+        bad = np.flatnonzero(valid & ~(np.isfinite(y) & (y > 0)))
+        if bad.size:  # a measured signal has a positive norm: NaN or <= 0 here is a broken report
+            i = int(bad[0])
+            raise ValueError(
+                f"correlations.{name}[{i}] (lag {lags[i]:g}) is {y[i]:.4g} while its signal/noise is "
+                f"{float(as_float_array(snr, 'correlations.snr')[i]):.3g} >= {snr_threshold:g}: the report "
+                "is inconsistent (a norm measured above the noise must be positive); re-run the measurement."
+            )
     valid &= np.isfinite(y) & (y > 0)
     if valid.sum() < 3:
         raise ValueError(
@@ -265,8 +280,35 @@ def _mask(ent, key, n, required):
     return v
 
 
+def _errors(ent, keys, n):
+    """sqrt(sum of squares) of the named per-n error arrays, or None when the first is absent."""
+    parts = []
+    for key in keys:
+        v = _get(ent, key)
+        if v is None:
+            if not parts:
+                return None
+            continue
+        a = as_float_array(v, f"entropy.{key}")
+        if a.shape != n.shape:
+            raise ValueError(f"entropy.{key} must have {n.size} entries; got {a.size}.")
+        parts.append(a)
+    return np.sqrt(np.sum(np.square(parts), axis=0))
+
+
+def _check_decreasing(which, n, h, usable):
+    """Refuse a curve that does not decrease with n (an L_n or H_n must fall with context)."""
+    x, y = n[usable], h[usable]
+    if x.size >= 2 and _ols_slopes(np.log(x), y[None, :])[0] <= 0:
+        raise ValueError(
+            f"entropy.{which} does not decrease with n over n = {x[0]:g}..{x[-1]:g} (from {y[0]:.4g} to "
+            f"{y[-1]:.4g} nats): gamma is defined only for a curve that falls with the context length. "
+            "Check the curve (columns n, loss; one value per context length)."
+        )
+
+
 def _gamma_curve(ent, warn, assume):
-    """Which H curve gamma is fitted on: (name, n, values, usable mask).
+    """Which H curve gamma is fitted on: (name, n, values, usable mask, errors or None).
 
     Rule: the external L_n curve if it has >= GAMMA_MIN_POINTS finite points at n >= 1; else the
     corrected curve within its validity mask if that has enough points; else the corpus-size
@@ -277,12 +319,20 @@ def _gamma_curve(ent, warn, assume):
     if ext is not None:
         e = as_float_array(ext, "entropy.external")
         if e.shape == n.shape and np.sum(np.isfinite(e) & (n >= 1)) >= GAMMA_MIN_POINTS:
-            return "external", n, e, np.isfinite(e) & (n >= 1)
+            use = np.isfinite(e) & (n >= 1)
+            _check_decreasing("external", n, e, use)
+            return "external", n, e, use, _errors(ent, ("external_stderr",), n)
         warn.append(f"external L_n curve has fewer than {GAMMA_MIN_POINTS} points at n >= 1: not used for gamma")
     h = as_float_array(_get(ent, "corrected"), "entropy.corrected")
     v = _mask(ent, "valid", n, True) & np.isfinite(h) & (n >= 1)
     if v.sum() >= GAMMA_MIN_POINTS:
-        return "corrected", n, h, v
+        err = _errors(ent, ("stderr", "systematic"), n)
+        if err is not None and _get(ent, "systematic") is None:
+            warn.append(
+                "the report has no systematic (projected bias) errors for H_n: gamma's interval "
+                "holds the jackknife error only"
+            )
+        return "corrected", n, h, v, err
     x = _get(ent, "extrapolated")
     xv = _mask(ent, "extrapolated_valid", n, False)
     if x is not None and xv is not None:
@@ -297,17 +347,19 @@ def _gamma_curve(ent, warn, assume):
                 "(H_n(N) = H_n(inf) -/+ B N^-delta); prefer a model's L_n curve (--entropy-curve)"
             )
             assume.append("extrapolated H_n(N -> inf) follows a power law in corpus size N")
-            return "extrapolated", n, hx, xv
+            return "extrapolated", n, hx, xv, _errors(ent, ("extrapolated_stderr",), n)
         raise ValueError(
             f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the corrected "
             f"curve has {int(v.sum())} and the size-extrapolated curve {int(xv.sum())}. Measure on "
             "more tokens or supply an external L_n curve (--entropy-curve)."
         )
-    return "corrected", n, h, v
+    return "corrected", n, h, v, None
 
 
 def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
-    which, n, h, valid = _gamma_curve(ent, warn, assume)
+    which, n, h, valid, err = _gamma_curve(ent, warn, assume)
+    if err is not None and not np.all(np.isfinite(err[valid]) & (err[valid] > 0)):
+        err = None  # errors missing or zero somewhere (e.g. an exact curve): noise level from residuals
     if valid.sum() < GAMMA_MIN_POINTS:
         raise ValueError(
             f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the {which} curve "
@@ -321,10 +373,16 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
         method="offset",
         min_points=min_points,
         min_decades=min_decades,
+        sigma=err,
         confidence=confidence,
     )
     lo, hi = sel.window
     in_w = (n >= lo) & (n <= hi) & valid
+    if err is not None:
+        assume.append(
+            f"gamma fit weighted by the per-n errors of the {which} curve"
+            + (" (jackknife s.e. and projected bias in quadrature)" if which == "corrected" else "")
+        )
     assume.append(
         f"gamma fitted on the {which} curve (rule: external if given, else corrected H_n within "
         f"the validity mask if it has >= {GAMMA_MIN_POINTS} points, else the size-extrapolated "
@@ -346,14 +404,80 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume):
     if reps is not None:
         r = reps[:, in_w]
         if np.all(np.isfinite(r)):
+            sig = None if err is None else err[in_w]
             g_reps = np.array(
-                [fit_power_law(n[in_w], row, method="offset", confidence=confidence).exponent for row in r]
+                [fit_power_law(n[in_w], row, method="offset", sigma=sig, confidence=confidence).exponent for row in r]
             )
             if np.all(r > 0):
                 gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
     if which in ("external", "extrapolated"):
         assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
     return which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps
+
+
+def _total_error(sel, replicates, name, warn):
+    """Total standard error of an exponent: max(jackknife, fit) and the window spread in quadrature.
+
+    The jackknife holds the sampling error, the fit's error the scatter of the points about the law
+    (and, for gamma, the per-n systematic errors it was weighted with); the spread over acceptable
+    windows is added as an independent error. A fallback window has no spread: the fit over all
+    usable points is then the only error, and a warning says so.
+    """
+    jk = jackknife_stderr(replicates) if replicates is not None else math.nan
+    fit_se = sel.fit.stderr
+    finite = [v for v in (jk, fit_se) if math.isfinite(v)]
+    base = math.inf if math.isinf(fit_se) else max(finite) if finite else math.nan
+    window = sel.systematic if math.isfinite(sel.systematic) else 0.0
+    if sel.fallback:
+        warn.append(f"{name}: no window satisfied the rule, so its error has no window-spread part")
+    return math.hypot(base, window)
+
+
+def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, confidence):
+    """Refuse alpha_D when ||C|| or H_n changes less over the fit window than its noise."""
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    lo, hi = bsel.window
+    in_b = cvalid & (lags >= lo) & (lags <= hi)
+    se = _get(corr, "op_stderr")
+    if se is not None and in_b.sum() >= 2:
+        rel = as_float_array(se, "correlations.op_stderr")[in_b] / cy[in_b]
+        change = bsel.fit.exponent * math.log(hi / lo)  # fitted change of ln ||C|| over the window
+        noise = z * math.sqrt(2.0) * float(np.nanmedian(rel))
+        if np.isfinite(noise) and change <= noise:
+            raise ValueError(
+                f"alpha_D refused: ||C(t)|| is flat within noise over t = {lo:g}..{hi:g} (fitted change "
+                f"{change:.3g} in ln||C|| against noise {noise:.3g}; beta = {bsel.fit.exponent:.3g}). "
+                "No decay, no horizon: measure more lags or a longer corpus."
+            )
+    lo, hi = gsel.window
+    in_g = hvalid & (n >= lo) & (n <= hi)
+    err = _errors(ent, ("stderr", "systematic") if which == "corrected" else (f"{which}_stderr",), n)
+    f = gsel.fit
+    change = float(f(lo) - f(hi))
+    if err is not None and in_g.sum() >= 2:
+        noise = z * math.sqrt(2.0) * float(np.nanmedian(err[in_g]))
+        if np.isfinite(noise) and change <= noise:
+            raise ValueError(
+                f"alpha_D refused: the {which} H_n is flat within noise over n = {lo:g}..{hi:g} (fitted "
+                f"fall {change:.3g} nats against noise {noise:.3g}; gamma = {f.exponent:.3g})."
+            )
+
+
+def _paper_alpha(beta_paper, g_paper, bfit, gfit, b_reps, gp_reps, confidence, warn):
+    """alpha_D from the paper-compatible raw log-log slopes (paper_stderr: the paper's formula)."""
+    if beta_paper is None or g_paper is None:
+        warn.append("paper-compatible raw slopes unavailable (non-positive values in a window)")
+        return alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
+    return alpha_D(
+        beta_paper.exponent,
+        g_paper.exponent,
+        beta_stderr=beta_paper.stderr,
+        gamma_stderr=g_paper.stderr,
+        # raw-op slopes are what b_reps already are; paper_stderr keeps the paper's formula
+        beta_replicates=b_reps if gp_reps is not None else None,
+        gamma_replicates=gp_reps if b_reps is not None else None,
+        confidence=confidence,
+    )
 
 
 def _loss_at(t_star, n, h, valid, fit):
@@ -455,12 +579,14 @@ def predict(
         ent, min_points, min_decades, confidence, warn, assume
     )
     bfit, gfit = bsel.fit, gsel.fit
-    b_se = jackknife_stderr(b_reps) if b_reps is not None else bfit.stderr
+    b_se = _total_error(bsel, b_reps, "beta", warn)
+    g_se = _total_error(gsel, g_reps, "gamma", warn)
+    _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, confidence)
     a = alpha_D(
         bfit.exponent,
         gfit.exponent,
         beta_stderr=b_se,
-        gamma_stderr=gfit.stderr,
+        gamma_stderr=g_se,
         beta_replicates=b_reps,
         gamma_replicates=g_reps,
         confidence=confidence,
@@ -470,20 +596,11 @@ def predict(
         why = next((n.split(";")[0] for n in a.notes if "treated as independent" in n), "no joint replicates")
         warn.append(f"alpha_D interval assumes independent beta and gamma errors ({why})")
     warn.extend(notes)
-    if beta_paper is not None and g_paper is not None:
-        ap = alpha_D(
-            beta_paper.exponent,
-            g_paper.exponent,
-            beta_stderr=beta_paper.stderr,
-            gamma_stderr=g_paper.stderr,
-            # raw-op slopes are what b_reps already are; paper_stderr keeps the paper's formula
-            beta_replicates=b_reps if gp_reps is not None else None,
-            gamma_replicates=gp_reps if b_reps is not None else None,
-            confidence=confidence,
-        )
-    else:
+    try:
+        ap = _paper_alpha(beta_paper, g_paper, bfit, gfit, b_reps, gp_reps, confidence, warn)
+    except ValueError as exc:
+        warn.append(f"paper-compatible alpha_D: {exc}")
         ap = alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
-        warn.append("paper-compatible raw slopes unavailable (non-positive values in a window)")
     # Disagreements below 0.5% of gamma are numerical, not physical (exact curves have stderr 0).
     tiny = 1e-9 + 5e-3 * abs(gfit.exponent)
     if g_paper is not None and abs(g_paper.exponent - gfit.exponent) > max(2 * gfit.stderr, tiny):

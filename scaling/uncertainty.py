@@ -21,14 +21,19 @@ class AlphaEstimate:
     value : float
         γ / (2β).
     stderr : float
-        Standard error used for `interval` (joint jackknife when available, else the paper formula).
+        Total standard error of α_D, the "±" everywhere (1 s.e.): the joint jackknife when available,
+        plus the part of β's and γ's total errors that the jackknife does not hold (fit scatter,
+        window spread), else the paper formula on the total errors.
     interval : tuple of float
-        value ± z·stderr at level `confidence`.
+        value ± z·stderr at level `confidence` (90% by default).
     paper_stderr : float
         Δα = √((Δγ/2β)² + (γΔβ/2β²)²), the paper's formula (independent errors), for comparison.
     method : str
         ``"joint jackknife"`` or ``"independent (paper formula)"``.
     beta, gamma, beta_stderr, gamma_stderr : float
+        The exponents and their total standard errors.
+    jackknife_stderr : float
+        The joint jackknife's share of ``stderr`` (NaN without replicates).
     covariance : float
         Cov(β, γ) from the joint jackknife (0 when independent errors are assumed).
     n_replicates : int
@@ -48,6 +53,7 @@ class AlphaEstimate:
     gamma_stderr: float
     covariance: float = 0.0
     n_replicates: int = 0
+    jackknife_stderr: float = math.nan
     confidence: float = 0.9
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -92,11 +98,12 @@ def alpha_D(
     beta, gamma : float
         Decay exponents of ‖C(t)‖ and of H_n − H_∞ (both positive).
     beta_stderr, gamma_stderr : float, optional
-        Their standard errors (used by the paper formula and the independent fallback).
+        Their total standard errors (sampling, fit and window choice together).
     beta_replicates, gamma_replicates : array_like, optional
         Leave-one-shard-out replicates of β and γ computed on the **same** G document shards
         (replicate g of both leaves out shard g). When both are given with equal length, α_D's error
-        is the jackknife over α_g = γ_g / (2β_g), which keeps the covariance of β and γ.
+        is the jackknife over α_g = γ_g / (2β_g), which keeps the covariance of β and γ, plus (in
+        quadrature, as independent) the part of each total error beyond its own jackknife error.
     confidence : float, default 0.9
 
     Returns
@@ -106,7 +113,8 @@ def alpha_D(
     Raises
     ------
     ValueError
-        β ≤ 0 or non-finite, γ non-finite.
+        β ≤ 0 or non-finite, γ non-finite; β or γ consistent with 0 (its interval at `confidence`,
+        exponent ± z·stderr, reaches 0): α_D is then not determined and is refused.
 
     Notes
     -----
@@ -125,9 +133,21 @@ def alpha_D(
         raise ValueError(f"beta must be a finite positive exponent; got {beta!r}.")
     if not math.isfinite(gamma):
         raise ValueError(f"gamma must be finite; got {gamma!r}.")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    for name, v, e, what in (
+        ("beta", beta, float(beta_stderr), "||C(t)||"),
+        ("gamma", gamma, float(gamma_stderr), "H_n"),
+    ):
+        if v <= 0 or (math.isfinite(e) and v - z * e <= 0):
+            raise ValueError(
+                f"alpha_D refused: {name} = {v:.4g} ± {e:.2g} (1 s.e.) is consistent with 0 at "
+                f"{confidence:.0%} ({what} does not decay measurably), so gamma/(2 beta) is not determined. "
+                "Measure on more tokens or check the curve."
+            )
     value = gamma / (2 * beta)
     notes: list[str] = []
     paper_se = paper_alpha_error(beta, gamma, float(beta_stderr), float(gamma_stderr))
+    jk_se = math.nan
     se, cov, g_used = paper_se, 0.0, 0
     method = "independent (paper formula)"
     bse, gse = float(beta_stderr), float(gamma_stderr)
@@ -147,9 +167,15 @@ def alpha_D(
                 br, gr = br[ok], gr[ok]
                 g_used = int(br.size)
                 f = (g_used - 1) / g_used
-                se = jackknife_stderr(gr / (2 * br))
-                bse, gse = jackknife_stderr(br), jackknife_stderr(gr)
+                jk_se = jackknife_stderr(gr / (2 * br))
+                jk_b, jk_g = jackknife_stderr(br), jackknife_stderr(gr)
                 cov = float(f * np.sum((br - br.mean()) * (gr - gr.mean())))
+                # what the jackknife does not hold (fit scatter, window spread), as independent errors
+                extra_b = max(bse**2 - jk_b**2, 0.0) if math.isfinite(bse) else 0.0
+                extra_g = max(gse**2 - jk_g**2, 0.0) if math.isfinite(gse) else 0.0
+                se = math.sqrt(jk_se**2 + extra_g / (2 * beta) ** 2 + extra_b * (gamma / (2 * beta**2)) ** 2)
+                bse = math.sqrt(jk_b**2 + extra_b)
+                gse = math.sqrt(jk_g**2 + extra_g)
                 method = "joint jackknife"
             else:
                 notes.append("fewer than 3 usable replicates; errors treated as independent")
@@ -157,7 +183,6 @@ def alpha_D(
         notes.append("replicates given for only one exponent; errors treated as independent")
     if method != "joint jackknife" and not math.isfinite(paper_se):
         notes.append("no standard errors given: alpha_D has no interval")
-    z = stats.norm.ppf(0.5 + confidence / 2)
     return AlphaEstimate(
         value=value,
         stderr=float(se),
@@ -170,6 +195,7 @@ def alpha_D(
         gamma_stderr=gse,
         covariance=cov,
         n_replicates=g_used,
+        jackknife_stderr=float(jk_se),
         confidence=confidence,
         notes=tuple(notes),
     )

@@ -35,7 +35,10 @@ def test_markov_sparse_v16_k3_chain():
     exact = corp.exact_entropy(6)
     k = 3
     assert np.all(np.abs(curve.corrected[: k + 3] - exact[: k + 3]) < 0.02)
-    assert curve.valid[: k + 3].all()
+    # n = 5 sits 0.0036 nats (6 s.e.) below the truth at 1e6 tokens: it must not be valid
+    assert curve.valid[: k + 2].all() and not curve.valid[k + 2]
+    v = curve.valid
+    assert np.all(np.abs(curve.corrected[v] - exact[v]) <= 2 * curve.total_error[v])
     assert np.all(curve.upper >= exact - 0.02)
     # plug-in at n = 6 has fallen below the truth; the mask must reject it
     assert exact[6] - curve.plugin[6] > 0.05 and not curve.valid[6]
@@ -73,6 +76,7 @@ def test_santa_fe_bracket_holds_where_valid():
     v = curve.valid
     assert v[0]
     assert np.all(curve.plugin[v] <= exact[v] + 2 * curve.stderr[v] + 1e-3)
+    assert np.all(np.abs(curve.corrected[v] - exact[v]) <= 2 * curve.total_error[v])
     assert np.all(exact[v] <= curve.upper[v])
     # beyond the valid range the count-based estimates fall well below the truth
     assert curve.corrected[6] < exact[6] - 0.1 and not v[6]
@@ -352,3 +356,32 @@ def test_extrapolation_off_and_old_dicts():
     assert np.array_equal(back.extrapolated_valid, on.extrapolated_valid)
     np.testing.assert_allclose(back.extrapolated, on.extrapolated)
     np.testing.assert_allclose(back.extrapolated_stderr, on.extrapolated_stderr)
+
+
+def test_residual_bias_projects_the_size_curve_not_the_halving_shift():
+    from corpus_stats.entropy.extrapolation import DELTA_FALLBACK, fit_finite_size, residual_bias
+
+    N = 1e6 * np.array([1 / 16, 1 / 8, 1 / 4, 1 / 2, 1])
+    y = 1.2 - 0.03 * (N / N[-1]) ** -0.35  # bias 0.03 at full size; halving shift only 0.008
+    rb = residual_bias(fit_finite_size(N, y, np.full(5, 1e-4), +1), y[-1], 1e-4)
+    assert rb.bias == pytest.approx(0.03, abs=1e-3) and rb.method == "size curve"
+    assert rb.systematic >= rb.bias and y[-1] - y[-2] < rb.bias / 3
+    fallback = residual_bias(fit_finite_size(N[-1:], y[-1:], [1e-4], +1), y[-1], 1e-4, shift=-0.008)
+    assert fallback.method == "halving shift"
+    assert fallback.bias == pytest.approx(0.008 / (2**DELTA_FALLBACK - 1))
+
+
+def test_santa_fe_valid_points_are_within_their_total_error():
+    """Issue 12: b = 0.3 at 1e6 tokens had n <= 10 'valid' while n = 10 sat 33 s.e. below exact."""
+    corp = synthetic.santa_fe(10**6, b=0.3, n_keys=10_000, doc_length=10_000, seed=1)
+    curve = entropy_curve(corp.stream, 10, within_documents=True, upper=False)
+    exact = corp.exact_entropy(10)
+    v = curve.valid
+    assert v[0] and not v[10]
+    assert np.all(np.abs(curve.corrected[v] - exact[v]) <= 2 * curve.total_error[v])
+    assert np.all(curve.systematic[v] >= 0) and np.all(np.isfinite(curve.systematic))
+    # beyond the valid range the projected bias is what makes the point invalid
+    bias = np.array(curve.options["bias"]["projected"])
+    assert np.all(bias[~v & (curve.n <= 8)] > 2 * curve.stderr[~v & (curve.n <= 8)])
+    back = type(curve).from_dict(curve.to_dict())
+    np.testing.assert_allclose(back.systematic, curve.systematic)

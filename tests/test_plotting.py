@@ -16,9 +16,16 @@ from corpus_stats.report.plotting import (
 
 P = np.geomspace(1e6, 1e10, 12)
 PREDICTION = {
-    "alpha_D": {"value": 0.2, "interval": [0.17, 0.23]},
-    "beta": {"value": 0.9, "interval": [0.85, 0.95], "window": [1, 64], "prefactor": 0.02},
-    "gamma": {"value": 0.4, "interval": [0.3, 0.6], "window": [1, 4], "prefactor": 3.0, "H_inf": 2.0},
+    "alpha_D": {"value": 0.2, "stderr": 0.018, "interval": [0.17, 0.23], "confidence": 0.9},
+    "beta": {
+        "value": 0.9,
+        "stderr": 0.03,
+        "interval": [0.85, 0.95],
+        "confidence": 0.9,
+        "window": [1, 64],
+        "prefactor": 0.02,
+    },
+    "gamma": {"value": 0.4, "stderr": 0.09, "interval": [0.25, 0.55], "window": [1, 4], "prefactor": 3.0, "H_inf": 2.0},
     "horizon": {"P": P.tolist(), "t_star": (P**0.55 / 1e3).tolist()},
     "learning_curve": {
         "P": P.tolist(),
@@ -37,7 +44,8 @@ def _texts(fig):
 def test_correlation_figure_has_fit_numbers_floor_and_log_axes():
     fig = plot_correlations(make_measurement(prediction=PREDICTION))
     title, legend = _texts(fig)
-    assert "β = 0.9 ± 0.05" in title
+    # one convention with the printed summary: ± is 1 s.e., then the 90% interval
+    assert "β = 0.9 ± 0.03 (90%: 0.85–0.95)" in title
     assert any("noise floor" in t for t in legend) and any("fit window t = 1..64" in t for t in legend)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
@@ -47,7 +55,7 @@ def test_correlation_figure_has_fit_numbers_floor_and_log_axes():
 def test_entropy_figure_shows_bracket_valid_range_and_h_inf():
     fig = plot_entropy(make_measurement(prediction=PREDICTION))
     title, legend = _texts(fig)
-    assert "γ = 0.4 [0.3, 0.6]" in title and "H_∞ = 2" in title  # asymmetric interval
+    assert "γ = 0.4 ± 0.09 (90%: 0.25–0.55)" in title and "H_∞ = 2" in title
     for label in ("plug-in", "bias-corrected", "Kneser-Ney upper bound", "external L_n", "valid n = 1..4"):
         assert any(label in t for t in legend), label
 
@@ -65,7 +73,7 @@ def test_figures_without_prediction_or_external_still_draw():
 def test_prediction_and_learning_curve_figures():
     m = make_measurement(prediction=PREDICTION)
     fig = plot_prediction(m)
-    assert len(fig.axes) == 2 and "α_D = 0.2 ± 0.03" in fig.axes[0].get_title()
+    assert len(fig.axes) == 2 and "α_D = 0.2 ± 0.018 (90%: 0.17–0.23)" in fig.axes[0].get_title()
     fig = plot_learning_curve(m, P[:4], 2.2 + 3 * (P[:4] ** 0.55 / 1e3) ** -0.4)
     assert any("slope α_D" in t for t in _texts(fig)[1])
     with pytest.raises(ValueError, match="as many losses as token counts .*got 4 token counts and 3"):

@@ -154,10 +154,10 @@ def test_save_writes_json_and_csv_and_refuses_overwrite(tmp_path):
     ent_rows = (tmp_path / "out" / "entropy.csv").read_text().splitlines()
     assert ent_rows[0] == (
         "n,plugin,corrected,upper,stderr,valid,external,external_stderr,"
-        "extrapolated,extrapolated_stderr,extrapolated_valid"
+        "extrapolated,extrapolated_stderr,extrapolated_valid,systematic"
     )
     assert ent_rows[1].split(",")[5] == "true" and ent_rows[1].split(",")[6] == ""
-    assert ent_rows[2].split(",")[8:] == ["", "", ""]  # not extrapolated: blank cells
+    assert ent_rows[2].split(",")[8:11] == ["", "", ""]  # not extrapolated: blank cells
     assert not list((tmp_path / "out").glob(".*tmp"))  # no temporary files left behind
 
 
@@ -208,7 +208,7 @@ def test_entropy_csv_holds_extrapolated_columns():
     f = entropy_fields(rng, n_max=4)
     f.update(extrapolated=f["corrected"] - 0.01, extrapolated_stderr=np.full(5, 0.03), extrapolated_valid=f["n"] <= 3)
     rows = [r.split(",") for r in entropy_csv(real_or_fake("entropy", "EntropyCurve", f)).splitlines()]
-    assert rows[0][8:] == ["extrapolated", "extrapolated_stderr", "extrapolated_valid"]
+    assert rows[0][8:] == ["extrapolated", "extrapolated_stderr", "extrapolated_valid", "systematic"]
     assert float(rows[2][8]) == pytest.approx(f["corrected"][1] - 0.01)
     assert [r[10] for r in rows[1:]] == ["true"] * 4 + ["false"]
 

@@ -110,3 +110,13 @@ def test_binary_learning_curve_is_one_line(report_dir, tmp_path):
     assert res.exit_code == 1 and res.output.startswith(f"Error: {lc} is not a text CSV file"), res.output
     lc.write_text(GOOD)
     assert CliRunner().invoke(cli, ["compare", str(report_dir), str(lc)]).exit_code == 0
+
+
+def test_predict_names_file_and_field_of_an_inconsistent_value(report_dir, tmp_path):
+    doc = json.loads((report_dir / "report.json").read_text())
+    doc["correlations"]["op_debiased"][2] = -5.0  # signal/noise stays high: inconsistent
+    bad = tmp_path / "report.json"
+    bad.write_text(json.dumps(doc))
+    res = CliRunner().invoke(cli, ["predict", str(bad)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert str(bad) in res.output and r"correlations.op_debiased[2] (lag 3) is -5" in res.output

@@ -242,3 +242,52 @@ def test_gamma_curve_rule_no_curve_is_a_clear_error():
     d["entropy"]["extrapolated_valid"] = [True] * 5
     with pytest.raises(ValueError, match="extrapolated_valid must have 33 entries; got 5"):
         predict(d)
+
+
+def test_predict_rejects_nan_or_negative_norm_above_the_noise():
+    for value, shown in ((float("nan"), "nan"), (-5.0, "-5")):
+        d = planted()
+        d["correlations"]["op_debiased"][2] = value
+        with pytest.raises(
+            ValueError, match=rf"correlations.op_debiased\[2\] \(lag 3\) is {shown} while its signal/noise"
+        ):
+            predict(d)
+
+
+def test_predict_refuses_flat_correlations():
+    """||C|| constant over the lags at signal/noise ~ 300: beta ~ 0, no alpha_D (was 5640)."""
+    rng = np.random.default_rng(7)
+    d = planted()
+    c = d["correlations"]
+    k = len(c["lags"])
+    deb = 0.01 * np.exp(rng.normal(0, 1e-3, k))
+    c["op_debiased"] = deb.tolist()
+    c["op"] = deb.tolist()
+    c["snr"] = (deb / np.asarray(c["floor_op"])).tolist()
+    c["op_stderr"] = (0.003 * deb).tolist()
+    c["op_jackknife"] = (deb * np.exp(rng.normal(0, 1e-3, (20, k)))).tolist()
+    with pytest.raises(ValueError, match="alpha_D refused: .*(consistent with 0|flat within noise)"):
+        predict(d)
+
+
+def test_predict_refuses_increasing_external_curve():
+    d = planted(external=True)
+    ext = d["entropy"]["external"]
+    d["entropy"]["external"] = [None] + [3.0 + 0.01 * i for i in range(1, 16)] + ext[16:]
+    with pytest.raises(ValueError, match="entropy.external does not decrease with n over n = 1..15"):
+        predict(d)
+
+
+def test_alpha_D_refuses_exponent_consistent_with_zero_and_adds_systematics():
+    with pytest.raises(ValueError, match=r"alpha_D refused: gamma = 0.01 ± 0.02 \(1 s.e.\) is consistent with 0"):
+        alpha_D(0.9, 0.01, beta_stderr=0.05, gamma_stderr=0.02)
+    rng = np.random.default_rng(5)
+    b = 0.9 + 0.01 * rng.normal(size=20)
+    g = 0.4 + 0.002 * rng.normal(size=20)
+    stat = alpha_D(0.9, 0.4, beta_replicates=b, gamma_replicates=g)
+    # a wide beta (window spread, fallback fit) must widen alpha_D's interval, not vanish in the jackknife
+    wide = alpha_D(0.9, 0.4, beta_stderr=0.3, gamma_stderr=0.0, beta_replicates=b, gamma_replicates=g)
+    assert wide.stderr == pytest.approx(
+        np.hypot(stat.stderr, 0.4 / (2 * 0.9**2) * np.sqrt(0.3**2 - 0.01**2 * 19)), rel=0.05
+    )
+    assert wide.beta_stderr == pytest.approx(0.3) and wide.jackknife_stderr == pytest.approx(stat.stderr)

@@ -38,13 +38,16 @@ def _load_and_predict(report, tokens, snr_threshold, floor_constant, confidence)
     from scaling import predict
 
     m = load_measurement(report)
-    return predict(
-        m,
-        snr_threshold=snr_threshold,
-        floor_constant=floor_constant,
-        tokens=list(tokens) or None,
-        confidence=confidence,
-    )
+    try:
+        return predict(
+            m,
+            snr_threshold=snr_threshold,
+            floor_constant=floor_constant,
+            tokens=list(tokens) or None,
+            confidence=confidence,
+        )
+    except ValueError as exc:  # name the file: the fix is usually in it
+        raise ValueError(f"{report}: {exc}") from None
 
 
 @click.command("predict")

@@ -9,4 +9,11 @@ from corpus_stats.entropy.curve import EntropyCurve, entropy_curve
 from corpus_stats.entropy.external import ExternalCurve, read_entropy_curve
 from corpus_stats.entropy.ngrams import NgramStatistics, ngram_statistics
 
-__all__ = ["EntropyCurve", "ExternalCurve", "NgramStatistics", "entropy_curve", "ngram_statistics", "read_entropy_curve"]
+__all__ = [
+    "EntropyCurve",
+    "ExternalCurve",
+    "NgramStatistics",
+    "entropy_curve",
+    "ngram_statistics",
+    "read_entropy_curve",
+]

@@ -162,7 +162,7 @@ def ngram_statistics(
         Chooses which shards form the first half of the subsample test.
     size_fractions : sequence of float, default ()
         Also count disjoint sub-corpora of about this fraction of the shards each (``round(f G)``
-        shards per block, ``G // that`` blocks), for the size extrapolation of
+        shards per block, ``G // that`` blocks), for the size curve of
         :func:`corpus_stats.entropy.curve.entropy_curve`.
     execution : corpus_stats.execution.Execution, optional
         Memory limit and executor: the vocabulary is cut into first-token ranges that fit the limit

@@ -81,18 +81,17 @@ def _fit(prediction: dict | None, name: str) -> dict:
 
 
 def _pm(part: dict) -> str:
-    """'0.88 ± 0.06' (or '0.88 [0.80, 0.95]' for asymmetric intervals) from a fit summary."""
+    """'0.88 ± 0.06 (90%: 0.78–0.98)' from a fit summary: ± is 1 total s.e., as in the summary."""
     value = part.get("value")
     if value is None:
         return "n/a"
+    text = f"{value:.3g}"
+    if part.get("stderr") is not None:
+        text += f" ± {part['stderr']:.2g}"
     interval = part.get("interval")
     if interval and None not in interval:
-        lo, hi = interval
-        half = (hi - lo) / 2
-        if abs((value - lo) - (hi - value)) <= 0.15 * max(half, 1e-12):
-            return f"{value:.3g} ± {half:.2g}"
-        return f"{value:.3g} [{lo:.3g}, {hi:.3g}]"
-    return f"{value:.3g}"
+        text += f" ({part.get('confidence', 0.9):.0%}: {interval[0]:.3g}–{interval[1]:.3g})"
+    return text
 
 
 def _integer_log_ticks(axis, values) -> None:
@@ -273,6 +272,21 @@ def plot_entropy(measurement, ax=None, *, exact=None):
             lw=0,
             label="±2 s.e. (jackknife)",
         )
+        systematic = _arr(getattr(curve, "systematic", None))
+        if systematic.size == n.size:
+            # the projected residual bias makes the corrected curve low: its error bar reaches up
+            total = np.hypot(stderr, systematic)
+            band = pos & np.isfinite(total) & valid
+            ax.errorbar(
+                n[band],
+                corr[band],
+                yerr=2 * total[band],
+                fmt="none",
+                ecolor=_COLORS["corrected"],
+                elinewidth=1,
+                capsize=2,
+                label="±2 total error (s.e. ⊕ projected bias), valid n",
+            )
     if (valid & pos).any():
         lo, hi = n[valid & pos].min(), n[valid & pos].max()
         ax.axvspan(lo, hi, color="#2ca02c", alpha=0.07, lw=0, label=f"valid n = {lo:g}..{hi:g}")

@@ -273,7 +273,7 @@ def quantity_value(check: dict, measured: dict) -> tuple[float | None, str]:
         curve = measured["entropy"]
         note = ""
         if check.get("if_valid") and not bool(_at(curve.valid, curve.n, check["n"], q)):
-            note = "not valid: masked"
+            note = f"not compared: n = {check['n']} is not valid (the estimator makes no claim there)"
         return _at(getattr(curve, name), curve.n, check["n"], q), note
     if group == "fit":
         from scaling.fits import fit_power_law
@@ -308,7 +308,13 @@ def _label(check: dict) -> str:
 
 
 def judge(check: dict, value: float | None, note: str = "") -> tuple[str, str, str]:
-    """``(status, tolerance text, reason)`` of a measured value against a check."""
+    """``(status, tolerance text, reason)`` of a measured value against a check.
+
+    A row passes only after a comparison: a value that was not measured (no prediction, a masked
+    point) or a check with neither an expectation nor a measurement is a ``skip`` with its reason.
+    """
+    if note.startswith(("not compared", "no prediction")):
+        return "skip", "-", note
     if "min" in check or "max" in check:
         lo, hi = check.get("min", -math.inf), check.get("max", math.inf)
         tol = (
@@ -325,11 +331,10 @@ def judge(check: dict, value: float | None, note: str = "") -> tuple[str, str, s
         tol_abs, tol = check["rel"] * abs(expected or 0.0), f"±{100 * check['rel']:.3g}%"
     else:
         tol_abs, tol = check.get("abs", 0.0), f"±{check.get('abs', 0.0):.3g}"
-    if note.startswith("not valid"):
-        return "pass", tol, note
+    if expected is None and value is None:
+        return "skip", tol, "not compared: neither an expected nor a measured value"
     if expected is None or value is None:
-        ok = expected is None and value is None
-        return ("pass" if ok else "fail"), tol, note or ("" if ok else "one side is missing")
+        return "fail", tol, note or "one side is missing"
     ok = math.isfinite(value) and abs(value - expected) <= tol_abs
     return ("pass" if ok else "fail"), tol, "" if ok else check.get("reason", "")
 
