@@ -43,8 +43,10 @@ from corpus_stats.stream import TokenStream
 __all__ = ["EntropyCurve", "entropy_curve"]
 
 #: Validity rule (see :func:`entropy_curve`, Notes): the residual bias projected from the size
-#: curve must be at most BIAS_Z jackknife standard errors.
+#: curve must be at most BIAS_Z jackknife standard errors, or, where the size curve determines the
+#: bias exponent, at most BIAS_BUDGET nats (it is then carried as a systematic error).
 BIAS_Z = 2.0
+BIAS_BUDGET = 0.02
 #: Largest |corrected - plugin| (nats) for which the correction is trusted.
 AGREE_TOL = 0.05
 MAX_N = _k.MAX_ROOM - 1
@@ -355,7 +357,9 @@ def entropy_curve(
     0.3-0.4 seen on heavy-tailed sources. ``systematic`` is that projected bias plus the projection's
     uncertainty; report and fit with ``total_error = sqrt(stderr² + systematic²)``. n is valid iff
     (i) the corrected value is finite; (ii) the projected bias is at most ``2 stderr_n`` (the point
-    is dominated by sampling noise, not by an extrapolated correction); (iii) the estimators agree:
+    is dominated by sampling noise), or at most 0.02 nats where the size curve determines the bias
+    exponent (delta above the slow end of its grid; the bias is then a measured, bounded systematic
+    error carried in ``systematic``); (iii) the estimators agree:
     ``|Ĥ_n - plugin_n| <= 0.05 nats`` (the bias correction is small); and (iv) every smaller n is
     valid (undersampling only gets worse with n). Standard errors are a grouped jackknife over the
     shards, n-grams assigned to the shard where they start. Per-n projections are in
@@ -410,9 +414,11 @@ def entropy_curve(
         },
         "validity": {
             "bias_z": BIAS_Z,
+            "bias_budget": BIAS_BUDGET,
             "agree_tol": AGREE_TOL,
             "delta_fallback": DELTA_FALLBACK,
-            "rule": "finite, projected residual bias <= bias_z * stderr, |corrected-plugin| <= agree_tol, prefix",
+            "rule": "finite, projected residual bias <= bias_z * stderr (or <= bias_budget nats where the size "
+            "curve determines the bias exponent), |corrected-plugin| <= agree_tol, prefix",
         },
         "n_tokens": stream.n_tokens,
     }
@@ -448,8 +454,10 @@ def entropy_curve(
         projected = [residual_bias(lower_fits[n], corr[0, n], se[n], shift[n]) for n in range(n_max + 1)]
         bias = np.array([p.bias for p in projected])
         systematic = np.array([p.systematic for p in projected])
+        determined = np.array([p.determined for p in projected])
         with np.errstate(invalid="ignore"):
-            ok = np.isfinite(corr[0]) & (bias <= BIAS_Z * se) & (np.abs(corr[0] - plug[0]) <= AGREE_TOL)
+            budget = np.where(determined, np.fmax(BIAS_Z * se, BIAS_BUDGET), BIAS_Z * se)
+            ok = np.isfinite(corr[0]) & (bias <= budget) & (np.abs(corr[0] - plug[0]) <= AGREE_TOL)
         valid = np.logical_and.accumulate(ok)
         bar.update(note="estimators")
     notes = [] if stats.shard_note == "documents" else [stats.shard_note]
@@ -490,6 +498,7 @@ def entropy_curve(
             "projected": json_safe(bias),
             "stderr": json_safe(np.array([p.stderr for p in projected])),
             "method": [p.method for p in projected],
+            "exponent_determined": determined.tolist(),
             "sizes": size_curve[0].tolist(),
         },
         ngrams={

@@ -197,12 +197,16 @@ class ResidualBias:
         bound on the residual bias).
     method : str
         ``"size curve"`` (power-law fit over the sub-corpus sizes) or ``"halving shift"`` (fallback).
+    determined : bool
+        True when the size curve fixes the bias exponent delta (inside :data:`DELTA_GRID`, not at its
+        slow end): only then is a projected bias larger than the sampling error worth trusting.
     """
 
     bias: float
     stderr: float
     systematic: float
     method: str
+    determined: bool = False
 
 
 def residual_bias(fit: FiniteSizeFit, value: float, stderr: float, shift: float = math.nan) -> ResidualBias:
@@ -244,7 +248,8 @@ def residual_bias(fit: FiniteSizeFit, value: float, stderr: float, shift: float 
     if math.isfinite(fit.limit) and math.isfinite(fit.stderr) and math.isfinite(value):
         bias = max(fit.limit - value, 0.0)
         se = math.sqrt(max(fit.stderr**2 - (stderr if math.isfinite(stderr) else 0.0) ** 2, 0.0))
-        return ResidualBias(bias, se, bias + se, "size curve")
+        determined = math.isfinite(fit.delta) and fit.delta > DELTA_GRID[1]
+        return ResidualBias(bias, se, bias + se, "size curve", determined)
     if math.isfinite(shift):
         bias = abs(shift) / (2.0**DELTA_FALLBACK - 1.0)
         return ResidualBias(bias, bias, 2.0 * bias, "halving shift")
