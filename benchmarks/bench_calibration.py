@@ -68,46 +68,38 @@ def _corr_case(size: float, seed: int):
     from corpus_stats.correlations.curve import correlation_curve
 
     made = synthetic.make("copy_process", int(size), seed=seed, vocab_size=200, rho=0.5, a=0.5, n_documents=100)
-    curve = correlation_curve(made.stream)
+    curve = correlation_curve(made.stream, synthetic.PAPER_LAGS)
     exact = made.exact_correlation(curve.lags)["op"]
     return curve, exact
 
 
-def _predict(corr, ent):
-    from scaling import predict
+def _gamma(ent):
+    """gamma by scaling.predict's own rule (curve choice, window, weights, total error); raises ValueError."""
+    from scaling import prediction
 
-    try:
-        return predict(SimpleNamespace(correlations=corr, entropy=ent), tokens=[1e6]), ""
-    except ValueError as exc:
-        return None, str(exc)
+    warn, assume = [], []
+    which, n, h, valid, sel, *_, g_reps, _ = prediction._fit_gamma(ent, 5, 0.6, 0.9, warn, assume)
+    total = prediction._total_error(sel, g_reps, "gamma", warn)
+    return sel, which, valid, total
 
 
-def _exact_gamma(pred, n, exact, usable):
-    """The same model fitted on the exact H_n at the points the measured fit used."""
+def _exact_fit(x, y, window, usable, method):
     from scaling.fits import fit_power_law
 
-    lo, hi = pred.gamma.window
-    w = (n >= lo) & (n <= hi) & usable
-    return fit_power_law(n[w], exact[w], method="offset").exponent
+    w = (x >= window[0]) & (x <= window[1]) & usable
+    kw = {"interval": "ols"} if method == "paper" else {}
+    return fit_power_law(x[w], y[w], method=method, **kw).exponent
 
 
-def _exact_beta(pred, lags, exact_op, corr):
-    from scaling.fits import fit_power_law
-
-    lo, hi = pred.beta.window
-    snr = np.asarray(corr.snr)
-    w = (lags >= lo) & (lags <= hi) & (snr >= pred.options["snr_threshold"])
-    return fit_power_law(lags[w], exact_op[w], method="paper", interval="ols").exponent
-
-
-def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, log=print) -> dict:
+def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=True, log=print) -> dict:
     """Run the grid; returns the per-case records (JSON-safe)."""
     from corpus_stats import synthetic
     from corpus_stats.entropy.curve import entropy_curve
+    from scaling import predict
 
-    records = {"entropy": [], "beta": [], "debiased": []}
+    records = {"entropy": [], "debiased": []}
     corr_cache = {}
-    for size in sizes:
+    for size in sizes if correlations else ():
         for seed in seeds:
             t0 = time.perf_counter()
             corr, exact_op = _corr_case(size, seed)
@@ -128,43 +120,48 @@ def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, log=print) ->
                 made = synthetic.make(kind, int(size), seed=seed, **params)
                 curve = entropy_curve(made.stream, N_MAX, within_documents=within, upper=False, seed=seed)
                 exact = made.exact_entropy(N_MAX)
+                n = np.asarray(curve.n, float)
                 rec = {"kind": kind, "params": params, "size": size, "seed": seed, **_entropy_points(curve, exact)}
-                corr, exact_op = corr_cache[(size, seed)]
-                pred, why = _predict(corr, curve)
-                rec["refused"] = why
-                if pred is not None:
-                    n = np.asarray(curve.n, float)
-                    g, g_se = pred.gamma.fit.exponent, pred.alpha_D.gamma_stderr
-                    b, b_se = pred.beta.fit.exponent, pred.alpha_D.beta_stderr
-                    usable = np.asarray(
-                        curve.valid if pred.gamma_curve == "corrected" else curve.extrapolated_valid, bool
-                    )
-                    g_ex = _exact_gamma(pred, n, exact, usable)
-                    b_ex = _exact_beta(pred, np.asarray(corr.lags, float), exact_op, corr)
-                    a = pred.alpha_D
+                rec["refused"] = ""
+                try:
+                    sel, which, usable, total = _gamma(curve)
                     rec.update(
-                        gamma=g,
-                        gamma_se=g_se,
-                        gamma_exact=g_ex,
-                        gamma_window=list(pred.gamma.window),
-                        gamma_curve=pred.gamma_curve,
-                        beta=b,
-                        beta_se=b_se,
-                        beta_exact=b_ex,
-                        alpha=a.value,
-                        alpha_interval=list(a.interval),
-                        alpha_exact=g_ex / (2 * b_ex),
+                        gamma=sel.fit.exponent,
+                        gamma_se=total,
+                        gamma_exact=_exact_fit(n, exact, sel.window, usable, "offset"),
+                        gamma_window=list(sel.window),
+                        gamma_curve=which,
                     )
+                except ValueError as exc:
+                    rec["refused"] = str(exc)
+                if (size, seed) in corr_cache and "gamma" in rec:
+                    corr, exact_op = corr_cache[(size, seed)]
+                    try:
+                        pred = predict(SimpleNamespace(correlations=corr, entropy=curve), tokens=[1e6])
+                    except ValueError as exc:
+                        rec["alpha_refused"] = str(exc)
+                    else:
+                        lags = np.asarray(corr.lags, float)
+                        use_b = np.asarray(corr.snr) >= pred.options["snr_threshold"]
+                        b_ex = _exact_fit(lags, exact_op, pred.beta.window, use_b, "paper")
+                        rec.update(
+                            beta=pred.beta.fit.exponent,
+                            beta_se=pred.alpha_D.beta_stderr,
+                            beta_exact=b_ex,
+                            alpha=pred.alpha_D.value,
+                            alpha_interval=list(pred.alpha_D.interval),
+                            alpha_exact=_exact_fit(n, exact, pred.gamma.window, usable, "offset") / (2 * b_ex),
+                        )
                 records["entropy"].append(rec)
+                msg = (
+                    f", gamma {rec['gamma']:.3f} ± {rec['gamma_se']:.3f} (exact fit {rec['gamma_exact']:.3f})"
+                    if "gamma" in rec
+                    else f", no gamma: {rec['refused'][:60]}"
+                )
                 log(
                     f"{kind} {params} size={size:.0e} seed={seed}: valid n <= {rec['last_valid']}, "
-                    f"covered {rec['covered']}/{rec['n_valid']}, max z {rec['max_z']:.2f}"
-                    + (
-                        f", gamma {rec['gamma']:.3f} ± {rec['gamma_se']:.3f} (exact {rec['gamma_exact']:.3f})"
-                        if "gamma" in rec
-                        else f", refused: {why[:70]}"
-                    )
-                    + f" [{time.perf_counter() - t0:.1f} s]"
+                    f"covered {rec['covered']}/{rec['n_valid']}, max z {rec['max_z']:.2f}{msg}"
+                    f" [{time.perf_counter() - t0:.1f} s]"
                 )
     return records
 
@@ -204,12 +201,13 @@ def tables(records) -> str:
         out.append(f"  {kind:<13} fitted {len(fs):>3} of {len(rs):>3} (others refused); covered {_frac(cov, len(fs))}")
     out += ["", "beta (copy process, exact ||C||_op): 90% interval covers the exact-norm fit (same lags)"]
     seen = {}
-    for r in fitted:
-        seen[(r["size"], r["seed"])] = r
+    for r in ent:
+        if "beta" in r:
+            seen[(r["size"], r["seed"])] = r
     cb = sum(abs(r["beta"] - r["beta_exact"]) <= Z90 * r["beta_se"] for r in seen.values())
     out.append(f"  covered {_frac(cb, len(seen))}")
     out += ["", "alpha_D (Santa Fe H_n paired with copy C(t)): 90% interval covers gamma_exact / (2 beta_exact)"]
-    sf = [r for r in fitted if r["kind"] == "santa_fe"]
+    sf = [r for r in ent if r["kind"] == "santa_fe" and "alpha" in r]
     ca = sum(r["alpha_interval"][0] <= r["alpha_exact"] <= r["alpha_interval"][1] for r in sf)
     out.append(f"  covered {_frac(ca, len(sf))}")
     out += ["", "debiased ||C||_op (copy process): exact within op_debiased ± 2 op_stderr, by signal/noise"]
@@ -231,13 +229,23 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=float, nargs="+", default=None)
     ap.add_argument("--seeds", type=int, nargs="+", default=None)
     ap.add_argument("--b", type=float, nargs="+", default=list(B_VALUES))
+    ap.add_argument("--no-correlations", action="store_true", help="skip C(t): no beta, alpha_D, debiased rows")
+    ap.add_argument("--santa-fe-only", action="store_true", help="skip the Markov and iid sources")
     ap.add_argument("--json", default=None, help="also write the per-case records to this file")
     args = ap.parse_args(argv)
     grid = FULL if args.full else REDUCED
     sizes = tuple(args.sizes or grid["sizes"])
     seeds = tuple(args.seeds or grid["seeds"])
     start = time.perf_counter()
-    records = run(sizes, seeds, tuple(args.b), log=lambda s: print(s, file=sys.stderr, flush=True))
+    records = run(
+        sizes,
+        seeds,
+        tuple(args.b),
+        markov_orders=() if args.santa_fe_only else (1, 2, 3),
+        iid=not args.santa_fe_only,
+        correlations=not args.no_correlations,
+        log=lambda s: print(s, file=sys.stderr, flush=True),
+    )
     print(
         f"grid: sizes {list(sizes)}, seeds {list(seeds)}, Santa Fe b {args.b}, Markov orders 1-3, iid; "
         f"{time.perf_counter() - start:.0f} s"

@@ -183,6 +183,13 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
     else:
         valid = as_float_array(snr, "correlations.snr") >= snr_threshold
         name = "op" if deb is None else "op_debiased"
+        lost = ~np.isfinite(y) & np.isfinite(op)
+        if lost.any() and not lost.all():  # all NaN: no split halves (one shard); some NaN: broken
+            i = int(np.flatnonzero(lost)[0])
+            raise ValueError(
+                f"correlations.{name}[{i}] (lag {lags[i]:g}) is not a number while op there is {op[i]:.4g}: "
+                "the report is inconsistent (a point would be dropped silently); re-run the measurement."
+            )
         bad = np.flatnonzero(valid & ~(np.isfinite(y) & (y > 0)))
         if bad.size:  # a measured signal has a positive norm: NaN or <= 0 here is a broken report
             i = int(bad[0])
