@@ -184,11 +184,10 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
         valid = as_float_array(snr, "correlations.snr") >= snr_threshold
         name = "op" if deb is None else "op_debiased"
         lost = ~np.isfinite(y) & np.isfinite(op)
-        if lost.any() and not lost.all():  # all NaN: no split halves (one shard); some NaN: broken
-            i = int(np.flatnonzero(lost)[0])
-            raise ValueError(
-                f"correlations.{name}[{i}] (lag {lags[i]:g}) is not a number while op there is {op[i]:.4g}: "
-                "the report is inconsistent (a point would be dropped silently); re-run the measurement."
+        if lost.any():  # e.g. a half without pairs at a long lag: dropped, but never silently
+            warn.append(
+                f"correlations.{name} is not a number at {int(lost.sum())} lag(s) where op is finite "
+                f"(t = {', '.join(f'{t:g}' for t in lags[lost][:8])}): not used for beta"
             )
         bad = np.flatnonzero(valid & ~(np.isfinite(y) & (y > 0)))
         if bad.size:  # a measured signal has a positive norm: NaN or <= 0 here is a broken report
@@ -557,7 +556,10 @@ def predict(
     Raises
     ------
     ValueError
-        A curve is missing or has too few usable points.
+        A curve is missing or has too few usable points; an inconsistent report value (a norm that
+        is NaN or <= 0 where signal/noise passes the threshold); an external L_n that does not
+        decrease; alpha_D refused because ||C(t)|| or H_n is flat within noise or an exponent is
+        consistent with 0 (see :func:`scaling.alpha_D`).
 
     Notes
     -----
