@@ -447,8 +447,9 @@ def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, c
     se = _get(corr, "op_stderr")
     if se is not None and in_b.sum() >= 2:
         rel = as_float_array(se, "correlations.op_stderr")[in_b] / cy[in_b]
+        rel = rel[np.isfinite(rel)] if np.isfinite(rel).any() else np.array([np.inf])
         change = bsel.fit.exponent * math.log(hi / lo)  # fitted change of ln ||C|| over the window
-        noise = z * math.sqrt(2.0) * float(np.nanmedian(rel))
+        noise = z * math.sqrt(2.0) * float(np.median(rel))
         if np.isfinite(noise) and change <= noise:
             raise ValueError(
                 f"alpha_D refused: ||C(t)|| is flat within noise over t = {lo:g}..{hi:g} (fitted change "
@@ -460,7 +461,7 @@ def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, c
     err = _errors(ent, ("stderr", "systematic") if which == "corrected" else (f"{which}_stderr",), n)
     f = gsel.fit
     change = float(f(lo) - f(hi))
-    if err is not None and in_g.sum() >= 2:
+    if err is not None and in_g.sum() >= 2 and np.isfinite(err[in_g]).any():
         noise = z * math.sqrt(2.0) * float(np.nanmedian(err[in_g]))
         if np.isfinite(noise) and change <= noise:
             raise ValueError(
