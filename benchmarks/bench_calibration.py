@@ -83,12 +83,19 @@ def _gamma(ent):
     return sel, which, valid, total
 
 
-def _exact_fit(x, y, window, usable, method):
+def _weights(curve, which):
+    """The per-n errors scaling.predict weights the gamma fit with."""
+    return np.asarray(curve.total_error if which == "corrected" else curve.extrapolated_stderr, float)
+
+
+def _exact_fit(x, y, window, usable, method, sigma=None):
+    """The same model fitted on the exact curve over the same points, with the same weights."""
     from scaling.fits import fit_power_law
 
     w = (x >= window[0]) & (x <= window[1]) & usable
     kw = {"interval": "ols"} if method == "paper" else {}
-    return fit_power_law(x[w], y[w], method=method, **kw).exponent
+    sig = None if sigma is None or not np.all(np.isfinite(sigma[w]) & (sigma[w] > 0)) else sigma[w]
+    return fit_power_law(x[w], y[w], method=method, sigma=sig, **kw).exponent
 
 
 def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=True, log=print) -> dict:
@@ -128,7 +135,7 @@ def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=
                     rec.update(
                         gamma=sel.fit.exponent,
                         gamma_se=total,
-                        gamma_exact=_exact_fit(n, exact, sel.window, usable, "offset"),
+                        gamma_exact=_exact_fit(n, exact, sel.window, usable, "offset", _weights(curve, which)),
                         gamma_window=list(sel.window),
                         gamma_curve=which,
                     )
@@ -150,7 +157,10 @@ def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=
                             beta_exact=b_ex,
                             alpha=pred.alpha_D.value,
                             alpha_interval=list(pred.alpha_D.interval),
-                            alpha_exact=_exact_fit(n, exact, pred.gamma.window, usable, "offset") / (2 * b_ex),
+                            alpha_exact=_exact_fit(
+                                n, exact, pred.gamma.window, usable, "offset", _weights(curve, which)
+                            )
+                            / (2 * b_ex),
                         )
                 records["entropy"].append(rec)
                 msg = (

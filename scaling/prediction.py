@@ -195,11 +195,10 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
         valid = as_float_array(snr, "correlations.snr") >= snr_threshold
         name = "op" if deb is None else "op_debiased"
         lost = ~np.isfinite(y) & np.isfinite(op)
-        if lost.any() and not lost.all():  # all NaN: no split halves (one shard); some NaN: broken
-            i = int(np.flatnonzero(lost)[0])
-            raise ValueError(
-                f"correlations.{name}[{i}] (lag {lags[i]:g}) is not a number while op there is {op[i]:.4g}: "
-                "the report is inconsistent (a point would be dropped silently); re-run the measurement."
+        if lost.any():  # e.g. a half without pairs at a long lag: dropped, but never silently
+            warn.append(
+                f"correlations.{name} is not a number at {int(lost.sum())} lag(s) where op is finite "
+                f"(t = {', '.join(f'{t:g}' for t in lags[lost][:8])}): not used for beta"
             )
         bad = np.flatnonzero(valid & ~(np.isfinite(y) & (y > 0)))
         if bad.size:  # a measured signal has a positive norm: NaN or <= 0 here is a broken report
@@ -461,7 +460,8 @@ def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, c
     if se is not None and in_b.sum() >= 2:
         rel = as_float_array(se, "correlations.op_stderr")[in_b] / cy[in_b]
         change = bsel.fit.exponent * math.log(hi / lo)  # fitted change of ln ||C|| over the window
-        noise = z * math.sqrt(2.0) * float(np.nanmedian(rel))
+        rel = rel[np.isfinite(rel)] if np.isfinite(rel).any() else np.array([np.inf])
+        noise = z * math.sqrt(2.0) * float(np.median(rel))
         if np.isfinite(noise) and change <= noise:
             raise ValueError(
                 f"alpha_D refused: ||C(t)|| is flat within noise over t = {lo:g}..{hi:g} (fitted change "
@@ -473,7 +473,7 @@ def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, c
     err = _errors(ent, ("stderr", "systematic") if which == "corrected" else (f"{which}_stderr",), n)
     f = gsel.fit
     change = float(f(lo) - f(hi))
-    if err is not None and in_g.sum() >= 2:
+    if err is not None and in_g.sum() >= 2 and np.isfinite(err[in_g]).any():
         noise = z * math.sqrt(2.0) * float(np.nanmedian(err[in_g]))
         if np.isfinite(noise) and change <= noise:
             raise ValueError(
@@ -572,7 +572,10 @@ def predict(
     Raises
     ------
     ValueError
-        A curve is missing or has too few usable points.
+        A curve is missing or has too few usable points; an inconsistent report value (a norm that
+        is NaN or <= 0 where signal/noise passes the threshold); an external L_n that does not
+        decrease; alpha_D refused because ||C(t)|| or H_n is flat within noise or an exponent is
+        consistent with 0 (see :func:`scaling.alpha_D`).
 
     Notes
     -----

@@ -146,7 +146,7 @@ def alpha_D(
         ("beta", beta, float(beta_stderr), "||C(t)||"),
         ("gamma", gamma, float(gamma_stderr), "H_n"),
     ):
-        if v <= 0 or (math.isfinite(e) and v - z * e <= 0):
+        if v <= 0 or (not math.isnan(e) and v - z * e <= 0):  # e = inf: an unbounded interval
             raise ValueError(
                 f"alpha_D refused: {name} = {v:.4g} ± {e:.2g} (1 s.e.) is consistent with 0 at "
                 f"{confidence:.0%} ({what} does not decay measurably), so gamma/(2 beta) is not determined. "
@@ -179,8 +179,9 @@ def alpha_D(
                 jk_b, jk_g = jackknife_stderr(br), jackknife_stderr(gr)
                 cov = float(f * np.sum((br - br.mean()) * (gr - gr.mean())))
                 # what the jackknife does not hold (fit scatter, window spread), as independent errors
-                extra_b = max(bse**2 - jk_b**2, 0.0) if math.isfinite(bse) else 0.0
-                extra_g = max(gse**2 - jk_g**2, 0.0) if math.isfinite(gse) else 0.0
+                # an unbounded (infinite) total error stays infinite; only a missing one adds nothing
+                extra_b = 0.0 if math.isnan(bse) else max(bse**2 - jk_b**2, 0.0)
+                extra_g = 0.0 if math.isnan(gse) else max(gse**2 - jk_g**2, 0.0)
                 se = math.sqrt(jk_se**2 + extra_g / (2 * beta) ** 2 + extra_b * (gamma / (2 * beta**2)) ** 2)
                 bse = math.sqrt(jk_b**2 + extra_b)
                 gse = math.sqrt(jk_g**2 + extra_g)

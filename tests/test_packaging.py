@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # imported under another name than the distribution, or installed by a dependency
-PROVIDED_BY = {"pyarrow": "datasets"}
+PROVIDED_BY = {"pyarrow": "datasets", "distributed": "dask"}
 
 
 def _requirement_names(reqs) -> set:

@@ -250,10 +250,10 @@ def test_predict_rejects_nan_or_negative_norm_above_the_noise():
     with pytest.raises(ValueError, match=r"correlations.op_debiased\[2\] \(lag 3\) is -5 while its signal/noise"):
         predict(d)
     d = planted()
-    d["correlations"]["op_debiased"][2] = None  # JSON null, NaN snr: must not vanish silently
+    d["correlations"]["op_debiased"][2] = None  # JSON null, NaN snr: dropped, but never silently
     d["correlations"]["snr"][2] = None
-    with pytest.raises(ValueError, match=r"correlations.op_debiased\[2\] \(lag 3\) is not a number"):
-        predict(d)
+    pred = predict(d)
+    assert any("op_debiased is not a number at 1 lag(s) where op is finite (t = 3)" in w for w in pred.warnings)
 
 
 def test_predict_refuses_flat_correlations():
@@ -293,3 +293,6 @@ def test_alpha_D_refuses_exponent_consistent_with_zero_and_adds_systematics():
         np.hypot(stat.stderr, 0.4 / (2 * 0.9**2) * np.sqrt(0.3**2 - 0.01**2 * 19)), rel=0.05
     )
     assert wide.beta_stderr == pytest.approx(0.3) and wide.jackknife_stderr == pytest.approx(stat.stderr)
+    # an exponent whose profile interval is unbounded is not determined: no alpha_D
+    with pytest.raises(ValueError, match="alpha_D refused: gamma"):
+        alpha_D(0.9, 0.4, beta_stderr=0.01, gamma_stderr=float("inf"), beta_replicates=b, gamma_replicates=g)

@@ -72,10 +72,10 @@ def geometry_command(
     import re
     from pathlib import Path
 
+    from corpus_stats._io import atomic_write_text
     from corpus_stats.cli.measure import _default_out
     from corpus_stats.geometry import resolve_set, set_geometry, summary_lines, word_stream
     from corpus_stats.geometry.cooccurrence import parse_window
-    from corpus_stats.report.measurement import atomic_write_text
     from corpus_stats.text import read_corpus
 
     window = parse_window(window)

@@ -41,10 +41,10 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
     import json
     from pathlib import Path
 
+    from corpus_stats._io import atomic_write_text
     from corpus_stats.cli.measure import _default_out
     from corpus_stats.correlations import parse_lags
     from corpus_stats.correlations.spectrum import spectrum
-    from corpus_stats.report.measurement import atomic_write_text
     from corpus_stats.text.tokenization import tokenize
 
     out = Path(out or _default_out(corpus_input["corpus_or_inputs"]))

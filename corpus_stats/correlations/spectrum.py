@@ -227,7 +227,9 @@ def spectrum(
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
     n = stream.n_tokens
-    if lags is None and n >= 2:
+    if n < 2:
+        raise ValueError(f"the stream must hold at least 2 tokens to form a pair; got {n}.")
+    if lags is None:
         lags = [t for t in DEFAULT_SPECTRUM_LAGS if t < n]
     lags = check_lags(lags, n)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:

@@ -16,7 +16,7 @@ import numpy as np
 
 
 def _save(fig, path) -> Path:
-    from corpus_stats.report.measurement import atomic_write_bytes
+    from corpus_stats._io import atomic_write_bytes
 
     path = Path(path)
     buf = io.BytesIO()
