@@ -68,8 +68,13 @@ def test_horizons_grow_with_the_sample_and_follow_the_law(copy_stream, full_curv
 
 def test_too_many_halvings_is_a_clear_error():
     st = synthetic.copy_process(5_000, vocab_size=20, n_documents=4, seed=0).stream
-    with pytest.raises(ValueError, match=r"needs 2\*\*\(n_halvings \+ 1\) = 16 shards .* use fewer halvings"):
-        horizon_curve(st, [1, 2], n_halvings=3)
+    short = synthetic.copy_process(1_000, vocab_size=20, n_documents=4, seed=0).stream
+    # more nested halves than tokens: no shard rule can give them
+    with pytest.raises(
+        ValueError,
+        match=r"needs 2\*\*\(n_halvings \+ 1\) = 2048 shards, but this corpus gives 1000; use fewer halvings",
+    ):
+        horizon_curve(short, [1, 2], n_halvings=10)
     with pytest.raises(ValueError, match="norm must be 'op' or 'fro'"):
         horizon_curve(st, [1, 2], n_halvings=1, norm="spectral")
 

@@ -258,7 +258,7 @@ def test_entropy_title_with_gamma_fits_in_the_figure():
     renderer = _drawn(fig)
     box = fig.axes[0].title.get_window_extent(renderer)
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox.width)
-    assert "γ = 0.4 [0.3, 0.6] (fit on extrapolated H_n), H_∞ = 1.23" in fig.axes[0].get_title()
+    assert "γ = 0.4 ± 0.09 (90%: 0.25–0.55) (fit on extrapolated H_n), H_∞ = 1.23" in fig.axes[0].get_title()
 
 
 @pytest.mark.parametrize("plot", [plot_correlations, plot_entropy])

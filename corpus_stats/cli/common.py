@@ -181,3 +181,14 @@ def corpus_input_options(func):
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def default_out(inputs) -> str:
+    """./corpus-stats-out/<name of the first input> (file stem, directory or dataset name)."""
+    import re
+    from pathlib import Path
+
+    first = str(inputs[0]) if inputs else "corpus"
+    name = first[3:] if first.startswith("hf:") else Path(first.rstrip("/")).name.split(".")[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "corpus"
+    return str(Path("corpus-stats-out") / name)

@@ -73,7 +73,7 @@ def geometry_command(
     from pathlib import Path
 
     from corpus_stats._io import atomic_write_text
-    from corpus_stats.cli.measure import _default_out
+    from corpus_stats.cli.common import default_out
     from corpus_stats.geometry import resolve_set, set_geometry, summary_lines, word_stream
     from corpus_stats.geometry.cooccurrence import parse_window
     from corpus_stats.text import read_corpus
@@ -81,7 +81,7 @@ def geometry_command(
     window = parse_window(window)
     word_set = resolve_set(set_spec, cyclic)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(word_set.name).stem) or "set"
-    out = Path(out or _default_out(corpus_input["corpus_or_inputs"]))
+    out = Path(out or default_out(corpus_input["corpus_or_inputs"]))
     target = out / f"geometry-{name}.json"
     if target.exists() and not force:
         raise FileExistsError(f"{target} already exists; pass --force to replace it or choose --out.")

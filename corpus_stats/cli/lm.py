@@ -134,13 +134,13 @@ def lm_curve_command(
     import json
     from pathlib import Path
 
-    from corpus_stats.cli.measure import _default_out
+    from corpus_stats.cli.common import default_out
 
     if (model is None) == (not train):
         raise click.ClickException("give exactly one of --model NAME_OR_PATH and --train.")
     options = dict(corpus_input)
     inputs = options.pop("corpus_or_inputs")
-    out = Path(out or _default_out(inputs))
+    out = Path(out or default_out(inputs))
     if (out / "lm_curve.csv").exists() and not force:
         raise click.ClickException(f"{out / 'lm_curve.csv'} already exists; choose another --out or pass --force.")
     progress = options.pop("progress")

@@ -8,6 +8,7 @@ from corpus_stats.cli.common import (
     check_output_dir,
     collapse_option,
     corpus_input_options,
+    default_out,
     snr_threshold_option,
     user_errors,
 )
@@ -103,17 +104,6 @@ def tokenize_command(corpus_input, top, output, as_json):
             for t in summary["top_tokens"]
         ]
     click.echo("\n".join(lines))
-
-
-def _default_out(inputs) -> str:
-    """./corpus-stats-out/<name of the first input> (file stem, directory or dataset name)."""
-    import re
-    from pathlib import Path
-
-    first = str(inputs[0]) if inputs else "corpus"
-    name = first[3:] if first.startswith("hf:") else Path(first.rstrip("/")).name.split(".")[0]
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "corpus"
-    return str(Path("corpus-stats-out") / name)
 
 
 @click.command("measure")
@@ -229,7 +219,7 @@ def measure_command(
 
     options = dict(corpus_input)
     inputs = options.pop("corpus_or_inputs")
-    out = Path(out or _default_out(inputs))
+    out = Path(out or default_out(inputs))
     if (out / "report.json").exists() and not force:  # fail before the (long) measurement
         raise click.ClickException(
             f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."

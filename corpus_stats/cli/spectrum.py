@@ -42,12 +42,12 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
     from pathlib import Path
 
     from corpus_stats._io import atomic_write_text
-    from corpus_stats.cli.measure import _default_out
+    from corpus_stats.cli.common import default_out
     from corpus_stats.correlations import parse_lags
     from corpus_stats.correlations.spectrum import spectrum
     from corpus_stats.text.tokenization import tokenize
 
-    out = Path(out or _default_out(corpus_input["corpus_or_inputs"]))
+    out = Path(out or default_out(corpus_input["corpus_or_inputs"]))
     if (out / "spectrum.json").exists() and not force:
         raise FileExistsError(f"{out / 'spectrum.json'} already exists; pass --force to replace it or choose --out.")
     stream = tokenize(**corpus_input)

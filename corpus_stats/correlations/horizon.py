@@ -145,7 +145,7 @@ def _nested_shards(stream: TokenStream, n_halvings: int) -> np.ndarray:
     bounds = stream.shards(want).bounds
     if bounds.size - 1 != want:
         raise ValueError(
-            f"the horizon needs 2**(n_halvings + 1) = {want} shards of whole documents, but this corpus "
+            f"the horizon needs 2**(n_halvings + 1) = {want} shards, but this corpus "
             f"gives {bounds.size - 1}; use fewer halvings (n_halvings <= {int(np.log2(max(bounds.size - 1, 2))) - 1})."
         )
     return bounds

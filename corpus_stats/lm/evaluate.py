@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus_stats._io import atomic_write_text
 from corpus_stats.stream import TokenStream
 
 CONVENTIONS = ("documents", "stream")
@@ -109,7 +110,8 @@ class LMCurve:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} already exists; choose another path or overwrite.")
-        return write_atomic(path, self.to_csv())
+        atomic_write_text(path, self.to_csv())  # creates missing parents
+        return path
 
     def summary(self) -> dict:
         """JSON-safe description (stored in ``report.json`` options by ``measure --lm``)."""
@@ -125,15 +127,6 @@ class LMCurve:
             "notes": list(self.notes),
             **self.info,
         }
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` (parents created) with :func:`corpus_stats._io.atomic_write_text`."""
-    from corpus_stats._io import atomic_write_text
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, text)
-    return path
 
 
 def _check_int(name: str, value, low: int) -> int:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from corpus_stats.lm.evaluate import LMCurve, _bar, _check_int, _stream_of, heldout_split, lm_curve, write_atomic
+from corpus_stats._io import atomic_write_text
+from corpus_stats.lm.evaluate import LMCurve, _bar, _check_int, _stream_of, heldout_split, lm_curve
 from corpus_stats.stream import TokenStream
 
 #: Linear warm-up length: this share of the steps, at most WARMUP_MAX_STEPS.
@@ -82,7 +83,9 @@ class TrainedLM:
 
     def write_collapse_table(self, path: str | os.PathLike) -> Path:
         """Write :meth:`collapse_csv` atomically."""
-        return write_atomic(Path(path), self.collapse_csv())
+        path = Path(path)
+        atomic_write_text(path, self.collapse_csv())  # creates missing parents
+        return path
 
     def summary(self) -> dict:
         """JSON-safe description."""
