@@ -182,7 +182,35 @@ def _ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
     return -((ly - ly.mean(axis=-1, keepdims=True)) @ xc) / np.sum(xc**2)
 
 
-def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed=0):
+@dataclass(frozen=True)
+class _BetaFit:
+    """β's window fit and what :func:`predict` needs beside it (private)."""
+
+    lags: np.ndarray
+    values: np.ndarray  # debiased ||C||_op (raw when not debiased)
+    valid: np.ndarray  # lags with signal/noise >= threshold and a positive value
+    selection: WindowSelection
+    paper: PowerLawFit | None  # raw-op log-log slope in the window (paper-compatible)
+    replicates: np.ndarray | None  # leave-one-shard-out exponents in the window
+    floor_check: PowerLawFit | None
+
+
+@dataclass(frozen=True)
+class _GammaFit:
+    """γ's window fit and what :func:`predict` needs beside it (private)."""
+
+    curve: str  # "external", "corrected" or "extrapolated"
+    n: np.ndarray
+    values: np.ndarray
+    valid: np.ndarray
+    selection: WindowSelection
+    paper: PowerLawFit | None  # raw log-log slope (ignores H_inf)
+    differences: PowerLawFit | None
+    replicates: np.ndarray | None  # leave-one-shard-out exponents (offset fit)
+    paper_replicates: np.ndarray | None  # leave-one-shard-out raw slopes
+
+
+def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed=0) -> _BetaFit:
     lags = as_float_array(_get(corr, "lags"), "correlations.lags")
     op = as_float_array(_get(corr, "op"), "correlations.op")
     deb = _get(corr, "op_debiased")
@@ -252,7 +280,7 @@ def _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, as
             + f"); beta is from the window {lo:g}..{hi:g}"
         )
     beta_floor = _beta_floor_check(corr, lags, op, snr, sel, warn)
-    return lags, y, valid, sel, beta_paper, beta_reps, beta_floor
+    return _BetaFit(lags, y, valid, sel, beta_paper, beta_reps, beta_floor)
 
 
 def _beta_floor_check(corr, lags, op, snr, sel, warn):
@@ -374,7 +402,7 @@ def _gamma_curve(ent, warn, assume):
     return "corrected", n, h, v, None
 
 
-def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0):
+def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) -> _GammaFit:
     which, n, h, valid, err = _gamma_curve(ent, warn, assume)
     if err is not None and not np.all(np.isfinite(err[valid]) & (err[valid] > 0)):
         err = None  # errors missing or zero somewhere (e.g. an exact curve): noise level from residuals
@@ -430,7 +458,7 @@ def _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0):
                 gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
     if which in ("external", "extrapolated"):
         assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
-    return which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps
+    return _GammaFit(which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps)
 
 
 def _total_error(sel, replicates, name, warn):
@@ -451,8 +479,10 @@ def _total_error(sel, replicates, name, warn):
     return math.hypot(base, window)
 
 
-def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, confidence):
+def _refuse_flat(corr, ent, b: _BetaFit, g: _GammaFit, confidence: float) -> None:
     """Refuse alpha_D when ||C|| or H_n changes less over the fit window than its noise."""
+    lags, cy, cvalid, bsel = b.lags, b.values, b.valid, b.selection
+    which, n, hvalid, gsel = g.curve, g.n, g.valid, g.selection
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     lo, hi = bsel.window
     in_b = cvalid & (lags >= lo) & (lags <= hi)
@@ -482,19 +512,19 @@ def _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, c
             )
 
 
-def _paper_alpha(beta_paper, g_paper, bfit, gfit, b_reps, gp_reps, confidence, warn):
+def _paper_alpha(b: _BetaFit, g: _GammaFit, confidence: float, warn: list) -> AlphaEstimate:
     """alpha_D from the paper-compatible raw log-log slopes (paper_stderr: the paper's formula)."""
-    if beta_paper is None or g_paper is None:
+    if b.paper is None or g.paper is None:
         warn.append("paper-compatible raw slopes unavailable (non-positive values in a window)")
-        return alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
+        return alpha_D(b.selection.fit.exponent, g.selection.fit.exponent, confidence=confidence)
     return alpha_D(
-        beta_paper.exponent,
-        g_paper.exponent,
-        beta_stderr=beta_paper.stderr,
-        gamma_stderr=g_paper.stderr,
-        # raw-op slopes are what b_reps already are; paper_stderr keeps the paper's formula
-        beta_replicates=b_reps if gp_reps is not None else None,
-        gamma_replicates=gp_reps if b_reps is not None else None,
+        b.paper.exponent,
+        g.paper.exponent,
+        beta_stderr=b.paper.stderr,
+        gamma_stderr=g.paper.stderr,
+        # raw-op slopes are what b.replicates already are; paper_stderr keeps the paper's formula
+        beta_replicates=b.replicates if g.paper_replicates is not None else None,
+        gamma_replicates=g.paper_replicates if b.replicates is not None else None,
         confidence=confidence,
     )
 
@@ -596,89 +626,36 @@ def predict(
         raise ValueError(f"predict needs both measured curves; the measurement has no {missing}.")
     warn: list[str] = []
     assume: list[str] = []
-    lags, cy, cvalid, bsel, beta_paper, b_reps, beta_floor = _fit_beta(
-        corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed
-    )
-    which, n, h, hvalid, gsel, g_paper, g_diff, g_reps, gp_reps = _fit_gamma(
-        ent, min_points, min_decades, confidence, warn, assume, seed
-    )
-    bfit, gfit = bsel.fit, gsel.fit
-    b_se = _total_error(bsel, b_reps, "beta", warn)
-    g_se = _total_error(gsel, g_reps, "gamma", warn)
-    _refuse_flat(corr, ent, which, lags, cy, cvalid, bsel, n, h, hvalid, gsel, confidence)
-    a = alpha_D(
-        bfit.exponent,
-        gfit.exponent,
-        beta_stderr=b_se,
-        gamma_stderr=g_se,
-        beta_replicates=b_reps,
-        gamma_replicates=g_reps,
-        confidence=confidence,
-    )
-    notes = [n for n in a.notes if "treated as independent" not in n]
-    if a.method != "joint jackknife":  # one warning, with alpha_D's own reason when it gave one
-        why = next((n.split(";")[0] for n in a.notes if "treated as independent" in n), "no joint replicates")
-        warn.append(f"alpha_D interval assumes independent beta and gamma errors ({why})")
-    warn.extend(notes)
-    try:
-        ap = _paper_alpha(beta_paper, g_paper, bfit, gfit, b_reps, gp_reps, confidence, warn)
-    except ValueError as exc:
-        warn.append(f"paper-compatible alpha_D: {exc}")
-        ap = alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
-    # Disagreements below 0.5% of gamma are numerical, not physical (exact curves have stderr 0).
-    tiny = 1e-9 + 5e-3 * abs(gfit.exponent)
-    if g_paper is not None and abs(g_paper.exponent - gfit.exponent) > max(2 * gfit.stderr, tiny):
-        warn.append(
-            f"raw log-log slope of H_n ({g_paper.exponent:.3f}) and the H_inf-aware gamma "
-            f"({gfit.exponent:.3f}) differ by more than 2 stderr: ignoring H_inf matters here"
-        )
-    if g_diff is not None and abs(g_diff.exponent - gfit.exponent) > max(
-        2 * math.hypot(g_diff.stderr, gfit.stderr), tiny
-    ):
-        warn.append(
-            f"differences fit gamma = {g_diff.exponent:.3f} disagrees with the offset fit "
-            f"({gfit.exponent:.3f}): H_n may not follow one power law"
-        )
+    b = _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed)
+    g = _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed)
+    b_se = _total_error(b.selection, b.replicates, "beta", warn)
+    g_se = _total_error(g.selection, g.replicates, "gamma", warn)
+    _refuse_flat(corr, ent, b, g, confidence)
+    a, ap = _alphas(b, g, b_se, g_se, confidence, warn)
+    _gamma_consistency(g, warn)
     c, c_src = _floor_constant(corr, floor_constant, assume)
     P = np.array(DEFAULT_TOKENS if tokens is None else as_float_array(tokens, "tokens"))
-    trusted = cvalid & (lags >= bfit.window[0]) & (lags <= bfit.window[1])
-    hz = horizon(
-        P,
-        beta=bfit.exponent,
-        prefactor=bfit.prefactor,
-        floor_constant=c,
-        lags=lags[trusted],
-        norms=cy[trusted],
-    )
-    loss, l_extra = _loss_at(hz.t_star, n, h, hvalid, gfit)
-    assume.append(
-        "L(P) = H_{t*(P)}: a model trained on P tokens learns everything within its horizon "
-        "(fast learning) and nothing beyond"
-    )
-    if (hz.extrapolated | l_extra).any():
-        warn.append(
-            f"{int((hz.extrapolated | l_extra).sum())} of {P.size} points of L(P) rest on "
-            "extrapolated power laws (beyond the measured lags or context lengths)"
-        )
+    hz, loss, extrapolated = _learning_curve(P, b, g, c, warn, assume)
+    gfit = g.selection.fit
     if gfit.offset is not None and gfit.offset <= 1e-12:
         warn.append("H_inf fitted at 0: the H_n curve does not constrain the asymptote")
     return Prediction(
         alpha_D=a,
         alpha_D_paper=ap,
-        beta=bsel,
-        gamma=gsel,
-        beta_paper=beta_paper,
-        gamma_paper=g_paper,
-        gamma_differences=g_diff,
+        beta=b.selection,
+        gamma=g.selection,
+        beta_paper=b.paper,
+        gamma_paper=g.paper,
+        gamma_differences=g.differences,
         H_inf=float(gfit.offset) if gfit.offset is not None else math.nan,
-        gamma_curve=which,
+        gamma_curve=g.curve,
         horizon=hz,
         loss=loss,
-        loss_extrapolated=hz.extrapolated | l_extra,
+        loss_extrapolated=extrapolated,
         floor_constant=c,
         floor_constant_source=c_src,
-        beta_break=bsel.breaks,
-        beta_floor=beta_floor,
+        beta_break=b.selection.breaks,
+        beta_floor=b.floor_check,
         assumptions=tuple(assume),
         warnings=tuple(dict.fromkeys(warn)),
         options={
@@ -689,6 +666,78 @@ def predict(
             "confidence": confidence,
         },
     )
+
+
+def _alphas(b: _BetaFit, g: _GammaFit, b_se: float, g_se: float, confidence: float, warn: list):
+    """α_D from the window fits with their total errors (joint jackknife when both have replicates)
+    and the paper-compatible α_D from the raw log-log slopes: ``(alpha_D, alpha_D_paper)``."""
+    bfit, gfit = b.selection.fit, g.selection.fit
+    a = alpha_D(
+        bfit.exponent,
+        gfit.exponent,
+        beta_stderr=b_se,
+        gamma_stderr=g_se,
+        beta_replicates=b.replicates,
+        gamma_replicates=g.replicates,
+        confidence=confidence,
+    )
+    notes = [n for n in a.notes if "treated as independent" not in n]
+    if a.method != "joint jackknife":  # one warning, with alpha_D's own reason when it gave one
+        why = next((n.split(";")[0] for n in a.notes if "treated as independent" in n), "no joint replicates")
+        warn.append(f"alpha_D interval assumes independent beta and gamma errors ({why})")
+    warn.extend(notes)
+    try:
+        ap = _paper_alpha(b, g, confidence, warn)
+    except ValueError as exc:
+        warn.append(f"paper-compatible alpha_D: {exc}")
+        ap = alpha_D(bfit.exponent, gfit.exponent, confidence=confidence)
+    return a, ap
+
+
+def _gamma_consistency(g: _GammaFit, warn: list) -> None:
+    """Warn when the raw slope or the differences fit disagrees with the H_inf-aware γ."""
+    gfit = g.selection.fit
+    # Disagreements below 0.5% of gamma are numerical, not physical (exact curves have stderr 0).
+    tiny = 1e-9 + 5e-3 * abs(gfit.exponent)
+    if g.paper is not None and abs(g.paper.exponent - gfit.exponent) > max(2 * gfit.stderr, tiny):
+        warn.append(
+            f"raw log-log slope of H_n ({g.paper.exponent:.3f}) and the H_inf-aware gamma "
+            f"({gfit.exponent:.3f}) differ by more than 2 stderr: ignoring H_inf matters here"
+        )
+    g_diff = g.differences
+    if g_diff is not None and abs(g_diff.exponent - gfit.exponent) > max(
+        2 * math.hypot(g_diff.stderr, gfit.stderr), tiny
+    ):
+        warn.append(
+            f"differences fit gamma = {g_diff.exponent:.3f} disagrees with the offset fit "
+            f"({gfit.exponent:.3f}): H_n may not follow one power law"
+        )
+
+
+def _learning_curve(P, b: _BetaFit, g: _GammaFit, c: float, warn: list, assume: list):
+    """The horizon t*(P) from β's law and the floor c/√P, and L(P) = H at t*(P):
+    ``(horizon, loss, extrapolated)``."""
+    bfit = b.selection.fit
+    trusted = b.valid & (b.lags >= bfit.window[0]) & (b.lags <= bfit.window[1])
+    hz = horizon(
+        P,
+        beta=bfit.exponent,
+        prefactor=bfit.prefactor,
+        floor_constant=c,
+        lags=b.lags[trusted],
+        norms=b.values[trusted],
+    )
+    loss, l_extra = _loss_at(hz.t_star, g.n, g.values, g.valid, g.selection.fit)
+    assume.append(
+        "L(P) = H_{t*(P)}: a model trained on P tokens learns everything within its horizon "
+        "(fast learning) and nothing beyond"
+    )
+    if (hz.extrapolated | l_extra).any():
+        warn.append(
+            f"{int((hz.extrapolated | l_extra).sum())} of {P.size} points of L(P) rest on "
+            "extrapolated power laws (beyond the measured lags or context lengths)"
+        )
+    return hz, loss, hz.extrapolated | l_extra
 
 
 @dataclass(frozen=True)
@@ -757,20 +806,18 @@ def choose_exponents(
         beta_error = "the measurement has no correlations"
     else:
         try:
-            _, _, _, beta, _, reps, _ = _fit_beta(
-                corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed
-            )
-            beta_se = _total_error(beta, reps, "beta", warn)  # the "±" predict uses
+            b = _fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed)
+            beta = b.selection
+            beta_se = _total_error(beta, b.replicates, "beta", warn)  # the "±" predict uses
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             beta_error = str(exc)
     if ent is None:
         gamma_error = "the measurement has no entropy curve"
     else:
         try:
-            curve, _, _, _, gamma, _, _, reps, _ = _fit_gamma(
-                ent, min_points, min_decades, confidence, warn, assume, seed
-            )
-            gamma_se = _total_error(gamma, reps, "gamma", warn)
+            g = _fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed)
+            curve, gamma = g.curve, g.selection
+            gamma_se = _total_error(gamma, g.replicates, "gamma", warn)
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             gamma_error = str(exc)
     return ExponentChoice(

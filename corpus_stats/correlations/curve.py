@@ -216,28 +216,69 @@ def _fro_sq(lc: LagCounts) -> float:
     )  # fmt: skip
 
 
-def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict) -> dict:
-    """All statistics of one lag from its counts.
+@dataclass(frozen=True)
+class LagStatistics:
+    """Everything measured at one lag (NaN where undefined: no pairs, one shard, no halves).
+
+    ``op_lam`` is the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 (squared domain, not debiased);
+    ``op_jk`` and ``fro_jk`` are the G leave-one-shard-out norms.
+    """
+
+    op: float
+    fro: float
+    op_lam: float
+    fro_deb: float
+    op_jk: np.ndarray
+    fro_jk: np.ndarray
+
+
+def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict) -> LagStatistics:
+    """All statistics of one lag from its counts: top singular triplets, then the leave-one-shard-out
+    replicates and the split-half statistics, all re-weightings of the same counts.
 
     ``warm`` (mutable) is the Lanczos state carried from lag to lag: ``vocab_size``, ``rng`` (the
     generator of start vectors where there is no warm start) and ``v``, the previous lag's top right
     singular vector in full vocabulary coordinates (updated in place).
-    ``op_lam`` is the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 (squared domain, not debiased).
     """
     g_n = lc.pairs_g.size
     nan_g = np.full(g_n, np.nan)
-    out = dict(op=np.nan, fro=np.nan, op_lam=np.nan, fro_deb=np.nan, op_jk=nan_g, fro_jk=nan_g.copy())
+    if lc.n_pairs == 0:
+        return LagStatistics(np.nan, np.nan, np.nan, np.nan, nan_g, nan_g.copy())
+    top = _top_singular(lc, dense, jackknife, warm)
+    op_jk, fro_jk = nan_g, nan_g.copy()
+    if jackknife and np.all(lc.n_pairs - lc.pairs_g > 0):
+        op_jk, fro_jk = _leave_one_shard_out(lc, top)
+    op_lam = fro_deb = np.nan
+    if halves and g_n >= 2:
+        op_lam, fro_deb = _split_half(lc, top)
+    return LagStatistics(float(top.s[0]), top.fro, op_lam, fro_deb, op_jk, fro_jk)
+
+
+@dataclass(frozen=True)
+class _TopSingular:
+    """The lag's covariance and its top singular triplets (private to one lag's statistics)."""
+
+    s: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    fro: float
+    dense: bool
+    rng: np.random.Generator  # start vectors of the split-half eigenvalue when needed
+    jd: np.ndarray | None  # dense pair counts (dense path)
+    cov: Cov | None  # matrix-free covariance (sparse path)
+    chunks: np.ndarray | None
+
+
+def _top_singular(lc: LagCounts, dense: bool, jackknife: bool, warm: dict) -> _TopSingular:
+    """||C||_F exactly and the top singular triplets of C = J/P - a b^T (Ritz vectors for the
+    jackknife too), dense LAPACK for a small active vocabulary, warm-started Lanczos otherwise."""
     p = lc.n_pairs
-    if p == 0:
-        return out
-    act_cols = lc.act_cols
     n_r, n_c = lc.left.size, lc.right.size
     dense = dense or n_r * n_c <= DENSE_MAX_V**2 or min(n_r, n_c) <= 8
     a, b = lc.left / p, lc.right / p
     fro_sq = max(_fro_sq(lc), 0.0)
-    out["fro"] = math.sqrt(fro_sq)
-    chunks = None
-    v0 = None if warm.get("v") is None else warm["v"][act_cols]
+    v0 = None if warm.get("v") is None else warm["v"][lc.act_cols]
+    jd = cov = chunks = None
     if dense:
         jd = lc.csr().toarray()
         s, u, v = top_svd(jd / p - np.outer(a, b), 1)
@@ -246,63 +287,73 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
         k = min(RITZ_K if jackknife else 1, min(n_r, n_c) - 2)
         cov = Cov(lc.indptr, lc.cols, lc.counts, p, a, b, chunks)
         s, u, v = top_svd(cov, k, warm["rng"], v0=v0, scale=math.sqrt(fro_sq), tol=_TOL)
-    out["op"] = float(s[0])
     if s[0] > 0:
         full = np.zeros(warm["vocab_size"])
-        full[act_cols] = v[:, 0]
+        full[lc.act_cols] = v[:, 0]
         warm["v"] = full
-    p_rep = p - lc.pairs_g
-    if jackknife and np.all(p_rep > 0):
-        a_rep = (lc.left[:, None] - lc.left_g) / p_rep
-        b_rep = (lc.right[:, None] - lc.right_g) / p_rep
-        fro_sq = K._fro_sq_rows(
-            lc.entry_row, lc.cols, lc.counts, lc.sh_entry, lc.sh_g, lc.sh_cnt, 1.0 / p_rep, a_rep, b_rep
-        )
-        out["fro_jk"] = np.sqrt(np.maximum(fro_sq, 0.0))
-        if dense:
-            op_jk = np.empty(g_n)
-            rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
-            for g in range(g_n):
-                sel = lc.sh_g == g
-                jg = jd.copy()
-                np.subtract.at(jg, (rows[sel], cols[sel]), lc.sh_cnt[sel])
-                op_jk[g] = np.linalg.norm(jg / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g]), 2)
-        else:
-            # replicate g restricted to the corpus's top-k right (left) singular subspace:
-            # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
-            u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-            jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), chunks) for x in v.T])
-            ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), cov.chunks_t, n_c) for y in u.T])
-            bv, au = _tmatmul(b_rep, v), _tmatmul(a_rep, u)  # (G, k), without BLAS threads
-            gv, gu = K._jackknife_grams(
-                row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
-                a_rep, b_rep, bv, au,
-            )  # fmt: skip
-            top = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(gu)[:, -1])
-            op_jk = np.sqrt(np.maximum(top, 0.0))
-        out["op_jk"] = op_jk
-    if halves and g_n >= 2:
-        cnt_a = lc.counts_first
-        cnt_b = lc.counts - cnt_a
-        pa, pb = lc.pairs_g[: g_n // 2].sum(), lc.pairs_g[g_n // 2 :].sum()
-        if pa > 0 and pb > 0:
-            aa, ba = lc.left_g[:, : g_n // 2].sum(1) / pa, lc.right_g[:, : g_n // 2].sum(1) / pa
-            ab, bb = (lc.left - aa * pa) / pb, (lc.right - ba * pa) / pb
-            inner = K._fro_inner(lc.entry_row, lc.cols, cnt_a, cnt_b, 1.0 / pa, 1.0 / pb, aa, ba, ab, bb)
-            out["fro_deb"] = _signed_sqrt(inner)
-            if dense:
-                ca = lc.csr(cnt_a).toarray() / pa - np.outer(aa, ba)
-                cb = lc.csr(cnt_b).toarray() / pb - np.outer(ab, bb)
-                lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
-            else:
-                ca = Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, chunks)
-                cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, chunks)
-                # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
-                lam, _ = _lanczos.top_eigenvalue(
-                    HalfSym(ca, cb), n_c, warm["rng"], v0=v[:, 0], tol=_TOL, scale=s[0] ** 2 + 1.0 / math.sqrt(pa * pb)
-                )
-            out["op_lam"] = float(lam)
-    return out
+    return _TopSingular(s, u, v, math.sqrt(fro_sq), dense, warm["rng"], jd, cov, chunks)
+
+
+def _leave_one_shard_out(lc: LagCounts, top: _TopSingular) -> tuple[np.ndarray, np.ndarray]:
+    """(op, fro) norms of the G leave-one-shard-out replicates: exact (dense), or the replicate
+    restricted to the corpus's top-k singular subspaces (a lower bound, exact to second order)."""
+    g_n = lc.pairs_g.size
+    p_rep = lc.n_pairs - lc.pairs_g
+    a_rep = (lc.left[:, None] - lc.left_g) / p_rep
+    b_rep = (lc.right[:, None] - lc.right_g) / p_rep
+    fro_sq = K._fro_sq_rows(
+        lc.entry_row, lc.cols, lc.counts, lc.sh_entry, lc.sh_g, lc.sh_cnt, 1.0 / p_rep, a_rep, b_rep
+    )
+    fro_jk = np.sqrt(np.maximum(fro_sq, 0.0))
+    if top.dense:
+        op_jk = np.empty(g_n)
+        rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
+        for g in range(g_n):
+            sel = lc.sh_g == g
+            jg = top.jd.copy()
+            np.subtract.at(jg, (rows[sel], cols[sel]), lc.sh_cnt[sel])
+            op_jk[g] = np.linalg.norm(jg / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g]), 2)
+        return op_jk, fro_jk
+    # replicate g restricted to the corpus's top-k right (left) singular subspace:
+    # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
+    u, v = np.ascontiguousarray(top.u), np.ascontiguousarray(top.v)
+    n_c = lc.right.size
+    jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), top.chunks) for x in v.T])
+    ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), top.cov.chunks_t, n_c) for y in u.T])
+    bv, au = _tmatmul(b_rep, v), _tmatmul(a_rep, u)  # (G, k), without BLAS threads
+    gv, gu = K._jackknife_grams(
+        row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
+        a_rep, b_rep, bv, au,
+    )  # fmt: skip
+    top_eig = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(gu)[:, -1])
+    return np.sqrt(np.maximum(top_eig, 0.0)), fro_jk
+
+
+def _split_half(lc: LagCounts, top: _TopSingular) -> tuple[float, float]:
+    """(op_lam, fro_deb) from the halves A | B of the shards: the top eigenvalue of
+    (C_A^T C_B + C_B^T C_A)/2 and sign(x) sqrt(|x|) of x = <C_A, C_B>_F; NaN when a half is empty."""
+    g_n = lc.pairs_g.size
+    cnt_a = lc.counts_first
+    cnt_b = lc.counts - cnt_a
+    pa, pb = lc.pairs_g[: g_n // 2].sum(), lc.pairs_g[g_n // 2 :].sum()
+    if not (pa > 0 and pb > 0):
+        return np.nan, np.nan
+    aa, ba = lc.left_g[:, : g_n // 2].sum(1) / pa, lc.right_g[:, : g_n // 2].sum(1) / pa
+    ab, bb = (lc.left - aa * pa) / pb, (lc.right - ba * pa) / pb
+    inner = K._fro_inner(lc.entry_row, lc.cols, cnt_a, cnt_b, 1.0 / pa, 1.0 / pb, aa, ba, ab, bb)
+    if top.dense:
+        ca = lc.csr(cnt_a).toarray() / pa - np.outer(aa, ba)
+        cb = lc.csr(cnt_b).toarray() / pb - np.outer(ab, bb)
+        lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
+    else:
+        ca = Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, top.chunks)
+        cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, top.chunks)
+        # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
+        lam, _ = _lanczos.top_eigenvalue(
+            HalfSym(ca, cb), lc.right.size, top.rng, v0=top.v[:, 0], tol=_TOL,
+            scale=top.s[0] ** 2 + 1.0 / math.sqrt(pa * pb),
+        )  # fmt: skip
+    return float(lam), _signed_sqrt(inner)
 
 
 def _floor_lag_subset(lags: np.ndarray, floor_lags: int | None) -> np.ndarray:
@@ -439,65 +490,32 @@ def correlation_curve(
     n = stream.n_tokens
     lags = check_lags(lags, n)
     shards = stream.shards(n_shards)
-    token_bounds, g_n = shards.bounds, shards.n_shards
-    notes = []
-    shard_note = shards.note
-    if shard_note is not None:
-        notes.append(f"{shard_note}; pairs by left token.")
-    elif g_n < shards.requested:
-        notes.append(
-            f"{shards.requested} shards requested but the stream has {shards.n_documents} documents; "
-            f"using {g_n} shard(s)."
-        )
-    if g_n < 2:
-        notes.append("one shard: no jackknife errors and no split-half debiasing (NaN).")
+    g_n = shards.n_shards
     dense = stream.vocab_size <= DENSE_MAX_V
-    n_l = lags.size
     measured = _floor_lag_subset(lags, floor_lags)
-    keys = ("op", "fro", "floor_op", "floor_fro", "op_lam", "null_lam", "fro_deb")
-    res = {k: np.full(n_l, np.nan) for k in keys}
-    op_jk, fro_jk = np.full((g_n, n_l), np.nan), np.full((g_n, n_l), np.nan)
-    n_pairs = np.zeros(n_l, dtype=np.int64)
-    halves = g_n >= 2
-    # the shuffled stream is split at the same token as the halves A | B: its split-half eigenvalue
-    # is the noise edge that op debiasing subtracts
-    split = int(token_bounds[g_n // 2]) if halves else n
-    floor_starts = np.array([0, split, n] if halves else [0, n], np.int64)
-    with Progress("correlations", n_l + measured.size, enabled=progress) as bar:
-        floor_counter = PairCounter(stream.shuffled(generator(seed, "floor_shuffle")), within_documents, floor_starts)
-        warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
-        for i in measured.tolist():
-            fl = _lag_statistics(floor_counter.count(int(lags[i])), dense, jackknife=False, halves=halves, warm=warm)
-            res["floor_op"][i], res["floor_fro"][i], res["null_lam"][i] = fl["op"], fl["fro"], fl["op_lam"]
-            bar.update(note=f"floor t={lags[i]}")
-        del floor_counter
-        counter = PairCounter(stream, within_documents, token_bounds)
-        warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
-        for i, t in enumerate(lags.tolist()):
-            lc = counter.count(t)
-            n_pairs[i] = lc.n_pairs
-            st = _lag_statistics(lc, dense, jackknife=halves, halves=halves, warm=warm)
-            del lc
-            for key in ("op", "fro", "op_lam", "fro_deb"):
-                res[key][i] = st[key]
-            op_jk[:, i], fro_jk[:, i] = st["op_jk"], st["fro_jk"]
-            bar.update(note=f"t={t}")
-    null_edge = np.sqrt(np.maximum(res["null_lam"], 0.0))
+    with Progress("correlations", lags.size + measured.size, enabled=progress) as bar:
+        floor = _floor_statistics(stream, lags[measured], within_documents, shards, dense, seed, bar)
+        table = _lag_table(stream, lags, within_documents, shards, dense, seed, bar)
+    floor_op, floor_fro, null_lam = (np.full(lags.size, np.nan) for _ in range(3))
+    floor_op[measured], floor_fro[measured], null_lam[measured] = floor
+    null_edge = np.sqrt(np.maximum(null_lam, 0.0))
     if floor_lags is not None:
-        for key in ("floor_op", "floor_fro"):
-            res[key] = _interpolate_floor(lags, res[key], measured, n_pairs, within_documents)
-        null_edge = _interpolate_floor(lags, null_edge, measured, n_pairs, within_documents)
+        floor_op, floor_fro, null_edge = (
+            _interpolate_floor(lags, x, measured, table.n_pairs, within_documents)
+            for x in (floor_op, floor_fro, null_edge)
+        )
     # debiased op: subtract the noise edge in the squared domain (see the module docstring)
-    res["op_deb"] = np.array([_signed_sqrt(x) for x in res["op_lam"] - null_edge**2])
-    if np.any(n_pairs == 0):
-        notes.append(f"no pairs at lags {lags[n_pairs == 0].tolist()} (longer than every document).")
+    op_deb = np.array([_signed_sqrt(x) for x in table.op_lam - null_edge**2])
     with np.errstate(divide="ignore", invalid="ignore"):
-        snr = res["op_deb"] / res["floor_op"]
+        snr = op_deb / floor_op
+    notes = _shard_notes(shards)
+    if np.any(table.n_pairs == 0):
+        notes.append(f"no pairs at lags {lags[table.n_pairs == 0].tolist()} (longer than every document).")
     options = dict(
         within_documents=bool(within_documents),
         n_shards_requested=shards.requested,
         n_shards=int(g_n),
-        shard_note=shard_note,
+        shard_note=shards.note,
         seed=int(seed),
         vocab_size=int(stream.vocab_size),
         n_tokens=int(n),
@@ -515,17 +533,86 @@ def correlation_curve(
     )
     return CorrelationCurve(
         lags=lags,
-        n_pairs=n_pairs,
-        op=res["op"],
-        fro=res["fro"],
-        floor_op=res["floor_op"],
-        floor_fro=res["floor_fro"],
-        op_debiased=res["op_deb"],
-        fro_debiased=res["fro_deb"],
+        n_pairs=table.n_pairs,
+        op=table.op,
+        fro=table.fro,
+        floor_op=floor_op,
+        floor_fro=floor_fro,
+        op_debiased=op_deb,
+        fro_debiased=table.fro_deb,
         snr=snr,
-        op_stderr=jackknife_stderr(op_jk),
-        fro_stderr=jackknife_stderr(fro_jk),
-        op_jackknife=op_jk,
-        fro_jackknife=fro_jk,
+        op_stderr=jackknife_stderr(table.op_jk),
+        fro_stderr=jackknife_stderr(table.fro_jk),
+        op_jackknife=table.op_jk,
+        fro_jackknife=table.fro_jk,
         options=options,
     )
+
+
+def _shard_notes(shards: Shards) -> list[str]:
+    """What the report says about the shards of the jackknife and the halves."""
+    g_n = shards.n_shards
+    notes = []
+    if shards.note is not None:
+        notes.append(f"{shards.note}; pairs by left token.")
+    elif g_n < shards.requested:
+        notes.append(
+            f"{shards.requested} shards requested but the stream has {shards.n_documents} documents; "
+            f"using {g_n} shard(s)."
+        )
+    if g_n < 2:
+        notes.append("one shard: no jackknife errors and no split-half debiasing (NaN).")
+    return notes
+
+
+def _floor_statistics(stream, lags, within_documents, shards, dense, seed, bar) -> np.ndarray:
+    """(floor_op, floor_fro, null_lam) at ``lags`` on the globally shuffled stream, shape (3, L).
+
+    The shuffled stream is split at the same token as the halves A | B: its split-half eigenvalue
+    ``null_lam`` is the noise edge that op debiasing subtracts.
+    """
+    n, g_n = stream.n_tokens, shards.n_shards
+    halves = g_n >= 2
+    split = int(shards.bounds[g_n // 2]) if halves else n
+    starts = np.array([0, split, n] if halves else [0, n], np.int64)
+    counter = PairCounter(stream.shuffled(generator(seed, "floor_shuffle")), within_documents, starts)
+    warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
+    out = np.full((3, lags.size), np.nan)
+    for i, t in enumerate(lags.tolist()):
+        st = _lag_statistics(counter.count(t), dense, jackknife=False, halves=halves, warm=warm)
+        out[:, i] = st.op, st.fro, st.op_lam
+        bar.update(note=f"floor t={t}")
+    return out
+
+
+@dataclass(frozen=True)
+class _LagTable:
+    """Per-lag statistics of the stream itself (arrays over the L lags; replicates (G, L))."""
+
+    n_pairs: np.ndarray
+    op: np.ndarray
+    fro: np.ndarray
+    op_lam: np.ndarray
+    fro_deb: np.ndarray
+    op_jk: np.ndarray
+    fro_jk: np.ndarray
+
+
+def _lag_table(stream, lags, within_documents, shards, dense, seed, bar) -> _LagTable:
+    """Count every lag once (a pair belongs to the shard of its left token) and measure it."""
+    g_n, n_l = shards.n_shards, lags.size
+    halves = g_n >= 2
+    counter = PairCounter(stream, within_documents, shards.bounds)
+    warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
+    n_pairs = np.zeros(n_l, dtype=np.int64)
+    per_lag = np.full((4, n_l), np.nan)
+    op_jk, fro_jk = np.full((g_n, n_l), np.nan), np.full((g_n, n_l), np.nan)
+    for i, t in enumerate(lags.tolist()):
+        lc = counter.count(t)
+        n_pairs[i] = lc.n_pairs
+        st = _lag_statistics(lc, dense, jackknife=halves, halves=halves, warm=warm)
+        del lc
+        per_lag[:, i] = st.op, st.fro, st.op_lam, st.fro_deb
+        op_jk[:, i], fro_jk[:, i] = st.op_jk, st.fro_jk
+        bar.update(note=f"t={t}")
+    return _LagTable(n_pairs, *per_lag, op_jk, fro_jk)
