@@ -19,6 +19,7 @@ STREAMS = (
     "nested_training",  # the order of training documents for the Kneser-Ney size curve
     "lanczos_start",  # start vectors of the Lanczos solvers when no warm start exists
     "bootstrap",  # resamples of the paper-style bootstrap fits (scaling)
+    "training_cap",  # which training documents the Kneser-Ney bound keeps under max_train_tokens
 )
 
 

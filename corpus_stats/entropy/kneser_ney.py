@@ -258,7 +258,7 @@ def _cap_training(train_docs, lengths, max_train_tokens, seed, notes) -> np.ndar
     total = int(lengths[train_docs].sum())
     if max_train_tokens is None or total <= max_train_tokens:
         return train_docs
-    order = np.random.default_rng([int(seed), 2]).permutation(train_docs)
+    order = generator(seed, "training_cap").permutation(train_docs)
     k = max(int(np.searchsorted(np.cumsum(lengths[order]), max_train_tokens, side="right")), 1)
     kept = np.sort(order[:k])
     notes.append(

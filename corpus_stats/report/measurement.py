@@ -108,7 +108,8 @@ def report_schema() -> dict:
                     "corrected_jackknife": {"type": "array", "items": _NUM_ARRAY},
                     "external": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "external_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},
-                    # optional (corpus-size extrapolation); absent or null in older reports
+                    # optional: absent or null in older reports (systematic: projected residual bias
+                    # plus its uncertainty; extrapolated*: corpus-size extrapolation)
                     "systematic": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "extrapolated": {"type": ["array", "null"], "items": _NUM_OR_NULL},
                     "extrapolated_stderr": {"type": ["array", "null"], "items": _NUM_OR_NULL},

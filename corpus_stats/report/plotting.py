@@ -335,25 +335,6 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     return fig
 
 
-def _mark_clipped_bars(ax, x, hi) -> None:
-    """Arrows at the top edge where an error bar runs above the y range (the bar itself is cut there).
-
-    Bars cut at the bottom need no mark: the axis starts just below 0 and an entropy is never negative.
-    """
-    top = ax.get_ylim()[1]
-    cut = hi > top
-    if np.any(cut):
-        ax.plot(
-            x[cut],
-            np.full(cut.sum(), top),
-            "^",
-            color=_COLORS["extrapolated"],
-            ms=5,
-            clip_on=False,
-            label="s.e. bar above the axes (cut)",
-        )
-
-
 def _external_label(curve) -> str:
     """``model L_n (gpt2)`` for a curve measured by ``measure --lm``, else ``external L_n``."""
     source = str((getattr(curve, "options", None) or {}).get("external_source") or "")
@@ -371,6 +352,25 @@ def _draw_below_counts(ax, curve, n, pos) -> None:
         shown = ", ".join(str(int(n[i])) for i in flagged[:6]) + (", ..." if flagged.size > 6 else "")
         ax.plot(
             n[flagged], y[flagged], "x", color="#d62728", ms=9, mew=2, label=f"L_n below a valid count: n = {shown}"
+        )
+
+
+def _mark_clipped_bars(ax, x, hi) -> None:
+    """Arrows at the top edge where an error bar runs above the y range (the bar itself is cut there).
+
+    Bars cut at the bottom need no mark: the axis starts just below 0 and an entropy is never negative.
+    """
+    top = ax.get_ylim()[1]
+    cut = hi > top
+    if np.any(cut):
+        ax.plot(
+            x[cut],
+            np.full(cut.sum(), top),
+            "^",
+            color=_COLORS["extrapolated"],
+            ms=5,
+            clip_on=False,
+            label="s.e. bar above the axes (cut)",
         )
 
 
