@@ -75,12 +75,12 @@ def _corr_case(size: float, seed: int):
 
 def _gamma(ent):
     """gamma by scaling.predict's own rule (curve choice, window, weights, total error); raises ValueError."""
-    from scaling import prediction
+    from scaling.exponents import fit_gamma, total_error
 
     warn, assume = [], []
-    which, n, h, valid, sel, *_, g_reps, _ = prediction._fit_gamma(ent, 5, 0.6, 0.9, warn, assume)
-    total = prediction._total_error(sel, g_reps, "gamma", warn)
-    return sel, which, valid, total
+    g = fit_gamma(ent, 5, 0.6, 0.9, warn, assume)
+    total = total_error(g.selection, g.replicates, "gamma", warn)
+    return g.selection, g.curve, g.valid, total
 
 
 def _weights(curve, which):

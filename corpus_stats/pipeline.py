@@ -612,9 +612,9 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
     can be: the shuffled floor of ‖C(t)‖ falls like 1/√tokens, so signal/noise at a fixed lag grows
     like √tokens (β needs 3 lags at signal/noise ≥ the measurement's threshold); and making H_n valid
     one n further needs about e^(H_n) times more tokens (the number of typical (n+1)-grams,
-    e^(H(n+1)), grows by that factor), with γ needing ``scaling.prediction.GAMMA_MIN_POINTS`` valid n ≥ 1.
+    e^(H(n+1)), grows by that factor), with γ needing ``scaling.exponents.GAMMA_MIN_POINTS`` valid n ≥ 1.
     """
-    from scaling.prediction import GAMMA_MIN_POINTS as gamma_points
+    from scaling.exponents import GAMMA_MIN_POINTS as gamma_points
 
     snr_threshold = snr_threshold_of(measurement)
     pred = measurement.prediction

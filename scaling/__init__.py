@@ -7,9 +7,10 @@ arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
 """
 
 from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
+from scaling.exponents import SNR_THRESHOLD, ExponentChoice, check_snr_threshold, choose_exponents
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
-from scaling.prediction import SNR_THRESHOLD, ExponentChoice, Prediction, check_snr_threshold, choose_exponents, predict
+from scaling.prediction import Prediction, predict
 from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr, paper_alpha_error
 from scaling.windows import BreakFit, WindowSelection, detect_break, select_window
 

@@ -93,3 +93,10 @@ def json_safe(value: Any) -> Any:
         f = float(value)
         return f if math.isfinite(f) else None
     return value
+
+
+def get_field(obj: Any, name: str, default: Any = None) -> Any:
+    """Field `name` of a dataclass-like object or a dict."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
