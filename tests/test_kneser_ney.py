@@ -15,7 +15,7 @@ from corpus_stats import synthetic
 from corpus_stats.entropy.kneser_ney import (
     KneserNeyResult,
     _kn_scores,
-    _split,
+    heldout_documents,
     kneser_ney_upper_bound,
     modified_kn_discounts,
 )
@@ -41,7 +41,7 @@ def _check_against_reference(stream, n_max, within, heldout_fraction=0.3, seed=0
     result = kneser_ney_upper_bound(
         stream, n_max, heldout_fraction=heldout_fraction, within_documents=within, seed=seed
     )
-    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, heldout_fraction, 1_000_000, seed)
+    (tr_tok, tr_off), (he_tok, he_off), _ = heldout_documents(stream, heldout_fraction, 1_000_000, seed)
     ref = NaiveKneserNey(_segments(tr_tok, tr_off, within), stream.vocab_size, n_max)
     held = _segments(he_tok, he_off, within)
     for n in range(n_max + 1):
@@ -146,9 +146,9 @@ def test_duplicate_heldout_documents_are_removed():
     stream = TokenStream.from_documents(docs * 2 + [rng.integers(0, 20, 30).tolist()], 20)
     r = kneser_ney_upper_bound(stream, 2, heldout_fraction=0.5, seed=1)
     assert any("duplicate a training document" in note for note in r.notes)
-    (_, _), (he_tok, he_off), _ = _split(stream, 0.5, 1_000_000, 1)
+    (_, _), (he_tok, he_off), _ = heldout_documents(stream, 0.5, 1_000_000, 1)
     held = {tuple(he_tok[a:b].tolist()) for a, b in itertools.pairwise(he_off)}
-    (tr_tok, tr_off), _, _ = _split(stream, 0.5, 1_000_000, 1)
+    (tr_tok, tr_off), _, _ = heldout_documents(stream, 0.5, 1_000_000, 1)
     train = {tuple(tr_tok[a:b].tolist()) for a, b in itertools.pairwise(tr_off)}
     assert held and not held & train
 
@@ -287,7 +287,7 @@ def test_progress_goes_to_stderr_only_when_enabled(capsys):
 def test_stderr_matches_iid_formula_on_iid_tokens(n_docs):
     rng = np.random.default_rng(8)
     stream = _random_stream(rng, 200_000, 50, n_docs, skew=1.0)
-    (tr_tok, tr_off), (he_tok, he_off), _ = _split(stream, 0.1, 1_000_000, 0)
+    (tr_tok, tr_off), (he_tok, he_off), _ = heldout_documents(stream, 0.1, 1_000_000, 0)
     out = _kn_scores(tr_tok, tr_off, he_tok, he_off, 50, 1, False, keep_logp=True)
     for n in (0, 1):
         lp = out["logp"][n][~np.isnan(out["logp"][n])]

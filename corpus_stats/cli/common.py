@@ -32,6 +32,34 @@ snr_threshold_option = click.option(
 )
 
 
+def seed_option(purpose: str):
+    """``--seed`` (a non-negative integer, default 0) with what it seeds in the help."""
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=purpose)
+
+
+def output_options(product: str, *, plot: bool | None = None, figures: str = "the figures"):
+    """``--out``, ``--force`` and ``--json`` for a command that writes ``product`` into an output directory,
+    and ``--plot/--no-plot`` (default ``plot``) when it also draws ``figures``."""
+
+    def decorate(func):
+        if plot is not None:
+            func = click.option(
+                "--plot/--no-plot", default=plot, show_default=True, help=f"Write {figures} into --out."
+            )(func)
+        func = click.option("--json", "as_json", is_flag=True, help=f"Print {product} to stdout (and nothing else).")(
+            func
+        )
+        func = click.option("--force", is_flag=True, help=f"Replace an existing {product} in --out.")(func)
+        return click.option(
+            "--out",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Output directory [default: ./corpus-stats-out/<corpus name>].",
+        )(func)
+
+    return decorate
+
+
 def check_output_dir(path, option: str = "--out") -> None:
     """Fail in words, before any (long) computation, when ``path`` cannot become a writable directory.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import corpus_input_options, user_errors
+from corpus_stats.cli.common import corpus_input_options, output_options, seed_option, user_errors
 
 _READ_OPTIONS = ("glob", "doc_split", "encoding", "errors", "split", "text_field", "max_documents")
 
@@ -46,18 +46,8 @@ _READ_OPTIONS = ("glob", "doc_split", "encoding", "errors", "split", "text_field
 @click.option("--lowercase", is_flag=True, help="Fold case before splitting into words ('May' = 'may').")
 @click.option("--no-ablation", is_flag=True, help="Skip the ablation (recount without the set's co-occurrences).")
 @click.option("--drop-missing", is_flag=True, help="Drop set words absent from the corpus instead of failing.")
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random orders (null)."
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
-)
-@click.option("--force", is_flag=True, help="Replace an existing geometry-<set>.json in --out.")
-@click.option("--plot/--no-plot", default=True, show_default=True, help="Write geometry-<set>.png.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON result to stdout (and nothing else).")
+@seed_option("Seed of the random orders (null).")
+@output_options("geometry-<set>.json", plot=True, figures="geometry-<set>.png")
 @user_errors
 def geometry_command(
     corpus_input, set_spec, cyclic, window, n_frequent, dim, min_count, lowercase, no_ablation, drop_missing, seed,

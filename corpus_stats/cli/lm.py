@@ -6,7 +6,7 @@ import functools
 
 import click
 
-from corpus_stats.cli.common import corpus_input_options, user_errors
+from corpus_stats.cli.common import corpus_input_options, output_options, seed_option, user_errors
 
 
 def lm_options(func):
@@ -112,15 +112,8 @@ def model_tokenizer_or_fail(model: str, tokenizer: str) -> str:
     help="--train: checkpoints at P / 2^j, j = checkpoints-1..0 (L_n at each).",
 )
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None, help="--train: learning rate.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
-)
-@click.option("--force", is_flag=True, help="Replace an existing lm_curve.csv in --out.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the curve and its settings).")
+@seed_option("Seed of the held-out split (and of --train's data order and initialisation).")
+@output_options("lm_curve.csv")
 @user_errors
 def lm_curve_command(
     corpus_input, model, train, context, lm_options, size, tokens, checkpoints, lr, seed, out, force, as_json

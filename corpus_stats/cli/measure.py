@@ -9,6 +9,8 @@ from corpus_stats.cli.common import (
     collapse_option,
     corpus_input_options,
     default_out,
+    output_options,
+    seed_option,
     snr_threshold_option,
     user_errors,
 )
@@ -108,15 +110,7 @@ def tokenize_command(corpus_input, top, output, as_json):
 
 @click.command("measure")
 @corpus_input_options
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
-)
-@click.option("--force", is_flag=True, help="Replace an existing report in --out.")
-@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout (and nothing else).")
-@click.option("--plot", is_flag=True, help="Also write the figures (PNG and SVG) into --out.")
+@output_options("report.json", plot=False, figures="the figures (PNG and SVG)")
 @click.option(
     "--lags",
     default=None,
@@ -140,14 +134,9 @@ def tokenize_command(corpus_input, top, output, as_json):
     help=f"Document shards of the jackknife (1..{MAX_SHARDS}).",
 )
 @snr_threshold_option
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of every random choice (shuffled floor, debiasing halves, held-out split, Lanczos starts, "
-    "bootstrap; one SeedSequence spawns them all); same seed and "
-    "inputs, same report.",
+@seed_option(
+    "Seed of every random choice (shuffled floor, debiasing halves, held-out split, Lanczos starts, "
+    "bootstrap; one SeedSequence spawns them all); same seed and inputs, same report."
 )
 @click.option(
     "--entropy-curve",

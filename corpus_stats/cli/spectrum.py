@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import corpus_input_options, user_errors
+from corpus_stats.cli.common import corpus_input_options, output_options, seed_option, user_errors
 
 
 @click.command("spectrum")
@@ -14,7 +14,7 @@ from corpus_stats.cli.common import corpus_input_options, user_errors
     "-k", "--k", "k", type=click.IntRange(min=1), default=64, show_default=True, help="Singular values per lag."
 )
 @click.option("--within-documents", is_flag=True, help="Count only pairs inside one document.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the shuffle.")
+@seed_option("Seed of the shuffle.")
 @click.option(
     "--vectors",
     type=click.IntRange(min=0),
@@ -22,15 +22,7 @@ from corpus_stats.cli.common import corpus_input_options, user_errors
     show_default=True,
     help="Top singular vectors whose tokens are listed.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
-)
-@click.option("--force", is_flag=True, help="Replace an existing spectrum.json in --out.")
-@click.option("--plot/--no-plot", default=True, show_default=True, help="Write spectrum.png.")
-@click.option("--json", "as_json", is_flag=True, help="Print spectrum.json to stdout (and nothing else).")
+@output_options("spectrum.json", plot=True, figures="spectrum.png")
 @user_errors
 def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out, force, plot, as_json):
     """Top-k singular values of C(t) per lag for INPUTS, with the shuffled stream's spectrum as the noise edge.

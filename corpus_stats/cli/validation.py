@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import check_output_dir, user_errors
+from corpus_stats.cli.common import check_output_dir, seed_option, user_errors
 
 
 @click.command("synth")
@@ -34,13 +34,7 @@ from corpus_stats.cli.common import check_output_dir, user_errors
     show_default=True,
     help="Corpus length (grammars: rounded up to whole trees).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the generator (same seed, same corpus).",
-)
+@seed_option("Seed of the generator (same seed, same corpus).")
 @click.option(
     "-o",
     "--output",
@@ -104,13 +98,7 @@ def synth_command(kind, n_tokens, seed, output, fmt, params, force):
     show_default=True,
     help="Tokens of the copy process (the Santa Fe corpus has 4x as many).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the synthetic corpora and of every random choice in measuring them.",
-)
+@seed_option("Seed of the synthetic corpora and of every random choice in measuring them.")
 @click.option(
     "--quiet/--progress", "quiet", default=None, help="Progress bars on stderr [default: when stderr is a terminal]."
 )

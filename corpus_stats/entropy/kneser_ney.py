@@ -204,8 +204,15 @@ def _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_token
         )
 
 
-def _split(stream: TokenStream, heldout_fraction: float, heldout_tokens: int, seed: int, max_train_tokens=None):
-    """Training and held-out (tokens, doc_offsets) plus notes; see `kneser_ney_upper_bound`."""
+def heldout_documents(
+    stream: TokenStream, heldout_fraction: float, heldout_tokens: int, seed: int, max_train_tokens=None
+):
+    """The held-out split of the Kneser-Ney bound, also used by :func:`corpus_stats.lm.lm_curve`.
+
+    Returns ``(train, held, notes)``: ``train`` and ``held`` are ``(tokens, doc_offsets)`` of disjoint
+    documents (held-out duplicates of training documents removed, held-out text cut at
+    ``heldout_tokens``); the rule is stated in :func:`kneser_ney_upper_bound`.
+    """
     notes = []
     offsets = stream.doc_offsets
     lengths = np.diff(offsets)
@@ -501,7 +508,7 @@ def kneser_ney_upper_bound(
     _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens)
     n_max = int(n_max)
     t_start = time.perf_counter()
-    (tr_tok, tr_off), (he_tok, he_off), notes = _split(
+    (tr_tok, tr_off), (he_tok, he_off), notes = heldout_documents(
         stream, float(heldout_fraction), int(heldout_tokens), seed, max_train_tokens
     )
     n_tr, n_he = int(tr_tok.size), int(he_tok.size)
@@ -651,7 +658,7 @@ def kneser_ney_size_curve(
         progress=progress,
         max_train_tokens=max_train_tokens,
     )
-    (tr_tok, tr_off), (he_tok, he_off), _ = _split(
+    (tr_tok, tr_off), (he_tok, he_off), _ = heldout_documents(
         stream, float(heldout_fraction), int(heldout_tokens), seed, max_train_tokens
     )
     S, depth = fr.size, int(n_max) + 1

@@ -90,11 +90,11 @@ def _clean(words: list[str]) -> list[str]:
 
 def _pieces(corpus):
     """Documents, long ones cut at safe newlines, with their document index (batches of ~1 MB)."""
-    from corpus_stats.text.tokenization import _cut_long
+    from corpus_stats.text.tokenization import cut_long_text
 
     batch, owner, size = [], [], 0
     for d, doc in enumerate(corpus):
-        for piece in _cut_long(doc):
+        for piece in cut_long_text(doc):
             batch.append(piece)
             owner.append(d)
             size += len(piece)

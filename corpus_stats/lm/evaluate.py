@@ -137,11 +137,11 @@ def _check_int(name: str, value, low: int) -> int:
 
 def heldout_split(stream: TokenStream, heldout_fraction: float, seed: int):
     """(train, held-out) token streams: the Kneser-Ney bound's split (disjoint, deduplicated documents)."""
-    from corpus_stats.entropy.kneser_ney import _split
+    from corpus_stats.entropy.kneser_ney import heldout_documents
 
     if not isinstance(heldout_fraction, (int, float)) or not 0 < heldout_fraction < 1:
         raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
-    train, held, notes = _split(stream, heldout_fraction, 2**62, seed)
+    train, held, notes = heldout_documents(stream, heldout_fraction, 2**62, seed)
     as_stream = lambda part: TokenStream(part[0], part[1], stream.vocab_size, stream.eos_id, stream.provenance)
     return as_stream(train), as_stream(held), notes
 

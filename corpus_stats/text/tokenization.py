@@ -58,7 +58,7 @@ class CacheRebuiltWarning(UserWarning):
     """A cached token stream failed its checks (damaged, another format) and was tokenized again."""
 
 
-def _cut_long(text: str) -> list[str]:
+def cut_long_text(text: str) -> list[str]:
     """``text`` cut into pieces of about ``_PIECE_CHARS`` at safe boundaries (see above)."""
     if len(text) <= _PIECE_CHARS:
         return [text]
@@ -111,7 +111,7 @@ class LoadedTokenizer:
             return ids, np.array([len(t) for t in texts], np.int64)
         pieces, owner = texts, np.arange(len(texts))
         if self.info.get("splittable") and any(len(t) > _PIECE_CHARS for t in texts):
-            cut = [_cut_long(t) for t in texts]
+            cut = [cut_long_text(t) for t in texts]
             pieces = [p for c in cut for p in c]
             owner = np.repeat(np.arange(len(texts)), [len(c) for c in cut])
         ids, lengths = [], np.zeros(len(texts), np.int64)
