@@ -22,7 +22,7 @@ Ground truths and what is checked:
   and size, and ``scaling.predict``'s 90% alpha_D interval is compared with gamma_exact / (2
   beta_exact) over the predicted windows. The two corpora are independent, so their jackknife
   replicates pair without covariance.
-* **debiased ||C||_op** (copy process): coverage of ``op_debiased ± 2 op_stderr`` of the exact norm by
+* **debiased ||C||_op** (copy process): coverage of ``op_debiased ± 2 op_debiased_stderr`` of the exact norm by
   signal/noise bin.
 
 The Kneser-Ney bound is not computed (``upper=False``): on the shared 2-core machine it costs minutes
@@ -112,7 +112,7 @@ def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=
             corr, exact_op = _corr_case(size, seed)
             corr_cache[(size, seed)] = (corr, exact_op)
             snr = np.asarray(corr.snr)
-            z = (np.asarray(corr.op_debiased) - exact_op) / np.asarray(corr.op_stderr)
+            z = (np.asarray(corr.op_debiased) - exact_op) / np.asarray(corr.op_debiased_stderr)
             for s, zz in zip(snr.tolist(), z.tolist()):
                 records["debiased"].append({"size": size, "seed": seed, "snr": s, "z": zz})
             log(f"copy C(t) size={size:.0e} seed={seed}: {time.perf_counter() - t0:.1f} s")
@@ -220,7 +220,7 @@ def tables(records) -> str:
     sf = [r for r in ent if r["kind"] == "santa_fe" and "alpha" in r]
     ca = sum(r["alpha_interval"][0] <= r["alpha_exact"] <= r["alpha_interval"][1] for r in sf)
     out.append(f"  covered {_frac(ca, len(sf))}")
-    out += ["", "debiased ||C||_op (copy process): exact within op_debiased ± 2 op_stderr, by signal/noise"]
+    out += ["", "debiased ||C||_op (copy process): exact within op_debiased ± 2 op_debiased_stderr, by signal/noise"]
     deb = records["debiased"]
     for lo, hi in ((1, 3), (3, 5), (5, 20), (20, math.inf)):
         zs = np.array(

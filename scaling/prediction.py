@@ -164,9 +164,11 @@ def _refuse_flat(corr, ent, b: BetaFit, g: GammaFit, confidence: float) -> None:
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     lo, hi = bsel.window
     in_b = cvalid & (lags >= lo) & (lags <= hi)
-    se = get_field(corr, "op_stderr")
+    # the error of the debiased values themselves; older reports have only the raw norm's
+    key = "op_debiased_stderr" if get_field(corr, "op_debiased_stderr") is not None else "op_stderr"
+    se = get_field(corr, key)
     if se is not None and in_b.sum() >= 2:
-        rel = as_float_array(se, "correlations.op_stderr")[in_b] / cy[in_b]
+        rel = as_float_array(se, f"correlations.{key}")[in_b] / cy[in_b]
         change = bsel.fit.exponent * math.log(hi / lo)  # fitted change of ln ||C|| over the window
         rel = rel[np.isfinite(rel)] if np.isfinite(rel).any() else np.array([np.inf])
         noise = z * math.sqrt(2.0) * float(np.median(rel))

@@ -64,7 +64,15 @@ def correlation_reference(tokens, doc_offsets, vocab_size, lag, shard_starts, wi
     b = dense_cov(sum(shards[g_n // 2 :], Counter()), vocab_size)
     lam = np.linalg.eigvalsh(0.5 * (a.T @ b + b.T @ a))[-1]
     inner = float(np.sum(a * b))
+    lam_jk = []  # the split-half eigenvalue with shard g left out of its half
+    for g in range(g_n):
+        kept = [s for i, s in enumerate(shards) if i != g]
+        h = g_n // 2 - (g < g_n // 2)
+        a_g = dense_cov(sum(kept[:h], Counter()), vocab_size)
+        b_g = dense_cov(sum(kept[h:], Counter()), vocab_size)
+        lam_jk.append(np.linalg.eigvalsh(0.5 * (a_g.T @ b_g + b_g.T @ a_g))[-1])
     return dict(
+        op_lam_jk=np.array(lam_jk),
         n_pairs=sum(total.values()),
         op=op,
         fro=fro,

@@ -12,6 +12,7 @@ from conftest import CORPORA, PAPER_TOKENIZER, shared_file  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_stats import synthetic
 from corpus_stats._random import generator
 from corpus_stats.correlations.counts import PairCounter
 from corpus_stats.correlations.curve import (
@@ -149,6 +150,25 @@ def test_curve_equals_reference(vocab_size, within):
         shuffled = s.shuffled(generator(3, "floor_shuffle"))
         f_op, f_fro = ref.norms(ref.pair_counter(shuffled.tokens, s.doc_offsets, lag, within), vocab_size)
         np.testing.assert_allclose([curve.floor_op[i], curve.floor_fro[i]], [f_op, f_fro], rtol=1e-7)
+
+
+@pytest.mark.parametrize("vocab_size", [12, 300])
+def test_debiased_stderr_is_the_jackknife_of_the_split_half_value(vocab_size):
+    """op_debiased_stderr: each shard left out of its half, the noise edge held fixed; exact replicates
+    for a small vocabulary, Rayleigh-Ritz lower bounds on the corpus's top Ritz vectors above it."""
+    from scaling import jackknife_stderr
+
+    made = synthetic.copy_process(60_000, vocab_size=vocab_size, rho=0.9, a=0.5, n_documents=24, seed=2)
+    s = made.stream
+    curve = correlation_curve(s, [1, 4], n_shards=6, seed=1, floor_lags=None)
+    starts = s.shards(6).bounds
+    for i, lag in enumerate([1, 4]):
+        r = ref.correlation_reference(s.tokens, s.doc_offsets, vocab_size, lag, starts)
+        edge_sq = np.sign(r["op_deb"]) * r["op_deb"] ** 2 - np.sign(curve.op_debiased[i]) * curve.op_debiased[i] ** 2
+        x = r["op_lam_jk"] - edge_sq
+        exact = jackknife_stderr(np.sign(x) * np.sqrt(np.abs(x)))
+        np.testing.assert_allclose(curve.op_debiased_stderr[i], exact, rtol=1e-6 if vocab_size <= 192 else 0.1)
+    assert np.all(curve.op_debiased_stderr > 0)
 
 
 def test_jackknife_stderr_close_to_exact_large_v():

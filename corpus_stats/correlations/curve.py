@@ -152,7 +152,11 @@ class CorrelationCurve:
     snr : numpy.ndarray
         Signal/noise ``op_debiased / floor_op``.
     op_stderr, fro_stderr : numpy.ndarray
-        Grouped jackknife standard errors over the shards ``stream.shards(n_shards)``.
+        Grouped jackknife standard errors of ``op`` and ``fro`` over the shards ``stream.shards(n_shards)``.
+    op_debiased_stderr : numpy.ndarray
+        Grouped jackknife standard error of ``op_debiased`` itself (each shard left out of its half,
+        the noise edge held fixed): the error bar of the debiased value, wider than ``op_stderr`` near
+        the noise floor. NaN in reports written before it existed.
     op_jackknife, fro_jackknife : numpy.ndarray
         Shape (G, L): the leave-one-shard-out values of op and fro.
     options : dict
@@ -170,6 +174,7 @@ class CorrelationCurve:
     snr: np.ndarray
     op_stderr: np.ndarray
     fro_stderr: np.ndarray
+    op_debiased_stderr: np.ndarray
     op_jackknife: np.ndarray
     fro_jackknife: np.ndarray
     options: dict = field(default_factory=dict)
@@ -182,8 +187,14 @@ class CorrelationCurve:
     def from_dict(cls, d: dict) -> CorrelationCurve:
         """Inverse of :meth:`to_dict`."""
         kw = {name: array_from_json(d[name], np.int64) for name in ("lags", "n_pairs")}
-        kw.update({name: array_from_json(d[name]) for name in PER_LAG_FIELDS + ("op_jackknife", "fro_jackknife")})
         n_lags = kw["lags"].size
+        absent = [np.nan] * n_lags  # optional fields of older reports
+        kw.update(
+            {
+                name: array_from_json(d[name] if name not in OPTIONAL_FIELDS else d.get(name) or absent)
+                for name in PER_LAG_FIELDS + ("op_jackknife", "fro_jackknife")
+            }
+        )
         for name in ("op_jackknife", "fro_jackknife"):
             kw[name] = kw[name].reshape(-1, n_lags)
         return cls(**kw, options=dict(d.get("options", {})))
@@ -196,6 +207,9 @@ PER_LAG_FIELDS = tuple(
     for f in fields(CorrelationCurve)
     if f.name not in ("lags", "n_pairs", "op_jackknife", "fro_jackknife", "options")
 )
+
+#: Per-lag fields a report may lack (written by an older version); read as NaN.
+OPTIONAL_FIELDS = ("op_debiased_stderr",)
 
 
 # -- statistics of one lag --------------------------------------------------------------------
@@ -221,7 +235,8 @@ class LagStatistics:
     """Everything measured at one lag (NaN where undefined: no pairs, one shard, no halves).
 
     ``op_lam`` is the top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 (squared domain, not debiased);
-    ``op_jk`` and ``fro_jk`` are the G leave-one-shard-out norms.
+    ``op_jk`` and ``fro_jk`` are the G leave-one-shard-out norms, ``op_lam_jk`` the G leave-one-shard-out
+    values of ``op_lam`` (the shard left out of its half).
     """
 
     op: float
@@ -230,6 +245,7 @@ class LagStatistics:
     fro_deb: float
     op_jk: np.ndarray
     fro_jk: np.ndarray
+    op_lam_jk: np.ndarray
 
 
 def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict) -> LagStatistics:
@@ -243,15 +259,16 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
     g_n = lc.pairs_g.size
     nan_g = np.full(g_n, np.nan)
     if lc.n_pairs == 0:
-        return LagStatistics(np.nan, np.nan, np.nan, np.nan, nan_g, nan_g.copy())
+        return LagStatistics(np.nan, np.nan, np.nan, np.nan, nan_g, nan_g.copy(), nan_g.copy())
     top = _top_singular(lc, dense, jackknife, warm)
     op_jk, fro_jk = nan_g, nan_g.copy()
     if jackknife and np.all(lc.n_pairs - lc.pairs_g > 0):
         op_jk, fro_jk = _leave_one_shard_out(lc, top)
     op_lam = fro_deb = np.nan
+    op_lam_jk = nan_g.copy()
     if halves and g_n >= 2:
-        op_lam, fro_deb = _split_half(lc, top)
-    return LagStatistics(float(top.s[0]), top.fro, op_lam, fro_deb, op_jk, fro_jk)
+        op_lam, fro_deb, op_lam_jk = _split_half(lc, top, jackknife)
+    return LagStatistics(float(top.s[0]), top.fro, op_lam, fro_deb, op_jk, fro_jk, op_lam_jk)
 
 
 @dataclass(frozen=True)
@@ -329,31 +346,79 @@ def _leave_one_shard_out(lc: LagCounts, top: _TopSingular) -> tuple[np.ndarray, 
     return np.sqrt(np.maximum(top_eig, 0.0)), fro_jk
 
 
-def _split_half(lc: LagCounts, top: _TopSingular) -> tuple[float, float]:
-    """(op_lam, fro_deb) from the halves A | B of the shards: the top eigenvalue of
-    (C_A^T C_B + C_B^T C_A)/2 and sign(x) sqrt(|x|) of x = <C_A, C_B>_F; NaN when a half is empty."""
+def _split_half(lc: LagCounts, top: _TopSingular, jackknife: bool) -> tuple[float, float, np.ndarray]:
+    """(op_lam, fro_deb, op_lam_jk) from the halves A | B of the shards: the top eigenvalue of
+    (C_A^T C_B + C_B^T C_A)/2, sign(x) sqrt(|x|) of x = <C_A, C_B>_F, and the G leave-one-shard-out
+    values of that eigenvalue (the shard removed from its own half; NaN without ``jackknife``). NaN
+    when a half is empty."""
     g_n = lc.pairs_g.size
+    h = g_n // 2
     cnt_a = lc.counts_first
     cnt_b = lc.counts - cnt_a
-    pa, pb = lc.pairs_g[: g_n // 2].sum(), lc.pairs_g[g_n // 2 :].sum()
+    pa, pb = lc.pairs_g[:h].sum(), lc.pairs_g[h:].sum()
+    lam_jk = np.full(g_n, np.nan)
     if not (pa > 0 and pb > 0):
-        return np.nan, np.nan
-    aa, ba = lc.left_g[:, : g_n // 2].sum(1) / pa, lc.right_g[:, : g_n // 2].sum(1) / pa
+        return np.nan, np.nan, lam_jk
+    aa, ba = lc.left_g[:, :h].sum(1) / pa, lc.right_g[:, :h].sum(1) / pa
     ab, bb = (lc.left - aa * pa) / pb, (lc.right - ba * pa) / pb
     inner = K._fro_inner(lc.entry_row, lc.cols, cnt_a, cnt_b, 1.0 / pa, 1.0 / pb, aa, ba, ab, bb)
     if top.dense:
         ca = lc.csr(cnt_a).toarray() / pa - np.outer(aa, ba)
         cb = lc.csr(cnt_b).toarray() / pb - np.outer(ab, bb)
-        lam = np.linalg.eigvalsh(0.5 * (ca.T @ cb + cb.T @ ca))[-1]
+        ev, evec = np.linalg.eigh(0.5 * (ca.T @ cb + cb.T @ ca))
+        lam = ev[-1]
+        # the whole space (exact replicates) while it is small, else the top eigenvectors
+        ritz = np.eye(ev.size) if ev.size <= DENSE_MAX_V else evec[:, ::-1][:, :RITZ_K]
     else:
         ca = Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, top.chunks)
         cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, top.chunks)
         # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
-        lam, _ = _lanczos.top_eigenvalue(
+        lam, ritz, _ = _lanczos.top_eigenvalue(
             HalfSym(ca, cb), lc.right.size, top.rng, v0=top.v[:, 0], tol=_TOL,
-            scale=top.s[0] ** 2 + 1.0 / math.sqrt(pa * pb),
+            scale=top.s[0] ** 2 + 1.0 / math.sqrt(pa * pb), k=RITZ_K,
         )  # fmt: skip
-    return float(lam), _signed_sqrt(inner)
+    if jackknife:
+        halves = ((slice(0, h), pa, aa, ba), (slice(h, g_n), pb, ab, bb))
+        lam_jk = _split_half_replicates(lc, ritz, halves, (ca, cb))
+    return float(lam), _signed_sqrt(inner), lam_jk
+
+
+def _split_half_replicates(lc: LagCounts, ritz: np.ndarray, halves, covs) -> np.ndarray:
+    """The split-half eigenvalue with one shard left out of its half, for every shard.
+
+    Rayleigh-Ritz on the top Ritz vectors R of the corpus's split-half operator: the top eigenvalue of
+    R^T M_g R = sym((C_A^(g) R)^T (C_B R)) (or with C_B^(g)), a lower bound exact to second order in
+    the left-out shard, like the norm replicates; exact when R spans the whole space (dense path).
+    Only shard g's own pair counts change C^(g) = (J - J_g)/(p - p_g) - a_g b_g^T, so each replicate
+    costs one pass over that shard's entries.
+    """
+    ritz = np.ascontiguousarray(ritz, dtype=np.float64)
+    cr = [_times(c, ritz) for c in covs]  # C_A R and C_B R, (rows, k)
+    rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
+    out = np.full(lc.pairs_g.size, np.nan)
+    for side, (shards, p, a, b) in enumerate(halves):
+        other = cr[1 - side]
+        jr = p * (cr[side] + np.outer(a, b @ ritz))  # J_side R
+        jr_other = jr.T @ other
+        for g in range(shards.start, shards.stop):
+            p_g = p - lc.pairs_g[g]
+            if p_g <= 0:
+                continue
+            a_g = (a * p - lc.left_g[:, g]) / p_g
+            b_g = (b * p - lc.right_g[:, g]) / p_g
+            sel = lc.sh_g == g
+            # (J_g R)^T other, from shard g's entries only
+            shard_term = (ritz[cols[sel]] * lc.sh_cnt[sel, None]).T @ other[rows[sel]]
+            m = (jr_other - shard_term) / p_g - np.outer(b_g @ ritz, a_g @ other)
+            out[g] = np.linalg.eigvalsh(0.5 * (m + m.T))[-1]
+    return out
+
+
+def _times(c, x: np.ndarray) -> np.ndarray:
+    """C X for a dense covariance or a matrix-free :class:`Cov`, column by column."""
+    if isinstance(c, np.ndarray):
+        return c @ x
+    return np.column_stack([c.mv(col) for col in x.T])
 
 
 def _floor_lag_subset(lags: np.ndarray, floor_lags: int | None) -> np.ndarray:
@@ -506,6 +571,7 @@ def correlation_curve(
         )
     # debiased op: subtract the noise edge in the squared domain (see the module docstring)
     op_deb = np.array([_signed_sqrt(x) for x in table.op_lam - null_edge**2])
+    op_deb_jk = np.sign(table.op_lam_jk - null_edge**2) * np.sqrt(np.abs(table.op_lam_jk - null_edge**2))
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = op_deb / floor_op
     notes = _shard_notes(shards)
@@ -543,6 +609,7 @@ def correlation_curve(
         snr=snr,
         op_stderr=jackknife_stderr(table.op_jk),
         fro_stderr=jackknife_stderr(table.fro_jk),
+        op_debiased_stderr=jackknife_stderr(op_deb_jk),
         op_jackknife=table.op_jk,
         fro_jackknife=table.fro_jk,
         options=options,
@@ -596,6 +663,7 @@ class _LagTable:
     fro_deb: np.ndarray
     op_jk: np.ndarray
     fro_jk: np.ndarray
+    op_lam_jk: np.ndarray
 
 
 def _lag_table(stream, lags, within_documents, shards, dense, seed, bar) -> _LagTable:
@@ -606,13 +674,13 @@ def _lag_table(stream, lags, within_documents, shards, dense, seed, bar) -> _Lag
     warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
     n_pairs = np.zeros(n_l, dtype=np.int64)
     per_lag = np.full((4, n_l), np.nan)
-    op_jk, fro_jk = np.full((g_n, n_l), np.nan), np.full((g_n, n_l), np.nan)
+    op_jk, fro_jk, op_lam_jk = (np.full((g_n, n_l), np.nan) for _ in range(3))
     for i, t in enumerate(lags.tolist()):
         lc = counter.count(t)
         n_pairs[i] = lc.n_pairs
         st = _lag_statistics(lc, dense, jackknife=halves, halves=halves, warm=warm)
         del lc
         per_lag[:, i] = st.op, st.fro, st.op_lam, st.fro_deb
-        op_jk[:, i], fro_jk[:, i] = st.op_jk, st.fro_jk
+        op_jk[:, i], fro_jk[:, i], op_lam_jk[:, i] = st.op_jk, st.fro_jk, st.op_lam_jk
         bar.update(note=f"t={t}")
-    return _LagTable(n_pairs, *per_lag, op_jk, fro_jk)
+    return _LagTable(n_pairs, *per_lag, op_jk, fro_jk, op_lam_jk)

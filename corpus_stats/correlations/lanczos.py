@@ -100,11 +100,13 @@ def top_singular(matvec, rmatvec, shape, rng, v0=None, k=1, tol=1e-7, k_tol=1e-2
     return s[:k], u, vv, n_prod
 
 
-def top_eigenvalue(matvec, n, rng, v0=None, tol=1e-7, scale=1.0):
+def top_eigenvalue(matvec, n, rng, v0=None, tol=1e-7, scale=1.0, k=1):
     """Largest (algebraic) eigenvalue of a symmetric operator by Lanczos with full reorthogonalisation.
 
-    Returns ``(lam, n_products)``; ``tol`` applies to the Ritz residual relative to ``scale``
-    (a bound on the operator's norm, since the top eigenvalue may be ~0 or negative).
+    Returns ``(lam, ritz, n_products)``: ``ritz`` (n, <= k) holds the top Ritz vectors of the final
+    Krylov space, descending (a subspace for perturbed operators, as in the jackknife); ``tol`` applies
+    to the top Ritz residual relative to ``scale`` (a bound on the operator's norm, since the top
+    eigenvalue may be ~0 or negative).
     """
     steps = min(MAX_STEPS, n)
     v = _start(n, v0, rng)
@@ -135,4 +137,5 @@ def top_eigenvalue(matvec, n, rng, v0=None, tol=1e-7, scale=1.0):
         if done:
             break
         v = _tmatmul(V[:kk], np.ascontiguousarray(evec[:, -1:]))[:, 0]
-    return float(lam), n_prod
+    ritz = _tmatmul(V[:kk], np.ascontiguousarray(evec[:, ::-1][:, : min(k, kk)]))
+    return float(lam), ritz, n_prod

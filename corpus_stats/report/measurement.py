@@ -61,8 +61,9 @@ def report_schema() -> dict:
     Built on first use: the per-lag arrays are :class:`~corpus_stats.correlations.CorrelationCurve`'s
     own fields, and importing the curve loads the numba kernels, which ``import corpus_stats`` avoids.
     """
-    from corpus_stats.correlations.curve import PER_LAG_FIELDS
+    from corpus_stats.correlations.curve import OPTIONAL_FIELDS, PER_LAG_FIELDS
 
+    required_per_lag = [k for k in PER_LAG_FIELDS if k not in OPTIONAL_FIELDS]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "corpus-stats measurement report",
@@ -89,7 +90,7 @@ def report_schema() -> dict:
             "timings": {"type": "object", "additionalProperties": {"type": "number"}},
             "correlations": {
                 "type": ["object", "null"],
-                "required": ["lags", "n_pairs", *PER_LAG_FIELDS, "op_jackknife", "fro_jackknife"],
+                "required": ["lags", "n_pairs", *required_per_lag, "op_jackknife", "fro_jackknife"],
                 "properties": {
                     "lags": {"type": "array", "items": {"type": "integer", "minimum": 1}},
                     "n_pairs": {"type": "array", "items": {"type": "integer", "minimum": 0}},
