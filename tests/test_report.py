@@ -56,6 +56,7 @@ def correlation_fields(rng, n_lags=8, n_shards=4):
         snr=op / floor,
         op_stderr=0.05 * op,
         fro_stderr=0.05 * op,
+        op_debiased_stderr=0.06 * op,
         op_jackknife=jk,
         fro_jackknife=3 * jk,
         options={"seed": 0},
@@ -241,7 +242,7 @@ def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
 
 def test_correlations_csv_columns_are_the_curve_fields():
     """One list of per-lag fields, the curve's own: the CSV header and the schema follow it."""
-    from corpus_stats.correlations.curve import PER_LAG_FIELDS, CorrelationCurve
+    from corpus_stats.correlations.curve import OPTIONAL_FIELDS, PER_LAG_FIELDS, CorrelationCurve
     from corpus_stats.report.measurement import correlations_csv, report_schema
 
     lags = np.array([1, 2])
@@ -250,7 +251,9 @@ def test_correlations_csv_columns_are_the_curve_fields():
     header, first, second = correlations_csv(curve).splitlines()
     assert header.split(",") == ["lag", "n_pairs", *PER_LAG_FIELDS]
     assert first.split(",")[2:] == ["0.5"] * len(PER_LAG_FIELDS) and second.split(",")[2:] == [""] * len(PER_LAG_FIELDS)
-    assert set(PER_LAG_FIELDS) <= set(report_schema()["properties"]["correlations"]["required"])
+    schema = report_schema()["properties"]["correlations"]
+    assert set(PER_LAG_FIELDS) - set(OPTIONAL_FIELDS) <= set(schema["required"])
+    assert set(OPTIONAL_FIELDS) <= set(schema["properties"]) - set(schema["required"])
 
 
 def test_report_module_imports_no_numba():

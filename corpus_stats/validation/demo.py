@@ -129,7 +129,8 @@ def _copy_section(n_tokens: int, seed: int, progress: bool) -> dict:
     rows = []
     for t in (1, 8, 32):
         i = COPY_LAGS.index(t)
-        rows.append(_point_row(f"‖C({t})‖_op", c.op_debiased[i], c.op_debiased_stderr[i], exact[i], "near the noise floor"))
+        deb, se = c.op_debiased[i], c.op_debiased_stderr[i]
+        rows.append(_point_row(f"‖C({t})‖_op", deb, se, exact[i], "near the noise floor"))
     beta = (m.prediction or {}).get("beta") or {}
     rows.append(_exponent_row("beta", "t", beta, _window_fit(lags, exact, beta, "paper")))
     snr = np.asarray(c.snr, float)
