@@ -28,6 +28,7 @@ from typing import Iterable
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats._io import replace_dir, temporary_sibling_dir
 
 STREAM_FORMAT_VERSION = 1
@@ -57,11 +58,10 @@ DEFAULT_SHARDS = 20  # jackknife shards of a measurement
 MAX_SHARDS = 255  # the n-gram counts keep per-shard tables in every thread
 
 
-def check_shard_count(n_shards: object) -> int:
-    """The one rule for a requested number of jackknife shards: an integer in 1..MAX_SHARDS."""
-    if isinstance(n_shards, bool) or not isinstance(n_shards, (int, np.integer)) or not 1 <= n_shards <= MAX_SHARDS:
-        raise ValueError(f"n_shards must be an integer in 1..{MAX_SHARDS}; got {n_shards!r}.")
-    return int(n_shards)
+def check_shard_count(n_shards: object, maximum: int | None = MAX_SHARDS) -> int:
+    """The one rule for a requested number of shards: an integer in 1..``maximum`` (the jackknife's
+    MAX_SHARDS; None for pair counts alone, e.g. the horizon's nested samples)."""
+    return check_int("n_shards", n_shards, 1, maximum)
 
 
 def segment_bounds(doc_offsets: np.ndarray, n_tokens: int, within_documents: bool) -> np.ndarray:
@@ -261,7 +261,7 @@ class TokenStream:
         tokens = np.concatenate([base[a:b] for a, b in zip(starts[first], stops[last])])
         return TokenStream(tokens, offsets, self.vocab_size, self.eos_id, self.provenance)
 
-    def shards(self, n_shards: int | Shards = DEFAULT_SHARDS) -> Shards:
+    def shards(self, n_shards: int | Shards = DEFAULT_SHARDS, *, max_shards: int | None = MAX_SHARDS) -> Shards:
         """The jackknife shards of this stream, shared by every statistic of one measurement.
 
         Shards hold whole documents and roughly equal numbers of tokens (``G <= n_shards``) when the
@@ -275,6 +275,9 @@ class TokenStream:
         n_shards : int or Shards, default DEFAULT_SHARDS
             Number of shards requested (1..MAX_SHARDS), or shards already built for this stream
             (returned as they are, so two curves given the same object use the same groups).
+        max_shards : int or None, default MAX_SHARDS
+            The largest ``n_shards`` accepted: the n-gram counts' limit; None where only pairs are
+            counted (the horizon's nested samples).
 
         Raises
         ------
@@ -289,7 +292,7 @@ class TokenStream:
                     "build them with this stream's shards()."
                 )
             return n_shards
-        n_shards = check_shard_count(n_shards)
+        n_shards = check_shard_count(n_shards, max_shards)
         n_docs = self.n_documents
         targets = np.linspace(0, self.n_tokens, min(n_shards, max(n_docs, 1)) + 1)
         docs = np.searchsorted(self.doc_offsets, targets[1:-1], side="left")

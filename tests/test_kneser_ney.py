@@ -182,13 +182,13 @@ def test_to_dict_round_trip():
     [
         ({"n_max": -1}, ValueError, r"n_max must be an integer in 0\.\.128; got -1"),
         ({"n_max": 1000}, ValueError, r"n_max must be an integer in 0\.\.128; got 1000"),
-        ({"n_max": 2.5}, ValueError, r"n_max must be an integer"),
+        ({"n_max": 2.5}, TypeError, r"n_max must be an int; got float"),
         ({"n_max": 2, "heldout_fraction": 0.0}, ValueError, r"strictly between 0 and 1; got 0\.0"),
         ({"n_max": 2, "heldout_fraction": 1}, ValueError, r"strictly between 0 and 1; got 1"),
         (
             {"n_max": 2, "heldout_tokens": 0},
             ValueError,
-            r"heldout_tokens must be a positive integer; got 0",
+            r"heldout_tokens must be an integer at least 1; got 0",
         ),
         ({"n_max": 20}, ValueError, r"at least 2 \* \(n_max \+ 2\) = 44 tokens .*; got 30"),
     ],

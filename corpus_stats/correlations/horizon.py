@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from corpus_stats._checks import check_int
 from corpus_stats.correlations.counts import PairCounter
 from corpus_stats.stream import TokenStream
 
@@ -142,7 +143,7 @@ def _half_statistics(j_a, j_b, pa, pb, la, ra, lb, rb) -> tuple[float, float]:
 def _nested_shards(stream: TokenStream, n_halvings: int) -> np.ndarray:
     """``2^(n_halvings + 1)`` shards: the smallest nested sample still has two halves."""
     want = 2 ** (n_halvings + 1)
-    bounds = stream.shards(want).bounds
+    bounds = stream.shards(want, max_shards=None).bounds
     if bounds.size - 1 != want:
         raise ValueError(
             f"the horizon needs 2**(n_halvings + 1) = {want} shards, but this corpus "
@@ -204,8 +205,7 @@ def horizon_curve(
     from scaling.fits import fit_power_law
     from scaling.horizons import horizon
 
-    if isinstance(n_halvings, bool) or not isinstance(n_halvings, (int, np.integer)) or not 1 <= n_halvings <= 10:
-        raise ValueError(f"n_halvings must be an integer in 1..10; got {n_halvings!r}.")
+    check_int("n_halvings", n_halvings, 1, 10)
     if norm not in ("op", "fro"):
         raise ValueError(f"norm must be 'op' or 'fro'; got {norm!r}.")
     bounds = _nested_shards(stream, int(n_halvings))

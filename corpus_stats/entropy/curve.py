@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats._io import array_from_json, dataclass_to_json, finite_or_none, json_safe
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.external import ExternalCurve, below_counts, read_entropy_curve
@@ -167,10 +168,7 @@ def check_n_max(n_max, n_tokens: int, upper: bool = True) -> int:
         from corpus_stats.entropy.kneser_ney import MAX_N as KN_MAX_N
 
         high = min(high, KN_MAX_N)
-    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)):
-        raise TypeError(f"n_max must be an int; got {type(n_max).__name__} {n_max!r}.")
-    if not 1 <= int(n_max) <= high:
-        raise ValueError(f"n_max must be an integer in 1..{high:,}; got {n_max!r}.")
+    n_max = check_int("n_max", n_max, 1, high)
     if n_tokens <= n_max:
         raise ValueError(f"n_max must be smaller than the number of tokens ({n_tokens:,}); got {n_max}.")
     return int(n_max)

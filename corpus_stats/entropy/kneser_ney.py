@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats._random import generator
 from corpus_stats.entropy._kernels_kn import (
     N_CTX,
@@ -181,12 +182,10 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
 def _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens=None) -> None:
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
-    if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or not 0 <= n_max <= MAX_N:
-        raise ValueError(f"n_max must be an integer in 0..{MAX_N}; got {n_max!r}.")
+    check_int("n_max", n_max, 0, MAX_N)
     if not isinstance(heldout_fraction, (int, float, np.floating)) or not 0 < heldout_fraction < 1:
         raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
-    if isinstance(heldout_tokens, bool) or not isinstance(heldout_tokens, (int, np.integer)) or heldout_tokens < 1:
-        raise ValueError(f"heldout_tokens must be a positive integer; got {heldout_tokens!r}.")
+    check_int("heldout_tokens", heldout_tokens, 1)
     if max_train_tokens is not None and (
         isinstance(max_train_tokens, bool)
         or not isinstance(max_train_tokens, (int, np.integer))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats.geometry import shape
 from corpus_stats.geometry.cooccurrence import ablation_keep, count_pairs, pmi, row_index
 from corpus_stats.geometry.sets import WordSet, internal_nodes
@@ -228,8 +229,7 @@ def set_geometry(
 
     window = parse_window(window)
     for name, value, low in (("n_frequent", n_frequent, 10), ("dim", dim, 2), ("min_count", min_count, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer of at least {low}; got {value!r}.")
+        check_int(name, value, low)
     ids = [ws.id_of(w) for w in word_set.words]
     missing = [w for w, i in zip(word_set.words, ids) if i < 0]
     notes = []

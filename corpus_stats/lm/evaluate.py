@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats._io import atomic_write_text
 from corpus_stats.stream import TokenStream
 
@@ -127,12 +128,6 @@ class LMCurve:
             "notes": list(self.notes),
             **self.info,
         }
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
 
 
 def heldout_split(stream: TokenStream, heldout_fraction: float, seed: int):
@@ -342,9 +337,9 @@ def lm_curve(
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}.")
-    context = _check_int("context", context, 1)
-    max_sequences = _check_int("max_sequences", max_sequences, MIN_SEQUENCES)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    context = check_int("context", context, 1)
+    max_sequences = check_int("max_sequences", max_sequences, MIN_SEQUENCES)
+    batch_size = check_int("batch_size", batch_size, 1)
     from corpus_stats.lm.models import load_model
 
     loaded = load_model(model, device=device, dtype=dtype)

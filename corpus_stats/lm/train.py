@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats._io import atomic_write_text
-from corpus_stats.lm.evaluate import LMCurve, _bar, _check_int, _stream_of, heldout_split, lm_curve
+from corpus_stats.lm.evaluate import LMCurve, _bar, _stream_of, heldout_split, lm_curve
 from corpus_stats.stream import TokenStream
 
 #: Linear warm-up length: this share of the steps, at most WARMUP_MAX_STEPS.
@@ -186,10 +187,10 @@ def train_lm(
 
     if size not in PRESETS:
         raise ValueError(f"model size must be one of {', '.join(PRESETS)}; got {size!r}.")
-    tokens = _check_int("tokens", tokens, 1)
-    n_checkpoints = _check_int("n_checkpoints", n_checkpoints, 1)
-    context = _check_int("context", context, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    tokens = check_int("tokens", tokens, 1)
+    n_checkpoints = check_int("n_checkpoints", n_checkpoints, 1)
+    context = check_int("context", context, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     lr = float(PRESETS[size]["lr"] if lr is None else lr)
     dev = resolve_device(device)
     read_options.setdefault("tokenizer", "bpe:8192")

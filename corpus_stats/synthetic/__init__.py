@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 
+from corpus_stats._checks import check_int
 from corpus_stats._io import atomic_open, atomic_write_text, json_safe
-from corpus_stats.synthetic.common import _int
 from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
 from corpus_stats.synthetic.grammars import ambiguous_hierarchy, varying_tree_hierarchy, zipf_hierarchy
@@ -89,7 +89,7 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
     if kind in GRAMMAR_KINDS:
         if "n_documents" in params:
             raise ValueError(f"{kind} takes its size from n_tokens; do not pass n_documents.")
-        n_tokens = _int("n_tokens", n_tokens, 1)
+        n_tokens = check_int("n_tokens", n_tokens, 1)
         n_documents = max(1, math.ceil(n_tokens / expected_length(kind, params)))
         call = lambda: KINDS[kind](n_documents=n_documents, seed=seed, **params)  # noqa: E731
     else:

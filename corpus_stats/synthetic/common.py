@@ -13,16 +13,6 @@ import numpy as np
 # -- argument checks ------------------------------------------------------------------------------
 
 
-def _int(name: str, value, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
-    value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"at least {minimum:,}" if maximum is None else f"in {minimum:,}..{maximum:,}"
-        raise ValueError(f"{name} must be an integer {bound}; got {value:,}.")
-    return value
-
-
 def _float(name: str, value, low: float, high: float, *, closed: str = "neither") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}.")

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus_stats._checks import check_int
 from corpus_stats.stream import TokenStream
 from corpus_stats.synthetic import grammar_exact
-from corpus_stats.synthetic.common import _entropy, _int, _lags
+from corpus_stats.synthetic.common import _entropy, _lags
 from corpus_stats.synthetic.exact import _copy_c, _markov_correlation
 
 _LN2 = math.log(2.0)
@@ -58,7 +59,7 @@ class SyntheticCorpus:
         the values come from enumerating the sentences, None beyond
         :data:`~corpus_stats.synthetic.grammar_exact.MAX_SENTENCES`.
         """
-        n_max = _int("n_max", n_max, 0)
+        n_max = check_int("n_max", n_max, 0)
         n = np.arange(n_max + 1)
         m = self._model
         if self.kind == "iid_zipf":

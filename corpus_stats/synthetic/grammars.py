@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus_stats.synthetic.common import _float, _int
+from corpus_stats._checks import check_int
+from corpus_stats.synthetic.common import _float
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,10 +224,10 @@ def sample_documents(rng: np.random.Generator, grammar: Grammar, n_documents: in
 
 
 def _check_common(n_levels, v, n_documents, seed, a, ambiguity):
-    n_levels = _int("n_levels", n_levels, 1, 12)
-    v = _int("v", v, 2, 1 << 16)
-    n_documents = _int("n_documents", n_documents, 1)
-    seed = _int("seed", seed, 0)
+    n_levels = check_int("n_levels", n_levels, 1, 12)
+    v = check_int("v", v, 2, 1 << 16)
+    n_documents = check_int("n_documents", n_documents, 1)
+    seed = check_int("seed", seed, 0)
     if a is not None:
         a = _float("a", a, 0.0, 10.0, closed="left")
     ambiguity = _float("ambiguity", ambiguity, 0.0, 1.0, closed="left")
@@ -297,8 +298,8 @@ def zipf_hierarchy(
         by enumeration for small grammars.
     """
     n_levels, v, n_documents, seed, a, _ = _check_common(n_levels, v, n_documents, seed, a, 0.0)
-    s = _int("s", s, 2, 8)
-    m = _int("m", m, 1)
+    s = check_int("s", s, 2, 8)
+    m = check_int("m", m, 1)
     params = {"n_levels": n_levels, "v": v, "m": m, "s": s, "a": a, "n_documents": n_documents, "seed": seed}
     rng = np.random.default_rng(seed)
     grammar = build_grammar(rng, n_levels, v, ((s, m, 1.0),), 0.0, a)
@@ -342,8 +343,8 @@ def ambiguous_hierarchy(
     SyntheticCorpus
     """
     n_levels, v, n_documents, seed, a, ambiguity = _check_common(n_levels, v, n_documents, seed, a, ambiguity)
-    s = _int("s", s, 2, 8)
-    m = _int("m", m, 1)
+    s = check_int("s", s, 2, 8)
+    m = check_int("m", m, 1)
     params = {
         "n_levels": n_levels, "v": v, "m": m, "s": s, "ambiguity": ambiguity, "a": a,
         "n_documents": n_documents, "seed": seed,
@@ -396,7 +397,7 @@ def varying_tree_hierarchy(
     SyntheticCorpus
     """
     n_levels, v, n_documents, seed, a, ambiguity = _check_common(n_levels, v, n_documents, seed, a, ambiguity)
-    m2, m3 = _int("m2", m2, 0), _int("m3", m3, 0)
+    m2, m3 = check_int("m2", m2, 0), check_int("m3", m3, 0)
     p2 = _float("p2", p2, 0.0, 1.0, closed="both")
     if (m2 == 0 and p2 > 0) or (m3 == 0 and p2 < 1):
         raise ValueError(

@@ -12,8 +12,9 @@ import scipy.sparse
 import scipy.sparse.linalg
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from corpus_stats._checks import check_int
 from corpus_stats.synthetic._kernels import _markov_chain
-from corpus_stats.synthetic.common import _draw, _entropy, _even_offsets, _int
+from corpus_stats.synthetic.common import _draw, _entropy, _even_offsets
 from corpus_stats.synthetic.corpus import SyntheticCorpus, _corpus
 
 # -- chain structure ------------------------------------------------------------------------------
@@ -105,9 +106,9 @@ def markov_chain(
     ``C(t)`` follows from ``P(x_i = a, x_{i+t} = b) = sum pi(s) [P^t](s, s')`` over blocks ``s``
     ending in ``a`` and ``s'`` ending in ``b``.
     """
-    n_tokens = _int("n_tokens", n_tokens, 2)
-    vocab_size = _int("vocab_size", vocab_size, 2)
-    order = _int("order", order, 1)
+    n_tokens = check_int("n_tokens", n_tokens, 2)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
+    order = check_int("order", order, 1)
     if vocab_size**order > 2**20:
         raise ValueError(
             f"vocab_size ** order (the number of contexts) must be at most 2**20 = 1,048,576; "
@@ -115,9 +116,9 @@ def markov_chain(
         )
     if n_tokens <= order:
         raise ValueError(f"n_tokens must exceed order ({order}); got {n_tokens}.")
-    n_successors = _int("n_successors", n_successors, 1, vocab_size)
-    n_documents = _int("n_documents", n_documents, 1, n_tokens)
-    seed = _int("seed", seed, 0)
+    n_successors = check_int("n_successors", n_successors, 1, vocab_size)
+    n_documents = check_int("n_documents", n_documents, 1, n_tokens)
+    seed = check_int("seed", seed, 0)
     params = {
         "n_tokens": n_tokens,
         "vocab_size": vocab_size,

@@ -25,7 +25,8 @@ import math
 
 import numpy as np
 
-from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _int, _zipf_probs
+from corpus_stats._checks import check_int
+from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _zipf_probs
 from corpus_stats.synthetic.corpus import SyntheticCorpus, _corpus
 
 
@@ -80,15 +81,15 @@ def planted_circle(
     >>> c.planted["words"], c.planted["cyclic"]
     (['0', '1', '2', '3', '4', '5'], True)
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
-    n_words = _int("n_words", n_words, 3)
-    vocab_size = _int("vocab_size", vocab_size, n_words + 2)
+    n_tokens = check_int("n_tokens", n_tokens, 1)
+    n_words = check_int("n_words", n_words, 3)
+    vocab_size = check_int("vocab_size", vocab_size, n_words + 2)
     set_rate = _float("set_rate", set_rate, 0.0, 1.0, closed="right")
     coherence = _float("coherence", coherence, 0.0, math.inf)
     kappa = _float("kappa", kappa, 0.0, math.inf, closed="left")
     zipf_exponent = _float("zipf_exponent", zipf_exponent, 0.0, 10.0, closed="left")
-    n_documents = _int("n_documents", n_documents, 1, n_tokens)
-    seed = _int("seed", seed, 0)
+    n_documents = check_int("n_documents", n_documents, 1, n_tokens)
+    seed = check_int("seed", seed, 0)
     params = dict(
         n_tokens=n_tokens, n_words=n_words, vocab_size=vocab_size, set_rate=set_rate, coherence=coherence,
         kappa=kappa, zipf_exponent=zipf_exponent, n_documents=n_documents, seed=seed,
@@ -173,19 +174,19 @@ def planted_tree(
     >>> planted_tree(10_000, depth=2, words_per_leaf=1, seed=1).planted["tree"]
     [['0', '1'], ['2', '3']]
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
-    branching = _int("branching", branching, 2)
-    depth = _int("depth", depth, 1, 8)
-    words_per_leaf = _int("words_per_leaf", words_per_leaf, 1)
+    n_tokens = check_int("n_tokens", n_tokens, 1)
+    branching = check_int("branching", branching, 2)
+    depth = check_int("depth", depth, 1, 8)
+    words_per_leaf = check_int("words_per_leaf", words_per_leaf, 1)
     n_set = branching**depth * words_per_leaf
-    vocab_size = _int("vocab_size", vocab_size, n_set + 2)
+    vocab_size = check_int("vocab_size", vocab_size, n_set + 2)
     set_rate = _float("set_rate", set_rate, 0.0, 1.0, closed="right")
     switch = _float("switch", switch, 1.0, math.inf, closed="left")
     stay_top = _float("stay_top", stay_top, 0.0, 1.0, closed="both")
     stay_ratio = _float("stay_ratio", stay_ratio, 0.0, 1.0, closed="right")
     zipf_exponent = _float("zipf_exponent", zipf_exponent, 0.0, 10.0, closed="left")
-    n_documents = _int("n_documents", n_documents, 1, n_tokens)
-    seed = _int("seed", seed, 0)
+    n_documents = check_int("n_documents", n_documents, 1, n_tokens)
+    seed = check_int("seed", seed, 0)
     params = dict(
         n_tokens=n_tokens, branching=branching, depth=depth, words_per_leaf=words_per_leaf, vocab_size=vocab_size,
         set_rate=set_rate, switch=switch, stay_top=stay_top, stay_ratio=stay_ratio, zipf_exponent=zipf_exponent,

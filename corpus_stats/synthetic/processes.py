@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _int, _zipf_probs
+from corpus_stats._checks import check_int
+from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _zipf_probs
 from corpus_stats.synthetic.corpus import SyntheticCorpus, _corpus
 from corpus_stats.synthetic.exact import covariance_norms
 from corpus_stats.synthetic.grammars import build_grammar, sample_documents
@@ -51,11 +52,11 @@ def iid_zipf(
     >>> c.stream.n_tokens, c.exact_entropy(2).round(3).tolist()
     (10000, [3.197, 3.197, 3.197])
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
-    vocab_size = _int("vocab_size", vocab_size, 2)
+    n_tokens = check_int("n_tokens", n_tokens, 1)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
     exponent = _float("exponent", exponent, 0.0, 10.0, closed="left")
-    n_documents = _int("n_documents", n_documents, 1, n_tokens)
-    seed = _int("seed", seed, 0)
+    n_documents = check_int("n_documents", n_documents, 1, n_tokens)
+    seed = check_int("seed", seed, 0)
     params = {
         "n_tokens": n_tokens,
         "vocab_size": vocab_size,
@@ -126,14 +127,14 @@ def copy_process(
     (see :func:`covariance_norms`); both terms of ``c(t)`` fall as ``t^-(1+a)`` for
     ``1 << t << k_max``.
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
-    vocab_size = _int("vocab_size", vocab_size, 2)
+    n_tokens = check_int("n_tokens", n_tokens, 1)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
     rho = _float("rho", rho, 0.0, 1.0)
     a = _float("a", a, 0.0, 10.0)
-    k_max = _int("k_max", k_max, 1)
+    k_max = check_int("k_max", k_max, 1)
     zipf_exponent = _float("zipf_exponent", zipf_exponent, 0.0, 10.0, closed="left")
-    n_documents = _int("n_documents", n_documents, 1, n_tokens)
-    seed = _int("seed", seed, 0)
+    n_documents = check_int("n_documents", n_documents, 1, n_tokens)
+    seed = check_int("seed", seed, 0)
     params = {
         "n_tokens": n_tokens,
         "vocab_size": vocab_size,
@@ -213,11 +214,11 @@ def santa_fe(
     of expectation ``(p_k^2 / 2)(1 - 1/D)``, and its H_0 is lower by about ``p_1 / (2 D)``: use
     hundreds of documents (the reference case uses D = 500, a 0.2% bias).
     """
-    n_tokens = _int("n_tokens", n_tokens, 1)
+    n_tokens = check_int("n_tokens", n_tokens, 1)
     b = _float("b", b, 0.0, 1.0)
-    n_keys = _int("n_keys", n_keys, 1, 2**31 - 1)
-    doc_length = _int("doc_length", doc_length, 1)
-    seed = _int("seed", seed, 0)
+    n_keys = check_int("n_keys", n_keys, 1, 2**31 - 1)
+    doc_length = check_int("doc_length", doc_length, 1)
+    seed = check_int("seed", seed, 0)
     params = {
         "n_tokens": n_tokens,
         "b": b,
@@ -296,12 +297,12 @@ def random_hierarchy(
     ``expected_beta`` must not be used as a tolerance on stream measurements; the exact curves
     (``exact_correlation``) include that plateau.
     """
-    n_levels = _int("n_levels", n_levels, 1)
-    v = _int("v", v, 2)
-    s = _int("s", s, 2)
-    m = _int("m", m, 1)
-    n_documents = _int("n_documents", n_documents, 1)
-    seed = _int("seed", seed, 0)
+    n_levels = check_int("n_levels", n_levels, 1)
+    v = check_int("v", v, 2)
+    s = check_int("s", s, 2)
+    m = check_int("m", m, 1)
+    n_documents = check_int("n_documents", n_documents, 1)
+    seed = check_int("seed", seed, 0)
     if n_documents * s**n_levels > 2**31:
         raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * s**n_levels:,}.")
     params = {
