@@ -11,10 +11,10 @@ generator                 exact C(t)                              exact H_n
 :func:`markov_chain`      by propagating the block chain          enumeration (H_n = H_k, n >= k)
 :func:`copy_process`      c(t) (diag p - p p^T), closed form      --
 :func:`santa_fe`          f(t) C_0 (f = within-document share)    H(K) + ln2 sum_k p_k (1-p_k)^n
-:func:`random_hierarchy`  DP over the tree levels (grammar_exact)   enumeration (small grammars)
-:func:`zipf_hierarchy`    DP over the tree levels                 enumeration (small grammars)
-:func:`ambiguous_hier..`  DP over the tree levels                 enumeration (small grammars)
-:func:`varying_tree_h..`  DP over the tree levels                 enumeration (small grammars)
+:func:`random_hierarchy`  DP over the tree levels (grammar_exact)   enumeration; Monte Carlo beyond
+:func:`zipf_hierarchy`    DP over the tree levels                 enumeration; Monte Carlo beyond
+:func:`ambiguous_hier..`  DP over the tree levels                 enumeration; Monte Carlo beyond
+:func:`varying_tree_h..`  DP over the tree levels                 enumeration; Monte Carlo beyond
 :func:`planted_circle`    -- (planted: a circle of set words)     --
 :func:`planted_tree`      -- (planted: a tree of set words)       --
 ========================  ======================================  ===============================
@@ -23,6 +23,9 @@ Markov and copy streams are one continuous stationary sequence cut into document
 stream-mode statistics are exact; Santa Fe's H_n holds for contexts inside one document. The
 grammars (:mod:`~corpus_stats.synthetic.grammars`) concatenate independent trees; their exact
 curves are those of that stream (or of within-tree pairs and n-grams, ``within_documents=True``).
+Grammars too large to enumerate get a Monte Carlo estimate of their exact H_n with its standard error
+(:meth:`SyntheticCorpus.reference_entropy`; the rule of which method applies lives in
+:mod:`~corpus_stats.synthetic.grammar_mc`).
 """
 
 from __future__ import annotations
@@ -103,8 +106,15 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
 
 
 def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
-    """JSON-safe summary: kind, params, expected exponents and the exact curves where known."""
+    """JSON-safe summary: kind, params, expected exponents and the exact curves where known.
+
+    ``exact_entropy_nats`` is exact where it can be computed (``exact_entropy_method`` ``"exact"`` or
+    ``"enumeration"``, ``exact_entropy_stderr`` 0) and, for grammars too large to enumerate, the
+    Monte Carlo estimate of the exact H_n (``"monte_carlo"``, or ``"enumeration+monte_carlo"`` when
+    only the first n were enumerated) with its standard error and ``exact_entropy_samples`` windows.
+    """
     corr = corpus.exact_correlation(lags)
+    ref = corpus.reference_entropy(n_max)
     return {
         "kind": corpus.kind,
         "params": corpus.params,
@@ -113,7 +123,10 @@ def describe(corpus: SyntheticCorpus, n_max: int = 32, lags=PAPER_LAGS) -> dict:
         "vocab_size": corpus.stream.vocab_size,
         "expected_beta": corpus.expected_beta,
         "expected_gamma": corpus.expected_gamma,
-        "exact_entropy_nats": json_safe(corpus.exact_entropy(n_max)),
+        "exact_entropy_nats": None if ref is None else json_safe(ref.values),
+        "exact_entropy_stderr": None if ref is None else json_safe(ref.stderr),
+        "exact_entropy_method": None if ref is None else ref.method,
+        "exact_entropy_samples": None if ref is None else ref.n_samples,
         "lags": list(map(int, lags)),
         "exact_correlation_op": None if corr is None else json_safe(corr["op"]),
         "exact_correlation_fro": None if corr is None else json_safe(corr["fro"]),

@@ -75,6 +75,37 @@ class SyntheticCorpus:
             return _entropy(p) + _LN2 * tail
         return None
 
+    def reference_entropy(self, n_max: int, *, n_samples: int | None = None, seed: int = 0):
+        """H_n in nats, n = 0..n_max, with its standard error and method; None if unknown.
+
+        Where :meth:`exact_entropy` knows the curve, it is returned with standard error 0 (method
+        ``"exact"``, or ``"enumeration"`` for the grammars). Grammars too large to enumerate get the
+        Monte Carlo estimate of their exact H_n (:mod:`~corpus_stats.synthetic.grammar_mc`, which
+        owns the rule of which method applies), with its standard error.
+
+        Parameters
+        ----------
+        n_max : int
+        n_samples : int, optional
+            Monte Carlo windows (default ``grammar_mc.MC_SAMPLES``).
+        seed : int, default 0
+            Seed of the Monte Carlo windows.
+
+        Returns
+        -------
+        EntropyReference or None
+        """
+        from corpus_stats.synthetic import grammar_mc
+
+        n_max = _int("n_max", n_max, 0)
+        if "grammar" in self._model:
+            n_samples = grammar_mc.MC_SAMPLES if n_samples is None else _int("n_samples", n_samples, 2)
+            return grammar_mc.reference_entropies(self._model["grammar"], n_max, n_samples=n_samples, seed=seed)
+        values = self.exact_entropy(n_max)
+        if values is None:
+            return None
+        return grammar_mc.EntropyReference(np.asarray(values, dtype=np.float64), np.zeros(n_max + 1), "exact")
+
     def exact_correlation(self, lags, *, within_documents: bool = False) -> dict | None:
         """Exact ``||C(t)||_op`` and ``||C(t)||_F`` at ``lags``, or ``None`` if unknown.
 

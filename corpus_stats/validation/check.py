@@ -26,13 +26,17 @@ Case schema (``schema_version`` 1)::
                  "entropy": {"n_max": 4, "within_documents": false, "upper": false} | null,
                  "predict": true | false},
      "checks": [{"quantity": "correlations.op", "lag": 1, "expected": x, "rel": 0.1 | "abs": 0.01,
-                 "reason": "...", "if_valid": false}, ...]}
+                 "reason": "...", "if_valid": false}, ...],
+     "reference_samples": 200000}  (optional: Monte Carlo windows of an exact case's H_n)
 
 Quantities: ``correlations.FIELD`` at ``lag`` (``op``, ``fro``, ``op_debiased``, ``snr``,
 ``floor_op``, ... and ``op/floor_op``); ``entropy.FIELD`` at ``n`` (``plugin``, ``corrected``,
 ``upper``); ``fit.beta`` (paper OLS of ``field`` over ``window`` lags), ``fit.gamma``, and
 ``prediction.PATH`` (dotted path into the ``scaling.predict`` summary, e.g. ``prediction.beta.value``).
-A check may give ``min``/``max`` instead of ``expected`` for one-sided bounds.
+A check may give ``min``/``max`` instead of ``expected`` for one-sided bounds. An ``expected`` that
+is itself an estimate (the Monte Carlo H_n of a grammar too large to enumerate) carries
+``expected_stderr``; the value then passes within the check's tolerance and ``REFERENCE_Z`` standard
+errors of the reference, combined in quadrature.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from corpus_stats.stream import TokenStream
 SCHEMA_VERSION = 1
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+REFERENCE_Z = 3.0  # standard errors of a Monte Carlo expected value allowed (``expected_stderr``)
 _NOT_CASES = {"paper.json"}  # data owned by `scaling`, read by cases, not a case itself
 
 
@@ -331,6 +336,9 @@ def judge(check: dict, value: float | None, note: str = "") -> tuple[str, str, s
         tol_abs, tol = check["rel"] * abs(expected or 0.0), f"±{100 * check['rel']:.3g}%"
     else:
         tol_abs, tol = check.get("abs", 0.0), f"±{check.get('abs', 0.0):.3g}"
+    if check.get("expected_stderr"):  # a Monte Carlo reference: its own error joins the tolerance
+        tol_abs = math.hypot(tol_abs, REFERENCE_Z * check["expected_stderr"])
+        tol = f"±{tol_abs:.3g} ({tol} ⊕ {REFERENCE_Z:g} s.e. of the reference)"
     if expected is None and value is None:
         return "skip", tol, "not compared: neither an expected nor a measured value"
     if expected is None or value is None:
@@ -410,15 +418,19 @@ def exact_expected(case: dict) -> dict:
     lags = corr_opts.get("lags") or list(synthetic.PAPER_LAGS)
     exact_c = made.exact_correlation(lags, within_documents=within)
     n_max = (case["measure"].get("entropy") or {}).get("n_max", 0)
-    exact_h = made.exact_entropy(n_max)
+    # exact, or Monte Carlo with its error beyond enumeration (``reference_samples`` windows)
+    ref_h = made.reference_entropy(n_max, n_samples=case.get("reference_samples"))
     for c in case["checks"]:
         group, _, name = c["quantity"].partition(".")
         if "expected" not in c or c.get("expected_is") == "fixed":
             continue
         if group == "correlations" and exact_c is not None and name in ("op", "op_debiased", "fro", "fro_debiased"):
             c["expected"] = float(exact_c[name.split("_")[0]][lags.index(c["lag"])])
-        elif group == "entropy" and exact_h is not None and name in ("plugin", "corrected", "upper"):
-            c["expected"] = float(exact_h[c["n"]])
+        elif group == "entropy" and ref_h is not None and name in ("plugin", "corrected", "upper"):
+            c["expected"] = float(ref_h.values[c["n"]])
+            c.pop("expected_stderr", None)
+            if ref_h.stderr[c["n"]] > 0:
+                c["expected_stderr"] = float(f"{ref_h.stderr[c['n']]:.3g}")
         elif c["quantity"] == "fit.beta" and exact_c is not None:
             x = np.asarray(lags)
             keep = (x >= c["window"][0]) & (x <= c["window"][1])
@@ -467,10 +479,11 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
     """
     if case["kind"] == "paper":
         return []
+    stderr = {}
     if case["kind"] == "exact":
-        values = {
-            _label(c): c["expected"] for c in exact_expected(json.loads(json.dumps(case)))["checks"] if "expected" in c
-        }
+        fresh = exact_expected(json.loads(json.dumps(case)))["checks"]
+        values = {_label(c): c["expected"] for c in fresh if "expected" in c}
+        stderr = {_label(c): c["expected_stderr"] for c in fresh if "expected_stderr" in c}
     diff = []
     for c in case["checks"]:
         if "expected_from" in c or c.get("expected_is") == "fixed":
@@ -479,9 +492,12 @@ def update_case(case: dict, values: dict, reference_dir=None) -> list[str]:
             continue
         new = values.get(_label(c))
         new = None if new is None or not math.isfinite(new) else float(f"{new:.6g}")
-        if new != c["expected"]:
+        if new != c["expected"] or stderr.get(_label(c)) != c.get("expected_stderr"):
             diff.append(f"{case['name']}: {_label(c)}: {_fmt(c['expected'])} -> {_fmt(new)}")
             c["expected"] = new
+            c.pop("expected_stderr", None)
+            if _label(c) in stderr:
+                c["expected_stderr"] = stderr[_label(c)]
     if diff:
         ref = Path(reference_dir) if reference_dir else REFERENCE_DIR
         path = ref / f"{case['name']}.json"
