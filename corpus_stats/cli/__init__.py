@@ -7,7 +7,7 @@ included, which click would exit with 2), 130 interrupted (Ctrl-C).
 
 This module holds the group and the entry point; the commands live in modules by concern
 (``measure``: tokenize, measure, plot; ``lm``: lm-curve; ``predict``: predict, compare; ``validation``:
-synth, demo, check; ``spectrum``; ``geometry``) and the shared option bundles in ``common``. Each
+synth, demo, check; ``spectrum``; ``geometry``; ``horizon``) and the shared option bundles in ``common``. Each
 command module imports only click at start-up (the library is imported inside the commands), so
 ``corpus-stats --help`` stays fast.
 """
@@ -21,6 +21,7 @@ import click
 from corpus_stats._version import __version__
 from corpus_stats.cli.common import CONTEXT_SETTINGS
 from corpus_stats.cli.geometry import geometry_command
+from corpus_stats.cli.horizon import horizon_command
 from corpus_stats.cli.lm import lm_curve_command
 from corpus_stats.cli.measure import measure_command, plot_command, tokenize_command
 from corpus_stats.cli.predict import compare_command, predict_command
@@ -83,6 +84,7 @@ for _command in (
     check_command,
     spectrum_command,
     geometry_command,
+    horizon_command,
 ):
     cli.add_command(_command)
 del _command

@@ -35,6 +35,7 @@ from corpus_stats.stream import TokenStream
 
 DENSE_MAX = 300  # active rows/columns up to which the split-half eigenproblem is solved densely
 MIN_SNR = 3.0  # lags of the full-size curve used for the fitted law: signal/noise at least this
+MIN_HALF_TOKENS = 1000  # tokens in each half of the smallest nested sample (below: no noise to speak of)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +183,9 @@ def horizon_curve(
     Parameters
     ----------
     stream : TokenStream
-        The corpus; needs at least ``2**n_halvings`` documents (or one long document).
+        The corpus, cut into ``2**(n_halvings + 1)`` shards (whole documents where there are enough,
+        else equal token ranges); each shard needs at least ``MIN_HALF_TOKENS`` tokens and more
+        than the largest lag.
     lags : array_like of int, optional
         Lags, ascending; default :func:`~corpus_stats.correlations.curve.default_lags` up to a
         sixteenth of the smallest nested sample.
@@ -214,6 +217,16 @@ def horizon_curve(
     lags = np.asarray(lags, dtype=np.int64)
     if lags.ndim != 1 or lags.size == 0 or lags.min() < 1 or np.any(np.diff(lags) <= 0):
         raise ValueError(f"lags must be a non-empty ascending list of positive integers; got {lags.tolist()}.")
+    half = int(np.diff(bounds).min())  # one half of the smallest nested sample
+    if half < max(MIN_HALF_TOKENS, int(lags[-1]) + 1):
+        fit = int(np.log2(max(stream.n_tokens // max(MIN_HALF_TOKENS, int(lags[-1]) + 1), 1))) - 1
+        raise ValueError(
+            f"{n_halvings} halvings leave halves of {half:,} tokens in the smallest nested sample (N / 2^"
+            f"{n_halvings + 1} of N = {stream.n_tokens:,}); each needs at least {MIN_HALF_TOKENS:,} tokens and "
+            f"more than the largest lag ({int(lags[-1])}); use "
+            + (f"at most {fit} halving{'s' if fit > 1 else ''}" if fit >= 1 else "a longer corpus")
+            + (" or smaller lags." if lags[-1] >= MIN_HALF_TOKENS else ".")
+        )
     if curve is None:
         curve = correlation_curve(stream, lags, within_documents=within_documents, seed=seed)
     elif not np.array_equal(np.asarray(curve.lags), lags):

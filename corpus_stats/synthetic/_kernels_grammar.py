@@ -19,6 +19,16 @@ from numba import njit
 
 
 @njit(cache=True)
+def _zero_band(E, P, width, N):
+    """Zero ``E[:, a, b]`` and ``P[:, a, b]`` for ``a < b <= a + width`` (all that a level writes)."""
+    for x in range(E.shape[0]):
+        for a in range(N):
+            for b in range(a + 1, min(a + width, N) + 1):
+                E[x, a, b] = 0.0
+                P[x, a, b] = 0.0
+
+
+@njit(cache=True)
 def _level(E, P, S, Occ, cE, cP, cS, cOcc, active, c_active, lhs, rhs, arity, prob, r0, r1, lo, hi, N, work):
     """Parent tables (E, P, S, Occ) of rules ``r0:r1`` from the children's (cE, cP, cS, cOcc).
 
@@ -27,8 +37,6 @@ def _level(E, P, S, Occ, cE, cP, cS, cOcc, active, c_active, lhs, rhs, arity, pr
     band: the lengths of j children lie in ``dlo..dhi``), ``U[c]`` = P(children 1..j end with
     ``w[0:c]``). ``work`` holds two bands and two U vectors.
     """
-    E[:] = 0.0
-    P[:] = 0.0
     S[:] = 0.0
     Occ[:] = 0.0
     active[:] = False
@@ -58,7 +66,7 @@ def _level(E, P, S, Occ, cE, cP, cS, cOcc, active, c_active, lhs, rhs, arity, pr
                 n_nz = 0
                 continue
             # occurrences inside child j, and windows entering child j from the children before it
-            for k in range(1, N + 1):
+            for k in range(1, min(hi, N) + 1):  # a window inside the child is at most hi long
                 Occ[x, k] += p * cOcc[y, k]
             for i in range(n_nz):
                 c = nz[i]
@@ -143,6 +151,7 @@ def window_log_probs(windows, log_g, lhs, rhs, arity, prob, level_start, len_lo,
     tO2 = np.zeros((2, v, N + 1))
     tA2 = np.zeros((2, v), dtype=np.bool_)
     work = np.zeros((4, N + 1, N + 1))
+    written = np.array([N, N])  # band of E, P written in each buffer (b - a at most this)
     F = np.zeros((N + 1, N + 1))
     tE = np.zeros((N + 1, N + 1))
     tP = np.zeros((N + 1, N + 1))
@@ -153,8 +162,8 @@ def window_log_probs(windows, log_g, lhs, rhs, arity, prob, level_start, len_lo,
         w = windows[s]
         g = np.exp(log_g[s])
         cE, cP, cS, cOcc, c_act = tE2[0], tP2[0], tS2[0], tO2[0], tA2[0]
-        cE[:] = 0.0
-        cP[:] = 0.0
+        _zero_band(cE, cP, written[0], N)
+        written[0] = 1
         cS[:] = 0.0
         cOcc[:] = 0.0
         c_act[:] = False
@@ -169,6 +178,8 @@ def window_log_probs(windows, log_g, lhs, rhs, arity, prob, level_start, len_lo,
             cE, cP, cS, cOcc, c_act = tE2[cur], tP2[cur], tS2[cur], tO2[cur], tA2[cur]
             E, P, S, Occ, act = tE2[1 - cur], tP2[1 - cur], tS2[1 - cur], tO2[1 - cur], tA2[1 - cur]
             lo, hi = len_lo[d + 1], min(len_hi[d + 1], N)
+            _zero_band(E, P, written[1 - cur], N)  # E, P are nonzero only where b - a <= the longest yield
+            written[1 - cur] = min(len_hi[d], N)
             _level(E, P, S, Occ, cE, cP, cS, cOcc, act, c_act, lhs, rhs, arity, prob,
                    level_start[d], level_start[d + 1], lo, hi, N, work)  # fmt: skip
             cur = 1 - cur
@@ -185,7 +196,7 @@ def window_log_probs(windows, log_g, lhs, rhs, arity, prob, level_start, len_lo,
             for a in range(N + 1):
                 tS[a] += rx * S[x, a]
                 tO[a] += rx * Occ[x, a]
-                for b in range(a + 1, N + 1):
+                for b in range(a + 1, min(a + written[cur], N) + 1):
                     tE[a, b] += rx * E[x, a, b]
                     tP[a, b] += rx * P[x, a, b]
         F[:] = 0.0
