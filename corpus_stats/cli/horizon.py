@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from corpus_stats.cli.common import check_output_dir, corpus_input_options, default_out, user_errors
+from corpus_stats.cli.common import (
+    check_output_dir,
+    corpus_input_options,
+    default_out,
+    output_options,
+    seed_option,
+    user_errors,
+)
 
 
 def horizon_csv(h) -> str:
@@ -72,16 +79,8 @@ def horizon_summary(h, stream, files) -> str:
     help="Norm read against the noise: op (the theory's) or fro (split-half unbiased).",
 )
 @click.option("--within-documents", is_flag=True, help="Count only pairs inside one document.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the shuffled floor.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Output directory [default: ./corpus-stats-out/<corpus name>].",
-)
-@click.option("--force", is_flag=True, help="Replace an existing horizon.json in --out.")
-@click.option("--plot/--no-plot", default=True, show_default=True, help="Write horizon.png.")
-@click.option("--json", "as_json", is_flag=True, help="Print horizon.json to stdout (and nothing else).")
+@seed_option("Seed of the shuffled floor.")
+@output_options("horizon.json", plot=True, figures="horizon.png")
 @user_errors
 def horizon_command(corpus_input, n_halvings, lags, norm, within_documents, seed, out, force, plot, as_json):
     """Measure the prediction horizon of INPUTS: ||C(t)|| at nested sizes P = N/2^k, the first lag
