@@ -97,9 +97,9 @@ class SyntheticCorpus:
         """
         from corpus_stats.synthetic import grammar_mc
 
-        n_max = _int("n_max", n_max, 0)
+        n_max = check_int("n_max", n_max, 0)
         if "grammar" in self._model:
-            n_samples = grammar_mc.MC_SAMPLES if n_samples is None else _int("n_samples", n_samples, 2)
+            n_samples = grammar_mc.MC_SAMPLES if n_samples is None else check_int("n_samples", n_samples, 2)
             return grammar_mc.reference_entropies(self._model["grammar"], n_max, n_samples=n_samples, seed=seed)
         values = self.exact_entropy(n_max)
         if values is None:
