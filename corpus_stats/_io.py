@@ -4,7 +4,8 @@
 * A file or directory is written next to its target under a temporary name, flushed to disk and
   renamed into place (``os.replace``), so readers see the old version or the new one, never half of
   one. The result gets the permissions the user's umask asks for, as if created directly
-  (``tempfile`` alone would leave it private: 0600 files, 0700 directories).
+  (``tempfile`` alone would leave it private: 0600 files, 0700 directories). A temporary directory
+  is named after the process that owns it, so one left by a killed process is removed later.
 
 Depends on numpy and the standard library only, so every layer (the stream included) may use it.
 """
@@ -16,6 +17,7 @@ import dataclasses
 import math
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
@@ -126,14 +128,56 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+_TMP_MARK = ".tmp-"  # temporary directories: .<target>.tmp-<host>-<pid>-<random>
+
+
 def temporary_sibling_dir(path: str | os.PathLike) -> Path:
     """A new empty directory beside ``path`` (same file system, so it can be renamed onto ``path``),
-    with the umask's permissions. The caller fills it and calls :func:`replace_dir`."""
+    with the umask's permissions. The caller fills it and calls :func:`replace_dir`.
+
+    Its name says which process owns it (host and pid), so that the leftovers of a process killed
+    before it could clean up (SIGKILL, power loss) are recognised and removed by the next writer of
+    ``path`` (:func:`remove_stale_temporaries`). They are never mistaken for ``path`` itself.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    remove_stale_temporaries(path.parent, path.name)
+    owner = f"{socket.gethostname()}-{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}{_TMP_MARK}{owner}", dir=path.parent))
     _give_umask_mode(tmp, directory=True)
     return tmp
+
+
+def remove_stale_temporaries(directory: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Remove the temporary directories in ``directory`` (of target ``name``, or of any target) whose
+    owner process on this host has exited; returns what was removed.
+
+    A temporary directory of another host, or of a process still running, is left alone.
+    """
+    directory, removed = Path(directory), []
+    prefix = "." if name is None else f".{name}{_TMP_MARK}"
+    try:
+        entries = [e for e in directory.iterdir() if e.name.startswith(prefix) and _TMP_MARK in e.name]
+    except OSError:
+        return removed
+    host = socket.gethostname()
+    for entry in entries:
+        owner = entry.name.rsplit(_TMP_MARK, 1)[1].rsplit("-", 2)
+        if len(owner) != 3 or owner[0] != host or not owner[1].isdigit() or _alive(int(owner[1])):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def replace_dir(tmp: str | os.PathLike, path: str | os.PathLike, overwrite: bool) -> None:

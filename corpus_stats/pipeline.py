@@ -95,7 +95,8 @@ def measure(
     scheduler : str or distributed.Client, optional
         Where the partitions run: None (this process), ``"local:N"`` (a Dask LocalCluster of N worker
         processes), ``"tcp://HOST:PORT"`` (an existing Dask cluster whose workers read the saved stream
-        from the same path) or a ``distributed.Client``. Results do not depend on it.
+        from the same path) or a ``distributed.Client``. Results do not depend on it. Text inputs are
+        tokenized on the workers too (see :func:`corpus_stats.tokenize`).
     **read_options
         Passed to the reader/tokenizer (``max_tokens``, ``doc_split``, ``text_field``, ``cache_dir``...).
 
@@ -126,7 +127,7 @@ def measure(
             raise ValueError("give either an external L_n curve or a model (lm=), not both.")
         tokenizer = _lm_tokenizer(lm, tokenizer)
     with Execution.create(memory_limit, scheduler) as execution:
-        stream, source = _to_stream(inputs, tokenizer, progress=progress, **read_options)
+        stream, source = _to_stream(inputs, tokenizer, progress=progress, scheduler=execution.executor, **read_options)
         timings["tokenize"] = time.perf_counter() - start
         args = check_arguments(
             stream,
@@ -278,7 +279,7 @@ def _lm_tokenizer(lm: Any, tokenizer: str) -> str:
     return own
 
 
-def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -> tuple:
+def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, scheduler: Any = None, **read_options) -> tuple:
     """The token stream to measure and a description of where it came from."""
     if isinstance(inputs, TokenStream):
         return inputs, {"kind": "token-stream", "tokenizer": inputs.provenance.get("tokenizer")}
@@ -300,7 +301,7 @@ def _to_stream(inputs: Any, tokenizer: str, *, progress: bool, **read_options) -
     saved = saved_stream_dir(inputs[0]) if len(inputs) == 1 and isinstance(inputs[0], (str, os.PathLike)) else None
     if saved is not None:  # tokenized once (tokenize -o, synth --format stream), memory-mapped here
         return _saved_stream(saved)
-    stream = tokenize(list(inputs), tokenizer, progress=progress, **read_options)
+    stream = tokenize(list(inputs), tokenizer, progress=progress, scheduler=scheduler, **read_options)
     return stream, {"kind": "corpus", "tokenizer": tokenizer}
 
 

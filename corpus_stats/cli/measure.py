@@ -36,8 +36,15 @@ from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
     help="Also save a copy of the stream to this directory.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="WHERE",
+    help="Tokenize the files (or an hf: dataset's shards) in parallel on Dask: local:N (N worker processes "
+    "here) or tcp://HOST:PORT (workers see the inputs and --cache-dir at the same paths) [default: this process].",
+)
 @user_errors
-def tokenize_command(corpus_input, top, output, as_json):
+def tokenize_command(corpus_input, top, output, as_json, scheduler):
     """Tokenize INPUTS once into a cached token stream and describe it.
 
     INPUTS are text files (.txt, .gz, .xz, .bz2, .zst), directories, globs, '-' for stdin,
@@ -51,7 +58,7 @@ def tokenize_command(corpus_input, top, output, as_json):
 
     if output is not None:
         check_output_dir(output, "--output")
-    stream = tokenize(**corpus_input)
+    stream = tokenize(**corpus_input, scheduler=scheduler)
     if output is not None:
         stream.save(output)
     counts = np.bincount(stream.tokens, minlength=stream.vocab_size)

@@ -74,6 +74,10 @@ class SerialExecutor:
     def map(self, func: Callable, jobs: Sequence[tuple]) -> list:
         return [func(*job) for job in jobs]
 
+    def run_everywhere(self, func: Callable, *args) -> list:
+        """``func(*args)`` once per worker (here: once), e.g. a check before any work."""
+        return [func(*args)]
+
     def close(self) -> None:
         pass
 
@@ -126,6 +130,10 @@ class DaskExecutor:
             return []
         futures = self.client.map(func, *zip(*jobs), pure=False)
         return self.client.gather(futures)  # in submission order
+
+    def run_everywhere(self, func: Callable, *args) -> list:
+        """``func(*args)`` on every worker, e.g. a check before any work (a worker's error is raised here)."""
+        return list(self.client.run(func, *args).values())
 
     def close(self) -> None:
         if self._tmp is not None:

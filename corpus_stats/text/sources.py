@@ -325,14 +325,23 @@ def _check_not_binary(src: Source, encoding: str) -> None:
 # -- reading documents ----------------------------------------------------------------------------
 
 
-def _iter_source(src: Source, opt: dict) -> Iterator[str]:
+def _iter_source(src: Source, opt: dict, hf_shard: tuple[int, int] | None = None) -> Iterator[str]:
     if src.kind == "text":
         return _split(_decode(src, opt["encoding"], opt["errors"]), opt["doc_split"])
     if src.kind == "jsonl" or (src.kind == "json" and not _is_json_array(src)):
         return _iter_jsonl(src, opt)
     if src.kind == "hf":
-        return _iter_hf(src, opt)
+        return _iter_hf(src, opt, hf_shard)
     return _iter_dataset_file(src, opt)
+
+
+def iter_documents(sources: Iterable[Source], options: dict, hf_shard: tuple[int, int] | None = None) -> Iterator[str]:
+    """Documents of ``sources`` read with ``options`` (no ``max_documents``), as a :class:`Corpus` reads them.
+
+    ``hf_shard = (index, count)`` reads only shard ``index`` of ``count`` contiguous shards of an ``hf:``
+    source; the shards ``0 .. count - 1`` read in turn give exactly the dataset's documents in order.
+    """
+    return itertools.chain.from_iterable(_iter_source(s, options, hf_shard) for s in sources)
 
 
 def _decode(src: Source, encoding: str, errors: str) -> Iterator[str]:
@@ -505,7 +514,8 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
+def _load_hf(src: Source, opt: dict):
+    """The dataset of an ``hf:`` source: streamed from the Hub, or its local copy when offline."""
     name, config = src.name[3:].partition(":")[0], src.compression
     offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
     if not offline and not hub_reachable():
@@ -519,9 +529,26 @@ def _iter_hf(src: Source, opt: dict) -> Iterator[str]:
         datasets.config.HF_HUB_OFFLINE = True
     try:
         # offline: only a fully cached (non-streaming, memory-mapped) copy can be used
-        ds = datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
+        return datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         where = "is not in the local datasets cache (offline mode)" if offline else "could not be loaded"
         raise ValueError(f"{src.name} {where}: {reason}") from None
-    yield from _iter_records(ds, opt["text_field"], src.name)
+
+
+def hf_shard_count(src: Source, opt: dict, wanted: int) -> int:
+    """How many contiguous shards an ``hf:`` source is read in: a streamed dataset's own shards (its
+    data files), or ``wanted`` pieces of a local (offline) copy."""
+    ds = _load_hf(src, opt)
+    shards = getattr(ds, "num_shards", None)
+    return max(1, int(shards) if shards is not None else min(wanted, len(ds)))
+
+
+def _iter_hf(src: Source, opt: dict, shard: tuple[int, int] | None = None) -> Iterator[str]:
+    ds = _load_hf(src, opt)
+    name = src.name
+    if shard is not None:
+        index, count = shard
+        ds = ds.shard(num_shards=count, index=index, contiguous=True)
+        name = f"{src.name} (shard {index + 1} of {count})"
+    yield from _iter_records(ds, opt["text_field"], name)

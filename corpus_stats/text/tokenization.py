@@ -20,6 +20,8 @@ did. Texts are encoded without the tokenizer's own BOS/post-processing (``add_sp
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
@@ -29,12 +31,15 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from corpus_stats._io import remove_stale_temporaries
+from corpus_stats.execution.executors import get_executor
 from corpus_stats.progress import Progress, track
 from corpus_stats.stream import TokenStream, TokenStreamWriter
-from corpus_stats.text import cache
+from corpus_stats.text import cache, parallel
 from corpus_stats.text.sources import Corpus, hub_reachable, read_corpus
 
 DEFAULT_TOKENIZER = "bpe:8192"
@@ -434,6 +439,7 @@ def tokenize(
     use_cache: bool = True,
     progress: bool = False,
     bpe_sample_chars: int = DEFAULT_BPE_SAMPLE_CHARS,
+    scheduler: Any = None,
     **read_options,
 ) -> TokenStream:
     """Tokenize a corpus into a memory-mapped :class:`TokenStream`, once (cached by content).
@@ -455,6 +461,12 @@ def tokenize(
         Progress bar on stderr.
     bpe_sample_chars : int
         Most characters ``bpe:V`` is trained on.
+    scheduler : str, distributed.Client or executor, optional
+        ``"local:N"``, ``"tcp://HOST:PORT"`` or a ``distributed.Client``: the corpus's files (or an
+        ``hf:`` dataset's shards) are tokenized in parallel on the Dask workers, which write parts
+        under the cache directory (it must be on a filesystem they all see) that are concatenated in
+        input order into the one stream, identical to this process's (see :mod:`corpus_stats.text.parallel`).
+        None: this process.
     **read_options
         Passed to :func:`read_corpus` (``glob``, ``doc_split``, ``encoding``, ``errors``, ``split``,
         ``text_field``, ``max_documents``).
@@ -511,20 +523,51 @@ def tokenize(
         except (OSError, ValueError, KeyError) as exc:
             damaged = str(exc) or type(exc).__name__  # rebuild it below, and say so once
             warnings.warn(f"the cached token stream was unusable and is rebuilt: {damaged}", CacheRebuiltWarning, 2)
+    if use_cache:  # what killed runs left (of any corpus) is never read, only removed
+        remove_stale_temporaries(target.parent)
     tok = load_tokenizer(tokenizer, corpus, bpe_sample_chars=bpe_sample_chars, progress=progress)
-    with TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged is not None) as writer:
-        truncated = _encode_into(writer, corpus, tok, max_tokens, progress)
-        if writer.n_tokens == 0:
-            raise ValueError(
-                f"the corpus has no documents to tokenize (every input is empty or whitespace; "
-                f"sources: {', '.join(s.name for s in corpus.sources)[:200]})."
-            )
-        writer.add_file(TOKENIZER_FILE, tok.to_json())
-        try:
-            stream = writer.close(_provenance(corpus, tok, key, max_tokens, truncated))
-        except FileExistsError:  # a concurrent run cached the same stream first: use it
-            return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
+    executor = None if scheduler is None else get_executor(scheduler)
+    try:
+        with (
+            _disk_full_says_where(target),
+            TokenStreamWriter(target, tok.vocab_size, tok.eos_id, overwrite=damaged is not None) as writer,
+        ):
+            shards = parallel.parallel_shards(corpus, executor, max_tokens)
+            parts = parallel.encode_parts_into(writer, shards, tok, executor, progress) if shards else None
+            truncated = False if shards else _encode_into(writer, corpus, tok, max_tokens, progress)
+            if writer.n_tokens == 0:
+                raise ValueError(
+                    f"the corpus has no documents to tokenize (every input is empty or whitespace; "
+                    f"sources: {', '.join(s.name for s in corpus.sources)[:200]})."
+                )
+            writer.add_file(TOKENIZER_FILE, tok.to_json())
+            prov = _provenance(corpus, tok, key, max_tokens, truncated)
+            if parts is not None:
+                prov["tokenized_in_parts"] = parts
+            try:
+                stream = writer.close(prov)
+            except FileExistsError:  # a concurrent run cached the same stream first: use it
+                return _with_cache_info(TokenStream.load(target), True, target, start, corpus)
+    finally:
+        if executor is not None and executor is not scheduler:  # started here (local:N, tcp://)
+            executor.close()
     return _with_cache_info(stream, False, target if use_cache else None, start, rebuilt=damaged)
+
+
+@contextlib.contextmanager
+def _disk_full_says_where(target: Path) -> Iterator[None]:
+    """A full disk while writing the stream: one line naming the directory and the fix (nothing was kept)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        full = OSError(
+            f"no space left on the device while writing the token stream under {target.parent}; nothing was "
+            "kept. Free some space or point the cache (--cache-dir, $CORPUS_STATS_CACHE) at a larger disk."
+        )
+        full.errno = errno.ENOSPC
+        raise full from None
 
 
 def _tokenizer_identity(spec: str, bpe_sample_chars: int) -> dict:
