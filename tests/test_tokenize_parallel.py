@@ -191,3 +191,42 @@ def test_cli_tokenize_a_parquet_directory_on_a_local_cluster(tmp_path):
     stream = cs.TokenStream.load(json.loads(res.output)["cache"]["path"])
     assert stream.provenance["tokenized_in_parts"]["parts"] == 6
     _same_stream(stream, cs.tokenize(str(pq), "bytes", glob="*.parquet", use_cache=False))
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_tokenizing_leaves_the_stream_unchanged(tmp_path):
+    pytest.importorskip("distributed")
+    import os
+    import signal
+    import time
+
+    from corpus_stats.execution import DaskExecutor
+    from corpus_stats.execution.executors import local_cluster_client
+
+    class KillOneWorker(DaskExecutor):
+        """Submits the parts, then SIGKILLs a worker process that holds some of them."""
+
+        killed = None
+
+        def map(self, func, jobs):
+            futures = self.client.map(func, *zip(*jobs), pure=False)
+            pids = self.client.run(os.getpid)
+            deadline = time.monotonic() + 30
+            while self.killed is None and time.monotonic() < deadline:
+                busy = [w for w, keys in self.client.processing().items() if keys and w in pids]
+                if busy:
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    self.killed = pids[busy[0]]
+                time.sleep(0.01)
+            return self.client.gather(futures)
+
+    txt = _text_files(tmp_path / "txt", n_files=16, seed=3)
+    serial = cs.tokenize(str(txt), "bpe:300", use_cache=False)
+    executor = KillOneWorker(local_cluster_client(2), owns_cluster=True, local=True)
+    try:
+        stream = cs.tokenize(str(txt), "bpe:300", cache_dir=tmp_path / "cache", scheduler=executor)
+        assert executor.killed is not None and executor.killed not in executor.client.run(os.getpid).values()
+    finally:
+        executor.close()
+    _same_stream(stream, serial)
+    assert [p.name for p in (tmp_path / "cache" / "streams").iterdir() if p.name.startswith(".")] == []
