@@ -129,9 +129,15 @@ def test_shards_whole_documents_or_equal_token_ranges():
     assert one.shards(sh4 := one.shards(4)) is sh4  # built shards pass through unchanged
 
 
-@pytest.mark.parametrize("bad", [0, -1, MAX_SHARDS + 1, 2.0, True, "4", None])
+@pytest.mark.parametrize("bad", [0, -1, MAX_SHARDS + 1])
 def test_shard_count_has_one_rule(bad):
-    with pytest.raises(ValueError, match=rf"n_shards must be an integer in 1..{MAX_SHARDS}; got"):
+    with pytest.raises(ValueError, match=rf"n_shards must be an integer in 1..{MAX_SHARDS}; got {bad}"):
+        TokenStream.from_array(np.arange(10), vocab_size=10).shards(bad)
+
+
+@pytest.mark.parametrize("bad", [2.0, True, "4", None])
+def test_shard_count_must_be_an_int(bad):
+    with pytest.raises(TypeError, match=rf"n_shards must be an int; got {type(bad).__name__}"):
         TokenStream.from_array(np.arange(10), vocab_size=10).shards(bad)
 
 
