@@ -1,12 +1,11 @@
 """Monte Carlo H_n of grammars beyond enumeration: exact window probabilities, agreement, the method rule."""
 
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
-from test_grammars import TINY, _trees
+from test_grammars import TINY, _brute_block_probs
 
 from corpus_stats import synthetic
 from corpus_stats.synthetic import grammar_exact as ge
@@ -17,20 +16,6 @@ from corpus_stats.synthetic.grammars import build_grammar
 def _tiny(name):
     spec = dict(TINY[name])
     return build_grammar(np.random.default_rng(4), spec.pop("n_levels"), spec.pop("v"), spec.pop("rules"), **spec)
-
-
-def _brute_block_probs(grammar, n):
-    """Stationary n-block probabilities of the stream of trees, by enumerating tree sequences."""
-    trees = _trees(grammar)
-    k = 1 + math.ceil(n / min(len(s) for s, _ in trees))
-    blocks = {}
-    for seq in itertools.product(trees, repeat=k):
-        s = sum((x[0] for x in seq), ())
-        p = math.prod(x[1] for x in seq)
-        for i in range(len(seq[0][0])):
-            blocks[s[i : i + n]] = blocks.get(s[i : i + n], 0.0) + p
-    mean = sum(len(s) * p for s, p in trees)
-    return {b: q / mean for b, q in blocks.items()}
 
 
 @pytest.mark.parametrize("name", list(TINY))

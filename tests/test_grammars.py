@@ -48,7 +48,8 @@ def _brute_pairs(grammar, t, within):
     return counts / sum(len(s) * p for s, p in trees)
 
 
-def _brute_blocks(grammar, n):
+def _brute_block_probs(grammar, n):
+    """Stationary n-block probabilities of the stream of trees, by enumerating tree sequences."""
     trees = _trees(grammar)
     k = 1 + math.ceil(n / min(len(s) for s, _ in trees))
     blocks = {}
@@ -58,7 +59,11 @@ def _brute_blocks(grammar, n):
         for i in range(len(seq[0][0])):
             blocks[s[i : i + n]] = blocks.get(s[i : i + n], 0.0) + p
     mean = sum(len(s) * p for s, p in trees)
-    q = np.array(list(blocks.values())) / mean
+    return {b: q / mean for b, q in blocks.items()}
+
+
+def _brute_blocks(grammar, n):
+    q = np.array(list(_brute_block_probs(grammar, n).values()))
     return float(-(q * np.log(q)).sum())
 
 

@@ -57,7 +57,8 @@ class SyntheticCorpus:
         For Santa Fe the values hold for contexts inside one document (``within_documents``). For
         the grammars, ``within_documents`` selects n-grams inside one tree rather than the stream's;
         the values come from enumerating the sentences, None beyond
-        :data:`~corpus_stats.synthetic.grammar_exact.MAX_SENTENCES`.
+        :data:`~corpus_stats.synthetic.grammar_exact.MAX_SENTENCES` (:meth:`reference_entropy` then
+        gives the Monte Carlo estimate with its standard error).
         """
         n_max = check_int("n_max", n_max, 0)
         n = np.arange(n_max + 1)
