@@ -106,3 +106,15 @@ def test_check_compares_within_the_reference_error():
     assert judge(row, 1.0 - 1.01 * limit)[0] == "fail"
     assert "s.e. of the reference" in judge(row, 1.0)[1]
     assert judge({**row, "expected_stderr": 0.0}, 1.02)[0] == "fail"  # no error: the plain tolerance
+
+
+def test_the_stated_error_is_the_seed_to_seed_spread():
+    g = _tiny("ambiguous")
+    exact = ge.conditional_entropies(g, 5)
+    z = []
+    for seed in range(24):
+        mc = gm.monte_carlo_entropies(g, 5, n_samples=600, seed=100 + seed)
+        z.append((mc.values[2:] - exact[2:]) / mc.stderr[2:])
+    z = np.asarray(z)
+    assert np.all(np.abs(z.mean(axis=0)) < 3 / math.sqrt(24))  # unbiased (control variate included)
+    assert np.all((z.std(axis=0) > 0.6) & (z.std(axis=0) < 1.5))  # the s.e. is the spread
