@@ -220,7 +220,8 @@ def test_measure_with_exact_model_reads_against_bracket(markov):
     """measure(lm=) fits gamma on the model curve; the exact model is not flagged, a lowered copy is."""
     from corpus_stats.entropy.curve import entropy_curve
     from corpus_stats.entropy.external import ExternalCurve
-    from corpus_stats.pipeline import format_summary, measure
+    from corpus_stats.pipeline import measure
+    from corpus_stats.report.summary import format_summary
 
     m = measure(markov, lags=[1, 2, 4], n_max=6, lm=MarkovLM(markov), lm_options={"max_sequences": 4000})
     assert m.options["lm"]["model"] == "MarkovLM" and m.options["lm"]["context"] == 6

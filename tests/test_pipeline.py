@@ -1,4 +1,4 @@
-"""Tests of corpus_stats.pipeline: measure() on synthetic streams, the summary, the prediction glue."""
+"""Tests of measure() (corpus_stats.pipeline) and of its summary (corpus_stats.report.summary)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 import corpus_stats as cs
 from corpus_stats import pipeline, synthetic
+from corpus_stats.report import summary as report_summary
 from corpus_stats.report.measurement import Measurement, validate_report
 
 LAGS = [1, 2, 3, 4, 6, 8, 16]
@@ -53,7 +54,7 @@ def test_prediction_summary_and_printed_summary(copy_measurement):
         assert pred["warnings"][0].startswith("no alpha_D:")
     beta = pred["beta"]
     assert 0.5 < beta["value"] < 2.0 and beta["window"][0] >= 1
-    text = pipeline.format_summary(m, files=["out/report.json", "out/entropy.csv"])
+    text = report_summary.format_summary(m, files=["out/report.json", "out/entropy.csv"])
     assert "200,000 tokens, 100 documents" in text
     assert "beta      " in text and "(t = " in text
     assert text.splitlines()[-1] == "  wrote     out/report.json, entropy.csv"
@@ -64,7 +65,7 @@ def test_summarize_real_prediction_when_both_exponents_exist():
     from test_report import make_measurement
 
     m = make_measurement()
-    summary = pipeline.run_prediction(m)
+    summary = report_summary.run_prediction(m)
     assert "error" not in summary, summary.get("error")
     assert summary["alpha_D"]["value"] == pytest.approx(
         summary["gamma"]["value"] / (2 * summary["beta"]["value"]), rel=1e-6
@@ -157,7 +158,7 @@ def test_snr_threshold_and_seed_policy_flow_into_the_prediction(copy_measurement
     assert full is None or full["options"]["snr_threshold"] == SNR_THRESHOLD
     assert (
         "signal/noise >= 1e+09"
-        in pipeline.run_prediction(dataclasses.replace(m, options=dict(m.options, snr_threshold=1e9)))["error"]
+        in report_summary.run_prediction(dataclasses.replace(m, options=dict(m.options, snr_threshold=1e9)))["error"]
     )
 
 
@@ -168,16 +169,16 @@ def test_exponent_alone_is_the_one_predict_chooses():
     from scaling import choose_exponents
 
     m = make_measurement()
-    joint = pipeline.run_prediction(m)
+    joint = report_summary.run_prediction(m)
     strict = dataclasses.replace(m, options=dict(m.options, snr_threshold=1e9))
-    alone = pipeline.run_prediction(strict)
+    alone = report_summary.run_prediction(strict)
     assert "signal/noise >= 1e+09" in alone["error"] and alone["beta"] == {}
     for key in ("value", "window", "n_points", "method", "H_inf", "curve", "interval"):
         assert alone["gamma"][key] == pytest.approx(joint["gamma"][key]), key
-    choice = choose_exponents(strict, **pipeline.prediction_rules(strict))
+    choice = choose_exponents(strict, **report_summary.prediction_rules(strict))
     assert choice.beta is None and "signal/noise" in choice.beta_error
     assert alone["gamma"]["value"] == pytest.approx(choice.gamma.fit.exponent)
-    assert "signal/noise < 1e+09 at every lag" in pipeline.format_summary(strict.with_prediction(alone))
+    assert "signal/noise < 1e+09 at every lag" in report_summary.format_summary(strict.with_prediction(alone))
 
 
 @pytest.mark.slow
@@ -220,7 +221,7 @@ def test_summary_shows_extrapolated_range_and_gamma_curve():
         extrapolated_stderr=np.full(9, 0.01),
         extrapolated_valid=n <= 7,
     )
-    text = pipeline.format_summary(m)
+    text = report_summary.format_summary(m)
     assert "valid n = 1..4 (size-extrapolated: n = 1..7)" in text
     assert "fitted on the extrapolated H_n" in text
     assert "to do" not in text  # both exponents measured: no advice
@@ -231,7 +232,7 @@ def test_summary_shows_extrapolated_range_and_gamma_curve():
         extrapolated_stderr=np.full(9, 0.01),
         extrapolated_valid=n <= 4,
     )
-    text = pipeline.format_summary(m)
+    text = report_summary.format_summary(m)
     assert "size-extrapolated" not in text and "fitted on the corrected H_n" in text
 
 
@@ -240,7 +241,7 @@ def test_advice_for_too_few_tokens():
     # many documents, beta measured but gamma not (valid only to n = 1): e^(H_2+H_3+H_4) more tokens
     m = _hand_made(dict(failed, beta={"value": 0.9}), valid=np.arange(9) <= 1)
     h = np.asarray(m.entropy.corrected)
-    line = pipeline.small_corpus_advice(m)
+    line = report_summary.small_corpus_advice(m)
     assert line.startswith(
         f"no gamma (100,000 tokens now): H_n valid to n = 4 needs roughly {np.exp(h[2:5].sum()):.1g}x more tokens"
     )
@@ -249,16 +250,16 @@ def test_advice_for_too_few_tokens():
     corr_snr = np.sort(np.asarray(m.correlations.snr))[::-1]
     m = _hand_made(dict(failed, gamma={"value": 0.3}))
     m = dataclasses.replace(m, options={"snr_threshold": 2 * corr_snr[2]})  # the threshold it was measured with
-    line = pipeline.small_corpus_advice(m)
+    line = report_summary.small_corpus_advice(m)
     assert line == "no beta (100,000 tokens now): about 4.0x more tokens (signal/noise grows like √tokens)"
-    assert pipeline.small_corpus_advice(m.with_prediction(None)) is None
+    assert report_summary.small_corpus_advice(m.with_prediction(None)) is None
 
 
 def test_summary_title_shortens_many_sources():
     m = _hand_made({"beta": {"value": 0.9}, "gamma": {}, "warnings": []})
     sources = [{"name": f"books/b{i}.txt"} for i in range(28)]
     m = dataclasses.replace(m, provenance=dict(m.provenance, sources=sources))
-    title = pipeline.format_summary(m).splitlines()[0]
+    title = report_summary.format_summary(m).splitlines()[0]
     assert title.endswith("books/b0.txt, books/b1.txt, ... (26 more files)")
 
 
@@ -271,13 +272,13 @@ def test_fewer_documents_than_shards_use_token_blocks_and_say_so(n_docs):
     # a block jackknife over 8 equal token ranges, not n_docs document replicates
     assert m.correlations.op_jackknife.shape[0] == 8 and m.entropy.corrected_jackknife.shape[0] == 8
     note = f"{n_docs} document{'s' if n_docs > 1 else ''}, fewer than the 8 shards: the jackknife shards are 8"
-    assert f"note      {note} equal token ranges (block jackknife)" in pipeline.format_summary(m)
+    assert f"note      {note} equal token ranges (block jackknife)" in report_summary.format_summary(m)
     doc = json.loads(m.to_json())  # and in report.json, for both statistics
     assert doc["correlations"]["options"]["shard_note"].startswith(note)
     assert any(n.startswith(note) for n in doc["correlations"]["options"]["notes"])
     assert any(n.startswith(note) for n in doc["entropy"]["options"]["notes"])
     enough = pipeline.measure(stream, lags=[1, 2], n_max=2, n_shards=n_docs, predict=False)
-    assert "note      " not in pipeline.format_summary(enough)
+    assert "note      " not in report_summary.format_summary(enough)
 
 
 def test_advice_with_too_few_lags_names_the_signal_it_has():
@@ -286,11 +287,11 @@ def test_advice_with_too_few_lags_names_the_signal_it_has():
     m = _hand_made(failed)
     corr = dataclasses.replace(m.correlations, lags=np.array([1, 99_999]), snr=np.array([7.7, np.nan]))
     m = Measurement(corr, m.entropy, m.provenance, {}, {}, failed)
-    line = pipeline.small_corpus_advice(m)
+    line = report_summary.small_corpus_advice(m)
     assert "no signal" not in line
     assert "only 1 lag of this run has a signal (best: 7.7 at t = 1); measure more lags (--lags" in line
     weak = Measurement(dataclasses.replace(corr, snr=np.array([2.5, 1.0])), m.entropy, m.provenance, {}, {}, failed)
-    assert "only 2 lags of this run have a signal (best: 2.5 at t = 1)" in pipeline.small_corpus_advice(weak)
-    assert "and about 4.0x more tokens" in pipeline.small_corpus_advice(weak)
+    assert "only 2 lags of this run have a signal (best: 2.5 at t = 1)" in report_summary.small_corpus_advice(weak)
+    assert "and about 4.0x more tokens" in report_summary.small_corpus_advice(weak)
     none = Measurement(dataclasses.replace(corr, snr=np.array([np.nan, -1.0])), m.entropy, m.provenance, {}, {}, failed)
-    assert "shows no signal" in pipeline.small_corpus_advice(none)
+    assert "shows no signal" in report_summary.small_corpus_advice(none)

@@ -211,7 +211,8 @@ def measure_command(
     """
     from pathlib import Path
 
-    from corpus_stats.pipeline import format_summary, measure
+    from corpus_stats.pipeline import measure
+    from corpus_stats.report.summary import format_summary
 
     options = dict(corpus_input)
     inputs = options.pop("corpus_or_inputs")

@@ -27,8 +27,8 @@ def _prediction_options(func):
 
 def _load_and_predict(report, tokens, snr_threshold, floor_constant, confidence):
     """Load REPORT and run scaling.predict with the options of `predict` and `compare`."""
-    from corpus_stats.pipeline import prediction_rules
     from corpus_stats.report.measurement import load_measurement
+    from corpus_stats.report.summary import prediction_rules
     from scaling import predict
 
     m = load_measurement(report)

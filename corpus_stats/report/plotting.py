@@ -12,7 +12,7 @@ Four figures, each readable at a glance (log axes, units, legends, the fitted nu
     table of them is given (the collapse score from ``scaling.collapse`` in the title).
 
 The fitted values come from ``measurement.prediction`` (the JSON summary written by
-:func:`corpus_stats.pipeline.summarize_prediction`), so ``corpus-stats plot report.json`` needs nothing
+:func:`corpus_stats.report.summary.summarize_prediction`), so ``corpus-stats plot report.json`` needs nothing
 but the report. Figures are built with :class:`matplotlib.figure.Figure` directly (Agg canvas, no
 pyplot state), so plotting is safe in scripts, tests and servers. This module computes no statistics.
 """

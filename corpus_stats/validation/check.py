@@ -247,8 +247,8 @@ def measure_case(case: dict, stream: TokenStream) -> dict:
         opts = dict(spec["entropy"])
         out["entropy"] = entropy.entropy_curve(stream, opts.pop("n_max", 8), **opts)
     if spec.get("predict"):
-        from corpus_stats.pipeline import run_prediction
         from corpus_stats.report.measurement import Measurement
+        from corpus_stats.report.summary import run_prediction
 
         out["prediction"] = run_prediction(Measurement(out["correlations"], out["entropy"]))
     return out

@@ -119,7 +119,8 @@ def _exponent_row(name: str, var: str, part: dict, truth: float | None) -> DemoR
 
 def _copy_section(n_tokens: int, seed: int, progress: bool) -> dict:
     from corpus_stats import synthetic
-    from corpus_stats.pipeline import measure, snr_threshold_of
+    from corpus_stats.pipeline import measure
+    from corpus_stats.report.summary import snr_threshold_of
 
     corpus = synthetic.copy_process(n_tokens, seed=seed, **COPY)
     m = measure(corpus, lags=COPY_LAGS, n_max=4, seed=seed, progress=progress)
