@@ -33,7 +33,7 @@ from corpus_stats.synthetic import grammar_exact
 
 MC_SAMPLES = 10_000  # independent windows of the default estimate (s.e. ~0.01 nats on the RHM)
 MAX_MC_WORK = 4e10  # rough operations of the window recursion (monte_carlo_work)
-MAX_MC_TOKENS = 5e7  # tokens of the trees sampled to draw the windows
+MAX_MC_TOKENS = 2e7  # tokens of the trees sampled to draw the windows (held at once: ~160 MB as int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +125,7 @@ def sample_windows(rng: np.random.Generator, grammar, n_samples: int, length: in
 
     lo, hi = _length_bounds(grammar)
     after = math.ceil(max(length - 1, 0) / lo[0])
-    starts, offs = [], []
+    starts = []
     while sum(len(s) for s in starts) < n_samples:
         tok, off = sample_documents(rng, grammar, n_samples)
         lengths = np.diff(off)
