@@ -58,6 +58,11 @@ SIZE_FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2)
 #: ``extrapolate=None`` turns the extrapolation on up to this many tokens (it about doubles the
 #: Kneser-Ney time).
 EXTRAPOLATE_AUTO_MAX = 30_000_000
+#: Estimators of the ``corrected`` curve (``entropy_curve(estimator=...)``); the first is the default.
+CORRECTED_ESTIMATORS = {
+    "chao-wang-jost": "Chao-Wang-Jost 2013 block-entropy differences",
+    "nsb": "per-context NSB (Nemenman-Shafee-Bialek 2002) over the token types seen",
+}
 
 
 # -- the curve ------------------------------------------------------------------------------------
@@ -74,7 +79,7 @@ class EntropyCurve:
     plugin : numpy.ndarray
         Plug-in block-entropy differences H(n+1) - H(n) (biased low when undersampled).
     corrected : numpy.ndarray
-        Chao–Wang–Jost block-entropy differences.
+        Chao–Wang–Jost block-entropy differences (or per-context NSB: ``options["corrected_estimator"]``).
     upper : numpy.ndarray
         Held-out Kneser–Ney cross-entropy (an upper bound); all NaN when not computed.
     stderr : numpy.ndarray
@@ -301,6 +306,7 @@ def entropy_curve(
     extrapolate: bool | None = None,
     progress: bool = False,
     execution: Execution | None = None,
+    estimator: str = "chao-wang-jost",
 ) -> EntropyCurve:
     """Measure the conditional entropy H_n, n = 0..n_max, with a bracket and a validity mask.
 
@@ -333,6 +339,11 @@ def entropy_curve(
         Memory limit and executor (see docs/scale.md): n-grams are counted in first-token partitions
         that fit the limit, wherever the executor runs them (identical results), and the Kneser–Ney
         models train on at most as many tokens as fit. Default: no limit, in this process.
+    estimator : {"chao-wang-jost", "nsb"}, default "chao-wang-jost"
+        Estimator of ``corrected``: Chao–Wang–Jost block-entropy differences, or the count-weighted
+        mean over contexts of each context's NSB entropy (:mod:`corpus_stats.entropy.nsb`; counted
+        in this process, without ``execution``'s partitions). The jackknife, bias projection and
+        validity rule are the same for both.
 
     Returns
     -------
@@ -409,6 +420,8 @@ def entropy_curve(
         raise TypeError(f"stream must be a TokenStream; got {type(stream).__name__}.")
     n_max = check_n_max(n_max, stream.n_tokens, upper)
     n_shards = stream.shards(n_shards)
+    if estimator not in CORRECTED_ESTIMATORS:
+        raise ValueError(f"estimator must be one of {', '.join(CORRECTED_ESTIMATORS)}; got {estimator!r}.")
     if external is not None and not isinstance(external, ExternalCurve):
         external = read_entropy_curve(external)
     options = {
@@ -417,7 +430,7 @@ def entropy_curve(
         "seed": int(seed),
         "estimators": {
             "plugin": "block-entropy differences",
-            "corrected": "Chao-Wang-Jost 2013 block-entropy differences",
+            "corrected": CORRECTED_ESTIMATORS[estimator],
             "upper": "held-out interpolated modified Kneser-Ney",
         },
         "validity": {
@@ -429,6 +442,7 @@ def entropy_curve(
             "curve determines the bias exponent), |corrected-plugin| <= agree_tol, prefix",
         },
         "n_tokens": stream.n_tokens,
+        "corrected_estimator": estimator,
     }
     if extrapolate is None:
         extrapolate = stream.n_tokens <= EXTRAPOLATE_AUTO_MAX
@@ -448,6 +462,17 @@ def entropy_curve(
         with np.errstate(invalid="ignore"):  # H_n = H(n+1) - H(n-prefixes of those (n+1)-grams)
             plug = stats.plugin_block_entropy()[:, 1:] - stats.prefix.plugin_block_entropy()[:, :-1]
             corr = stats.cwj_block_entropy()[:, 1:] - stats.prefix.cwj_block_entropy()[:, :-1]
+        if estimator == "nsb":
+            from corpus_stats.entropy.nsb import context_entropy
+
+            corr = context_entropy(
+                stream,
+                n_max,
+                within_documents=within_documents,
+                n_shards=n_shards,
+                seed=seed,
+                size_fractions=SIZE_FRACTIONS,
+            ).values
         G = stats.n_shards
         jk = corr[1 : G + 1]
         se = jackknife_stderr(jk)

@@ -64,6 +64,27 @@ def ngram_plan(stream: TokenStream, within_documents: bool, execution: Execution
     return NgramPlan(**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, counts=counts)
 
 
+def variant_masks(G: int, seed: int, size_fractions=()) -> tuple[np.ndarray, tuple]:
+    """Shard masks of the sub-corpus variants: the two halves, then the size blocks.
+
+    Returns ``(masks, size_blocks)``: ``masks[h, g] == 1`` when shard g belongs to sub-corpus h
+    (uint8, one row per half and per block), and per size fraction ``(first_row, n_blocks,
+    shards_per_block)`` with ``first_row`` indexing the variant axis of :class:`NgramStatistics`.
+    The halves come from one random permutation of the shards (``seed``); the blocks are
+    consecutive runs of the same permutation, so the sub-corpora of one size are disjoint.
+    """
+    rng = generator(seed, "entropy_halves")
+    perm = rng.permutation(G)
+    rows = [np.isin(np.arange(G), perm[: G // 2]), np.isin(np.arange(G), perm[G // 2 :])]
+    size_blocks = []
+    for f in size_fractions:
+        k = min(max(round(float(f) * G), 1), G)
+        b = G // k
+        size_blocks.append((G + 1 + len(rows), b, k))
+        rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
+    return np.ascontiguousarray(np.array(rows, dtype=np.uint8)), tuple(size_blocks)
+
+
 def _count_range(ref, room, use_room, token_bounds, vocab_size, n_levels, masks, counts, lo, hi):
     """One partition's sums (a task: runs wherever the executor puts it)."""
     stream = ref.get()
@@ -195,16 +216,7 @@ def ngram_statistics(
     else:  # n-grams run across documents: one starting at p exists iff p + n <= N
         last = np.minimum(token_bounds[1:, None], N - np.arange(n_levels + 1)[None, :] + 1)
         per_shard = np.maximum(last - token_bounds[:-1, None], 0)
-    rng = generator(seed, "entropy_halves")
-    perm = rng.permutation(G)
-    rows = [np.isin(np.arange(G), perm[: G // 2]), np.isin(np.arange(G), perm[G // 2 :])]
-    size_blocks = []
-    for f in size_fractions:  # disjoint runs of the same permutation: nested-size sub-corpora
-        k = min(max(round(float(f) * G), 1), G)
-        b = G // k
-        size_blocks.append((G + 1 + len(rows), b, k))
-        rows += [np.isin(np.arange(G), perm[i * k : (i + 1) * k]) for i in range(b)]
-    masks = np.ascontiguousarray(np.array(rows, dtype=np.uint8))
+    masks, size_blocks = variant_masks(G, seed, size_fractions)
     executor = execution.executor
     ref = executor.stream_ref(stream)
     task_room = room if ref.stream is not None else None  # workers rebuild it from the offsets
