@@ -6,6 +6,8 @@ Runs the estimators on synthetic corpora whose answers are known exactly
     python benchmarks/bench_calibration.py                    # reduced grid (sizes <= 2e6, 3 seeds)
     python benchmarks/bench_calibration.py --full             # 3e5 .. 1e7 tokens, 5 seeds (hours)
     python benchmarks/bench_calibration.py --sizes 3e5 --seeds 1 2 --b 0.3 0.6 --json out.json
+    python benchmarks/bench_calibration.py --estimator chao-wang-jost nsb --markov-orders 2 --no-iid \
+        --no-correlations --sizes 3e5 1e6 --seeds 1 2 --b 0.3 0.5 0.7   # estimators' reach (item 3)
 
 Ground truths and what is checked:
 
@@ -40,6 +42,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from corpus_stats.entropy.curve import CORRECTED_ESTIMATORS
+
 REDUCED = {"sizes": (3e5, 1e6, 2e6), "seeds": (1, 2, 3)}
 FULL = {"sizes": (3e5, 1e6, 3e6, 1e7), "seeds": (1, 2, 3, 4, 5)}
 B_VALUES = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -60,7 +64,15 @@ def _entropy_points(curve, exact) -> dict:
         "max_z": float(z.max()) if z.size else math.nan,
         # the range of n where |bias| <= 2 jackknife s.e. (an estimator's reach, issue item 3)
         "reach_2se": int(np.argmax(z_se > 2)) if np.any(z_se > 2) else int(v.sum()),
+        # the same over every n, valid or not: how many leading n have |bias| <= 2 s.e.
+        "reach_all": _leading(np.abs(np.asarray(curve.corrected) - exact) <= 2 * np.asarray(curve.stderr)),
     }
+
+
+def _leading(ok) -> int:
+    """Number of leading True values."""
+    ok = np.asarray(ok, bool)
+    return int(np.argmin(ok)) if not ok.all() else int(ok.size)
 
 
 def _corr_case(size: float, seed: int):
@@ -98,8 +110,17 @@ def _exact_fit(x, y, window, usable, method, sigma=None):
     return fit_power_law(x[w], y[w], method=method, sigma=sig, **kw).exponent
 
 
-def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=True, log=print) -> dict:
-    """Run the grid; returns the per-case records (JSON-safe)."""
+def run(
+    sizes,
+    seeds,
+    b_values,
+    markov_orders=(1, 2, 3),
+    iid=True,
+    correlations=True,
+    log=print,
+    estimators=("chao-wang-jost",),
+) -> dict:
+    """Run the grid (each H_n case once per ``corrected`` estimator); returns the per-case records (JSON-safe)."""
     from corpus_stats import synthetic
     from corpus_stats.entropy.curve import entropy_curve
     from scaling import predict
@@ -120,59 +141,58 @@ def run(sizes, seeds, b_values, markov_orders=(1, 2, 3), iid=True, correlations=
     cases += [("markov_chain", {"order": k, "vocab_size": 16, "n_successors": 3}, False) for k in markov_orders]
     if iid:
         cases.append(("iid_zipf", {"vocab_size": 5000}, False))
-    for kind, params, within in cases:
-        for size in sizes:
-            for seed in seeds:
-                t0 = time.perf_counter()
-                made = synthetic.make(kind, int(size), seed=seed, **params)
-                curve = entropy_curve(made.stream, N_MAX, within_documents=within, upper=False, seed=seed)
-                exact = made.exact_entropy(N_MAX)
-                n = np.asarray(curve.n, float)
-                rec = {"kind": kind, "params": params, "size": size, "seed": seed, **_entropy_points(curve, exact)}
-                rec["refused"] = ""
-                try:
-                    sel, which, usable, total = _gamma(curve)
-                    rec.update(
-                        gamma=sel.fit.exponent,
-                        gamma_se=total,
-                        gamma_exact=_exact_fit(n, exact, sel.window, usable, "offset", _weights(curve, which)),
-                        gamma_window=list(sel.window),
-                        gamma_curve=which,
-                    )
-                except ValueError as exc:
-                    rec["refused"] = str(exc)
-                if (size, seed) in corr_cache and "gamma" in rec:
-                    corr, exact_op = corr_cache[(size, seed)]
-                    try:
-                        pred = predict(SimpleNamespace(correlations=corr, entropy=curve), tokens=[1e6])
-                    except ValueError as exc:
-                        rec["alpha_refused"] = str(exc)
-                    else:
-                        lags = np.asarray(corr.lags, float)
-                        use_b = np.asarray(corr.snr) >= pred.options["snr_threshold"]
-                        b_ex = _exact_fit(lags, exact_op, pred.beta.window, use_b, "paper")
-                        rec.update(
-                            beta=pred.beta.fit.exponent,
-                            beta_se=pred.alpha_D.beta_stderr,
-                            beta_exact=b_ex,
-                            alpha=pred.alpha_D.value,
-                            alpha_interval=list(pred.alpha_D.interval),
-                            alpha_exact=_exact_fit(
-                                n, exact, pred.gamma.window, usable, "offset", _weights(curve, which)
-                            )
-                            / (2 * b_ex),
-                        )
-                records["entropy"].append(rec)
-                msg = (
-                    f", gamma {rec['gamma']:.3f} ± {rec['gamma_se']:.3f} (exact fit {rec['gamma_exact']:.3f})"
-                    if "gamma" in rec
-                    else f", no gamma: {rec['refused'][:60]}"
+    for kind, params, within, size, seed, estimator in (
+        (*case, size, seed, est) for case in cases for size in sizes for seed in seeds for est in estimators
+    ):
+        t0 = time.perf_counter()
+        made = synthetic.make(kind, int(size), seed=seed, **params)
+        curve = entropy_curve(made.stream, N_MAX, within_documents=within, upper=False, seed=seed, estimator=estimator)
+        exact = made.exact_entropy(N_MAX)
+        n = np.asarray(curve.n, float)
+        rec = {"kind": kind, "params": params, "size": size, "seed": seed, "estimator": estimator}
+        rec.update(_entropy_points(curve, exact), seconds=round(time.perf_counter() - t0, 1))
+        rec["refused"] = ""
+        try:
+            sel, which, usable, total = _gamma(curve)
+            rec.update(
+                gamma=sel.fit.exponent,
+                gamma_se=total,
+                gamma_exact=_exact_fit(n, exact, sel.window, usable, "offset", _weights(curve, which)),
+                gamma_window=list(sel.window),
+                gamma_curve=which,
+            )
+        except ValueError as exc:
+            rec["refused"] = str(exc)
+        if (size, seed) in corr_cache and "gamma" in rec:
+            corr, exact_op = corr_cache[(size, seed)]
+            try:
+                pred = predict(SimpleNamespace(correlations=corr, entropy=curve), tokens=[1e6])
+            except ValueError as exc:
+                rec["alpha_refused"] = str(exc)
+            else:
+                lags = np.asarray(corr.lags, float)
+                use_b = np.asarray(corr.snr) >= pred.options["snr_threshold"]
+                b_ex = _exact_fit(lags, exact_op, pred.beta.window, use_b, "paper")
+                rec.update(
+                    beta=pred.beta.fit.exponent,
+                    beta_se=pred.alpha_D.beta_stderr,
+                    beta_exact=b_ex,
+                    alpha=pred.alpha_D.value,
+                    alpha_interval=list(pred.alpha_D.interval),
+                    alpha_exact=_exact_fit(n, exact, pred.gamma.window, usable, "offset", _weights(curve, which))
+                    / (2 * b_ex),
                 )
-                log(
-                    f"{kind} {params} size={size:.0e} seed={seed}: valid n <= {rec['last_valid']}, "
-                    f"covered {rec['covered']}/{rec['n_valid']}, max z {rec['max_z']:.2f}{msg}"
-                    f" [{time.perf_counter() - t0:.1f} s]"
-                )
+        records["entropy"].append(rec)
+        msg = (
+            f", gamma {rec['gamma']:.3f} ± {rec['gamma_se']:.3f} (exact fit {rec['gamma_exact']:.3f})"
+            if "gamma" in rec
+            else f", no gamma: {rec['refused'][:60]}"
+        )
+        log(
+            f"{kind} {params} size={size:.0e} seed={seed} {estimator}: valid n <= {rec['last_valid']}, "
+            f"reach {rec['reach_all']}, covered {rec['covered']}/{rec['n_valid']}, max z {rec['max_z']:.2f}{msg}"
+            f" [{time.perf_counter() - t0:.1f} s]"
+        )
     return records
 
 
@@ -182,33 +202,45 @@ def _frac(k, n) -> str:
 
 def tables(records) -> str:
     """The coverage tables as text."""
-    out = ["H_n at valid n: exact within corrected ± 2 total error", ""]
+    out = [
+        "H_n at valid n: exact within corrected ± 2 total error; reach: mean number of leading n (of all "
+        f"0..{N_MAX}) with |corrected - exact| <= 2 jackknife s.e.",
+        "",
+    ]
     out.append(
-        f"{'source':<22}{'size':>8}{'cases':>7}{'valid pts':>11}{'covered':>18}{'max |z|':>9}{'mean last n':>13}"
+        f"{'source':<22}{'estimator':>16}{'size':>8}{'cases':>7}{'valid pts':>11}{'covered':>18}{'max |z|':>9}"
+        f"{'mean last n':>13}{'reach':>7}"
     )
     ent = records["entropy"]
-    keys = sorted({(r["kind"], json.dumps(r["params"], sort_keys=True), r["size"]) for r in ent})
+
+    def case_key(r):
+        return (r["kind"], json.dumps(r["params"], sort_keys=True), r.get("estimator", "chao-wang-jost"), r["size"])
+
+    keys = sorted({case_key(r) for r in ent})
     tot_k = tot_n = 0
     worst = 0.0
-    for kind, p, size in keys:
-        rs = [r for r in ent if (r["kind"], json.dumps(r["params"], sort_keys=True), r["size"]) == (kind, p, size)]
+    for kind, p, est, size in keys:
+        rs = [r for r in ent if case_key(r) == (kind, p, est, size)]
         k, n = sum(r["covered"] for r in rs), sum(r["n_valid"] for r in rs)
         mz = max((r["max_z"] for r in rs if r["n_valid"]), default=math.nan)
         worst = max(worst, mz) if math.isfinite(mz) else worst
         tot_k, tot_n = tot_k + k, tot_n + n
         label = kind + " " + ",".join(f"{a}={b}" for a, b in json.loads(p).items() if a in ("b", "order"))
+        reach = np.mean([r["reach_all"] for r in rs]) if all("reach_all" in r for r in rs) else math.nan
         out.append(
-            f"{label:<22}{size:>8.0e}{len(rs):>7}{n:>11}{_frac(k, n):>18}{mz:>9.2f}"
-            f"{np.mean([r['last_valid'] for r in rs]):>13.1f}"
+            f"{label:<22}{est:>16}{size:>8.0e}{len(rs):>7}{n:>11}{_frac(k, n):>18}{mz:>9.2f}"
+            f"{np.mean([r['last_valid'] for r in rs]):>13.1f}{reach:>7.1f}"
         )
-    out.append(f"{'all':<22}{'':>8}{len(ent):>7}{tot_n:>11}{_frac(tot_k, tot_n):>18}{worst:>9.2f}")
-    fitted = [r for r in ent if "gamma" in r]
+    out.append(f"{'all':<22}{'':>16}{'':>8}{len(ent):>7}{tot_n:>11}{_frac(tot_k, tot_n):>18}{worst:>9.2f}")
     out += ["", "gamma: 90% interval gamma ± 1.645 total s.e. covers the exact-curve fit (same window, same model)"]
-    for kind in sorted({r["kind"] for r in ent}):
-        rs = [r for r in ent if r["kind"] == kind]
-        fs = [r for r in fitted if r["kind"] == kind]
+    for kind, est in sorted({(r["kind"], r.get("estimator", "chao-wang-jost")) for r in ent}):
+        rs = [r for r in ent if (r["kind"], r.get("estimator", "chao-wang-jost")) == (kind, est)]
+        fs = [r for r in rs if "gamma" in r]
         cov = sum(abs(r["gamma"] - r["gamma_exact"]) <= Z90 * r["gamma_se"] for r in fs)
-        out.append(f"  {kind:<13} fitted {len(fs):>3} of {len(rs):>3} (others refused); covered {_frac(cov, len(fs))}")
+        out.append(
+            f"  {kind:<13} {est:<15} fitted {len(fs):>3} of {len(rs):>3} (others refused); "
+            f"covered {_frac(cov, len(fs))}"
+        )
     out += ["", "beta (copy process, exact ||C||_op): 90% interval covers the exact-norm fit (same lags)"]
     seen = {}
     for r in ent:
@@ -241,6 +273,15 @@ def main(argv=None) -> int:
     ap.add_argument("--b", type=float, nargs="+", default=list(B_VALUES))
     ap.add_argument("--no-correlations", action="store_true", help="skip C(t): no beta, alpha_D, debiased rows")
     ap.add_argument("--santa-fe-only", action="store_true", help="skip the Markov and iid sources")
+    ap.add_argument("--markov-orders", type=int, nargs="*", default=[1, 2, 3])
+    ap.add_argument("--no-iid", action="store_true", help="skip the iid Zipf source")
+    ap.add_argument(
+        "--estimator",
+        nargs="+",
+        default=["chao-wang-jost"],
+        choices=list(CORRECTED_ESTIMATORS),
+        help="estimators of the corrected curve to run on every H_n case",
+    )
     ap.add_argument("--json", default=None, help="also write the per-case records to this file")
     args = ap.parse_args(argv)
     grid = FULL if args.full else REDUCED
@@ -251,14 +292,16 @@ def main(argv=None) -> int:
         sizes,
         seeds,
         tuple(args.b),
-        markov_orders=() if args.santa_fe_only else (1, 2, 3),
-        iid=not args.santa_fe_only,
+        markov_orders=() if args.santa_fe_only else tuple(args.markov_orders),
+        iid=not (args.santa_fe_only or args.no_iid),
         correlations=not args.no_correlations,
         log=lambda s: print(s, file=sys.stderr, flush=True),
+        estimators=tuple(args.estimator),
     )
     print(
-        f"grid: sizes {list(sizes)}, seeds {list(seeds)}, Santa Fe b {args.b}, Markov orders 1-3, iid; "
-        f"{time.perf_counter() - start:.0f} s"
+        f"grid: sizes {list(sizes)}, seeds {list(seeds)}, Santa Fe b {args.b}, Markov orders "
+        f"{[] if args.santa_fe_only else args.markov_orders}, iid {not (args.santa_fe_only or args.no_iid)}, "
+        f"estimators {args.estimator}; {time.perf_counter() - start:.0f} s"
     )
     print(tables(records))
     if args.json:
