@@ -232,6 +232,11 @@ def _size_curve(stats, corr, se):
     return np.array(sizes), np.array(means), np.array(errs)
 
 
+def _larger_bias(p) -> float:
+    """Sort key of a projected bias: its systematic error, an unknown (NaN) one counting as the largest."""
+    return np.inf if np.isnan(p.systematic) else p.systematic
+
+
 def _falling_prefix(ce: np.ndarray) -> np.ndarray:
     """Mask of the leading n where the raw cross-entropy still falls strictly with n."""
     ok = np.isfinite(ce)
@@ -342,8 +347,9 @@ def entropy_curve(
     estimator : {"chao-wang-jost", "nsb"}, default "chao-wang-jost"
         Estimator of ``corrected``: Chao–Wang–Jost block-entropy differences, or the count-weighted
         mean over contexts of each context's NSB entropy (:mod:`corpus_stats.entropy.nsb`; counted
-        in this process, without ``execution``'s partitions). The jackknife, bias projection and
-        validity rule are the same for both.
+        in this process, without ``execution``'s partitions). The jackknife and validity rule are the
+        same for both; NSB's residual bias is projected both ways (the larger of a rising and a
+        falling size-curve fit), since it is biased high where most contexts were seen once.
 
     Returns
     -------
@@ -482,6 +488,13 @@ def entropy_curve(
             fit_finite_size(size_curve[0], size_curve[1][:, n], size_curve[2][:, n], +1) for n in range(n_max + 1)
         ]
         projected = [residual_bias(lower_fits[n], corr[0, n], se[n], shift[n]) for n in range(n_max + 1)]
+        if estimator == "nsb":  # biased low or high (a context seen once gets the prior's mean): both ways
+            n_tok, y, e = size_curve
+            falling = [fit_finite_size(n_tok, -y[:, n], e[:, n], +1) for n in range(n_max + 1)]
+            projected = [
+                max(rising, residual_bias(falling[n], -corr[0, n], se[n], shift[n]), key=_larger_bias)
+                for n, rising in enumerate(projected)
+            ]
         bias = np.array([p.bias for p in projected])
         systematic = np.array([p.systematic for p in projected])
         determined = np.array([p.determined for p in projected])
