@@ -1,4 +1,4 @@
-"""Conditional entropy from per-context next-token counts: NSB (and plug-in, its exact check), private.
+"""Conditional entropy from per-context next-token counts: NSB (and plug-in, its exact check).
 
 H_n = sum over contexts c (n tokens) of (N_c / P) * Ĥ(next token | c), where N_c counts the
 occurrences of c that are followed by a token, P = sum N_c, and Ĥ is estimated from the context's
@@ -9,9 +9,10 @@ over the K token types seen in the corpus, mixed so that the prior on the entrop
 
 The sums are formed for the same variants as :func:`corpus_stats.entropy.ngrams.ngram_statistics`
 (full corpus, leave-one-shard-out jackknife, halves, size blocks; n-grams by start position), so
-:func:`corpus_stats.entropy.curve.entropy_curve` applies its jackknife, bias projection and
-validity rule unchanged (``estimator="nsb"``). With Ĥ = plug-in the sums equal the block-entropy
-differences of ``ngram_statistics`` exactly (a test of the variant bookkeeping).
+:func:`corpus_stats.entropy.curve.entropy_curve` applies its jackknife, size curve and validity
+rule to them (``estimator="nsb"``; the residual bias is projected both ways there). With Ĥ = plug-in
+the sums equal the block-entropy differences of ``ngram_statistics`` exactly (a test of the variant
+bookkeeping).
 
 Contexts are grouped level by level (the rank of an (n+1)-token context is the rank of its
 n-token prefix and next token, one sort per level); a context seen once stays seen once at every
@@ -79,7 +80,7 @@ def nsb_entropy(counts, alphabet_size: int | None = None) -> float:
     Examples
     --------
     >>> round(nsb_entropy([3, 1, 0, 0]), 4)
-    0.8733
+    0.8528
     """
     c = np.asarray(counts)
     if c.ndim != 1 or (c.size and (np.any(c < 0) or not np.all(np.mod(c, 1) == 0))):
