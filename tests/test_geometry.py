@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from corpus_stats import synthetic as S
 from corpus_stats.cli import cli
 from corpus_stats.geometry import WordSet, read_set_file, resolve_set, set_geometry, word_stream
-from corpus_stats.geometry.cooccurrence import ablation_keep, count_pairs, pmi, row_index
+from corpus_stats.geometry.cooccurrence import ablation_keep, count_pairs, pmi, ppmi, row_index
 from corpus_stats.geometry.sets import _leaves, internal_nodes
 from corpus_stats.text import Corpus
 
@@ -60,13 +60,17 @@ def test_planted_tree_top_splits_are_recovered_exactly(tree):
     assert all(n["local"] for n in nodes[:3])
 
 
-def test_window_counts_match_a_slow_reference():
+@pytest.mark.parametrize("block_entries", [1 << 25, 8])  # one pass over the text; one row per pass
+def test_window_counts_match_a_slow_reference(monkeypatch, block_entries):
+    from corpus_stats.geometry import cooccurrence
+
+    monkeypatch.setattr(cooccurrence, "BLOCK_ENTRIES", block_entries)
     rng = np.random.default_rng(1)
     texts = [" ".join(rng.choice(list("abcdefg"), size=n)) + " ." for n in (30, 1, 0, 25)]
     ws = word_stream(Corpus.from_texts([t for t in texts if t.strip()]))
     _, row_of = row_index(ws, 5, [ws.id_of("g")])
     for window in (1, 3):
-        m = count_pairs(ws, row_of, window)
+        m = count_pairs(ws, row_of, window).toarray()
         ref = np.zeros_like(m)
         idx, doc = row_of[ws.ids], ws.doc_id
         for p in range(idx.size):
@@ -75,7 +79,7 @@ def test_window_counts_match_a_slow_reference():
                     ref[idx[p], idx[q]] += 1
                     ref[idx[q], idx[p]] += 1
         assert np.array_equal(m, ref)
-    sent = count_pairs(ws, row_of, "sentence")
+    sent = count_pairs(ws, row_of, "sentence").toarray()
     ref = np.zeros_like(sent)
     for s in np.unique(ws.sentence_id):
         r = row_of[ws.ids[ws.sentence_id == s]]
@@ -91,13 +95,25 @@ def test_pmi_of_independent_counts_is_zero():
     assert np.allclose(m, 0.0)
 
 
+def test_sparse_ppmi_is_the_dense_formula_on_pairs_above_the_minimum_count():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(2)
+    c = rng.poisson(3.0, size=(12, 12)).astype(float) * rng.integers(0, 2, size=(12, 12))
+    c = c + c.T
+    dense = np.where(c >= 4, np.maximum(pmi(c, 0.75), 0.0), 0.0)
+    sparse = ppmi(sp.csr_matrix(c), 0.75, 4)
+    assert sparse.nnz == np.count_nonzero(dense) > 0
+    assert np.array_equal(sparse.toarray(), dense)
+
+
 def test_ablation_leaves_no_set_pair(circle):
     c, ws = circle
     ids = [ws.id_of(w) for w in c.planted["words"]]
     _, row_of = row_index(ws, 300, ids)
     rows = row_of[ids]
     keep, removed, total = ablation_keep(ws, ids, 5)
-    m = count_pairs(ws, row_of, 5, keep)[np.ix_(rows, rows)]
+    m = count_pairs(ws, row_of, 5, keep)[rows][:, rows].toarray()
     assert removed > 0 and m.sum() - np.trace(m) == 0
     assert 0 < 1 - keep.mean() < 0.5
     g = set_geometry(ws, WordSet("c", tuple(c.planted["words"]), True), n_frequent=300, dim=20)

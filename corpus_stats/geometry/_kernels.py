@@ -7,10 +7,11 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def _window_counts(idx, seg, keep, window, n_words):
-    """Symmetric counts of word pairs at distance 1..window inside one segment; skips idx < 0 and
-    positions with keep == 0 (they still occupy their place in the text)."""
-    m = np.zeros((n_words, n_words), dtype=np.int32)
+def _window_counts(idx, seg, keep, window, lo, hi, n_words):
+    """Rows ``lo .. hi - 1`` (as ``m[a - lo, b]``) of the symmetric counts of word pairs at distance
+    1..window inside one segment; skips idx < 0 and positions with keep == 0 (they still occupy their
+    place in the text)."""
+    m = np.zeros((hi - lo, n_words), dtype=np.int32)
     n = idx.size
     for p in range(n):
         a = idx[p]
@@ -23,8 +24,10 @@ def _window_counts(idx, seg, keep, window, n_words):
             b = idx[q]
             if b < 0 or keep[q] == 0:
                 continue
-            m[a, b] += 1
-            m[b, a] += 1
+            if lo <= a < hi:
+                m[a - lo, b] += 1
+            if lo <= b < hi:
+                m[b - lo, a] += 1
     return m
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from corpus_stats._checks import check_int
 from corpus_stats.geometry import shape
-from corpus_stats.geometry.cooccurrence import ablation_keep, count_pairs, pmi, row_index
+from corpus_stats.geometry.cooccurrence import ablation_keep, count_pairs, ppmi, row_index
 from corpus_stats.geometry.sets import WordSet, internal_nodes
 from corpus_stats.geometry.words import WordStream
 
@@ -102,18 +102,17 @@ class SetGeometry:
         }
 
 
-def embeddings(counts: np.ndarray, dim: int, min_count: int) -> np.ndarray:
+def embeddings(counts, dim: int, min_count: int) -> np.ndarray:
     """Unit-length word vectors: top-``dim`` eigenvectors of the PPMI matrix scaled by sqrt(eigenvalue).
 
     Pairs seen fewer than ``min_count`` times count as unseen (PPMI 0): the PMI of rare pairs is noise
     that would otherwise fill the leading eigenvectors."""
-    import scipy.sparse as sp
     from scipy.sparse.linalg import eigsh
 
-    m = np.where(counts >= min_count, np.maximum(pmi(counts, CDS), 0.0), 0.0)
+    m = ppmi(counts, CDS, min_count)
     # context smoothing makes PMI slightly asymmetric: factorise its symmetric part; sparse products
     # (single-threaded) rather than dense BLAS, whose spinning threads stall on a busy machine
-    m = sp.csr_matrix(0.5 * (m + m.T))
+    m = 0.5 * (m + m.T)
     if m.nnz == 0:
         raise ValueError(
             f"no pair of the {m.shape[0]} counted words co-occurs {min_count} times or more: no embedding; "
@@ -160,10 +159,11 @@ def _shape_summary(scores: np.ndarray, cyclic: bool) -> dict:
 
 def _view(counts, rows, ws_set: WordSet, min_count: int, dim: int, seed: int, tree_index=None):
     n = rows.size
-    sub = counts[np.ix_(rows, rows)]
+    sub = counts[rows][:, rows].toarray()
     mask = sub >= min_count
     np.fill_diagonal(mask, True)
-    total, marginal = counts.sum(), counts.sum(axis=1)[rows]
+    n_i = np.asarray(counts.sum(axis=1)).ravel()
+    total, marginal = n_i.sum(), n_i[rows]
     with np.errstate(divide="ignore"):
         sub_pmi = np.log(sub * total / np.outer(marginal, marginal))  # = pmi(counts) on the set's rows
     sub_pmi = np.where(mask, sub_pmi, np.nan)
@@ -268,7 +268,7 @@ def set_geometry(
     if ablation:
         keep, removed, total = ablation_keep(ws, ids, window)
         counts_ab = count_pairs(ws, row_of, window, keep)
-        left = float(counts_ab[np.ix_(rows, rows)][~np.eye(len(ids), dtype=bool)].sum())
+        left = float(counts_ab[rows][:, rows].toarray()[~np.eye(len(ids), dtype=bool)].sum())
         ablation_info = {
             "unit": window + "s" if isinstance(window, str) else "windows around two set words",
             "removed": removed,
@@ -276,7 +276,7 @@ def set_geometry(
             "words_removed_fraction": float(1.0 - keep.mean()),
             "set_pair_counts_left": left,
         }
-        if np.any(counts_ab[rows].sum(axis=1) == 0):
+        if np.any(np.asarray(counts_ab[rows].sum(axis=1)) == 0):
             notes.append("the ablation leaves a set word without any co-occurrence: no ablated geometry.")
         else:
             ablated, hierarchy_ablated = _view(counts_ab, rows, word_set, min_count, dim, seed, tree_index)

@@ -3,18 +3,21 @@
 Counts ``N_ij`` are symmetric: every ordered pair of positions (p, q), p != q, holding words i and j
 that are at most ``window`` words apart (``window=w``) or in the same sentence / document. Rows are the
 K most frequent words plus the words of the set under study; other words keep their place in the
-text (distances are counted in words of the text) but are not counted.
+text (distances are counted in words of the text) but are not counted. The counts are a sparse CSR
+matrix: at a large K most pairs never meet, and the dense K x K matrix would not fit.
 ``PMI_ij = log(N_ij N / (N_i N_j))`` with ``N_i = sum_j N_ij`` and ``N = sum_ij N_ij``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from corpus_stats.geometry import _kernels as K
 from corpus_stats.geometry.words import WordStream
 
 UNIT_MODES = ("sentence", "document")
+BLOCK_ENTRIES = 1 << 25  # dense int32 rows counted per pass over the text in window mode (128 MiB)
 
 
 def parse_window(value) -> int | str:
@@ -46,22 +49,30 @@ def _units(ws: WordStream, window) -> np.ndarray:
     return ws.doc_id if window == "document" else ws.sentence_id
 
 
-def count_pairs(ws: WordStream, row_of: np.ndarray, window, keep: np.ndarray | None = None) -> np.ndarray:
-    """Symmetric co-occurrence counts (float64, rows x rows); ``keep`` (uint8 per position) drops positions."""
+def count_pairs(ws: WordStream, row_of: np.ndarray, window, keep: np.ndarray | None = None) -> sp.csr_matrix:
+    """Symmetric co-occurrence counts (float64 CSR, rows x rows); ``keep`` (uint8 per position) drops positions.
+
+    Window mode counts blocks of rows into a dense buffer of at most ``BLOCK_ENTRIES`` entries, one pass
+    over the text per block (one pass at the default K); unit mode multiplies the sparse unit-by-word
+    incidence matrix by its transpose."""
     idx = row_of[ws.ids]
     n_rows = int(row_of.max()) + 1
     if keep is None:
         keep = np.ones(idx.size, dtype=np.uint8)
     if not isinstance(window, str):
-        return K._window_counts(idx, ws.doc_id, keep, int(window), n_rows).astype(np.float64)
-    import scipy.sparse as sp
-
+        step = max(1, BLOCK_ENTRIES // n_rows)
+        blocks = [
+            sp.csr_matrix(K._window_counts(idx, ws.doc_id, keep, int(window), lo, min(lo + step, n_rows), n_rows))
+            for lo in range(0, n_rows, step)
+        ]
+        return sp.vstack(blocks, format="csr").astype(np.float64)
     ok = (idx >= 0) & (keep > 0)
     unit = _units(ws, window)[ok]
     x = sp.csr_matrix((np.ones(unit.size), (unit, idx[ok])), shape=(int(unit.max(initial=0)) + 1, n_rows))
     x.sum_duplicates()
-    m = (x.T @ x).toarray()
-    m[np.diag_indices(n_rows)] -= np.asarray(x.sum(axis=0)).ravel()  # a word is not its own neighbour
+    m = (x.T @ x).tocsr() - sp.diags(np.asarray(x.sum(axis=0)).ravel(), format="csr")  # no word is its own neighbour
+    m.eliminate_zeros()
+    m.sort_indices()
     return m
 
 
@@ -100,3 +111,18 @@ def pmi(counts: np.ndarray, cds: float = 1.0) -> np.ndarray:
         out = np.log(counts / total) - np.log(n_i / total)[:, None] - np.log(p_ctx)[None, :]
     out[~np.isfinite(out)] = -np.inf
     return out
+
+
+def ppmi(counts: sp.csr_matrix, cds: float, min_count: int) -> sp.csr_matrix:
+    """``max(PMI, 0)`` with context smoothing ``cds`` (as :func:`pmi`), sparse: only on the pairs counted
+    ``min_count`` times or more (the others count as unseen, PPMI 0)."""
+    n_i = np.asarray(counts.sum(axis=1)).ravel()
+    total = n_i.sum()
+    ctx = n_i**cds
+    p_ctx = ctx / max(ctx.sum(), np.finfo(float).tiny)
+    c = counts.tocoo()
+    seen = c.data >= min_count
+    r, k, v = c.row[seen], c.col[seen], c.data[seen]
+    val = np.log(v / total) - np.log(n_i / total)[r] - np.log(p_ctx)[k]
+    pos = val > 0
+    return sp.csr_matrix((val[pos], (r[pos], k[pos])), shape=counts.shape)
