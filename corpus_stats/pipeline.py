@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -42,6 +42,7 @@ def measure(
     progress: bool = False,
     memory_limit: str | int | None = None,
     scheduler: Any = None,
+    on_stream: Callable[[TokenStream], None] | None = None,
     **read_options: Any,
 ) -> Measurement:
     """Measure C(t) and H_n of a corpus and predict its data-scaling exponent.
@@ -98,6 +99,9 @@ def measure(
         processes), ``"tcp://HOST:PORT"`` (an existing Dask cluster whose workers read the saved stream
         from the same path) or a ``distributed.Client``. Results do not depend on it. Text inputs are
         tokenized on the workers too (see :func:`corpus_stats.tokenize`).
+    on_stream : callable, optional
+        Called with the token stream once it is ready, before any counting: to check options that
+        depend on it (its vocabulary) or to keep it for a further analysis without tokenizing again.
     **read_options
         Passed to the reader/tokenizer (``max_tokens``, ``doc_split``, ``text_field``, ``cache_dir``...).
 
@@ -141,6 +145,8 @@ def measure(
             external=external,
         )
         _check_memory(stream, within_documents, execution)  # before any counting
+        if on_stream is not None:
+            on_stream(stream)
         lm_summary = None
         if lm is not None:
             from corpus_stats.lm import lm_curve

@@ -181,6 +181,15 @@ def tokenize_command(corpus_input, top, output, as_json, scheduler):
     "tokenized with its tokenizer (see lm-curve -h).",
 )
 @lm_options
+@click.option(
+    "--spectrum",
+    "spectrum_k",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="K",
+    help="Also compute the top K singular values of C(t) at the measured lags against the shuffled noise edge "
+    "(as `corpus-stats spectrum`; K < V): spectrum.json, spectrum.csv, and with --plot spectrum.png.",
+)
 @collapse_option("measure")
 @user_errors
 def measure_command(
@@ -201,6 +210,7 @@ def measure_command(
     scheduler,
     lm,
     lm_options,
+    spectrum_k,
     collapse_table,
 ):
     """Measure C(t) and H_n of INPUTS and predict the data-scaling exponent alpha_D.
@@ -209,6 +219,7 @@ def measure_command(
     which is memory-mapped and measured without re-tokenizing (the tokenizer options are ignored).
     Writes report.json, correlations.csv and entropy.csv into --out and prints a summary.
     """
+    import time
     from pathlib import Path
 
     from corpus_stats.pipeline import measure
@@ -220,6 +231,10 @@ def measure_command(
     if (out / "report.json").exists() and not force:  # fail before the (long) measurement
         raise click.ClickException(
             f"{out / 'report.json'} already exists; choose another --out or pass --force to replace it."
+        )
+    if spectrum_k is not None and (out / "spectrum.json").exists() and not force:
+        raise click.ClickException(
+            f"{out / 'spectrum.json'} already exists; choose another --out or pass --force to replace it."
         )
     check_output_dir(out)
     if lags is not None:
@@ -238,6 +253,18 @@ def measure_command(
         from corpus_stats.report.measurement import read_collapse_table
 
         collapse_table = read_collapse_table(collapse_table)
+    progress = options.pop("progress")
+    kept = []  # the measured stream, for --spectrum
+
+    def keep_stream(stream):  # called before any counting: K >= V fails here, not after the measurement
+        from corpus_stats.correlations.spectrum import check_k
+
+        try:
+            check_k(spectrum_k, stream.vocab_size)
+        except ValueError as exc:
+            raise click.ClickException(f"--spectrum: {exc}") from None
+        kept.append(stream)
+
     m = measure(
         inputs,
         options.pop("tokenizer"),
@@ -250,9 +277,10 @@ def measure_command(
         external=external,
         lm=lm,
         lm_options=lm_options if lm is not None else None,
-        progress=options.pop("progress"),
+        progress=progress,
         memory_limit=memory_limit,
         scheduler=scheduler,
+        on_stream=None if spectrum_k is None else keep_stream,
         **options,
     )
     files = [m.save(out, force=force)]
@@ -261,10 +289,26 @@ def measure_command(
         from corpus_stats.report.plotting import plot_report
 
         files += plot_report(m, out, collapse=collapse_table)
+    spectrum_line = None
+    if spectrum_k is not None:  # on the stream just measured, at its lags: nothing is tokenized again
+        from corpus_stats.correlations.spectrum import spectrum
+
+        start = time.perf_counter()
+        spec = spectrum(
+            kept[0], m.correlations.lags, spectrum_k, within_documents=within_documents, seed=seed,
+            progress=progress,
+        )  # fmt: skip
+        files += spec.save(out, plot=plot)
+        spectrum_line = f"  spectrum  {spec.summary()} ({time.perf_counter() - start:.1f} s)"
     if as_json:
         click.echo(m.to_json(), nl=False)
-    else:
-        click.echo(format_summary(m, files=files))
+        return
+    summary = format_summary(m, files=files).split("\n")
+    if spectrum_line:
+        summary.insert(
+            next((i for i, x in enumerate(summary) if x.startswith("  took")), len(summary) - 1), spectrum_line
+        )
+    click.echo("\n".join(summary))
 
 
 @click.command("plot")

@@ -30,10 +30,8 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
     Writes spectrum.json (values, noise, n_above, stable rank, bulk fit, top-loading tokens), spectrum.csv
     (one row per lag and rank) and spectrum.png into --out.
     """
-    import json
     from pathlib import Path
 
-    from corpus_stats._io import atomic_write_text
     from corpus_stats.cli.common import default_out
     from corpus_stats.correlations import parse_lags
     from corpus_stats.correlations.spectrum import spectrum
@@ -47,28 +45,15 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
         stream, parse_lags(lags, stream.n_tokens - 1), k, within_documents=within_documents, seed=seed,
         n_vectors=vectors, progress=corpus_input["progress"],
     )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(spec.to_dict(), indent=1)
-    atomic_write_text(out / "spectrum.csv", spec.to_csv())
-    atomic_write_text(out / "spectrum.json", text)
-    if plot:
-        from corpus_stats.report.geometry_figures import spectrum_figure
-
-        spectrum_figure(spec, out / "spectrum.png")
+    files = spec.save(out, plot=plot)
     if as_json:
-        click.echo(text)
+        click.echo(files[0].read_text())
         return
-    lines = [f"{'lag':>6} {'pairs':>12} {'sigma_1':>10} {'edge':>10} {'above':>6} {'stable rank':>11} {'bulk nu':>8}"]
-    for i, t in enumerate(spec.lags.tolist()):
-        nu = spec.bulk_exponent[i]
-        lines.append(
-            f"{t:>6} {spec.n_pairs[i]:>12,} {spec.singular_values[i, 0]:>10.3e} {spec.noise_edge[i]:>10.3e} "
-            f"{spec.n_above[i]:>6} {spec.stable_rank[i]:>11.2f} {'-' if nu != nu else f'{nu:.2f}':>8}"
-        )
+    lines = spec.table()
     first = spec.top_tokens[0][0] if spec.top_tokens and spec.top_tokens[0] else None
     if first:
         show = ", ".join(repr(w) for w, _ in first["left"]["positive"][:5])
         lines.append(f"t={spec.lags[0]} top vector, left side loads most: {show}")
     lines += [f"note: {n}" for n in spec.options["notes"]]
-    lines.append(f"wrote {out / 'spectrum.json'}, spectrum.csv" + (", spectrum.png" if plot else ""))
+    lines.append(f"wrote {files[0]}, " + ", ".join(f.name for f in files[1:]))
     click.echo("\n".join(lines))

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -109,6 +111,57 @@ class Spectrum:
                 s, z = self.singular_values[i, r], self.noise[i, r]
                 writer.writerow([t, r + 1, f"{s:.9g}", f"{z:.9g}", int(s > self.noise_edge[i])])
         return out.getvalue()
+
+    def save(self, out, *, plot: bool = True) -> list[Path]:
+        """Write ``spectrum.json``, ``spectrum.csv`` (and the figure ``spectrum.png``) into ``out``
+        (created if needed; atomic writes); returns the paths written."""
+        from corpus_stats._io import atomic_write_text
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = [out / "spectrum.json", out / "spectrum.csv"]
+        atomic_write_text(files[1], self.to_csv())
+        atomic_write_text(files[0], json.dumps(self.to_dict(), indent=1))
+        if plot:
+            from corpus_stats.report.geometry_figures import spectrum_figure
+
+            files.append(Path(spectrum_figure(self, out / "spectrum.png")))
+        return files
+
+    def table(self) -> list[str]:
+        """Lines of a per-lag table: pairs, sigma_1, noise edge, values above it, stable rank, bulk exponent."""
+        lines = [
+            f"{'lag':>6} {'pairs':>12} {'sigma_1':>10} {'edge':>10} {'above':>6} {'stable rank':>11} {'bulk nu':>8}"
+        ]
+        for i, t in enumerate(self.lags.tolist()):
+            nu = self.bulk_exponent[i]
+            lines.append(
+                f"{t:>6} {self.n_pairs[i]:>12,} {self.singular_values[i, 0]:>10.3e} {self.noise_edge[i]:>10.3e} "
+                f"{self.n_above[i]:>6} {self.stable_rank[i]:>11.2f} {'-' if nu != nu else f'{nu:.2f}':>8}"
+            )
+        return lines
+
+    def summary(self) -> str:
+        """One line: values above the noise edge and stable rank at the first and last lag."""
+        i, j = 0, self.lags.size - 1
+
+        def at(x, fmt):
+            return f"{x[i]:{fmt}} at t = {self.lags[i]}" + (f", {x[j]:{fmt}} at t = {self.lags[j]}" if j else "")
+
+        return (
+            f"top {self.options['k']} singular values at {self.lags.size} lags; above the noise edge "
+            f"{at(self.n_above, 'd')}; stable rank {at(self.stable_rank, '.2f')}"
+        )
+
+
+def check_k(k, vocab_size: int) -> int:
+    """``k`` as an int when ``1 <= k < vocab_size`` (C(t) is V x V: it has fewer than V non-zero
+    singular values past its rank), else ValueError."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    if k >= vocab_size:
+        raise ValueError(f"k must be smaller than the vocabulary size V = {vocab_size:,} (C(t) is V x V); got {k}.")
+    return int(k)
 
 
 def _top_k(lc: LagCounts, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,7 +261,7 @@ def spectrum(
     TypeError
         If ``stream`` is not a TokenStream.
     ValueError
-        For invalid lags or k, or a stream of fewer than 2 tokens.
+        For invalid lags, k outside ``1 .. V - 1``, or a stream of fewer than 2 tokens.
 
     Notes
     -----
@@ -232,9 +285,7 @@ def spectrum(
     if lags is None:
         lags = [t for t in DEFAULT_SPECTRUM_LAGS if t < n]
     lags = check_lags(lags, n)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
-    k = int(k)
+    k = check_k(k, stream.vocab_size)
     names = token_namer(stream)
     n_l = lags.size
     sv, noise = np.zeros((n_l, k)), np.zeros((n_l, k))
