@@ -5,8 +5,8 @@ as text, the twelve circle words named after the months and filler id 12 written
 frequent filler word, so sentences end about every tenth word); and, when ``../shared/corpora/gutenberg``
 exists, the 28 Gutenberg books read from disk with ``--set numbers``. Each run times the steps of the
 Python API / CLI path: reading and splitting into words (:func:`~corpus_stats.geometry.word_stream`),
-the window counts, the PPMI embeddings and the whole :func:`~corpus_stats.geometry.set_geometry`
-(both counts, both embeddings, ablation, symmetry null).
+the same again from the word cache (a rerun), the window counts, the PPMI embeddings and the whole
+:func:`~corpus_stats.geometry.set_geometry` (both counts, both embeddings, ablation, symmetry null).
 
 Baseline (same process, same words): numpy per-shift ``np.bincount`` of pair keys into a dense K x K
 matrix, the dense PMI and a full ``np.linalg.eigh`` of the K x K PPMI matrix; its counts must equal
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,11 +81,11 @@ def baseline_embeddings(counts: np.ndarray, dim: int, min_count: int) -> np.ndar
     return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), np.finfo(float).tiny)
 
 
-def run(label: str, read, set_name: str, n_frequent: int, window: int, baseline: bool) -> None:
+def run(label: str, read, set_name: str, n_frequent: int, window: int, baseline: bool, cache_dir: str) -> None:
     print(f"{label}:")
     corpus = read()  # the synthetic text is made here, untimed; files are read lazily by word_stream
     total0 = time.perf_counter()
-    ws, t_words = timed("words (word_stream, reads the text)", word_stream, corpus)
+    ws, t_words = timed("words (word_stream, reads the text)", word_stream, corpus, cache_dir=cache_dir)
     word_set = resolve_set(set_name)
     g, t_geom = timed("set_geometry (whole analysis)", set_geometry, ws, word_set, n_frequent=n_frequent)
     total = time.perf_counter() - total0
@@ -93,7 +94,9 @@ def run(label: str, read, set_name: str, n_frequent: int, window: int, baseline:
         f"K = {g.options['rows']} rows; geometry path {total:.2f} s wall ({t_words[0]:.2f} s words + "
         f"{t_geom[0]:.2f} s analysis), CPU {t_words[1] + t_geom[1]:.2f} s"
     )
-    print("  " + "\n  ".join(A.summary_lines(g)[:2]))
+    print("  " + "\n  ".join(A.summary_lines(g)[1:3]))
+    again, _ = timed("words again (a rerun: from the cache)", word_stream, corpus, cache_dir=cache_dir)
+    assert again.info["cache"]["hit"] and np.array_equal(again.ids, ws.ids)
     ids = [ws.id_of(w) for w in g.words]
     _, row_of = C.row_index(ws, n_frequent, ids)
     rows = row_of[np.asarray(ids)]
@@ -122,19 +125,19 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="Skip the dense numpy baseline.")
     args = ap.parse_args()
     # compile the numba kernels outside the timings
-    set_geometry(word_stream(planted_text(20_000)), resolve_set("months"), n_frequent=50, dim=5)
+    set_geometry(word_stream(planted_text(20_000), use_cache=False), resolve_set("months"), n_frequent=50, dim=5)
     base = not args.no_baseline
     n = int(args.tokens)
-    run(f"planted circle, {n:,} words", lambda: planted_text(n), "months", args.vocab, args.window, base)
-    books = SHARED / "corpora" / "gutenberg"
-    if books.is_dir():
-        from corpus_stats.text import read_corpus
+    with tempfile.TemporaryDirectory() as cache_dir:  # the word cache, here and gone afterwards
+        run(f"planted circle, {n:,} words", lambda: planted_text(n), "months", args.vocab, args.window, base, cache_dir)
+        books = SHARED / "corpora" / "gutenberg"
+        if books.is_dir():
+            from corpus_stats.text import read_corpus
 
-        run(
-            "Gutenberg (28 books, read from disk)", lambda: read_corpus(books), "numbers", args.vocab, args.window, base
-        )
-    else:
-        print(f"skip Gutenberg: {books} is absent")
+            read = lambda: read_corpus(books)  # noqa: E731
+            run("Gutenberg (28 books, read from disk)", read, "numbers", args.vocab, args.window, base, cache_dir)
+        else:
+            print(f"skip Gutenberg: {books} is absent")
     print(f"peak RSS {peak_rss_gb():.2f} GB")
 
 

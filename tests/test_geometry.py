@@ -1,6 +1,7 @@
 """Word-set geometry: planted circle and tree recovered exactly; counts, PMI, ablation, bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,6 +102,7 @@ def test_sparse_ppmi_is_the_dense_formula_on_pairs_above_the_minimum_count():
     rng = np.random.default_rng(2)
     c = rng.poisson(3.0, size=(12, 12)).astype(float) * rng.integers(0, 2, size=(12, 12))
     c = c + c.T
+    c[3], c[:, 3] = 0.0, 0.0  # a word without co-occurrences: no log(0) warning, no entry
     dense = np.where(c >= 4, np.maximum(pmi(c, 0.75), 0.0), 0.0)
     sparse = ppmi(sp.csr_matrix(c), 0.75, 4)
     assert sparse.nnz == np.count_nonzero(dense) > 0
@@ -120,6 +122,32 @@ def test_ablation_leaves_no_set_pair(circle):
     assert g.options["ablation"]["set_pair_counts_left"] == 0.0
     # the planted filler carries no phase: without the set's own co-occurrences the circle is gone
     assert g.ablated.statistic["order_recovered"] is None
+
+
+def test_word_stream_cache_returns_the_same_words(tmp_path):
+    texts = ["A b. C d! E", "", "f b b. A"]  # an empty document: its index is kept
+    corpus = Corpus.from_texts(texts)
+    first = word_stream(corpus, cache_dir=tmp_path)
+    again = word_stream(Corpus.from_texts(texts), cache_dir=tmp_path)
+    assert first.info["cache"]["hit"] is False and again.info["cache"]["hit"] is True
+    for name in ("ids", "counts", "doc_id", "sentence_id"):
+        assert np.array_equal(getattr(first, name), getattr(again, name)), name
+        assert getattr(first, name).dtype == getattr(again, name).dtype, name
+    assert again.words == first.words and again.doc_id.tolist() == [0] * 7 + [2] * 5
+    assert {k: v for k, v in again.info.items() if k != "cache"} == {
+        k: v for k, v in first.info.items() if k != "cache"
+    }
+    # another splitter, another entry; no cache, nothing written
+    assert word_stream(corpus, lowercase=True, cache_dir=tmp_path).info["cache"]["hit"] is False
+    assert "cache" not in word_stream(corpus, cache_dir=tmp_path / "none", use_cache=False).info
+    assert not (tmp_path / "none").exists()
+    # a damaged entry is rebuilt, with a warning, never used
+    ids = Path(first.info["cache"]["path"]) / "ids.npy"
+    ids.write_bytes(ids.read_bytes()[:-4] + b"\x07\x00\x00\x00")
+    with pytest.warns(UserWarning, match="cached word stream .* unusable and is rebuilt: the word ids changed"):
+        rebuilt = word_stream(corpus, cache_dir=tmp_path)
+    assert rebuilt.info["cache"]["hit"] is False and np.array_equal(rebuilt.ids, first.ids)
+    assert word_stream(corpus, cache_dir=tmp_path).info["cache"]["hit"] is True
 
 
 def test_sentences_end_at_punctuation():

@@ -76,7 +76,10 @@ def geometry_command(
     if target.exists() and not force:
         raise FileExistsError(f"{target} already exists; pass --force to replace it or choose --out.")
     corpus = read_corpus(corpus_input["corpus_or_inputs"], **{k: corpus_input[k] for k in _READ_OPTIONS})
-    ws = word_stream(corpus, corpus_input["tokenizer"], lowercase=lowercase, max_words=corpus_input["max_tokens"])
+    ws = word_stream(
+        corpus, corpus_input["tokenizer"], lowercase=lowercase, max_words=corpus_input["max_tokens"],
+        cache_dir=corpus_input["cache_dir"], use_cache=corpus_input["use_cache"],
+    )  # fmt: skip
     geom = set_geometry(
         ws, word_set, window=window, n_frequent=n_frequent, dim=dim, min_count=min_count,
         ablation=not no_ablation, drop_missing=drop_missing, seed=seed,

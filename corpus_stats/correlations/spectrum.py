@@ -155,8 +155,8 @@ class Spectrum:
 
 
 def check_k(k, vocab_size: int) -> int:
-    """``k`` as an int when ``1 <= k < vocab_size`` (C(t) is V x V: it has fewer than V non-zero
-    singular values past its rank), else ValueError."""
+    """``k`` as an int when ``1 <= k < vocab_size``, else ValueError: C(t) is V x V, so at most V - 1 of
+    its singular values can be asked of the iterative solver."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer; got {k!r}.")
     if k >= vocab_size:

@@ -307,7 +307,10 @@ def set_geometry(
 
 def summary_lines(g: SetGeometry) -> list[str]:
     """A few human-readable lines about the result."""
-    lines = [
+    info = g.options["words"]
+    cached = "; split earlier, read from the cache" if (info.get("cache") or {}).get("hit") else ""
+    lines = [f"words: {info['n_words']:,}, {info['n_documents']:,} documents{cached}"]
+    lines += [
         f"set: {len(g.words)} words ({'cyclic' if g.cyclic else 'open'}), counts "
         + ", ".join(f"{w} {c}" for w, c in zip(g.words, g.word_counts.tolist()))
     ]

@@ -123,6 +123,6 @@ def ppmi(counts: sp.csr_matrix, cds: float, min_count: int) -> sp.csr_matrix:
     c = counts.tocoo()
     seen = c.data >= min_count
     r, k, v = c.row[seen], c.col[seen], c.data[seen]
-    val = np.log(v / total) - np.log(n_i / total)[r] - np.log(p_ctx)[k]
+    val = np.log(v / total) - np.log(n_i[r] / total) - np.log(p_ctx[k])  # only rows that hold counts
     pos = val > 0
     return sp.csr_matrix((val[pos], (r[pos], k[pos])), shape=counts.shape)

@@ -105,7 +105,23 @@ def _pieces(corpus):
         yield batch, owner
 
 
-def word_stream(corpus, tokenizer: str = "bpe:8192", *, lowercase: bool = False, max_words: int | None = None):
+def sentence_ids(word_ids: np.ndarray, doc_id: np.ndarray, words: list) -> np.ndarray:
+    """Sentence index of each position: a sentence ends after an end-punctuation word and at a document end."""
+    ends = np.array([bool(_END.match(w)) for w in words])
+    new_sentence = np.ones(word_ids.size, dtype=bool)
+    new_sentence[1:] = ends[word_ids[:-1]] | (doc_id[1:] != doc_id[:-1])
+    return (np.cumsum(new_sentence) - 1).astype(np.int32)
+
+
+def word_stream(
+    corpus,
+    tokenizer: str = "bpe:8192",
+    *,
+    lowercase: bool = False,
+    max_words: int | None = None,
+    cache_dir=None,
+    use_cache: bool = True,
+):
     """Split a corpus into words with the pre-tokenizer of ``tokenizer`` and number them by frequency.
 
     Parameters
@@ -118,6 +134,11 @@ def word_stream(corpus, tokenizer: str = "bpe:8192", *, lowercase: bool = False,
         Fold case before splitting ("May" and "may" become one word).
     max_words : int, optional
         Keep only the first ``max_words`` words.
+    cache_dir : path, optional
+        Cache directory (default: see :mod:`corpus_stats.text.cache`).
+    use_cache : bool, default True
+        Reuse the words of an earlier run on the same content and splitter, and keep these for the next
+        (:mod:`corpus_stats.geometry.word_cache`); ``info["cache"]`` says whether they came from it.
 
     Returns
     -------
@@ -138,6 +159,15 @@ def word_stream(corpus, tokenizer: str = "bpe:8192", *, lowercase: bool = False,
     hf.pre_tokenizer = pre
     if lowercase:
         hf.normalizer = Lowercase()
+    entry = None
+    if use_cache:
+        from corpus_stats.geometry import word_cache
+
+        splitter = {"tokenizer": json.loads(hf.to_str()), "note": note}
+        entry = word_cache.entry_path(corpus.hashed(cache_dir), splitter, max_words, cache_dir)
+        cached = word_cache.load(entry)
+        if cached is not None:
+            return cached
     trainer = WordLevelTrainer(vocab_size=1 << 30, min_frequency=1, special_tokens=["[UNK]"], show_progress=False)
     hf.train_from_iterator((b for b, _ in _pieces(corpus)), trainer)
     vocab = hf.get_vocab()
@@ -168,11 +198,13 @@ def word_stream(corpus, tokenizer: str = "bpe:8192", *, lowercase: bool = False,
     rank[order] = np.arange(uniq.size)
     word_ids = rank[merged[raw_ids]].astype(np.int32)
     words = [str(w) for w in uniq[order]]
-    ends = np.array([bool(_END.match(w)) for w in words])
-    new_sentence = np.ones(word_ids.size, dtype=bool)
-    new_sentence[1:] = ends[word_ids[:-1]] | (doc_id[1:] != doc_id[:-1])
-    sentence_id = (np.cumsum(new_sentence) - 1).astype(np.int32)
+    sentence_id = sentence_ids(word_ids, doc_id, words)
     info = {"pre_tokenizer": note, "lowercase": bool(lowercase), "n_words": int(word_ids.size)}
     info["n_documents"], info["n_sentences"] = int(doc_id[-1]) + 1, int(sentence_id[-1]) + 1
     info["pre_tokenizer_json"] = json.loads(hf.to_str()).get("pre_tokenizer")
-    return WordStream(word_ids, words, counts[order].astype(np.int64), doc_id.astype(np.int32), sentence_id, info)
+    if entry is not None:
+        info["cache"] = {"hit": False, "path": str(entry)}
+    ws = WordStream(word_ids, words, counts[order].astype(np.int64), doc_id.astype(np.int32), sentence_id, info)
+    if entry is not None:
+        word_cache.save(ws, entry)
+    return ws
