@@ -160,7 +160,13 @@ def measure(
 
         t = time.perf_counter()
         corr = correlation_curve(
-            stream, args.lags, within_documents=within_documents, n_shards=args.shards, seed=seed, progress=progress
+            stream,
+            args.lags,
+            within_documents=within_documents,
+            n_shards=args.shards,
+            seed=seed,
+            progress=progress,
+            execution=execution,
         )
         timings["correlations"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -254,20 +260,13 @@ def check_arguments(
 
 def _check_memory(stream: TokenStream, within_documents: bool, execution) -> None:
     """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
-    from corpus_stats.correlations.counts import pair_counter_bytes
+    from corpus_stats.correlations.counts import pair_count_plan
     from corpus_stats.entropy import kneser_ney
     from corpus_stats.entropy.ngrams import ngram_plan
-    from corpus_stats.execution import MemoryLimitError, format_bytes
 
     ngram_plan(stream, within_documents, execution)
     kneser_ney.train_token_cap(stream, execution.memory_limit)
-    need = pair_counter_bytes(stream, within_documents)
-    if execution.memory_limit < need:
-        raise MemoryLimitError(
-            f"memory_limit {format_bytes(execution.memory_limit)} is below the {format_bytes(need)} that C(t) "
-            f"needs for {stream.n_tokens:,} tokens (its pair counts are not partitioned yet); raise the memory "
-            "limit to at least that, or measure fewer tokens (--max-tokens)."
-        )
+    pair_count_plan(stream, within_documents, execution)
 
 
 def _lm_tokenizer(lm: Any, tokenizer: str) -> str:

@@ -47,6 +47,26 @@ def _group_positions(tokens, doc_offsets, vocab_size, with_room):
 
 
 @njit(cache=True)
+def _group_range(tokens, doc_offsets, rowptr, lo, hi, order, room):
+    """The positions of tokens ``lo..hi - 1`` in the order of ``_group_positions`` (one sequential
+    scan): ``order[k - rowptr[lo]]`` for ``k`` in ``rowptr[lo]..rowptr[hi] - 1``, and their room when
+    ``room`` is not empty. ``order`` and ``room`` are at least that long (reused across calls)."""
+    base = rowptr[lo]
+    fill = rowptr[lo:hi].copy() - base
+    with_room = room.size > 0
+    for d in range(doc_offsets.size - 1):
+        end = doc_offsets[d + 1]
+        for i in range(doc_offsets[d], end):
+            a = tokens[i]
+            if a >= lo and a < hi:
+                k = fill[a - lo]
+                order[k] = i
+                if with_room:
+                    room[k] = end - i
+                fill[a - lo] = k + 1
+
+
+@njit(cache=True)
 def _pair_rows(
     tokens,
     rowptr,

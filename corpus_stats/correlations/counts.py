@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from corpus_stats.correlations import _kernels as K
+from corpus_stats.execution.plan import RangePlan, plan_token_ranges, token_counts
 from corpus_stats.stream import TokenStream
 
 
@@ -48,23 +49,60 @@ class LagCounts:
 
 
 class PairCounter:
-    """Positions grouped by left token once; then pair counts for any lag in O(N)."""
+    """Positions grouped by left token; then pair counts for any lag in O(N).
 
-    def __init__(self, stream: TokenStream, within_documents: bool, shard_starts: np.ndarray):
+    With ``token_bounds`` (consecutive left-token ranges, e.g. a
+    :class:`~corpus_stats.execution.RangePlan`'s ``bounds``) only one range's positions and counting
+    slots are held at a time: each lag gathers every range's positions by a sequential scan of the
+    stream and counts its rows of J(t). Pair counts are additive over left tokens, so the result is
+    the same, integer for integer, as with one range (the default).
+    """
+
+    def __init__(
+        self,
+        stream: TokenStream,
+        within_documents: bool,
+        shard_starts: np.ndarray,
+        token_bounds: np.ndarray | None = None,
+    ):
         tokens = stream.tokens
         offsets = stream.segment_bounds(within_documents)
-        self.tokens, self.vocab_size, self.offsets = tokens, stream.vocab_size, offsets
-        self.rowptr, self.order, self.room = K._group_positions(tokens, offsets, self.vocab_size, within_documents)
+        v = stream.vocab_size
+        self.tokens, self.vocab_size, self.offsets = tokens, v, offsets
         self.shard_starts = np.ascontiguousarray(shard_starts, dtype=np.int64)
-        self.chunk_rows = row_chunks(self.rowptr)  # balanced by positions
-        # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
-        self.chunk_order = np.argsort(np.arange(self.chunk_rows.size - 1) % max(1, n_threads()), kind="stable")
-        # position-indexed slots of the counting kernel, reused across lags (no fresh page faults)
-        self._slots = [np.empty(tokens.size, dtype=np.int32) for _ in range(5)]
+        bounds = np.array([0, v], np.int64) if token_bounds is None else np.asarray(token_bounds, np.int64)
+        if bounds.size < 2 or bounds[0] != 0 or bounds[-1] != v or np.any(np.diff(bounds) <= 0):
+            raise ValueError(f"token_bounds must rise strictly from 0 to the vocabulary size {v}; got {bounds}.")
+        self.bounds = bounds
+        if bounds.size == 2:  # one range: group every position once, for all lags
+            self.rowptr, self._order, self._room = K._group_positions(tokens, offsets, v, within_documents)
+        else:  # positions of one range at a time, regrouped per lag
+            self.rowptr = np.zeros(v + 1, dtype=np.int64)
+            np.cumsum(token_counts(np.asarray(tokens), v), out=self.rowptr[1:])
+            size = int(np.diff(self.rowptr[bounds]).max())
+            self._order = np.empty(size, dtype=np.int32)
+            self._room = np.empty(size if within_documents else 0, dtype=np.int32)
+        self._ranges = [self._range_plan(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        # position-indexed slots of the counting kernel (one range's positions), reused across lags
+        self._slots = [np.empty(self._order.size, dtype=np.int32) for _ in range(5)]
         self._buffers: dict[str, np.ndarray] = {}
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
-        self._scratch = np.zeros((self.chunk_rows.size - 1, 3, self.vocab_size + 1), dtype=np.int32)
+        n_chunks = max(r[1].size - 1 for r in self._ranges)
+        self._scratch = np.zeros((n_chunks, 3, v + 1), dtype=np.int32)
         self._scratch[:, 0] = -1
+
+    def _range_plan(self, lo: int, hi: int) -> tuple:
+        """(row pointer into the range's own positions, row chunks, chunk order) of ids ``lo..hi-1``."""
+        m = int(self.rowptr[hi] - self.rowptr[lo])
+        local = np.clip(self.rowptr - self.rowptr[lo], 0, m)
+        chunk_rows = row_chunks(local)  # balanced by positions
+        # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
+        chunk_order = np.argsort(np.arange(chunk_rows.size - 1) % max(1, n_threads()), kind="stable")
+        return local, chunk_rows, chunk_order
+
+    @property
+    def n_partitions(self) -> int:
+        return len(self._ranges)
 
     def _buffer(self, name: str, size: int, dtype) -> np.ndarray:
         """A length-``size`` view of a buffer kept across lags: freshly allocated arrays of this size
@@ -78,42 +116,64 @@ class PairCounter:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
         use (or copy) one lag's counts before counting the next."""
         v, n_shards = self.vocab_size, self.shard_starts.size - 1
+        partitioned = len(self._ranges) > 1
+        # several ranges: reserve room for every entry up front (pages are only touched as filled),
+        # so that the ranges append without copying; one range allocates what it needs
+        cap_e = min(self.tokens.size, v * v) if partitioned else 0
+        cap_s = self.tokens.size if partitioned else 0
         col_seen = np.zeros(v, dtype=np.uint8)
-        row_nnz = np.zeros(v, dtype=np.int64)
-        row_nsh = np.zeros(v, dtype=np.int64)
+        row_nnz_all = np.zeros(v, dtype=np.int64)
+        row_nsh_all = np.zeros(v, dtype=np.int64)
+        identity = np.arange(v, dtype=np.int32)  # columns stay token ids until every range is counted
         slots = self._slots
-        K._pair_counts(
-            self.tokens,
-            self.rowptr,
-            self.order,
-            self.room,
-            self.shard_starts,
-            lag,
-            self.chunk_rows,
-            self.chunk_order,
-            self._scratch,
-            col_seen,
-            row_nnz,
-            row_nsh,
-            *slots,
-        )
-        act_rows = np.flatnonzero(row_nnz)
+        left_parts = []
+        n_rows = nnz = nsh = 0
+        for (lo, hi), (local, chunk_rows, chunk_order) in zip(zip(self.bounds[:-1], self.bounds[1:]), self._ranges):
+            m = int(local[-1])
+            order, room = self._order[:m], self._room[: m if self._room.size else 0]
+            if partitioned:
+                K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
+            row_nnz = np.zeros(v, dtype=np.int64)
+            row_nsh = np.zeros(v, dtype=np.int64)
+            K._pair_counts(
+                self.tokens, local, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
+                self._scratch, col_seen, row_nnz, row_nsh, *slots,
+            )  # fmt: skip
+            act = np.flatnonzero(row_nnz)
+            indptr = np.zeros(act.size + 1, dtype=np.int64)
+            shptr = np.zeros(act.size + 1, dtype=np.int64)
+            np.cumsum(row_nnz[act], out=indptr[1:])
+            np.cumsum(row_nsh[act], out=shptr[1:])
+            e1, s1 = nnz + int(indptr[-1]), nsh + int(shptr[-1])
+            ent = [self._buffer(x, max(cap_e, e1), np.int32)[nnz:e1] for x in ("cols", "counts", "first", "entry_row")]
+            she = [self._buffer(f"sh_{x}", max(cap_s, s1), np.int32)[nsh:s1] for x in ("entry", "g", "cnt")]
+            left_g = np.zeros((act.size, n_shards), dtype=np.float64)
+            K._compact(
+                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2, *slots,
+                *ent, *she, left_g,
+            )  # fmt: skip
+            if n_rows:
+                ent[3] += n_rows  # entry_row: rows of the earlier ranges come first
+            if nnz:
+                she[0] += nnz  # sh_entry: so do their entries
+            left_parts.append(left_g)
+            row_nnz_all += row_nnz
+            row_nsh_all += row_nsh
+            n_rows, nnz, nsh = n_rows + act.size, e1, s1
+        act_rows = np.flatnonzero(row_nnz_all)
         act_cols = np.flatnonzero(col_seen)
         col_index = np.full(v, -1, dtype=np.int32)
         col_index[act_cols] = np.arange(act_cols.size, dtype=np.int32)
         indptr = np.zeros(act_rows.size + 1, dtype=np.int64)
         shptr = np.zeros(act_rows.size + 1, dtype=np.int64)
-        np.cumsum(row_nnz[act_rows], out=indptr[1:])
-        np.cumsum(row_nsh[act_rows], out=shptr[1:])
-        nnz, nsh = int(indptr[-1]), int(shptr[-1])
-        cols, entry_row = self._buffer("cols", nnz, np.int32), self._buffer("entry_row", nnz, np.int32)
-        counts, counts_first = self._buffer("counts", nnz, np.int32), self._buffer("first", nnz, np.int32)
-        sh_entry, sh_g, sh_cnt = (self._buffer(f"sh_{x}", nsh, np.int32) for x in ("entry", "g", "cnt"))
-        left_g = np.zeros((act_rows.size, n_shards), dtype=np.float64)
-        K._compact(
-            row_parts(shptr), self.rowptr, act_rows, row_nnz, row_nsh, indptr, shptr, col_index, n_shards // 2, *slots,
-            cols, counts, counts_first, entry_row, sh_entry, sh_g, sh_cnt, left_g,
-        )  # fmt: skip
+        np.cumsum(row_nnz_all[act_rows], out=indptr[1:])
+        np.cumsum(row_nsh_all[act_rows], out=shptr[1:])
+        cols, counts, counts_first, entry_row = (
+            self._buffers[x][:nnz] for x in ("cols", "counts", "first", "entry_row")
+        )
+        sh_entry, sh_g, sh_cnt = (self._buffers[f"sh_{x}"][:nsh] for x in ("entry", "g", "cnt"))
+        _remap(cols, col_index)
+        left_g = left_parts[0] if len(left_parts) == 1 else np.concatenate(left_parts)
         right_g = np.ascontiguousarray(
             K._right_marginals(self.tokens, col_index, self.offsets, self.shard_starts, lag, act_cols.size).T
         )
@@ -139,14 +199,42 @@ class PairCounter:
         )
 
 
-def pair_counter_bytes(stream: TokenStream, within_documents: bool) -> int:
-    """Bytes :class:`PairCounter` holds at least: the shuffled copy of the stream (floor) next to the
-    stream's own pages, the grouped positions and the five position-indexed counting slots (int32),
-    and the room to each document's end (within documents). C(t) is not partitioned: this grows
-    linearly with the stream; each lag's compacted counts come on top (at most ~35 bytes per token,
-    usually far less)."""
-    per_token = 2 * stream.tokens.dtype.itemsize + 4 + 5 * 4 + (4 if within_documents else 0)
-    return int(per_token * stream.n_tokens)
+def _remap(cols: np.ndarray, col_index: np.ndarray, chunk: int = 1 << 20) -> None:
+    """``cols[:] = col_index[cols]`` in place, through a bounded temporary."""
+    tmp = np.empty(min(chunk, cols.size), dtype=cols.dtype)
+    for s in range(0, cols.size, chunk):
+        part = cols[s : s + chunk]
+        np.take(col_index, part, out=tmp[: part.size])
+        part[:] = tmp[: part.size]
+
+
+BYTES_PER_POSITION = 24  # a range's grouped position and five counting slots (int32); +4 room within documents
+COMPACT_BYTES_PER_TOKEN = 24  # one lag's compacted counts and the temporaries of its statistics (not partitioned)
+
+
+def pair_count_plan(stream: TokenStream, within_documents: bool, execution) -> RangePlan:
+    """Left-token ranges for :class:`PairCounter` whose working sets fit ``execution.memory_limit``.
+
+    A range holds its positions, ``BYTES_PER_POSITION`` each (4 more within documents, the room to
+    each document's end). Every range also needs the memory-mapped stream's pages and the shuffled
+    copy of the floor (``itemsize`` bytes per token each), and one lag's compacted counts with the
+    temporaries of its statistics, which are not partitioned: ``COMPACT_BYTES_PER_TOKEN`` per token,
+    an upper estimate from measurement (docs/scale.md; their share falls as the V^2 pairs fill up).
+
+    Raises
+    ------
+    corpus_stats.execution.MemoryLimitError
+        The limit is below what the most frequent token's range needs (named in the message).
+    """
+    n = stream.n_tokens
+    fixed = (2 * stream.tokens.dtype.itemsize + COMPACT_BYTES_PER_TOKEN) * n
+    return plan_token_ranges(
+        token_counts(np.asarray(stream.tokens), stream.vocab_size),
+        bytes_per_item=BYTES_PER_POSITION + (4 if within_documents else 0),
+        fixed_bytes=int(fixed),
+        memory_limit=execution.memory_limit,
+        what="pair counts of C(t)",
+    )
 
 
 def n_threads() -> int:

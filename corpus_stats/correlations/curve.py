@@ -31,7 +31,7 @@ from corpus_stats._random import generator
 from corpus_stats.correlations import _kernels as K
 from corpus_stats.correlations import lanczos as _lanczos
 from corpus_stats.correlations._kernels_lanczos import _tmatmul
-from corpus_stats.correlations.counts import LagCounts, PairCounter, row_chunks, row_parts
+from corpus_stats.correlations.counts import LagCounts, PairCounter, pair_count_plan, row_chunks, row_parts
 from corpus_stats.correlations.operators import Cov, HalfSym, spmv, spmv_t, top_svd
 from corpus_stats.progress import Progress
 from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
@@ -490,6 +490,7 @@ def correlation_curve(
     seed: int = 0,
     floor_lags: int | None = 8,
     progress: bool = False,
+    execution=None,
 ) -> CorrelationCurve:
     """Measure ||C(t)||_op and ||C(t)||_F with noise floor, debiased values and jackknife errors.
 
@@ -517,6 +518,10 @@ def correlation_curve(
         pair sample changes with t). Cheaper than every lag, and less noisy than one shuffle per lag.
     progress : bool, default False
         Progress bar over lags on stderr.
+    execution : corpus_stats.execution.Execution, optional
+        Memory limit of the pair counts (default: none, one partition): the positions are counted in
+        left-token ranges planned by :func:`~corpus_stats.correlations.counts.pair_count_plan`, one
+        range at a time in this process. The counts, and so every value, do not depend on the ranges.
 
     Returns
     -------
@@ -528,6 +533,8 @@ def correlation_curve(
         If ``stream`` is not a TokenStream.
     ValueError
         For fewer than 2 tokens, 2**31 tokens or more, or invalid lags.
+    corpus_stats.execution.MemoryLimitError
+        ``execution.memory_limit`` is below what the most frequent token's range needs.
 
     Notes
     -----
@@ -558,9 +565,11 @@ def correlation_curve(
     g_n = shards.n_shards
     dense = stream.vocab_size <= DENSE_MAX_V
     measured = _floor_lag_subset(lags, floor_lags)
+    plan = None if execution is None else pair_count_plan(stream, within_documents, execution)
+    bounds = None if plan is None else plan.bounds
     with Progress("correlations", lags.size + measured.size, enabled=progress) as bar:
-        floor = _floor_statistics(stream, lags[measured], within_documents, shards, dense, seed, bar)
-        table = _lag_table(stream, lags, within_documents, shards, dense, seed, bar)
+        floor = _floor_statistics(stream, lags[measured], within_documents, shards, dense, seed, bar, bounds)
+        table = _lag_table(stream, lags, within_documents, shards, dense, seed, bar, bounds)
     floor_op, floor_fro, null_lam = (np.full(lags.size, np.nan) for _ in range(3))
     floor_op[measured], floor_fro[measured], null_lam[measured] = floor
     null_edge = np.sqrt(np.maximum(null_lam, 0.0))
@@ -597,6 +606,8 @@ def correlation_curve(
         "floor); fro: <C_A, C_B>_F",
         notes=notes,
     )
+    if plan is not None:
+        options["pair_count_partitions"] = plan.describe()
     return CorrelationCurve(
         lags=lags,
         n_pairs=table.n_pairs,
@@ -632,7 +643,7 @@ def _shard_notes(shards: Shards) -> list[str]:
     return notes
 
 
-def _floor_statistics(stream, lags, within_documents, shards, dense, seed, bar) -> np.ndarray:
+def _floor_statistics(stream, lags, within_documents, shards, dense, seed, bar, bounds=None) -> np.ndarray:
     """(floor_op, floor_fro, null_lam) at ``lags`` on the globally shuffled stream, shape (3, L).
 
     The shuffled stream is split at the same token as the halves A | B: its split-half eigenvalue
@@ -642,7 +653,8 @@ def _floor_statistics(stream, lags, within_documents, shards, dense, seed, bar) 
     halves = g_n >= 2
     split = int(shards.bounds[g_n // 2]) if halves else n
     starts = np.array([0, split, n] if halves else [0, n], np.int64)
-    counter = PairCounter(stream.shuffled(generator(seed, "floor_shuffle")), within_documents, starts)
+    shuffled = stream.shuffled(generator(seed, "floor_shuffle"))  # same token counts: the same ranges fit
+    counter = PairCounter(shuffled, within_documents, starts, bounds)
     warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
     out = np.full((3, lags.size), np.nan)
     for i, t in enumerate(lags.tolist()):
@@ -666,11 +678,11 @@ class _LagTable:
     op_lam_jk: np.ndarray
 
 
-def _lag_table(stream, lags, within_documents, shards, dense, seed, bar) -> _LagTable:
+def _lag_table(stream, lags, within_documents, shards, dense, seed, bar, bounds=None) -> _LagTable:
     """Count every lag once (a pair belongs to the shard of its left token) and measure it."""
     g_n, n_l = shards.n_shards, lags.size
     halves = g_n >= 2
-    counter = PairCounter(stream, within_documents, shards.bounds)
+    counter = PairCounter(stream, within_documents, shards.bounds, bounds)
     warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
     n_pairs = np.zeros(n_l, dtype=np.int64)
     per_lag = np.full((4, n_l), np.nan)

@@ -1,0 +1,97 @@
+"""C(t) under a memory limit: pair counts in left-token ranges equal the unpartitioned counts exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import corpus_stats as cs
+from corpus_stats.correlations.counts import PairCounter, pair_count_plan
+from corpus_stats.correlations.curve import PER_LAG_FIELDS
+from corpus_stats.execution import Execution, MemoryLimitError
+
+
+def _stream(n=30_000, vocab=300, n_docs=40, seed=0):
+    rng = np.random.default_rng(seed)
+    tokens = (rng.zipf(1.3, n) - 1) % vocab
+    tokens[1::2] = tokens[::2][: tokens[1::2].size]  # some correlation at lag 1
+    offsets = np.unique(np.concatenate([[0, n], rng.integers(1, n, n_docs - 1)]))
+    return cs.TokenStream.from_array(tokens, vocab_size=vocab, doc_offsets=offsets)
+
+
+@pytest.mark.parametrize("within_documents", [False, True])
+def test_counts_of_any_left_token_ranges_equal_the_unpartitioned_counts(within_documents):
+    stream = _stream()
+    starts = stream.shards(7).bounds
+    whole = PairCounter(stream, within_documents, starts)
+    v = stream.vocab_size
+    for bounds in ([0, 1, v], [0, 1, 2, 150, v], [0, 40, 41, 299, v], np.arange(v + 1)):
+        parts = PairCounter(stream, within_documents, starts, np.array(bounds))
+        assert parts.n_partitions == len(bounds) - 1
+        for lag in (1, 5, 700):
+            a, b = whole.count(lag), parts.count(lag)
+            for name in a.__dataclass_fields__:
+                x, y = getattr(a, name), getattr(b, name)
+                assert np.array_equal(x, y), (bounds[:4], lag, name)
+
+
+def test_bad_token_bounds_are_refused():
+    stream = _stream(n=1_000)
+    for bounds in ([0, 10], [1, 300], [0, 5, 5, 300]):
+        with pytest.raises(ValueError, match="token_bounds must rise strictly"):
+            PairCounter(stream, False, np.array([0, 1_000]), np.array(bounds))
+
+
+def _same_curve(a, b):
+    assert np.array_equal(a.n_pairs, b.n_pairs)
+    for name in PER_LAG_FIELDS + ("op_jackknife", "fro_jackknife"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("within_documents", [False, True])
+def test_partitioned_correlation_curve_equals_the_unpartitioned_one(within_documents):
+    stream = _stream()
+    kw = dict(within_documents=within_documents, n_shards=6, seed=2)
+    lags = [1, 2, 8, 64]
+    whole = cs.correlation_curve(stream, lags, **kw)
+    minimum = pair_count_plan(stream, within_documents, Execution.unlimited()).min_bytes
+    n_parts = []
+    for extra in (0, 4_000 * 24, 10**9):
+        c = cs.correlation_curve(stream, lags, **kw, execution=Execution.create(memory_limit=minimum + extra))
+        n_parts.append(c.options["pair_count_partitions"]["n_partitions"])
+        _same_curve(whole, c)
+    assert n_parts[0] > n_parts[1] > 1 and n_parts[2] == 1  # several range counts, down to one
+
+
+def _measure_partitioned(stream, fast, limit):
+    whole = cs.measure(stream, **fast)
+    m = cs.measure(stream, memory_limit=limit, **fast)
+    assert m.correlations.options["pair_count_partitions"]["n_partitions"] > 1
+    _same_curve(whole.correlations, m.correlations)
+
+
+def test_measure_passes_its_memory_limit_to_c_of_t(monkeypatch):
+    from corpus_stats.entropy import kneser_ney
+
+    # below ~10^6 tokens the Kneser-Ney bound needs more than C(t) unpartitioned: make it cheap here
+    monkeypatch.setattr(kneser_ney, "BYTES_PER_TOKEN", 1)
+    stream = _stream(n=40_000, vocab=200)
+    fast = dict(lags=[1, 2, 4], n_max=2, n_shards=4, predict=False)
+    minimum = pair_count_plan(stream, False, Execution.unlimited()).min_bytes
+    _measure_partitioned(stream, fast, minimum)
+    with pytest.raises(MemoryLimitError, match=r"pair counts of C\(t\) needs .* at least"):
+        cs.measure(stream, memory_limit=minimum - 1, **fast)
+
+
+@pytest.mark.slow
+def test_measure_partitions_c_of_t_where_the_other_statistics_fit():
+    from corpus_stats.entropy import kneser_ney
+
+    rng = np.random.default_rng(1)
+    n = 5_000_000
+    tokens = rng.integers(0, 200, n)
+    stream = cs.TokenStream.from_array(tokens, vocab_size=200, doc_offsets=np.linspace(0, n, 201).astype(int))
+    # the Kneser-Ney bound (10^6 held-out tokens) and H_n fit where C(t) must be partitioned
+    limit = pair_count_plan(stream, False, Execution.unlimited()).min_bytes
+    kneser_ney.train_token_cap(stream, limit)  # raises if the bound does not fit
+    _measure_partitioned(stream, dict(lags=[1, 3], n_max=1, n_shards=4, predict=False), limit)
