@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from corpus_stats.correlations.counts import LagCounts, PairCounter, row_chunks
-from corpus_stats.correlations.curve import DENSE_MAX_V, _fro_sq, check_lags
+from corpus_stats.correlations.curve import check_lags
+from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, _fro_sq
 from corpus_stats.correlations.operators import MATVECS, Cov
 from corpus_stats.progress import Progress
 from corpus_stats.stream import TokenStream
