@@ -29,7 +29,7 @@ import numpy as np
 from corpus_stats._io import array_from_json, dataclass_to_json
 from corpus_stats._random import generator
 from corpus_stats.correlations.counts import PairCounter, pair_count_plan
-from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, _signed_sqrt
+from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, signed_sqrt
 from corpus_stats.progress import Progress
 from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
 from scaling import jackknife_stderr
@@ -364,8 +364,8 @@ def correlation_curve(
             for x in (floor_op, floor_fro, null_edge)
         )
     # debiased op: subtract the noise edge in the squared domain (see the module docstring)
-    op_deb = np.array([_signed_sqrt(x) for x in table.op_lam - null_edge**2])
-    op_deb_jk = np.sign(table.op_lam_jk - null_edge**2) * np.sqrt(np.abs(table.op_lam_jk - null_edge**2))
+    op_deb = signed_sqrt(table.op_lam - null_edge**2)
+    op_deb_jk = signed_sqrt(table.op_lam_jk - null_edge**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = op_deb / floor_op
     notes = _shard_notes(shards)

@@ -31,6 +31,7 @@ import scipy.sparse.linalg as spla
 
 from corpus_stats._checks import check_int
 from corpus_stats.correlations.counts import PairCounter
+from corpus_stats.correlations.lag_statistics import signed_sqrt
 from corpus_stats.stream import TokenStream
 
 DENSE_MAX = 300  # active rows/columns up to which the split-half eigenproblem is solved densely
@@ -110,10 +111,6 @@ class HorizonCurve:
         )
 
 
-def _signed_sqrt(x: float) -> float:
-    return float(np.sign(x) * np.sqrt(abs(x)))
-
-
 def _half_statistics(j_a, j_b, pa, pb, la, ra, lb, rb) -> tuple[float, float]:
     """Split-half ``(op, fro)``: top eigenvalue of (C_A^T C_B + C_B^T C_A)/2 and <C_A, C_B>_F."""
     aa, ba, ab, bb = la / pa, ra / pa, lb / pb, rb / pb
@@ -138,7 +135,7 @@ def _half_statistics(j_a, j_b, pa, pb, la, ra, lb, rb) -> tuple[float, float]:
 
         op = spla.LinearOperator((n_c, n_c), matvec=mv, dtype=np.float64)
         lam = float(spla.eigsh(op, k=1, which="LA", tol=1e-6, return_eigenvectors=False)[0])
-    return _signed_sqrt(lam), _signed_sqrt(inner)
+    return float(signed_sqrt(lam)), float(signed_sqrt(inner))
 
 
 def _nested_shards(stream: TokenStream, n_halvings: int) -> np.ndarray:

@@ -21,8 +21,9 @@ RITZ_K = 4  # singular triplets kept for the jackknife's Rayleigh-Ritz replicate
 LANCZOS_TOL = 1e-5  # residual of the top Ritz pair <= LANCZOS_TOL * sigma; sigma itself to ~1e-10
 
 
-def _signed_sqrt(x: float) -> float:
-    return float(np.sign(x) * np.sqrt(abs(x)))
+def signed_sqrt(x):
+    """``sign(x) sqrt(|x|)``, elementwise: how split-half statistics in the squared domain are reported."""
+    return np.sign(x) * np.sqrt(np.abs(x))
 
 
 def _fro_sq(lc: LagCounts) -> float:
@@ -186,7 +187,7 @@ def _split_half(lc: LagCounts, top: _TopSingular, jackknife: bool) -> tuple[floa
     if jackknife:
         halves = ((slice(0, h), pa, aa, ba), (slice(h, g_n), pb, ab, bb))
         lam_jk = _split_half_replicates(lc, ritz, halves, (ca, cb))
-    return float(lam), _signed_sqrt(inner), lam_jk
+    return float(lam), float(signed_sqrt(inner)), lam_jk
 
 
 def _split_half_replicates(lc: LagCounts, ritz: np.ndarray, halves, covs) -> np.ndarray:
