@@ -291,6 +291,7 @@ def measure_command(
         files += plot_report(m, out, collapse=collapse_table)
     spectrum_line = None
     if spectrum_k is not None:  # on the stream just measured, at its lags: nothing is tokenized again
+        from corpus_stats.cli.spectrum import save_spectrum
         from corpus_stats.correlations.spectrum import spectrum
 
         start = time.perf_counter()
@@ -298,7 +299,7 @@ def measure_command(
             kept[0], m.correlations.lags, spectrum_k, within_documents=within_documents, seed=seed,
             progress=progress,
         )  # fmt: skip
-        files += spec.save(out, plot=plot)
+        files += save_spectrum(spec, out, plot)
         spectrum_line = f"  spectrum  {spec.summary()} ({time.perf_counter() - start:.1f} s)"
     if as_json:
         click.echo(m.to_json(), nl=False)

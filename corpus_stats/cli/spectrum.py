@@ -45,7 +45,7 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
         stream, parse_lags(lags, stream.n_tokens - 1), k, within_documents=within_documents, seed=seed,
         n_vectors=vectors, progress=corpus_input["progress"],
     )  # fmt: skip
-    files = spec.save(out, plot=plot)
+    files = save_spectrum(spec, out, plot)
     if as_json:
         click.echo(files[0].read_text())
         return
@@ -57,3 +57,15 @@ def spectrum_command(corpus_input, lags, k, within_documents, seed, vectors, out
     lines += [f"note: {n}" for n in spec.options["notes"]]
     lines.append(f"wrote {files[0]}, " + ", ".join(f.name for f in files[1:]))
     click.echo("\n".join(lines))
+
+
+def save_spectrum(spec, out, plot: bool) -> list:
+    """The spectrum's files in ``out``, and ``spectrum.png`` with ``plot`` (for ``spectrum`` and ``measure``)."""
+    files = spec.save(out)
+    if plot:
+        from pathlib import Path
+
+        from corpus_stats.report.geometry_figures import spectrum_figure
+
+        files.append(Path(spectrum_figure(spec, out / "spectrum.png")))
+    return files

@@ -113,9 +113,9 @@ class Spectrum:
                 writer.writerow([t, r + 1, f"{s:.9g}", f"{z:.9g}", int(s > self.noise_edge[i])])
         return out.getvalue()
 
-    def save(self, out, *, plot: bool = True) -> list[Path]:
-        """Write ``spectrum.json``, ``spectrum.csv`` (and the figure ``spectrum.png``) into ``out``
-        (created if needed; atomic writes); returns the paths written."""
+    def save(self, out) -> list[Path]:
+        """Write ``spectrum.json`` and ``spectrum.csv`` into ``out`` (created if needed; atomic writes);
+        returns the paths written. The figure is :func:`corpus_stats.report.geometry_figures.spectrum_figure`."""
         from corpus_stats._io import atomic_write_text
 
         out = Path(out)
@@ -123,10 +123,6 @@ class Spectrum:
         files = [out / "spectrum.json", out / "spectrum.csv"]
         atomic_write_text(files[1], self.to_csv())
         atomic_write_text(files[0], json.dumps(self.to_dict(), indent=1))
-        if plot:
-            from corpus_stats.report.geometry_figures import spectrum_figure
-
-            files.append(Path(spectrum_figure(self, out / "spectrum.png")))
         return files
 
     def table(self) -> list[str]:
