@@ -274,7 +274,7 @@ def _lm_tokenizer(lm: Any, tokenizer: str) -> str:
     if not isinstance(lm, (str, os.PathLike)):
         return tokenizer  # a module: the inputs must already be its token ids
     from corpus_stats.lm.models import model_tokenizer
-    from corpus_stats.text.tokenization import DEFAULT_TOKENIZER
+    from corpus_stats.text.tokenizers import DEFAULT_TOKENIZER
 
     own = model_tokenizer(str(lm))
     if tokenizer not in (DEFAULT_TOKENIZER, own):

@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 from conftest import CORPORA, PAPER_TOKENIZER, TOKENIZERS, shared_file
 
-from corpus_stats.text import tokenization
+from corpus_stats.text import tokenization, tokenizers
 from corpus_stats.text.sources import Corpus, read_corpus
-from corpus_stats.text.tokenization import (
-    CacheRebuiltWarning,
-    LoadedTokenizer,
-    load_stream_tokenizer,
-    load_tokenizer,
-    tokenize,
-)
+from corpus_stats.text.tokenization import CacheRebuiltWarning, tokenize
+from corpus_stats.text.tokenizers import LoadedTokenizer, load_stream_tokenizer, load_tokenizer
 
 DOCS = ["First story.\nWith two lines.", "", "Ünïcödé ✓ and emoji 🙂", "last without newline"]
 LILY = "Once upon a time, there was a little girl named Lily."
@@ -137,7 +132,7 @@ def test_bad_tokenizer_files(tmp_path):
 
 
 def test_pretrained_name_offline_says_how_to_get_it(monkeypatch):
-    monkeypatch.setattr(tokenization, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(tokenizers, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(
         ValueError,
         match=r"'corpus-stats-tests/nothing' is neither a file nor in the local "
@@ -355,7 +350,7 @@ def tricky_text(rng, n_parts: int) -> str:
 def test_long_documents_encoded_in_pieces_give_identical_ids(monkeypatch, name):
     tok = load_tokenizer(str(shared_file(f"tokenizers/{name}/tokenizer.json")))
     assert tok.info["splittable"] is True
-    monkeypatch.setattr(tokenization, "_PIECE_CHARS", 50)
+    monkeypatch.setattr(tokenizers, "_PIECE_CHARS", 50)
     rng = np.random.default_rng(5)
     texts = [tricky_text(rng, n) for n in (3, 400, 1000, 2500)]
     ids, lengths = tok.encode_batch(texts)
@@ -368,7 +363,7 @@ def test_long_documents_pieces_with_a_trained_bpe(monkeypatch):
     rng = np.random.default_rng(6)
     corpus = Corpus.from_texts([tricky_text(rng, 3000) for _ in range(3)])
     tok = load_tokenizer("bpe:300", corpus)
-    monkeypatch.setattr(tokenization, "_PIECE_CHARS", 64)
+    monkeypatch.setattr(tokenizers, "_PIECE_CHARS", 64)
     ids, _ = tok.encode_batch(list(corpus))
     assert ids.tolist() == [i for t in corpus for i in tok.hf.encode(t, add_special_tokens=False).ids]
 

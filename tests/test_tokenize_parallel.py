@@ -12,7 +12,7 @@ from corpus_stats.execution import SerialExecutor
 from corpus_stats.stream import TokenStreamWriter
 from corpus_stats.text import parallel, sources
 from corpus_stats.text.sources import read_corpus
-from corpus_stats.text.tokenization import load_tokenizer
+from corpus_stats.text.tokenizers import load_tokenizer
 
 
 def _words(seed=0):

@@ -54,7 +54,8 @@ def tokenize_command(corpus_input, top, output, as_json, scheduler):
 
     import numpy as np
 
-    from corpus_stats.text.tokenization import load_stream_tokenizer, tokenize
+    from corpus_stats.text.tokenization import tokenize
+    from corpus_stats.text.tokenizers import load_stream_tokenizer
 
     if output is not None:
         check_output_dir(output, "--output")

@@ -209,7 +209,7 @@ def _loadings(vec: np.ndarray, ids: np.ndarray, names, n: int) -> dict:
 
 def token_namer(stream: TokenStream):
     """``id -> str``: the decoded text of a token when the stream's tokenizer is saved beside it, else the id."""
-    from corpus_stats.text.tokenization import load_stream_tokenizer
+    from corpus_stats.text.tokenizers import load_stream_tokenizer
 
     tok = load_stream_tokenizer(stream)
     if tok is None:

@@ -67,7 +67,7 @@ def pre_tokenizer_for(spec: str):
         return Whitespace(), "Whitespace (the pre-tokenizer of the bpe:V tokenizers)"
     if spec in ("bytes", "chars"):
         return Whitespace(), f"Whitespace ({spec} tokens have no words; words split at spaces and punctuation)"
-    from corpus_stats.text.tokenization import load_tokenizer
+    from corpus_stats.text.tokenizers import load_tokenizer
 
     hf = load_tokenizer(spec).hf
     if hf.pre_tokenizer is None:
@@ -90,7 +90,7 @@ def _clean(words: list[str]) -> list[str]:
 
 def _pieces(corpus):
     """Documents, long ones cut at safe newlines, with their document index (batches of ~1 MB)."""
-    from corpus_stats.text.tokenization import cut_long_text
+    from corpus_stats.text.tokenizers import cut_long_text
 
     batch, owner, size = [], [], 0
     for d, doc in enumerate(corpus):

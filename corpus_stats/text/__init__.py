@@ -5,6 +5,7 @@ The door of this stage is :func:`tokenize` (a corpus spec and a tokenizer spec i
 """
 
 from corpus_stats.text.sources import Corpus, read_corpus
-from corpus_stats.text.tokenization import LoadedTokenizer, load_stream_tokenizer, load_tokenizer, tokenize
+from corpus_stats.text.tokenization import tokenize
+from corpus_stats.text.tokenizers import LoadedTokenizer, load_stream_tokenizer, load_tokenizer
 
 __all__ = ["Corpus", "LoadedTokenizer", "load_stream_tokenizer", "load_tokenizer", "read_corpus", "tokenize"]

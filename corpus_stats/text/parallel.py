@@ -122,13 +122,13 @@ def tokenize_part(parts_dir: str, index: int, shard: Shard) -> tuple[int, int]:
 
     A rerun (a worker died) replaces the part; a part is renamed into place only when complete.
     """
-    from corpus_stats.text.tokenization import _encode_into
+    from corpus_stats.text.tokenizers import encode_into
 
     if not os.path.isdir(parts_dir):  # the run was abandoned (Ctrl-C, another part failed): write nothing
         raise FileNotFoundError(f"the parts directory {parts_dir} is gone; the tokenization was abandoned.")
     tok = _worker_tokenizer(os.path.join(parts_dir, _TOKENIZER_FILE))
     with TokenStreamWriter(Path(parts_dir) / part_name(index), tok.vocab_size, tok.eos_id, overwrite=True) as w:
-        _encode_into(w, shard, tok, None, False)
+        encode_into(w, shard, tok, None, False)
         part = w.close({"part": index})
     return part.n_tokens, part.n_documents
 
