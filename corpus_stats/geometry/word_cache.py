@@ -42,10 +42,9 @@ def _digest(ids: np.ndarray) -> str:
 
 
 def load(path: Path):
-    """The cached :class:`~corpus_stats.geometry.words.WordStream` at ``path``, or None when there is
-    none or it fails its checks (then it is removed, with a warning, to be rebuilt)."""
-    from corpus_stats.geometry.words import WordStream, sentence_ids
-
+    """The cached words at ``path`` as ``(ids, words, counts, doc_id, info)`` (what
+    :class:`~corpus_stats.geometry.words.WordStream` is built from), or None when there is none or it
+    fails its checks (then it is removed, with a warning, to be rebuilt)."""
     if not path.is_dir():
         return None
     try:
@@ -66,7 +65,7 @@ def load(path: Path):
     lengths = np.diff(np.append(runs[:, 0], ids.size))
     doc_id = np.repeat(runs[:, 1], lengths).astype(np.int32)
     info = dict(meta["info"], cache={"hit": True, "path": str(path)})
-    return WordStream(ids, words, counts, doc_id, sentence_ids(ids, doc_id, words), info)
+    return ids, words, counts, doc_id, info
 
 
 def save(ws, path: Path) -> None:

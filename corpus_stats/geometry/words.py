@@ -167,7 +167,8 @@ def word_stream(
         entry = word_cache.entry_path(corpus.hashed(cache_dir), splitter, max_words, cache_dir)
         cached = word_cache.load(entry)
         if cached is not None:
-            return cached
+            ids, words, counts, doc_id, info = cached
+            return WordStream(ids, words, counts, doc_id, sentence_ids(ids, doc_id, words), info)
     trainer = WordLevelTrainer(vocab_size=1 << 30, min_frequency=1, special_tokens=["[UNK]"], show_progress=False)
     hf.train_from_iterator((b for b, _ in _pieces(corpus)), trainer)
     vocab = hf.get_vocab()
