@@ -286,7 +286,7 @@ def _long_line(words, n_words, seed=5):
 def test_a_long_single_line_is_encoded_in_bounded_groups_with_unchanged_ids(tmp_path):
     import dataclasses
 
-    from corpus_stats.text import tokenization as T
+    from corpus_stats.text import tokenizers as T
 
     path, words = _word_bpe(tmp_path)
     tok = T.load_tokenizer(str(path))
@@ -321,7 +321,7 @@ def test_tokenizing_a_long_single_line_needs_bounded_memory(tmp_path):
     corpus = tmp_path / "line.txt"
     corpus.write_text(_long_line(words, 4_000_000))  # ~20 MB, one line
     script = (
-        "import resource, sys; import corpus_stats as cs; from corpus_stats.text import tokenization;"
+        "import resource, sys; import corpus_stats as cs; from corpus_stats.text import tokenizers;"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
         f"s = cs.tokenize([{str(corpus)!r}], {str(path)!r}, use_cache=False);"
         "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
