@@ -519,3 +519,28 @@ def _spmv_pair_t(indptr, cols, wa, wb, ya, yb, chunk_rows, n_cols):
     for c in prange(chunk_rows.size - 1):
         _spmv_pair_t_rows(indptr, cols, wa, wb, ya, yb, local[c], chunk_rows[c], chunk_rows[c + 1])
     return _reduce_rows(local)
+
+
+@njit(cache=True)
+def _shard_cross_terms(entry_row, cols, sh_entry, sh_g, sh_cnt, ritz, identity, other, g_lo, g_hi):
+    """Per shard g in g_lo..g_hi-1: the sum over its stored entries (row r, column c, count w) of
+    w * ritz[c]^T other[r], a (k, k') matrix ((J_g R)^T other); ``identity`` when R is the identity,
+    so that only row c of the result changes."""
+    k2 = other.shape[1]
+    k1 = k2 if identity else ritz.shape[1]
+    out = np.zeros((g_hi - g_lo, k1, k2))
+    for e in range(sh_entry.size):
+        g = sh_g[e]
+        if g < g_lo or g >= g_hi:
+            continue
+        j = sh_entry[e]
+        r, c, w = entry_row[j], cols[j], sh_cnt[e]
+        if identity:
+            for m in range(k2):
+                out[g - g_lo, c, m] += w * other[r, m]
+        else:
+            for i in range(k1):
+                x = w * ritz[c, i]
+                for m in range(k2):
+                    out[g - g_lo, i, m] += x * other[r, m]
+    return out

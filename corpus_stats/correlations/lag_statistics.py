@@ -175,48 +175,51 @@ def _split_half(lc: LagCounts, top: _TopSingular, jackknife: bool) -> tuple[floa
         ev, evec = np.linalg.eigh(0.5 * (ca.T @ cb + cb.T @ ca))
         lam = ev[-1]
         # the whole space (exact replicates) while it is small, else the top eigenvectors
-        ritz = np.eye(ev.size) if ev.size <= DENSE_MAX_V else evec[:, ::-1][:, :RITZ_K]
+        identity = ev.size <= DENSE_MAX_V
+        ritz = np.eye(ev.size) if identity else evec[:, ::-1][:, :RITZ_K]
     else:
         ca = Cov(lc.indptr, lc.cols, cnt_a, pa, aa, ba, top.chunks)
         cb = Cov(lc.indptr, lc.cols, cnt_b, pb, ab, bb, top.chunks)
         # residual scale ~ ||C_A|| ||C_B||: signal^2 plus the noise scale 1/sqrt(P_A P_B)
+        identity = False
         lam, ritz, _ = _lanczos.top_eigenvalue(
             HalfSym(ca, cb), lc.right.size, top.rng, v0=top.v[:, 0], tol=LANCZOS_TOL,
             scale=top.s[0] ** 2 + 1.0 / math.sqrt(pa * pb), k=RITZ_K,
         )  # fmt: skip
     if jackknife:
         halves = ((slice(0, h), pa, aa, ba), (slice(h, g_n), pb, ab, bb))
-        lam_jk = _split_half_replicates(lc, ritz, halves, (ca, cb))
+        lam_jk = _split_half_replicates(lc, ritz, identity, halves, (ca, cb))
     return float(lam), float(signed_sqrt(inner)), lam_jk
 
 
-def _split_half_replicates(lc: LagCounts, ritz: np.ndarray, halves, covs) -> np.ndarray:
+def _split_half_replicates(lc: LagCounts, ritz: np.ndarray, identity: bool, halves, covs) -> np.ndarray:
     """The split-half eigenvalue with one shard left out of its half, for every shard.
 
     Rayleigh-Ritz on the top Ritz vectors R of the corpus's split-half operator: the top eigenvalue of
     R^T M_g R = sym((C_A^(g) R)^T (C_B R)) (or with C_B^(g)), a lower bound exact to second order in
     the left-out shard, like the norm replicates; exact when R spans the whole space (dense path).
     Only shard g's own pair counts change C^(g) = (J - J_g)/(p - p_g) - a_g b_g^T, so each replicate
-    costs one pass over that shard's entries.
+    costs one pass over that shard's entries (one numba pass per half gives them all; ``identity``: R
+    is the identity, so only the entry's own column is touched).
     """
     ritz = np.ascontiguousarray(ritz, dtype=np.float64)
     cr = [_times(c, ritz) for c in covs]  # C_A R and C_B R, (rows, k)
-    rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
     out = np.full(lc.pairs_g.size, np.nan)
     for side, (shards, p, a, b) in enumerate(halves):
-        other = cr[1 - side]
+        other = np.ascontiguousarray(cr[1 - side])
         jr = p * (cr[side] + np.outer(a, b @ ritz))  # J_side R
         jr_other = jr.T @ other
+        # (J_g R)^T other for each shard g of this half, from its own entries only (one pass)
+        shard_terms = K._shard_cross_terms(
+            lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, ritz, identity, other, shards.start, shards.stop
+        )
         for g in range(shards.start, shards.stop):
             p_g = p - lc.pairs_g[g]
             if p_g <= 0:
                 continue
             a_g = (a * p - lc.left_g[:, g]) / p_g
             b_g = (b * p - lc.right_g[:, g]) / p_g
-            sel = lc.sh_g == g
-            # (J_g R)^T other, from shard g's entries only
-            shard_term = (ritz[cols[sel]] * lc.sh_cnt[sel, None]).T @ other[rows[sel]]
-            m = (jr_other - shard_term) / p_g - np.outer(b_g @ ritz, a_g @ other)
+            m = (jr_other - shard_terms[g - shards.start]) / p_g - np.outer(b_g @ ritz, a_g @ other)
             out[g] = np.linalg.eigvalsh(0.5 * (m + m.T))[-1]
     return out
 
