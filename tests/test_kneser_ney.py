@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from reference import NaiveKneserNey, naive_kn_discounts
 
 from corpus_stats import synthetic
+from corpus_stats.entropy.heldout import heldout_documents
 from corpus_stats.entropy.kneser_ney import (
     KneserNeyResult,
     _kn_scores,
-    heldout_documents,
     kneser_ney_upper_bound,
     modified_kn_discounts,
 )

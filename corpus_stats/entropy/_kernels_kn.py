@@ -9,8 +9,7 @@ kernels then walk that order once per k:
 * `_kn_order_scan` - counts, continuation counts and per-context statistics of order k, written
   straight to the held-out positions that need them (no hashing, hence no collisions);
 * `_kn_order_update` - the interpolated modified Kneser-Ney probabilities of order k for every
-  held-out target, given order k - 1's continuation probabilities;
-* `_document_hashes` - a 64-bit FNV-1a hash per document (duplicate detection).
+  held-out target, given order k - 1's continuation probabilities.
 """
 
 from __future__ import annotations
@@ -314,17 +313,3 @@ def _kn_order_update(k, hpos, c_hw, cont_hw, ctx, d_raw, d_cont, pcont, logp, bl
         count += part_count[p]
         block_sums += part_sums[p]
     return loss, count
-
-
-@njit(cache=True)
-def _document_hashes(tokens, offsets):
-    """64-bit FNV-1a hash of every document's tokens (length mixed in)."""
-    n_docs = offsets.size - 1
-    out = np.empty(n_docs, np.uint64)
-    prime = np.uint64(1099511628211)
-    for d in range(n_docs):
-        h = np.uint64(14695981039346656037) ^ np.uint64(offsets[d + 1] - offsets[d])
-        for i in range(offsets[d], offsets[d + 1]):
-            h = (h ^ np.uint64(tokens[i])) * prime
-        out[d] = h
-    return out

@@ -132,7 +132,7 @@ class LMCurve:
 
 def heldout_split(stream: TokenStream, heldout_fraction: float, seed: int):
     """(train, held-out) token streams: the Kneser-Ney bound's split (disjoint, deduplicated documents)."""
-    from corpus_stats.entropy.kneser_ney import heldout_documents
+    from corpus_stats.entropy.heldout import heldout_documents
 
     if not isinstance(heldout_fraction, (int, float)) or not 0 < heldout_fraction < 1:
         raise ValueError(f"heldout_fraction must lie strictly between 0 and 1; got {heldout_fraction!r}.")
