@@ -36,10 +36,16 @@ from corpus_stats._checks import check_int
 from corpus_stats._io import atomic_open, atomic_write_text, json_safe
 from corpus_stats.synthetic.corpus import SyntheticCorpus
 from corpus_stats.synthetic.exact import covariance_norms
-from corpus_stats.synthetic.grammars import ambiguous_hierarchy, varying_tree_hierarchy, zipf_hierarchy
+from corpus_stats.synthetic.hierarchies import (
+    ambiguous_hierarchy,
+    expected_length,
+    random_hierarchy,
+    varying_tree_hierarchy,
+    zipf_hierarchy,
+)
 from corpus_stats.synthetic.markov import markov_chain
 from corpus_stats.synthetic.planted import planted_circle, planted_tree
-from corpus_stats.synthetic.processes import copy_process, iid_zipf, random_hierarchy, santa_fe
+from corpus_stats.synthetic.processes import copy_process, iid_zipf, santa_fe
 
 __all__ = [
     "KINDS",
@@ -85,8 +91,6 @@ def make(kind: str, n_tokens: int, seed: int = 0, **params) -> SyntheticCorpus:
     documents (``s**n_levels`` tokens each for a fixed branching ``s``).
     Other keyword arguments go to the generator.
     """
-    from corpus_stats.synthetic.grammars import expected_length
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
     if kind in GRAMMAR_KINDS:

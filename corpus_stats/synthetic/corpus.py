@@ -12,7 +12,7 @@ import numpy as np
 
 from corpus_stats._checks import check_int
 from corpus_stats.stream import TokenStream
-from corpus_stats.synthetic import grammar_exact
+from corpus_stats.synthetic import grammar_exact, grammar_mc
 from corpus_stats.synthetic.common import _entropy, _lags
 from corpus_stats.synthetic.exact import _copy_c, _markov_correlation
 
@@ -96,8 +96,6 @@ class SyntheticCorpus:
         -------
         EntropyReference or None
         """
-        from corpus_stats.synthetic import grammar_mc
-
         n_max = check_int("n_max", n_max, 0)
         if "grammar" in self._model:
             n_samples = grammar_mc.MC_SAMPLES if n_samples is None else check_int("n_samples", n_samples, 2)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus_stats.synthetic import grammar_exact
+from corpus_stats.synthetic.grammars import sample_documents
 
 MC_SAMPLES = 10_000  # independent windows of the default estimate (s.e. ~0.01 nats on the RHM)
 MAX_MC_WORK = 4e10  # rough operations of the window recursion (monte_carlo_work)
@@ -121,8 +122,6 @@ def sample_windows(rng: np.random.Generator, grammar, n_samples: int, length: in
     Each window has its own trees: the start tree is drawn with probability proportional to its
     length (rejection against the longest), the offset uniformly in it, and fresh trees follow.
     """
-    from corpus_stats.synthetic.grammars import sample_documents
-
     lo, hi = _length_bounds(grammar)
     after = math.ceil(max(length - 1, 0) / lo[0])
     starts = []

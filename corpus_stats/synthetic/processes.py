@@ -1,11 +1,9 @@
-"""The iid Zipf, copy, Santa Fe and Random Hierarchy generators (private).
+"""The iid Zipf, copy and Santa Fe generators (private).
 
 Public through :mod:`corpus_stats.synthetic`; each is vectorised numpy (no sequential kernel).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -13,7 +11,6 @@ from corpus_stats._checks import check_int
 from corpus_stats.synthetic.common import _draw, _even_offsets, _float, _zipf_probs
 from corpus_stats.synthetic.corpus import SyntheticCorpus, _corpus
 from corpus_stats.synthetic.exact import covariance_norms
-from corpus_stats.synthetic.grammars import build_grammar, sample_documents
 
 # -- iid ------------------------------------------------------------------------------------------
 
@@ -240,88 +237,3 @@ def santa_fe(
     tokens = 2 * keys + bits[doc, keys]
     offsets = np.minimum(np.arange(n_docs + 1, dtype=np.int64) * doc_length, n_tokens)
     return _corpus("santa_fe", tokens, offsets, 2 * n_keys, params, gamma=1.0 - b, model={"p": p})
-
-
-# -- Random Hierarchy Model -----------------------------------------------------------------------
-
-
-def random_hierarchy(
-    n_levels: int = 3, v: int = 16, m: int = 4, s: int = 2, n_documents: int = 1000, seed: int = 0
-) -> SyntheticCorpus:
-    """The Random Hierarchy Model (Cagnetta, Petrini, Tomasini, Favero & Wyart, PRX 14, 2024).
-
-    A random context-free grammar: at each of ``n_levels`` levels, each of ``v`` symbols has ``m``
-    production rules, each producing ``s`` symbols of the level below; the ``m v`` right-hand sides
-    of a level are distinct (an unambiguous grammar; needs ``m <= v**(s-1)``). One document is one
-    tree: a uniform root symbol expanded down to ``s**n_levels`` leaf tokens (ids ``0..v-1``), each
-    rule chosen uniformly. The grammar is shared by all documents.
-
-    Parameters
-    ----------
-    n_levels : int, default 3
-        Depth L (>= 1).
-    v : int, default 16
-        Symbols per level (the vocabulary size), >= 2.
-    m : int, default 4
-        Rules per symbol, ``1 <= m <= v**(s-1)``.
-    s : int, default 2
-        Branching factor (>= 2).
-    n_documents : int, default 1000
-        Number of trees.
-    seed : int, default 0
-        Seed of ``numpy.random.default_rng`` (grammar and samples).
-
-    Returns
-    -------
-    SyntheticCorpus
-        ``expected_beta = ln m / ln s`` (approximate); exact C(t) by dynamic programming over the
-        levels and exact H_n for small grammars (:mod:`~corpus_stats.synthetic.grammar_exact`).
-        The sampler is :func:`~corpus_stats.synthetic.grammars.sample_documents` (same stream as
-        before it existed, for every seed); :func:`~corpus_stats.synthetic.zipf_hierarchy` with
-        ``a=None`` is this model.
-
-    Notes
-    -----
-    Two leaves at distance ``t ~ s^l`` typically meet at level ``l``, and their correlation falls by
-    a factor of order ``m`` per level, giving a step-like decay with
-    ``beta ≈ ln m / ln s`` on average over lags (Cagnetta & Wyart 2024, arXiv 2406.00048). This
-    is a loose check: the decay is a staircase, not a clean power law, and only lags
-    ``t < s**n_levels`` exist within a document.
-
-    Caution (measured here, seed 0, 2e6 tokens): the decay shows for **position-aligned** pairs
-    (leaf 0 against leaf t of each tree: ``||C||_op`` = 0.063, 0.020, 0.0044, 0.0011 at t = 1, 2, 4, 8
-    for L=5, v=16, m=4, s=2, local slopes 1.7-2.2 against ln m / ln s = 2; but slopes ~1.4-2.1 for
-    m=2, where ln m / ln s = 1). The **position-averaged** C(t) that ``correlation_curve`` measures
-    on the stream (even within documents) does not decay: it plateaus (~0.008 for t >= 2 in the
-    first example) because token marginals depend on the position in the tree, so
-    ``expected_beta`` must not be used as a tolerance on stream measurements; the exact curves
-    (``exact_correlation``) include that plateau.
-    """
-    n_levels = check_int("n_levels", n_levels, 1)
-    v = check_int("v", v, 2)
-    s = check_int("s", s, 2)
-    m = check_int("m", m, 1)
-    n_documents = check_int("n_documents", n_documents, 1)
-    seed = check_int("seed", seed, 0)
-    if n_documents * s**n_levels > 2**31:
-        raise ValueError(f"n_documents * s**n_levels must be at most 2**31; got {n_documents * s**n_levels:,}.")
-    params = {
-        "n_levels": n_levels,
-        "v": v,
-        "m": m,
-        "s": s,
-        "n_documents": n_documents,
-        "seed": seed,
-    }
-    rng = np.random.default_rng(seed)
-    grammar = build_grammar(rng, n_levels, v, ((s, m, 1.0),))
-    tokens, offsets = sample_documents(rng, grammar, n_documents)
-    return _corpus(
-        "random_hierarchy",
-        tokens,
-        offsets,
-        v,
-        params,
-        beta=math.log(m) / math.log(s) if m > 1 else None,
-        model={"grammar": grammar},
-    )
