@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from corpus_stats.cli import cli
 from corpus_stats.stream import TokenStream
-from corpus_stats.validation import check
+from corpus_stats.validation import cases, check
 
 FAST = ["synthetic-copy", "synthetic-iid"]
 
@@ -19,9 +19,9 @@ def rows_of(report, status):
     return [r for r in report.results if r.status == status]
 
 
-@pytest.mark.parametrize("name", check.available_cases())
+@pytest.mark.parametrize("name", cases.available_cases())
 def test_every_case_is_documented_and_complete(name):
-    case = check.load_case(name)
+    case = cases.load_case(name)
     assert case["guards"] and case["source"]
     for c in case["checks"]:
         assert ("expected" in c) or ("min" in c or "max" in c), c
@@ -36,15 +36,15 @@ def test_every_case_is_documented_and_complete(name):
     "name",
     [
         # a Monte Carlo reference of many windows is recomputed in seconds, not milliseconds
-        pytest.param(n, marks=pytest.mark.slow) if "reference_samples" in check.load_case(n) else n
-        for n in check.available_cases()
+        pytest.param(n, marks=pytest.mark.slow) if "reference_samples" in cases.load_case(n) else n
+        for n in cases.available_cases()
         if n.startswith("synthetic-")
     ],
 )
 def test_exact_expected_values_equal_the_formulas(name):
-    case = check.load_case(name)
+    case = cases.load_case(name)
     assert case["kind"] == "exact"
-    fresh = check.exact_expected(copy.deepcopy(case))
+    fresh = cases.exact_expected(copy.deepcopy(case))
     for old, new in zip(case["checks"], fresh["checks"]):
         if old.get("expected") is not None:
             assert new["expected"] == pytest.approx(old["expected"], rel=1e-5, abs=1e-12)  # 6 digits
@@ -123,7 +123,7 @@ def test_absent_corpora_are_skipped_with_a_reason_never_passed(tmp_path):
 
 
 def test_a_changed_corpus_is_an_error_not_a_silent_pass(tmp_path):
-    case = check.load_case("tinystories-heads-paper-tokenizer")
+    case = cases.load_case("tinystories-heads-paper-tokenizer")
     for rel in [f["path"] for f in case["corpus"]["files"]] + [case["tokenizer"]["path"]]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("not the corpus\n")
@@ -168,10 +168,10 @@ def test_update_rewrites_baselines_and_reports_the_diff(tmp_path):
 
 def test_unknown_case_and_bad_schema_are_user_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown reference case 'nope'; available: .*synthetic-copy"):
-        check.load_case("nope")
+        cases.load_case("nope")
     (tmp_path / "bad.json").write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(ValueError, match="schema_version 99; expected 1"):
-        check.load_case("bad", tmp_path)
+        cases.load_case("bad", tmp_path)
 
 
 def test_cli_check_json_and_exit_codes(monkeypatch):

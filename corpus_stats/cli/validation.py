@@ -154,11 +154,12 @@ def check_command(cases, as_json, update, shared, list_only, progress):
     measured / tolerance / status. Exit 1 if any check fails; absent corpora are SKIPPED, never passed."""
     import json as _json
 
+    from corpus_stats.validation import cases as reference_cases
     from corpus_stats.validation import check
 
     if list_only:
-        for name in check.available_cases():
-            case = check.load_case(name)
+        for name in reference_cases.available_cases():
+            case = reference_cases.load_case(name)
             click.echo(f"{name}  [{case['kind']}]  {case['guards']}")
         return
     report = check.run_checks(cases, shared=shared, update=update, progress=progress)
