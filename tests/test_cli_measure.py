@@ -12,7 +12,7 @@ from conftest import shared_file
 
 from corpus_stats import synthetic
 from corpus_stats.cli import cli
-from corpus_stats.report.measurement import REPORT_SCHEMA, validate_report
+from corpus_stats.report.schema import REPORT_SCHEMA, validate_report
 
 FAST = ["--lags", "1,2,3,4,6,8,16", "--n-max", "4", "--shards", "6", "--quiet"]
 

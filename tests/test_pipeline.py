@@ -11,7 +11,8 @@ import pytest
 import corpus_stats as cs
 from corpus_stats import pipeline, synthetic
 from corpus_stats.report import summary as report_summary
-from corpus_stats.report.measurement import Measurement, validate_report
+from corpus_stats.report.measurement import Measurement
+from corpus_stats.report.schema import validate_report
 
 LAGS = [1, 2, 3, 4, 6, 8, 16]
 

@@ -1,4 +1,4 @@
-"""Tests of corpus_stats.report.measurement: the Measurement, its JSON schema, CSV files and atomic writes."""
+"""Tests of corpus_stats.report: the Measurement, its JSON schema (report.schema), CSV files and atomic writes."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ import pytest
 
 from corpus_stats._io import json_safe
 from corpus_stats.report.measurement import (
-    REPORT_SCHEMA,
-    SCHEMA_VERSION,
     Measurement,
     entropy_csv,
     load_measurement,
     read_collapse_table,
-    validate_report,
 )
+from corpus_stats.report.schema import REPORT_SCHEMA, SCHEMA_VERSION, validate_report
 
 # -- hand-made curves (the shared interface's fields), independent of the estimators ----------
 
@@ -243,7 +241,8 @@ def test_read_collapse_table_errors_name_file_and_line(tmp_path, text, match):
 def test_correlations_csv_columns_are_the_curve_fields():
     """One list of per-lag fields, the curve's own: the CSV header and the schema follow it."""
     from corpus_stats.correlations.curve import OPTIONAL_FIELDS, PER_LAG_FIELDS, CorrelationCurve
-    from corpus_stats.report.measurement import correlations_csv, report_schema
+    from corpus_stats.report.measurement import correlations_csv
+    from corpus_stats.report.schema import report_schema
 
     lags = np.array([1, 2])
     per_lag = {name: np.array([0.5, np.nan]) for name in PER_LAG_FIELDS}

@@ -8,9 +8,8 @@ from corpus_stats.report.measurement import (
     load_measurement,
     read_collapse_table,
     read_learning_curve,
-    report_schema,
-    validate_report,
 )
+from corpus_stats.report.schema import report_schema, validate_report
 
 __all__ = [
     "Measurement",
