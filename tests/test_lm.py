@@ -186,7 +186,7 @@ def test_training_falls_toward_exact_entropy(low_entropy, tmp_path):
     assert gaps[2] < gaps[1] < gaps[0] and gaps[2] < gaps[0] - 0.15, gaps
     assert np.all(gaps > -0.05)  # a model's loss is an upper bound of H_n (within noise)
     # collapse table and curve file written; the table is what `plot --collapse` reads
-    from corpus_stats.report.measurement import read_collapse_table
+    from corpus_stats.report.loss_tables import read_collapse_table
 
     table = read_collapse_table(tmp_path / "collapse.csv")
     assert set(table["tokens"]) == {2052.0, 4104.0, 8208.0} and table["n"].min() == 1

@@ -9,12 +9,8 @@ import numpy as np
 import pytest
 
 from corpus_stats._io import json_safe
-from corpus_stats.report.measurement import (
-    Measurement,
-    entropy_csv,
-    load_measurement,
-    read_collapse_table,
-)
+from corpus_stats.report.loss_tables import read_collapse_table
+from corpus_stats.report.measurement import Measurement, entropy_csv, load_measurement
 from corpus_stats.report.schema import REPORT_SCHEMA, SCHEMA_VERSION, validate_report
 
 # -- hand-made curves (the shared interface's fields), independent of the estimators ----------

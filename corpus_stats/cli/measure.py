@@ -251,7 +251,7 @@ def measure_command(
 
         external = read_entropy_curve(external, units=units)
     if collapse_table is not None:  # likewise: a malformed table fails before measuring
-        from corpus_stats.report.measurement import read_collapse_table
+        from corpus_stats.report.loss_tables import read_collapse_table
 
         collapse_table = read_collapse_table(collapse_table)
     progress = options.pop("progress")
@@ -336,7 +336,8 @@ def plot_command(report, out, formats, learning_curve, collapse_table):
     """Draw the figures of a report.json (or of the directory holding one)."""
     from pathlib import Path
 
-    from corpus_stats.report.measurement import load_measurement, read_collapse_table, read_learning_curve
+    from corpus_stats.report.loss_tables import read_collapse_table, read_learning_curve
+    from corpus_stats.report.measurement import load_measurement
     from corpus_stats.report.plotting import plot_report
 
     out = Path(out) if out else (Path(report) if Path(report).is_dir() else Path(report).parent)

@@ -85,7 +85,7 @@ def compare_command(report, learning_curve, first, snr_threshold, floor_constant
     """Compare a measured LEARNING_CURVE (CSV: tokens, loss) with the alpha_D predicted from REPORT."""
     import json
 
-    from corpus_stats.report.measurement import read_learning_curve
+    from corpus_stats.report.loss_tables import read_learning_curve
     from scaling import compare_learning_curve
 
     tokens, loss = read_learning_curve(learning_curve)

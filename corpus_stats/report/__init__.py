@@ -3,12 +3,8 @@
 Figures live in :mod:`corpus_stats.report.plotting` (imported on use: it pulls in matplotlib).
 """
 
-from corpus_stats.report.measurement import (
-    Measurement,
-    load_measurement,
-    read_collapse_table,
-    read_learning_curve,
-)
+from corpus_stats.report.loss_tables import read_collapse_table, read_learning_curve
+from corpus_stats.report.measurement import Measurement, load_measurement
 from corpus_stats.report.schema import report_schema, validate_report
 
 __all__ = [

@@ -569,7 +569,7 @@ def plot_collapse(
     from scaling import collapse
 
     if isinstance(table, (str, os.PathLike)):
-        from corpus_stats.report.measurement import read_collapse_table
+        from corpus_stats.report.loss_tables import read_collapse_table
 
         table = read_collapse_table(table)
     pred = measurement.prediction or {}
