@@ -34,7 +34,8 @@ CURVES = {"correlations": ("op", "fro", "floor_op", "op_debiased"), "entropy": (
 def write_stream(path: Path, n_tokens: int, seed: int = 0) -> Path:
     """A copy-process stream of ``n_tokens`` written chunk by chunk (bounded memory)."""
     from corpus_stats import synthetic
-    from corpus_stats.stream import TokenStream, TokenStreamWriter
+    from corpus_stats.stream import TokenStream
+    from corpus_stats.stream_writer import TokenStreamWriter
 
     if (path / "meta.json").exists() and TokenStream.load(path).n_tokens == n_tokens:
         return path

@@ -32,9 +32,9 @@ from corpus_stats._checks import check_int
 from corpus_stats._io import replace_dir, temporary_sibling_dir
 
 STREAM_FORMAT_VERSION = 1
-_META = "meta.json"
-_TOKENS = "tokens.npy"
-_OFFSETS = "doc_offsets.npy"
+META_FILE = "meta.json"
+TOKENS_FILE = "tokens.npy"
+OFFSETS_FILE = "doc_offsets.npy"
 _CHECKSUM_BLOCK = 1 << 24  # bytes per step of the streaming checksum (bounded memory on a memmap)
 
 
@@ -42,7 +42,7 @@ class DamagedStreamError(ValueError):
     """A saved stream whose bytes differ from those written (checksum mismatch or ids >= vocab_size)."""
 
 
-def _crc32(array: np.ndarray, crc: int = 0) -> int:
+def crc32(array: np.ndarray, crc: int = 0) -> int:
     """CRC-32 of an array's bytes, continuing from ``crc``, read in blocks (a memmap is paged, not loaded)."""
     data = memoryview(np.ascontiguousarray(array)).cast("B")
     for start in range(0, len(data), _CHECKSUM_BLOCK):
@@ -50,8 +50,25 @@ def _crc32(array: np.ndarray, crc: int = 0) -> int:
     return crc
 
 
-def _checksums(tokens: np.ndarray, offsets: np.ndarray) -> dict:
-    return {"algorithm": "crc32", _TOKENS: f"{_crc32(tokens):08x}", _OFFSETS: f"{_crc32(offsets):08x}"}
+def _checksums(tokens_crc: int, offsets_crc: int) -> dict:
+    return {"algorithm": "crc32", TOKENS_FILE: f"{tokens_crc:08x}", OFFSETS_FILE: f"{offsets_crc:08x}"}
+
+
+def stream_meta(
+    n_tokens: int, offsets: np.ndarray, vocab_size: int, eos_id, dtype, tokens_crc: int, provenance: dict
+) -> dict:
+    """The ``meta.json`` of a saved stream: the one layout that :meth:`TokenStream.save` and
+    :class:`~corpus_stats.stream_writer.TokenStreamWriter` write and :meth:`TokenStream.load` reads."""
+    return {
+        "format_version": STREAM_FORMAT_VERSION,
+        "n_tokens": n_tokens,
+        "n_documents": int(offsets.size - 1),
+        "vocab_size": vocab_size,
+        "eos_id": eos_id,
+        "dtype": str(dtype),
+        "checksums": _checksums(tokens_crc, crc32(offsets)),
+        "provenance": provenance,
+    }
 
 
 DEFAULT_SHARDS = 20  # jackknife shards of a measurement
@@ -335,26 +352,23 @@ class TokenStream:
             raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
         tmp = temporary_sibling_dir(path)
         try:
-            np.save(tmp / _TOKENS, self.tokens)
-            np.save(tmp / _OFFSETS, self.doc_offsets)
-            (tmp / _META).write_text(json.dumps(self._meta(), indent=2))
+            np.save(tmp / TOKENS_FILE, self.tokens)
+            np.save(tmp / OFFSETS_FILE, self.doc_offsets)
+            meta = stream_meta(
+                self.n_tokens,
+                self.doc_offsets,
+                self.vocab_size,
+                self.eos_id,
+                self.tokens.dtype,
+                crc32(self.tokens),
+                self.provenance,
+            )
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
             replace_dir(tmp, path, overwrite=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return path
-
-    def _meta(self) -> dict:
-        return {
-            "format_version": STREAM_FORMAT_VERSION,
-            "n_tokens": self.n_tokens,
-            "n_documents": self.n_documents,
-            "vocab_size": self.vocab_size,
-            "eos_id": self.eos_id,
-            "dtype": str(self.tokens.dtype),
-            "checksums": _checksums(self.tokens, self.doc_offsets),
-            "provenance": self.provenance,
-        }
 
     @classmethod
     def load(cls, path: str | os.PathLike, mmap: bool = True, verify: bool = True) -> TokenStream:
@@ -363,7 +377,7 @@ class TokenStream:
         Parameters
         ----------
         path : str or os.PathLike
-            Directory written by :meth:`save` or :class:`TokenStreamWriter`.
+            Directory written by :meth:`save` or :class:`~corpus_stats.stream_writer.TokenStreamWriter`.
         mmap : bool, default True
             Memory-map the tokens read-only instead of reading them into memory.
         verify : bool, default True
@@ -378,23 +392,23 @@ class TokenStream:
             Not a saved stream, another format version, or files inconsistent with ``meta.json``.
         """
         path = Path(path)
-        meta_file = path / _META
+        meta_file = path / META_FILE
         if not meta_file.is_file():
-            raise FileNotFoundError(f"{path} is not a saved token stream (no {_META}).")
+            raise FileNotFoundError(f"{path} is not a saved token stream (no {META_FILE}).")
         meta = json.loads(meta_file.read_text())
         if meta.get("format_version") != STREAM_FORMAT_VERSION:
             raise ValueError(
                 f"{path} has stream format {meta.get('format_version')}; this version reads "
                 f"{STREAM_FORMAT_VERSION}. Re-tokenize the corpus."
             )
-        tokens = np.load(path / _TOKENS, mmap_mode="r" if mmap else None)
-        offsets = np.load(path / _OFFSETS)
+        tokens = np.load(path / TOKENS_FILE, mmap_mode="r" if mmap else None)
+        offsets = np.load(path / OFFSETS_FILE)
         if tokens.size != meta["n_tokens"] or offsets.size != meta["n_documents"] + 1:
-            raise ValueError(f"{path} is inconsistent with its {_META}; delete it and re-tokenize.")
+            raise ValueError(f"{path} is inconsistent with its {META_FILE}; delete it and re-tokenize.")
         expected = meta.get("checksums")
         if verify and expected:  # streams written before checksums existed are only range-checked
-            got = _checksums(tokens, offsets)
-            bad = [name for name in (_TOKENS, _OFFSETS) if got[name] != expected.get(name)]
+            got = _checksums(crc32(tokens), crc32(offsets))
+            bad = [name for name in (TOKENS_FILE, OFFSETS_FILE) if got[name] != expected.get(name)]
             if bad:
                 raise DamagedStreamError(
                     f"{path} is damaged: the {expected.get('algorithm', 'crc32')} checksum of "
@@ -414,129 +428,6 @@ def saved_stream_dir(path: str | os.PathLike) -> Path | None:
     """
     path = Path(path)
     for candidate in (path, path / "stream"):
-        if (candidate / _META).is_file() and (candidate / _TOKENS).is_file():
+        if (candidate / META_FILE).is_file() and (candidate / TOKENS_FILE).is_file():
             return candidate
     return None
-
-
-class TokenStreamWriter:
-    """Write a :class:`TokenStream` to disk document by document, without holding it in memory.
-
-    Tokens go straight into ``tokens.npy`` (final dtype, header patched on :meth:`close`) inside a
-    temporary sibling directory that is renamed to ``path`` only when complete, so a crash never
-    leaves a half-written stream that is later trusted.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Directory the finished stream is renamed to.
-    vocab_size : int
-        Number of possible ids; fixes the dtype (smallest unsigned integer holding it).
-    eos_id : int or None
-        Id of the end-of-document token, if any.
-    overwrite : bool, default False
-        Replace an existing directory at ``path`` on :meth:`close`.
-
-    Examples
-    --------
-    >>> import tempfile, numpy as np
-    >>> d = tempfile.mkdtemp()
-    >>> with TokenStreamWriter(d + "/s", vocab_size=10, eos_id=1) as w:
-    ...     w.append_documents(np.array([3, 4, 1, 5, 1]), np.array([3, 2]))
-    >>> TokenStream.load(d + "/s").doc_offsets.tolist()
-    [0, 3, 5]
-    """
-
-    _HEADER_BYTES = 128  # fixed .npy header size, so the length can be patched in place
-
-    def __init__(
-        self, path: str | os.PathLike, vocab_size: int, eos_id: int | None = None, overwrite: bool = False
-    ) -> None:
-        self.path = Path(path)
-        if self.path.exists() and not overwrite:
-            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to replace it.")
-        self.overwrite = overwrite
-        self.vocab_size = int(vocab_size)
-        self.dtype = smallest_uint_dtype(self.vocab_size)
-        self.eos_id = eos_id
-        self.n_tokens = 0
-        self._crc = 0
-        self._offsets = [np.zeros(1, dtype=np.int64)]
-        self.tmp_dir = temporary_sibling_dir(self.path)
-        self._file = open(self.tmp_dir / _TOKENS, "wb")
-        self._file.write(self._npy_header(0))
-        self._closed = False
-
-    def _npy_header(self, n: int) -> bytes:
-        text = f"{{'descr': '{self.dtype.str}', 'fortran_order': False, 'shape': ({n},), }}"
-        text = text.ljust(self._HEADER_BYTES - 11) + "\n"
-        return b"\x93NUMPY\x01\x00" + (self._HEADER_BYTES - 10).to_bytes(2, "little") + text.encode("latin1")
-
-    @property
-    def n_documents(self) -> int:
-        """Number of documents written so far."""
-        return sum(o.size for o in self._offsets) - 1
-
-    def append_documents(self, tokens: np.ndarray, lengths: np.ndarray) -> None:
-        """Append whole documents: their concatenated ``tokens`` and each one's length."""
-        tokens = np.asarray(tokens)
-        lengths = np.asarray(lengths, dtype=np.int64)
-        if int(lengths.sum()) != tokens.size:
-            raise ValueError(f"document lengths must sum to len(tokens) ({tokens.size}); got {int(lengths.sum())}.")
-        if tokens.size and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocab_size):
-            raise ValueError(
-                f"token ids must lie in 0..{self.vocab_size - 1}; got ids in {int(tokens.min())}..{int(tokens.max())}."
-            )
-        data = np.ascontiguousarray(tokens, dtype=self.dtype)
-        self._crc = _crc32(data, self._crc)
-        self._file.write(data.tobytes())
-        self._offsets.append(self.n_tokens + np.cumsum(lengths))
-        self.n_tokens += tokens.size
-
-    def add_file(self, name: str, text: str) -> None:
-        """Store an extra text file (e.g. the tokenizer) alongside the stream."""
-        (self.tmp_dir / name).write_text(text, encoding="utf-8")
-
-    def close(self, provenance: dict | None = None) -> TokenStream:
-        """Finish the files, rename the directory into place and return the memory-mapped stream."""
-        self._file.seek(0)
-        self._file.write(self._npy_header(self.n_tokens))
-        self._file.close()
-        offsets = np.concatenate(self._offsets)
-        np.save(self.tmp_dir / _OFFSETS, offsets)
-        meta = {
-            "format_version": STREAM_FORMAT_VERSION,
-            "n_tokens": self.n_tokens,
-            "n_documents": int(offsets.size - 1),
-            "vocab_size": self.vocab_size,
-            "eos_id": self.eos_id,
-            "dtype": str(self.dtype),
-            "checksums": {"algorithm": "crc32", _TOKENS: f"{self._crc:08x}", _OFFSETS: f"{_crc32(offsets):08x}"},
-            "provenance": provenance or {},
-        }
-        (self.tmp_dir / _META).write_text(json.dumps(meta, indent=2))
-        try:
-            replace_dir(self.tmp_dir, self.path, self.overwrite)  # FileExistsError: another writer finished first
-        except OSError:
-            self.abort()
-            if self.path.exists():
-                raise FileExistsError(f"{self.path} was created by another writer meanwhile.") from None
-            raise
-        self._closed = True
-        return TokenStream.load(self.path, verify=False)  # checksummed as written; ids are range-checked
-
-    def abort(self) -> None:
-        """Discard everything written (called automatically on an exception)."""
-        if not self._closed:
-            self._file.close()
-            shutil.rmtree(self.tmp_dir, ignore_errors=True)
-            self._closed = True
-
-    def __enter__(self) -> TokenStreamWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self.abort()
-        elif not self._closed:
-            self.close()

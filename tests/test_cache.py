@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.stream import TokenStream
+from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text import cache
 
 

@@ -22,7 +22,8 @@ import corpus_stats as cs
 from corpus_stats._io import remove_stale_temporaries, temporary_sibling_dir
 from corpus_stats.cli import cli
 from corpus_stats.execution import SerialExecutor
-from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.stream import TokenStream
+from corpus_stats.stream_writer import TokenStreamWriter
 
 
 def _corpus(directory, n_files=6, seed=0):
@@ -146,7 +147,7 @@ def test_a_save_interrupted_by_ctrl_c_leaves_no_directory(tmp_path, monkeypatch)
 _KILLED_WRITER = """
 import sys, time
 import corpus_stats as cs
-from corpus_stats.stream import TokenStreamWriter
+from corpus_stats.stream_writer import TokenStreamWriter
 
 append = TokenStreamWriter.append_documents
 

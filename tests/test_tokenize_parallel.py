@@ -9,7 +9,7 @@ import pytest
 
 import corpus_stats as cs
 from corpus_stats.execution import SerialExecutor
-from corpus_stats.stream import TokenStreamWriter
+from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text import parallel, sources
 from corpus_stats.text.sources import read_corpus
 from corpus_stats.text.tokenizers import load_tokenizer

@@ -6,7 +6,7 @@ data files when streamed, contiguous pieces of a local copy). Every worker encod
 the tokenizer the driver resolved (``bpe:V`` is trained once, in the driver) and writes each one as a
 checksummed part stream under the stream's temporary directory, which must be on a filesystem every
 worker sees at the same path (the cache directory). The driver then appends the parts in shard order
-to the one :class:`~corpus_stats.stream.TokenStreamWriter`, verifying each part's checksums as it
+to the one :class:`~corpus_stats.stream_writer.TokenStreamWriter`, verifying each part's checksums as it
 reads it, and removes them. A document is encoded the same whichever batch it is in, so the stream is
 byte for byte the one a single process writes.
 
@@ -28,7 +28,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from corpus_stats.progress import Progress
-from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.stream import TokenStream
+from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text.sources import Corpus, Source, hf_shard_count, iter_documents
 
 PARTS_PER_WORKER = 4  # shards per worker: evens out files of unequal size

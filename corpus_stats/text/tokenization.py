@@ -16,7 +16,8 @@ import numpy as np
 
 from corpus_stats._io import remove_stale_temporaries
 from corpus_stats.execution.executors import get_executor
-from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.stream import TokenStream
+from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text import cache, parallel
 from corpus_stats.text.sources import Corpus, read_corpus
 from corpus_stats.text.tokenizers import (

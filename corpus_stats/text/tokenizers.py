@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from corpus_stats.progress import Progress, track
-from corpus_stats.stream import TokenStream, TokenStreamWriter
+from corpus_stats.stream import TokenStream
+from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text import cache
 from corpus_stats.text.sources import Corpus, hub_reachable
 
