@@ -175,11 +175,11 @@ def test_bad_inputs_one_line_exit_1_nothing_written(tmp_path, cache_dir, monkeyp
 
 
 def test_offline_hf_dataset_is_one_line(cache_dir, monkeypatch):
-    from corpus_stats.text import sources
+    from corpus_stats.text import hub
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
-    monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
     result = run("hf:roneneldan/TinyStories", "--cache-dir", cache_dir)
     assert_one_line_error(
         result,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus_stats.text import sources
+from corpus_stats.text import hub, inputs, sources
 from corpus_stats.text.sources import Corpus, read_corpus
 
 DOCS = ["Once upon a time.\nThe end.", "Second story, with ünïcödé ✓.", "Third"]
@@ -25,13 +25,13 @@ def write(path, text, encoding="utf-8"):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Read 7 bytes at a time, so separators and UTF-8 sequences straddle chunk boundaries."""
-    monkeypatch.setattr(sources, "_CHUNK", 7)
+    monkeypatch.setattr(inputs, "CHUNK_BYTES", 7)
 
 
 @pytest.mark.parametrize("chunked", [False, True])
 def test_auto_splits_on_endoftext_strips_and_drops_empty(tmp_path, monkeypatch, chunked):
     if chunked:
-        monkeypatch.setattr(sources, "_CHUNK", 7)
+        monkeypatch.setattr(inputs, "CHUNK_BYTES", 7)
     text = "<|endoftext|>\n" + "\n<|endoftext|>\n".join(DOCS) + "\n<|endoftext|>\n  \n<|endoftext|>"
     assert list(read_corpus(write(tmp_path / "a.txt", text))) == DOCS
 
@@ -190,7 +190,7 @@ def test_provenance_has_sizes_and_hashes(tmp_path):
 def test_hf_fails_fast_when_hub_unreachable(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
-    monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(hub, "hub_reachable", lambda timeout=3.0: False)
     with pytest.raises(ValueError, match=r"hf:someone/data needs the Hugging Face Hub, which is unreachable"):
         list(read_corpus("hf:someone/data"))
 

@@ -10,7 +10,7 @@ import pytest
 import corpus_stats as cs
 from corpus_stats.execution import SerialExecutor
 from corpus_stats.stream_writer import TokenStreamWriter
-from corpus_stats.text import parallel, sources
+from corpus_stats.text import hub, parallel, sources
 from corpus_stats.text.sources import read_corpus
 from corpus_stats.text.tokenizers import load_tokenizer
 
@@ -95,7 +95,7 @@ def test_an_hf_dataset_is_read_in_its_own_shards_in_order(tmp_path, monkeypatch)
     """A streamed hf: dataset's shards are its data files; read in turn they give the whole dataset."""
     import datasets
 
-    monkeypatch.setattr(sources, "_load_hf", _local_parquet_dataset(_record_files(tmp_path / "pq", "parquet")))
+    monkeypatch.setattr(hub, "_load_hf", _local_parquet_dataset(_record_files(tmp_path / "pq", "parquet")))
     corpus = read_corpus("hf:someone/dataset")
     shards = parallel.plan_shards(corpus, 2)
     assert [s.hf_shard for s in shards] == [(i, 5) for i in range(5)]
@@ -104,7 +104,7 @@ def test_an_hf_dataset_is_read_in_its_own_shards_in_order(tmp_path, monkeypatch)
     _same_stream(_in_parts(corpus, tok, 2, tmp_path)[0], cs.tokenize(corpus, "bytes", use_cache=False))
     # a local (offline) copy has no shards of its own: contiguous pieces, one per wanted part
     table = datasets.Dataset.from_dict({"text": [f"document {i}" for i in range(10)]})
-    monkeypatch.setattr(sources, "_load_hf", lambda src, opt: table)
+    monkeypatch.setattr(hub, "_load_hf", lambda src, opt: table)
     shards = parallel.plan_shards(read_corpus("hf:someone/dataset"), 4)
     assert [s.hf_shard for s in shards] == [(i, 4) for i in range(4)]
     assert [d for shard in shards for d in shard] == table["text"]

@@ -120,7 +120,7 @@ def _load_config(name: str):
         return AutoConfig.from_pretrained(name, local_files_only=True), name, True
     except (OSError, ValueError):
         pass
-    from corpus_stats.text.sources import hub_reachable
+    from corpus_stats.text.hub import hub_reachable
 
     if not hub_reachable():
         raise ValueError(_offline_message(name))

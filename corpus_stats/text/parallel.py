@@ -30,7 +30,9 @@ import numpy as np
 from corpus_stats.progress import Progress
 from corpus_stats.stream import TokenStream
 from corpus_stats.stream_writer import TokenStreamWriter
-from corpus_stats.text.sources import Corpus, Source, hf_shard_count, iter_documents
+from corpus_stats.text.hub import hf_shard_count
+from corpus_stats.text.inputs import Source
+from corpus_stats.text.sources import Corpus, iter_documents
 
 PARTS_PER_WORKER = 4  # shards per worker: evens out files of unequal size
 APPEND_CHUNK = 1 << 24  # tokens per append when concatenating parts (whole documents; bounded memory)

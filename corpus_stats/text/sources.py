@@ -14,56 +14,36 @@ Document splitting of text files (``doc_split``):
 
 Pieces produced by a separator are stripped of surrounding whitespace and empty ones are dropped (as
 the paper's TinyStories preprocessing did); ``"file"`` documents are kept byte for byte.
+
+The other input kinds have readers of their own: record files (JSONL, JSON, parquet, arrow) in
+:mod:`~corpus_stats.text.records`, ``hf:`` datasets in :mod:`~corpus_stats.text.hub`; all read their
+bytes through :mod:`~corpus_stats.text.inputs`.
 """
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import glob as globmod
-import gzip
 import itertools
 import json
-import lzma
 import os
 import re
 import shutil
-import socket
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corpus_stats.text import cache
+from corpus_stats.text.hub import read_hf
+from corpus_stats.text.inputs import CHUNK_BYTES, Source, check_not_binary, decode
+from corpus_stats.text.records import read_records
 
 EOT = "<|endoftext|>"
 DOC_SPLIT_MODES = ("auto", "file", "line", "blank-line")
 _COMPRESSION = {".gz": "gzip", ".xz": "xz", ".zst": "zstd", ".bz2": "bz2"}
 _RECORD_KINDS = {".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".arrow": "arrow"}
-_CHUNK = 1 << 22  # 4 MiB of bytes per read
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input: a file, ``<stdin>`` (spooled to a temporary file), a dataset, or in-memory texts."""
-
-    name: str
-    kind: str  # text | jsonl | json | parquet | arrow | hf | memory
-    path: str | None = None
-    compression: str | None = None
-    size: int | None = None
-    sha256: str | None = None
-
-    def to_dict(self) -> dict:
-        """JSON-safe description for provenance."""
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "compression": self.compression,
-            "size": self.size,
-            "sha256": self.sha256,
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,7 +203,7 @@ def read_corpus(
     corpus = Corpus(tuple(sources), options)
     for s in corpus.sources:
         if s.kind == "text":
-            _check_not_binary(s, encoding)
+            check_not_binary(s, encoding)
     return corpus
 
 
@@ -274,52 +254,11 @@ def _spool_stdin() -> Source:
     """Copy stdin to a private temporary file so the corpus can be hashed and read twice."""
     target = cache.scratch_dir() / "stdin.txt"
     with open(target, "wb") as out:
-        shutil.copyfileobj(sys.stdin.buffer, out, _CHUNK)
+        shutil.copyfileobj(sys.stdin.buffer, out, CHUNK_BYTES)
     size = target.stat().st_size
     if size == 0:
         raise ValueError("standard input is empty.")
     return Source("<stdin>", "text", path=str(target), size=size)
-
-
-def _open_binary(src: Source):
-    if src.compression == "zstd":
-        try:
-            import zstandard
-        except ImportError:
-            raise ValueError(
-                f"{src.name} is zstd-compressed; install the 'zstandard' package "
-                "(pip install 'corpus-stats[zstd]') or decompress it first."
-            ) from None
-        return zstandard.ZstdDecompressor().stream_reader(open(src.path, "rb"), closefd=True)
-    opener = {"gzip": gzip.open, "xz": lzma.open, "bz2": bz2.open}.get(src.compression, open)
-    return opener(src.path, "rb")
-
-
-def _read_chunks(src: Source) -> Iterator[bytes]:
-    try:
-        with _open_binary(src) as fh:
-            while chunk := fh.read(_CHUNK):
-                yield chunk
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"cannot read {src.name} as {src.compression or 'plain'} data: {exc}.") from None
-    except Exception as exc:  # zstandard.ZstdError and friends
-        if type(exc).__module__.startswith("zstandard"):
-            raise ValueError(f"cannot read {src.name} as zstd data: {exc}.") from None
-        raise
-
-
-def _check_not_binary(src: Source, encoding: str) -> None:
-    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
-        return  # NUL bytes are normal there
-    head = next(_read_chunks(src), b"")[:8192]
-    nul = head.find(b"\x00")
-    if nul >= 0:
-        raise ValueError(
-            f"{src.name} looks binary (NUL byte at byte offset {nul}); "
-            "corpus text files must be text (use --encoding if it is UTF-16/32)."
-        )
 
 
 # -- reading documents ----------------------------------------------------------------------------
@@ -327,12 +266,10 @@ def _check_not_binary(src: Source, encoding: str) -> None:
 
 def _iter_source(src: Source, opt: dict, hf_shard: tuple[int, int] | None = None) -> Iterator[str]:
     if src.kind == "text":
-        return _split(_decode(src, opt["encoding"], opt["errors"]), opt["doc_split"])
-    if src.kind == "jsonl" or (src.kind == "json" and not _is_json_array(src)):
-        return _iter_jsonl(src, opt)
+        return _split(decode(src, opt["encoding"], opt["errors"]), opt["doc_split"])
     if src.kind == "hf":
-        return _iter_hf(src, opt, hf_shard)
-    return _iter_dataset_file(src, opt)
+        return read_hf(src, opt, hf_shard)
+    return read_records(src, opt)
 
 
 def iter_documents(sources: Iterable[Source], options: dict, hf_shard: tuple[int, int] | None = None) -> Iterator[str]:
@@ -342,24 +279,6 @@ def iter_documents(sources: Iterable[Source], options: dict, hf_shard: tuple[int
     source; the shards ``0 .. count - 1`` read in turn give exactly the dataset's documents in order.
     """
     return itertools.chain.from_iterable(_iter_source(s, options, hf_shard) for s in sources)
-
-
-def _decode(src: Source, encoding: str, errors: str) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder(encoding)(errors)
-    offset = 0
-    for raw in itertools.chain(_read_chunks(src), [None]):
-        pending = len(getattr(decoder, "buffer", b"") or b"")
-        try:
-            text = decoder.decode(b"", final=True) if raw is None else decoder.decode(raw)
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"{src.name} is not valid {encoding} at byte offset {offset - pending + exc.start} "
-                f"({exc.reason}); pass --encoding to change it or --errors replace to read it anyway."
-            ) from None
-        if raw is not None:
-            offset += len(raw)
-        if text:
-            yield text
 
 
 def _split(chunks: Iterator[str], mode: str) -> Iterator[str]:
@@ -417,138 +336,3 @@ def _split_on(chunks: Iterable[str], sep) -> Iterator[str]:
     text = "".join(parts).strip()
     if text:
         yield text
-
-
-def _is_json_array(src: Source) -> bool:
-    for chunk in _decode(src, "utf-8", "replace"):
-        stripped = chunk.lstrip()
-        if stripped:
-            return stripped.startswith("[")
-    return False
-
-
-def _iter_jsonl(src: Source, opt: dict) -> Iterator[str]:
-    field_name = opt["text_field"]
-    parts: list[str] = []
-    lineno = 0
-    for chunk in itertools.chain(_decode(src, opt["encoding"], opt["errors"]), ["\n"]):
-        parts.append(chunk)
-        if "\n" not in chunk:
-            continue  # a long line: wait for its end without re-splitting
-        *complete, rest = "".join(parts).split("\n")
-        parts = [rest]
-        for line in complete:
-            lineno += 1
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                # some messages end in "at" already ("Unterminated string starting at")
-                raise ValueError(
-                    f"{src.name} line {lineno} is not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})."
-                ) from None
-            yield _text_of(record, field_name, f"{src.name} line {lineno}")
-
-
-class _RecordError(ValueError):
-    """A record without usable text; the message already names the file and the record."""
-
-
-def _text_of(record, field_name: str, where: str) -> str:
-    if not isinstance(record, dict):
-        raise _RecordError(f"{where} is a JSON {type(record).__name__}, not an object with a {field_name!r} field.")
-    if field_name not in record:
-        fields = ", ".join(map(str, record)) or "none"
-        raise _RecordError(f"{where} has no field {field_name!r}; its fields are: {fields} (use --text-field).")
-    value = record[field_name]
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _RecordError(f"{where}: field {field_name!r} must hold text; got {type(value).__name__}.")
-    return value
-
-
-def _datasets():
-    import datasets
-
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
-    return datasets
-
-
-def _iter_dataset_file(src: Source, opt: dict) -> Iterator[str]:
-    builder = {"json": "json", "parquet": "parquet", "arrow": "arrow"}[src.kind]
-    try:
-        ds = _datasets().load_dataset(builder, data_files=src.path, split="train", streaming=True)
-        yield from _iter_records(ds, opt["text_field"], src.name)
-    except _RecordError:
-        raise
-    except Exception as exc:  # pyarrow / datasets errors carry the reason, not the file's name
-        raise ValueError(f"cannot read {src.name} as {src.kind}: {str(exc).splitlines()[0][:300]}") from None
-
-
-def _iter_records(ds, field_name: str, name: str) -> Iterator[str]:
-    features = getattr(ds, "features", None)
-    if features is not None and field_name not in features:
-        raise _RecordError(
-            f"{name} has no field {field_name!r}; its fields are: {', '.join(features)} (use --text-field)."
-        )
-    for i, record in enumerate(ds):
-        yield _text_of(record, field_name, f"{name} record {i}")
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the Hugging Face Hub answers a TCP connection within ``timeout`` seconds."""
-    if _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE")):
-        return False
-    host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
-    try:
-        with socket.create_connection((host.split(":")[0], 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _load_hf(src: Source, opt: dict):
-    """The dataset of an ``hf:`` source: streamed from the Hub, or its local copy when offline."""
-    name, config = src.name[3:].partition(":")[0], src.compression
-    offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("HF_DATASETS_OFFLINE"))
-    if not offline and not hub_reachable():
-        raise ValueError(
-            f"{src.name} needs the Hugging Face Hub, which is unreachable from here; run on a "
-            "networked machine, set HF_HUB_OFFLINE=1 to use a copy already in the local "
-            "datasets cache, or download the files and pass their paths."
-        )
-    datasets = _datasets()
-    if offline:  # honour the variables even when datasets was imported before they were set
-        datasets.config.HF_HUB_OFFLINE = True
-    try:
-        # offline: only a fully cached (non-streaming, memory-mapped) copy can be used
-        return datasets.load_dataset(name, config, split=opt["split"], streaming=not offline)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        where = "is not in the local datasets cache (offline mode)" if offline else "could not be loaded"
-        raise ValueError(f"{src.name} {where}: {reason}") from None
-
-
-def hf_shard_count(src: Source, opt: dict, wanted: int) -> int:
-    """How many contiguous shards an ``hf:`` source is read in: a streamed dataset's own shards (its
-    data files), or ``wanted`` pieces of a local (offline) copy."""
-    ds = _load_hf(src, opt)
-    shards = getattr(ds, "num_shards", None)
-    return max(1, int(shards) if shards is not None else min(wanted, len(ds)))
-
-
-def _iter_hf(src: Source, opt: dict, shard: tuple[int, int] | None = None) -> Iterator[str]:
-    ds = _load_hf(src, opt)
-    name = src.name
-    if shard is not None:
-        index, count = shard
-        ds = ds.shard(num_shards=count, index=index, contiguous=True)
-        name = f"{src.name} (shard {index + 1} of {count})"
-    yield from _iter_records(ds, opt["text_field"], name)

@@ -34,7 +34,8 @@ from corpus_stats.progress import Progress, track
 from corpus_stats.stream import TokenStream
 from corpus_stats.stream_writer import TokenStreamWriter
 from corpus_stats.text import cache
-from corpus_stats.text.sources import Corpus, hub_reachable
+from corpus_stats.text.hub import hub_reachable
+from corpus_stats.text.sources import Corpus
 
 DEFAULT_TOKENIZER = "bpe:8192"
 DEFAULT_BPE_SAMPLE_CHARS = 200_000_000
