@@ -7,7 +7,14 @@ arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
 """
 
 from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
-from scaling.exponents import SNR_THRESHOLD, ExponentChoice, check_snr_threshold, choose_exponents
+from scaling.exponents import (
+    SNR_THRESHOLD,
+    ErrorBudget,
+    ExponentChoice,
+    check_snr_threshold,
+    choose_exponents,
+    window_spread,
+)
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
 from scaling.prediction import Prediction, predict
@@ -20,6 +27,7 @@ __all__ = [
     "AlphaEstimate",
     "BreakFit",
     "Collapse",
+    "ErrorBudget",
     "ExponentChoice",
     "Horizon",
     "LearningCurveComparison",
@@ -38,4 +46,5 @@ __all__ = [
     "paper_alpha_error",
     "predict",
     "select_window",
+    "window_spread",
 ]

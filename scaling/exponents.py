@@ -3,8 +3,12 @@
 
 β is fitted on the debiased ‖C(t)‖_op at lags whose signal/noise reaches :data:`SNR_THRESHOLD`; γ on the
 external L_n if given, else on the corrected H_n inside its validity mask, else on the size-extrapolated
-H_n. Each exponent's total error is the larger of its jackknife and fit errors with the spread over
-acceptable windows added in quadrature (:func:`total_error`).
+H_n. Each exponent carries an :class:`ErrorBudget` whose parts are measured separately: the sampling
+error (leave-one-shard-out jackknife), for γ on the corrected H_n the per-n systematic errors (projected
+residual bias) propagated as one correlated shift of the curve, and the spread over acceptable windows
+beyond what the noise of window-to-window differences explains (:func:`window_spread`). Curves that
+do not determine γ (flat within noise, a fit at a bound of its search range or with an unbounded
+profile interval) are refused (:func:`check_gamma_determined`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from scaling._checks import as_float_array, check_confidence, get_field
+from scaling._checks import as_float_array, check_confidence, get_field, json_safe
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection, select_window
@@ -52,6 +57,79 @@ def _ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class ErrorBudget:
+    """The parts of an exponent's total standard error, each measured on its own (1 s.e. each).
+
+    ``total = sqrt((scale · statistical)² + (scale · curve_systematic)² + window²)``.
+
+    Attributes
+    ----------
+    statistical : float
+        Sampling error: the leave-one-shard-out jackknife of the window's exponent (β: or the fit's
+        scatter about the law when larger); without replicates, the fit's own standard error.
+    curve_systematic : float
+        γ on the corrected H_n: how far γ moves when the curve is shifted by its per-n ``systematic``
+        errors (the projected residual bias, one-signed and smooth in n, so one correlated shift,
+        not independent noise per n). 0 where the curve has no systematic errors.
+    window : float
+        Half the range of the acceptable windows' exponents beyond the noise of their differences
+        (:func:`window_spread`); 0 for a fallback window.
+    scale : float
+        Birge ratio sqrt(chi²/dof) >= 1 of the weighted γ fit when its points scatter more than
+        their errors allow (1 otherwise, and for β and fits without replicates, whose standard error
+        already holds the scatter).
+    total : float
+        The "±" of the exponent everywhere (summary, report, figures, α_D's interval).
+    statistical_method : str
+        Where ``statistical`` comes from.
+    """
+
+    statistical: float
+    curve_systematic: float
+    window: float
+    scale: float
+    total: float
+    statistical_method: str
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict."""
+        return json_safe({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+    def describe(self) -> str:
+        """One line: the parts and how they add up."""
+        s = f" x {self.scale:.2g} (scatter)" if self.scale > 1 else ""
+        return (
+            f"{self.total:.3g} = [{self.statistical_method} {self.statistical:.3g}"
+            f" (+) projected bias {self.curve_systematic:.3g}]{s} (+) window spread {self.window:.3g}"
+        )
+
+
+def window_spread(exponents: Any, determined: Any, noise: Any) -> float:
+    """Half the range of the acceptable windows' exponents beyond what noise explains.
+
+    Windows share points, so part of the difference between two windows' exponents is sampling
+    noise that the statistical error already holds; only the rest is a window-choice systematic.
+    Each difference ``d_w = e_w - e_0`` from the chosen window (index 0) is shrunk to
+    ``sign(d_w) sqrt(max(d_w² - noise_w², 0))`` with ``noise_w`` the standard error of that
+    difference, and the result is half the range of the shrunk differences (0 included). Windows
+    whose fit does not determine the exponent (``determined`` false) take no part.
+
+    Examples
+    --------
+    >>> round(window_spread([1.0, 1.1, 0.8], [True, True, True], [0.0, 0.0, 0.0]), 3)
+    0.15
+    >>> window_spread([1.0, 1.1, 0.8], [True, True, True], [0.0, 0.2, 0.3])
+    0.0
+    """
+    e = np.asarray(exponents, np.float64)
+    d = e - e[0]
+    nz = np.nan_to_num(np.asarray(noise, np.float64), nan=0.0)
+    keep = np.asarray(determined, bool) & np.isfinite(d)
+    shrunk = np.sign(d[keep]) * np.sqrt(np.maximum(d[keep] ** 2 - nz[keep] ** 2, 0.0))
+    return 0.5 * float(max(shrunk.max(initial=0.0), 0.0) - min(shrunk.min(initial=0.0), 0.0))
+
+
+@dataclass(frozen=True)
 class BetaFit:
     """β's window fit and what :func:`predict` needs beside it (private)."""
 
@@ -62,6 +140,7 @@ class BetaFit:
     paper: PowerLawFit | None  # raw-op log-log slope in the window (paper-compatible)
     replicates: np.ndarray | None  # leave-one-shard-out exponents in the window
     floor_check: PowerLawFit | None
+    budget: ErrorBudget
 
 
 @dataclass(frozen=True)
@@ -77,6 +156,7 @@ class GammaFit:
     differences: PowerLawFit | None
     replicates: np.ndarray | None  # leave-one-shard-out exponents (offset fit)
     paper_replicates: np.ndarray | None  # leave-one-shard-out raw slopes
+    budget: ErrorBudget
 
 
 def fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed=0) -> BetaFit:
@@ -137,14 +217,24 @@ def fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, ass
     if np.all(np.isfinite(op[in_w]) & (op[in_w] > 0)):
         beta_paper = fit_power_law(lags[in_w], op[in_w], confidence=confidence, seed=seed)
     reps = _replicates(corr, "op_jackknife", lags.size)
-    beta_reps = None
-    if reps is not None:
-        r = reps[:, in_w]
-        good = np.all(np.isfinite(r) & (r > 0), axis=1)
-        if good.all():
-            beta_reps = _ols_slopes(np.log(lags[in_w]), np.log(r))
-        else:
-            warn.append("some op jackknife replicates non-positive in the window: none used")
+
+    def window_reps(mask):  # leave-one-shard-out raw-op slopes over one window, or None
+        r = reps[:, mask]
+        if not np.all(np.isfinite(r) & (r > 0)):
+            return None
+        return _ols_slopes(np.log(lags[mask]), np.log(r))
+
+    beta_reps = None if reps is None else window_reps(in_w)
+    if reps is not None and beta_reps is None:
+        warn.append("some op jackknife replicates non-positive in the window: none used")
+    wreps = [beta_reps] + [
+        None if beta_reps is None else window_reps((lags >= a) & (lags <= b_) & valid)
+        for a, b_ in sel.candidate_windows[1:]
+    ]
+    jk = jackknife_stderr(beta_reps) if beta_reps is not None else math.nan
+    stat, how = _statistical(jk, sel.fit.stderr, larger=True)
+    window = _window_part(sel, wreps, None)
+    budget = ErrorBudget(stat, 0.0, window, 1.0, math.hypot(stat, window), how)
     if sel.fallback:
         warn.extend(sel.notes)
     if sel.breaks is not None and sel.breaks.broken:
@@ -154,7 +244,39 @@ def fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, ass
             + f"); beta is from the window {lo:g}..{hi:g}"
         )
     beta_floor = _beta_floor_check(corr, lags, op, snr, sel, warn)
-    return BetaFit(lags, y, valid, sel, beta_paper, beta_reps, beta_floor)
+    return BetaFit(lags, y, valid, sel, beta_paper, beta_reps, beta_floor, budget)
+
+
+def _statistical(jk: float, fit_se: float, larger: bool) -> tuple[float, str]:
+    """(sampling error, its source): the jackknife where replicates exist (the larger of it and the
+    fit's own error when ``larger``), else the fit's own standard error."""
+    if not math.isfinite(jk) or math.isinf(fit_se):
+        return fit_se, "fit"
+    if larger and math.isfinite(fit_se) and fit_se > jk:
+        return fit_se, "fit scatter"
+    return jk, "jackknife"
+
+
+def _window_part(sel: WindowSelection, wreps: list, shifts: np.ndarray | None) -> float:
+    """The window-choice error of :func:`window_spread`, with the noise of each window's difference
+    from the chosen one measured by the jackknife of the replicates' differences (else, for nested
+    fits, Var(e_w - e_0) = Var(e_w) - Var(e_0)) plus the difference of their curve shifts."""
+    e = np.asarray(sel.candidate_exponents, np.float64)
+    if sel.fallback or e.size < 2:
+        return 0.0
+    ses = np.asarray(sel.candidate_stderrs, np.float64)
+    det = np.asarray(sel.candidate_determined, bool)
+    det = det if det.size == e.size else np.ones(e.size, dtype=bool)
+    noise = np.zeros(e.size)
+    for w in range(1, e.size):
+        if wreps[0] is not None and wreps[w] is not None:
+            var = jackknife_stderr(wreps[w] - wreps[0]) ** 2
+        else:
+            var = abs(ses[w] ** 2 - ses[0] ** 2) if ses.size == e.size else 0.0
+        if shifts is not None:
+            var += (shifts[w] - shifts[0]) ** 2
+        noise[w] = math.sqrt(var)
+    return window_spread(e, det, noise)
 
 
 def _beta_floor_check(corr, lags, op, snr, sel, warn):
@@ -281,7 +403,8 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     L_n, else corrected H_n in its validity mask, else the size-extrapolated H_n.
 
     ``ent`` is an entropy curve (object or report dict); ``warn`` and ``assume`` as for :func:`fit_beta`.
-    Raises ValueError when too few n qualify or an external curve does not decrease.
+    Raises ValueError when too few n qualify, an external curve does not decrease, or the curve does
+    not determine γ (:func:`check_gamma_determined`).
     """
     which, n, h, valid, err = _gamma_curve(ent, warn, assume)
     if err is not None and not np.all(np.isfinite(err[valid]) & (err[valid] > 0)):
@@ -304,6 +427,7 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     )
     lo, hi = sel.window
     in_w = (n >= lo) & (n <= hi) & valid
+    check_gamma_determined(which, sel.fit, None if err is None else err[in_w], confidence)
     if err is not None:
         assume.append(
             f"gamma fit weighted by the per-n errors of the {which} curve"
@@ -326,37 +450,90 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     except ValueError:
         g_diff = None
     reps = _replicates(ent, "corrected_jackknife", n.size) if which == "corrected" else None
-    g_reps = gp_reps = None
-    if reps is not None:
-        r = reps[:, in_w]
-        if np.all(np.isfinite(r)):
-            sig = None if err is None else err[in_w]
-            g_reps = np.array(
-                [fit_power_law(n[in_w], row, method="offset", sigma=sig, confidence=confidence).exponent for row in r]
-            )
-            if np.all(r > 0):
-                gp_reps = _ols_slopes(np.log(n[in_w]), np.log(r))
+    if reps is not None and not np.all(np.isfinite(reps[:, in_w])):
+        reps = None
+    masks = [in_w] + [(n >= a) & (n <= b) & valid for a, b in sel.candidate_windows[1:]]
+
+    def offset_exponent(mask, y):
+        sig = None if err is None else err[mask]
+        return fit_power_law(n[mask], y, method="offset", sigma=sig, confidence=confidence).exponent
+
+    wreps = [None if reps is None else np.array([offset_exponent(m, row[m]) for row in reps]) for m in masks]
+    gp_reps = None
+    if reps is not None and np.all(reps[:, in_w] > 0):
+        gp_reps = _ols_slopes(np.log(n[in_w]), np.log(reps[:, in_w]))
+    sys_n = curve_errors(ent, ("systematic",), n) if which == "corrected" else None
+    shifts = None
+    if sys_n is not None and all(np.all(np.isfinite(sys_n[m])) for m in masks):
+        # the projected bias is one-signed and smooth in n: propagate it as one shift of the curve
+        e = np.asarray(sel.candidate_exponents, np.float64)
+        shifts = np.array([offset_exponent(m, h[m] + sys_n[m]) for m in masks]) - e
+        assume.append("gamma's curve systematic: the fit repeated on H_n + systematic (one correlated shift)")
+    elif which == "corrected" and sys_n is not None:
+        warn.append("entropy.systematic is not finite in gamma's window: its curve systematic is not known")
+    jk = jackknife_stderr(wreps[0]) if wreps[0] is not None else math.nan
+    stat, how = _statistical(jk, sel.fit.stderr, larger=False)
+    scale = 1.0
+    if wreps[0] is not None and err is not None:
+        dof = int(in_w.sum()) - 3
+        if dof >= 1:  # the fit's residuals in units of the errors it was weighted with
+            scale = max(1.0, math.sqrt(sel.fit.residual_rms**2 * int(in_w.sum()) / dof))
+    curve_sys = abs(float(shifts[0])) if shifts is not None else 0.0
+    window = _window_part(sel, wreps, shifts)
+    total = math.hypot(scale * math.hypot(stat, curve_sys), window)
+    budget = ErrorBudget(stat, curve_sys, window, scale, total, how)
     if which in ("external", "extrapolated"):
         assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
-    return GammaFit(which, n, h, valid, sel, g_paper, g_diff, g_reps, gp_reps)
+    return GammaFit(which, n, h, valid, sel, g_paper, g_diff, wreps[0], gp_reps, budget)
 
 
-def total_error(sel, replicates, name, warn):
-    """Total standard error of an exponent: max(jackknife, fit) and the window spread in quadrature.
+def flat_within_noise(change: float, noise: float, confidence: float) -> tuple[bool, float]:
+    """The flatness rule for ||C(t)|| and H_n: is the fitted change over the window at most
+    z·sqrt(2)·noise (the difference of two points of typical error ``noise`` at ``confidence``)?
+    Returns (flat, threshold)."""
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    threshold = z * math.sqrt(2.0) * noise
+    return bool(math.isfinite(threshold) and change <= threshold), threshold
 
-    The jackknife holds the sampling error, the fit's error the scatter of the points about the law
-    (and, for gamma, the per-n systematic errors it was weighted with); the spread over acceptable
-    windows is added as an independent error. A fallback window has no spread: the fit over all
-    usable points is then the only error, and a warning says so.
+
+def check_gamma_determined(which: str, fit: PowerLawFit, err: np.ndarray | None, confidence: float) -> None:
+    """Refuse a γ the curve does not determine, with the reason and what to do.
+
+    Two rules: the fitted fall H(lo) - H(hi) over the window is within noise
+    (:func:`flat_within_noise`, noise = the median per-n error there): a flat curve (an iid source, a
+    Markov chain beyond its order) has no decay exponent; or the offset fit sits at a bound of its
+    search range or has an unbounded profile interval (``PowerLawFit.undetermined``): H_n then does
+    not fall as one power law over the window (e.g. it drops and then stays flat).
     """
-    jk = jackknife_stderr(replicates) if replicates is not None else math.nan
-    fit_se = sel.fit.stderr
-    finite = [v for v in (jk, fit_se) if math.isfinite(v)]
-    base = math.inf if math.isinf(fit_se) else max(finite) if finite else math.nan
-    window = sel.systematic if math.isfinite(sel.systematic) else 0.0
-    if sel.fallback:
+    lo, hi = fit.window
+    where = f"the {which} H_n over n = {lo:g}..{hi:g}"
+    if err is not None and err.size >= 2 and np.isfinite(err).any():
+        change = float(fit(lo) - fit(hi))
+        flat, noise = flat_within_noise(change, float(np.nanmedian(err)), confidence)
+        if flat:
+            raise ValueError(
+                f"gamma refused: {where} is flat within noise (fitted fall {change:.3g} nats against noise "
+                f"{noise:.3g}), so it has no decay exponent (an iid source, or a Markov chain beyond its "
+                "order). Use a source whose H_n still falls with n, or a model's L_n curve (--entropy-curve)."
+            )
+    if fit.undetermined:
+        raise ValueError(
+            f"gamma refused: {where} does not determine gamma: the fit H_inf + A n^-gamma gives "
+            f"{fit.exponent:.3g}, but {fit.undetermined}, so the curve does not fall as one power law "
+            "there (e.g. it drops and then stays flat, as a Markov chain beyond its order). Measure on more "
+            "tokens (more valid n) or supply a model's L_n curve (--entropy-curve)."
+        )
+
+
+def total_error(fit: BetaFit | GammaFit, name: str, warn: list) -> float:
+    """The exponent's total standard error (its :class:`ErrorBudget`), the "±" everywhere.
+
+    A fallback window has no spread: the fit over all usable points is then the only error, and a
+    warning says so.
+    """
+    if fit.selection.fallback:
         warn.append(f"{name}: no window satisfied the rule, so its error has no window-spread part")
-    return math.hypot(base, window)
+    return fit.budget.total
 
 
 def gamma_consistency(g: GammaFit, warn: list) -> None:
@@ -396,6 +573,8 @@ class ExponentChoice:
         Why an exponent could not be fitted.
     warnings : tuple of str
         The rules' warnings, as :func:`predict` would give them.
+    beta_budget, gamma_budget : ErrorBudget or None
+        What each total error is made of.
     """
 
     beta: WindowSelection | None
@@ -406,6 +585,8 @@ class ExponentChoice:
     beta_error: str | None
     gamma_error: str | None
     warnings: tuple = ()
+    beta_budget: ErrorBudget | None = None
+    gamma_budget: ErrorBudget | None = None
 
 
 def choose_exponents(
@@ -438,7 +619,7 @@ def choose_exponents(
     snr_threshold = check_snr_threshold(snr_threshold)
     warn: list[str] = []
     assume: list[str] = []
-    beta = gamma = curve = beta_error = gamma_error = None
+    beta = gamma = curve = beta_error = gamma_error = b_budget = g_budget = None
     beta_se = gamma_se = math.nan
     corr, ent = get_field(measurement, "correlations"), get_field(measurement, "entropy")
     if corr is None:
@@ -447,7 +628,8 @@ def choose_exponents(
         try:
             b = fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed)
             beta = b.selection
-            beta_se = total_error(beta, b.replicates, "beta", warn)  # the "±" predict uses
+            beta_se = total_error(b, "beta", warn)  # the "±" predict uses
+            b_budget = b.budget
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             beta_error = str(exc)
     if ent is None:
@@ -456,7 +638,8 @@ def choose_exponents(
         try:
             g = fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed)
             curve, gamma = g.curve, g.selection
-            gamma_se = total_error(gamma, g.replicates, "gamma", warn)
+            gamma_se = total_error(g, "gamma", warn)
+            g_budget = g.budget
         except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
             gamma_error = str(exc)
     return ExponentChoice(
@@ -468,4 +651,6 @@ def choose_exponents(
         beta_error=beta_error,
         gamma_error=gamma_error,
         warnings=tuple(dict.fromkeys(warn)),
+        beta_budget=b_budget,
+        gamma_budget=g_budget,
     )

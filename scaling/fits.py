@@ -54,6 +54,9 @@ class PowerLawFit:
         Root-mean-square residual in the fitted space.
     notes : tuple of str
         Human-readable caveats.
+    undetermined : str
+        Why the data do not determine the exponent (``offset``/``differences``: it sits at a bound of
+        the search range, or its profile interval is unbounded there); empty when it is determined.
     """
 
     exponent: float
@@ -70,6 +73,7 @@ class PowerLawFit:
     n_dropped: int = 0
     residual_rms: float = math.nan
     notes: tuple[str, ...] = field(default_factory=tuple)
+    undetermined: str = ""
 
     def __call__(self, x: Any) -> np.ndarray:
         """Evaluate the fitted law at `x`."""
@@ -322,8 +326,11 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     )
     g_hat = float(res.x) if res.fun <= rss[k] else float(grid[k])
     rss_hat, A, c = (float(v[0]) for v in prof(np.array([g_hat])))
+    undetermined = ""
     if k in (0, grid.size - 1):
         notes.append(f"exponent at the search bound {bounds}; the curve is not a power law here")
+        side = "lower" if k == 0 else "upper"
+        undetermined = f"it sits at the {side} bound of the search range {bounds[0]:g}..{bounds[1]:g}"
     dof = n_obs - n_par
     if sigma is None:
         if dof < 1:
@@ -344,6 +351,9 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         lo, hi = _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid)
     if not math.isfinite(hi) or lo <= bounds[0]:
         notes.append("profile interval unbounded within the search range: exponent poorly determined")
+        undetermined = undetermined or (
+            f"its {confidence:.0%} profile interval is unbounded within the search range {bounds[0]:g}..{bounds[1]:g}"
+        )
     z = stats.norm.ppf(0.5 + confidence / 2)
     se = (hi - lo) / (2 * z) if math.isfinite(hi) else math.inf
     if method == "differences":
@@ -362,6 +372,7 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         "interval_method": how,
         "residual_rms": resid_rms,
         "notes": tuple(notes),
+        "undetermined": undetermined,
     }
 
 

@@ -14,11 +14,12 @@ from scaling._checks import as_float_array, check_confidence, get_field, json_sa
 from scaling.exponents import (
     SNR_THRESHOLD,
     BetaFit,
+    ErrorBudget,
     GammaFit,
     check_snr_threshold,
-    curve_errors,
     fit_beta,
     fit_gamma,
+    flat_within_noise,
     gamma_consistency,
     total_error,
 )
@@ -71,6 +72,8 @@ class Prediction:
     warnings : tuple of str
         Reasons not to trust a number.
     options : dict
+    beta_error_budget, gamma_error_budget : ErrorBudget or None
+        What β's and γ's total errors (``alpha_D.beta_stderr``, ``alpha_D.gamma_stderr``) are made of.
     """
 
     alpha_D: AlphaEstimate
@@ -92,6 +95,8 @@ class Prediction:
     assumptions: tuple[str, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = field(default_factory=tuple)
     options: dict = field(default_factory=dict)
+    beta_error_budget: ErrorBudget | None = None
+    gamma_error_budget: ErrorBudget | None = None
 
     @property
     def tokens(self) -> np.ndarray:
@@ -157,11 +162,10 @@ class Prediction:
         return json_safe(d)
 
 
-def _refuse_flat(corr, ent, b: BetaFit, g: GammaFit, confidence: float) -> None:
-    """Refuse alpha_D when ||C|| or H_n changes less over the fit window than its noise."""
+def _refuse_flat(corr, b: BetaFit, confidence: float) -> None:
+    """Refuse alpha_D when ||C|| changes less over the fit window than its noise (a flat H_n is
+    refused by :func:`scaling.exponents.check_gamma_determined` already)."""
     lags, cy, cvalid, bsel = b.lags, b.values, b.valid, b.selection
-    which, n, hvalid, gsel = g.curve, g.n, g.valid, g.selection
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
     lo, hi = bsel.window
     in_b = cvalid & (lags >= lo) & (lags <= hi)
     # the error of the debiased values themselves; older reports have only the raw norm's
@@ -171,24 +175,12 @@ def _refuse_flat(corr, ent, b: BetaFit, g: GammaFit, confidence: float) -> None:
         rel = as_float_array(se, f"correlations.{key}")[in_b] / cy[in_b]
         change = bsel.fit.exponent * math.log(hi / lo)  # fitted change of ln ||C|| over the window
         rel = rel[np.isfinite(rel)] if np.isfinite(rel).any() else np.array([np.inf])
-        noise = z * math.sqrt(2.0) * float(np.median(rel))
-        if np.isfinite(noise) and change <= noise:
+        flat, noise = flat_within_noise(change, float(np.median(rel)), confidence)
+        if flat:
             raise ValueError(
                 f"alpha_D refused: ||C(t)|| is flat within noise over t = {lo:g}..{hi:g} (fitted change "
                 f"{change:.3g} in ln||C|| against noise {noise:.3g}; beta = {bsel.fit.exponent:.3g}). "
                 "No decay, no horizon: measure more lags or a longer corpus."
-            )
-    lo, hi = gsel.window
-    in_g = hvalid & (n >= lo) & (n <= hi)
-    err = curve_errors(ent, ("stderr", "systematic") if which == "corrected" else (f"{which}_stderr",), n)
-    f = gsel.fit
-    change = float(f(lo) - f(hi))
-    if err is not None and in_g.sum() >= 2 and np.isfinite(err[in_g]).any():
-        noise = z * math.sqrt(2.0) * float(np.nanmedian(err[in_g]))
-        if np.isfinite(noise) and change <= noise:
-            raise ValueError(
-                f"alpha_D refused: the {which} H_n is flat within noise over n = {lo:g}..{hi:g} (fitted "
-                f"fall {change:.3g} nats against noise {noise:.3g}; gamma = {f.exponent:.3g})."
             )
 
 
@@ -308,9 +300,9 @@ def predict(
     assume: list[str] = []
     b = fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, assume, seed)
     g = fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed)
-    b_se = total_error(b.selection, b.replicates, "beta", warn)
-    g_se = total_error(g.selection, g.replicates, "gamma", warn)
-    _refuse_flat(corr, ent, b, g, confidence)
+    b_se = total_error(b, "beta", warn)
+    g_se = total_error(g, "gamma", warn)
+    _refuse_flat(corr, b, confidence)
     a, ap = _alphas(b, g, b_se, g_se, confidence, warn)
     gamma_consistency(g, warn)
     c, c_src = _floor_constant(corr, floor_constant, assume)
@@ -345,6 +337,8 @@ def predict(
             "min_decades": min_decades,
             "confidence": confidence,
         },
+        beta_error_budget=b.budget,
+        gamma_error_budget=g.budget,
     )
 
 

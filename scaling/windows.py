@@ -165,14 +165,21 @@ class WindowSelection:
     candidate_windows : tuple of (float, float)
         All acceptable windows.
     candidate_exponents : numpy.ndarray
-        Exponent of each acceptable window (same fit method).
+        Exponent of each acceptable window (same fit method); the chosen window first.
     systematic : float
-        Half the range of `candidate_exponents`: the window-choice systematic error.
+        Half the range of the determined windows' exponents, noise included (the window-choice error
+        before the noise of window-to-window differences is taken out; see
+        :func:`scaling.exponents.window_spread`).
     fallback : bool
         True when no window satisfied the rule and all usable points were fitted instead.
     breaks : BreakFit or None
         Break test over all usable points.
     notes : tuple of str
+    candidate_stderrs : numpy.ndarray
+        Each acceptable window's own fit standard error (OLS for the non-chosen ``paper`` windows).
+    candidate_determined : numpy.ndarray of bool
+        False for a window whose fit does not determine the exponent (at a bound of the search range
+        or an unbounded profile interval): it takes no part in the spread.
     """
 
     fit: PowerLawFit
@@ -184,6 +191,8 @@ class WindowSelection:
     fallback: bool = False
     breaks: BreakFit | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    candidate_stderrs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    candidate_determined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __repr__(self) -> str:
         return (
@@ -315,17 +324,29 @@ def select_window(
             True,
             breaks,
             tuple(notes),
+            np.array([fit.stderr]),
+            np.array([not fit.undetermined]),
         )
     cands.sort(key=lambda c: (c[0], c[1], c[2]), reverse=True)
-    exps, wins = [], []
+    exps, wins, ses, det = [], [], [], []
     best = None
     for c in cands:
         sel = c[3]
         kw = fit_kw if best is None or method != "paper" else {**fit_kw, "interval": "ols"}
         f = fit_power_law(xa[sel], ya[sel], sigma=None if sa is None else sa[sel], **kw)
-        best = best or f  # only the exponent of the other windows is needed
+        best = best or f  # only the exponent and error of the other windows are needed
         exps.append(f.exponent)
         wins.append(f.window)
-    exps_a = np.array(exps)
-    systematic = 0.5 * float(exps_a.max() - exps_a.min())
-    return WindowSelection(best, best.window, rule, tuple(wins), exps_a, systematic, False, breaks, tuple(notes))
+        ses.append(f.stderr)
+        det.append(not f.undetermined)
+    exps_a, det_a = np.array(exps), np.array(det)
+    if (~det_a[1:]).any():
+        notes.append(
+            f"{int((~det_a[1:]).sum())} acceptable window(s) whose fit does not determine the exponent "
+            "take no part in the window spread"
+        )
+    e = exps_a[det_a] if det_a.any() else exps_a[:1]
+    systematic = 0.5 * float(e.max() - e.min())
+    return WindowSelection(
+        best, best.window, rule, tuple(wins), exps_a, systematic, False, breaks, tuple(notes), np.array(ses), det_a
+    )

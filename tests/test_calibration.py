@@ -1,6 +1,7 @@
 """Calibration against exact ground truth on a small grid (the full table: benchmarks/bench_calibration.py)."""
 
 import importlib.util
+import math
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,10 @@ def test_valid_points_and_intervals_cover_exact_values():
     assert max(r["max_z"] for r in ent if r["n_valid"]) <= 4, bench.tables(records)
     for r in ent:
         if "gamma" in r:  # an interval may miss, but never by more than 4 total errors
-            assert abs(r["gamma"] - r["gamma_exact"]) <= 4 * r["gamma_se"], r
-        if r["kind"] == "iid_zipf":  # flat H_n: gamma must be refused, never a number
-            assert "gamma" not in r and r["refused"]
+            assert math.isfinite(r["gamma_se"]) and abs(r["gamma"] - r["gamma_exact"]) <= 4 * r["gamma_se"], r
+            p = r["gamma_parts"]
+            estimation = p["scale"] * math.hypot(p["statistical"], p["curve_systematic"])
+            assert r["gamma_se"] == pytest.approx(math.hypot(estimation, p["window"]))
+        if r["kind"] != "santa_fe":  # flat H_n (iid; Markov beyond its order): gamma refused, never a number
+            assert "gamma" not in r and r["refused"], r
+    assert "median |z|" in bench.tables(records)

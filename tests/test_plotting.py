@@ -45,7 +45,7 @@ def test_correlation_figure_has_fit_numbers_floor_and_log_axes():
     fig = plot_correlations(make_measurement(prediction=PREDICTION))
     title, legend = _texts(fig)
     # one convention with the printed summary: ± is 1 s.e., then the 90% interval
-    assert "β = 0.9 ± 0.03 (90%: 0.85–0.95)" in title
+    assert "β = 0.9 ± 0.03 [90%: 0.85..0.95]" in title
     assert any("noise floor" in t for t in legend) and any("fit window t = 1..64" in t for t in legend)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
@@ -55,7 +55,7 @@ def test_correlation_figure_has_fit_numbers_floor_and_log_axes():
 def test_entropy_figure_shows_bracket_valid_range_and_h_inf():
     fig = plot_entropy(make_measurement(prediction=PREDICTION))
     title, legend = _texts(fig)
-    assert "γ = 0.4 ± 0.09 (90%: 0.25–0.55)" in title and "H_∞ = 2" in title
+    assert "γ = 0.4 ± 0.09 [90%: 0.25..0.55]" in title and "H_∞ = 2" in title
     for label in ("plug-in", "bias-corrected", "Kneser-Ney upper bound", "external L_n", "valid n = 1..4"):
         assert any(label in t for t in legend), label
 
@@ -73,7 +73,7 @@ def test_figures_without_prediction_or_external_still_draw():
 def test_prediction_and_learning_curve_figures():
     m = make_measurement(prediction=PREDICTION)
     fig = plot_prediction(m)
-    assert len(fig.axes) == 2 and "α_D = 0.2 ± 0.018 (90%: 0.17–0.23)" in fig.axes[0].get_title()
+    assert len(fig.axes) == 2 and "α_D = 0.2 ± 0.018 [90%: 0.17..0.23]" in fig.axes[0].get_title()
     fig = plot_learning_curve(m, P[:4], 2.2 + 3 * (P[:4] ** 0.55 / 1e3) ** -0.4)
     assert any("slope α_D" in t for t in _texts(fig)[1])
     with pytest.raises(ValueError, match="as many losses as token counts .*got 4 token counts and 3"):
@@ -258,7 +258,7 @@ def test_entropy_title_with_gamma_fits_in_the_figure():
     renderer = _drawn(fig)
     box = fig.axes[0].title.get_window_extent(renderer)
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox.width)
-    assert "γ = 0.4 ± 0.09 (90%: 0.25–0.55) (fit on extrapolated H_n), H_∞ = 1.23" in fig.axes[0].get_title()
+    assert "γ = 0.4 ± 0.09 [90%: 0.25..0.55] (fit on extrapolated H_n), H_∞ = 1.23" in fig.axes[0].get_title()
 
 
 @pytest.mark.parametrize("plot", [plot_correlations, plot_entropy])

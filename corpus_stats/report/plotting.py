@@ -81,17 +81,10 @@ def _fit(prediction: dict | None, name: str) -> dict:
 
 
 def _pm(part: dict) -> str:
-    """'0.88 ± 0.06 (90%: 0.78–0.98)' from a fit summary: ± is 1 total s.e., as in the summary."""
-    value = part.get("value")
-    if value is None:
-        return "n/a"
-    text = f"{value:.3g}"
-    if part.get("stderr") is not None:
-        text += f" ± {part['stderr']:.2g}"
-    interval = part.get("interval")
-    if interval and None not in interval:
-        text += f" ({part.get('confidence', 0.9):.0%}: {interval[0]:.3g}–{interval[1]:.3g})"
-    return text
+    """The estimate as the printed summary spells it (owner: :func:`corpus_stats.report.summary.format_estimate`)."""
+    from corpus_stats.report.summary import format_estimate
+
+    return format_estimate(part)
 
 
 def _integer_log_ticks(axis, values) -> None:

@@ -55,21 +55,26 @@ def run_prediction(measurement: Measurement) -> dict:
         prediction = predict(measurement, **rules)
     except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError) as exc:
         choice = choose_exponents(measurement, **rules)
-        beta = {} if choice.beta is None else _exponent_summary(choice.beta, choice.beta_stderr)
+        beta = {}
+        if choice.beta is not None:
+            beta = _exponent_summary(choice.beta, choice.beta_stderr, budget=choice.beta_budget)
         gamma = {}
         if choice.gamma is not None:
             h_inf = choice.gamma.fit.offset
-            gamma = _exponent_summary(choice.gamma, choice.gamma_stderr, H_inf=h_inf, curve=choice.gamma_curve)
+            gamma = _exponent_summary(
+                choice.gamma, choice.gamma_stderr, budget=choice.gamma_budget, H_inf=h_inf, curve=choice.gamma_curve
+            )
         return json_safe({"error": str(exc), "warnings": [f"no alpha_D: {exc}"], "beta": beta, "gamma": gamma})
     return summarize_prediction(prediction)
 
 
-def _exponent_summary(selection: Any, stderr: Any, confidence: float = 0.9, **extra: Any) -> dict:
+def _exponent_summary(selection: Any, stderr: Any, confidence: float = 0.9, budget: Any = None, **extra: Any) -> dict:
     """Value, errors, window and method of a ``scaling.WindowSelection``.
 
     ``stderr`` is the total standard error (the "±", 1 s.e.), ``interval`` value ± z·stderr at
-    ``confidence``; ``systematic`` is the window spread (a part of ``stderr``) and ``fit_interval``
-    the window fit's own interval.
+    ``confidence``; ``error_budget`` its parts (``scaling.ErrorBudget``: statistical, curve
+    systematic, window, scale); ``systematic`` the window part of it and ``fit_interval`` the window
+    fit's own interval.
     """
     from scipy import stats
 
@@ -80,7 +85,8 @@ def _exponent_summary(selection: Any, stderr: Any, confidence: float = 0.9, **ex
     out = {
         "value": value,
         "stderr": se,
-        "systematic": finite_or_none(selection.systematic),
+        "systematic": finite_or_none(selection.systematic if budget is None else budget.window),
+        "error_budget": None if budget is None else budget.to_dict(),
         "interval": [value - z * se, value + z * se] if value is not None and se is not None else [None, None],
         "confidence": confidence,
         "fit_interval": list(fit.exponent_interval),
@@ -116,8 +122,15 @@ def summarize_prediction(prediction: Any) -> dict:
             "method": a.method,
         },
         "alpha_D_paper": {"value": ap.value, "stderr": ap.paper_stderr},
-        "beta": _exponent_summary(pred.beta, a.beta_stderr, a.confidence),
-        "gamma": _exponent_summary(pred.gamma, a.gamma_stderr, a.confidence, H_inf=pred.H_inf, curve=pred.gamma_curve),
+        "beta": _exponent_summary(pred.beta, a.beta_stderr, a.confidence, getattr(pred, "beta_error_budget", None)),
+        "gamma": _exponent_summary(
+            pred.gamma,
+            a.gamma_stderr,
+            a.confidence,
+            getattr(pred, "gamma_error_budget", None),
+            H_inf=pred.H_inf,
+            curve=pred.gamma_curve,
+        ),
         "horizon": {
             "P": pred.tokens,
             "t_star": pred.horizon.t_star,
@@ -135,8 +148,18 @@ def summarize_prediction(prediction: Any) -> dict:
 # -- the printed summary ----------------------------------------------------------------------
 
 
-def _pm(part: dict, digits: int = 3) -> str:
-    """'0.88 ± 0.06 [90%: 0.78..0.98]' (± is 1 total s.e.) from a summary entry; 'n/a' when absent."""
+def format_estimate(part: dict | None, digits: int = 3) -> str:
+    """The one spelling of an estimate with its errors, used by the printed summary and the figures.
+
+    ``'0.88 ± 0.06 [90%: 0.78..0.98]'``: "±" is 1 standard error of the **total** error (sampling,
+    curve systematic and window spread; ``stderr`` of a summary entry), the bracket the interval at
+    the entry's ``confidence`` (value ± z·stderr). 'n/a' when the value is absent.
+
+    Examples
+    --------
+    >>> format_estimate({"value": 0.88, "stderr": 0.06, "interval": [0.78, 0.98], "confidence": 0.9})
+    '0.88 ± 0.06 [90%: 0.78..0.98]'
+    """
     value = (part or {}).get("value")
     if value is None:
         return "n/a"
@@ -144,8 +167,8 @@ def _pm(part: dict, digits: int = 3) -> str:
     if part.get("stderr") is not None:
         text += f" ± {part['stderr']:.2g}"
     interval = part.get("interval")
-    if part.get("confidence") and interval and None not in interval:
-        text += f"  [{part['confidence']:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
+    if interval and None not in interval:  # every summary entry states its level; 0.9 is the default
+        text += f" [{part.get('confidence') or 0.9:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
     return text
 
 
@@ -218,19 +241,19 @@ def format_summary(measurement: Measurement, *, files: Sequence[os.PathLike] = (
     if shard_note:
         lines.append(f"  note      {shard_note}")
     if pred:
-        lines.append(f"  beta      {_pm(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
+        lines.append(f"  beta      {format_estimate(pred.get('beta'))}{_window(pred.get('beta'), 't')}")
         gamma = pred.get("gamma") or {}
         h_inf = f", H_inf = {gamma['H_inf']:.3g} nats" if gamma.get("H_inf") is not None else ""
         on = ""
         if gamma.get("value") is not None and gamma.get("curve"):
             on = "  fitted on " + ("the external L_n" if gamma["curve"] == "external" else f"the {gamma['curve']} H_n")
-        lines.append(f"  gamma     {_pm(gamma)}{_window(gamma, 'n')}{h_inf}{on}")
+        lines.append(f"  gamma     {format_estimate(gamma)}{_window(gamma, 'n')}{h_inf}{on}")
         paper = (pred.get("alpha_D_paper") or {}).get("value")
         paper = f"  (paper-style raw slopes: {paper:.3g})" if paper is not None else ""
         if pred.get("error"):
             lines.append("  alpha_D   not predicted (see warning)")
         else:
-            lines.append(f"  alpha_D   {_pm(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
+            lines.append(f"  alpha_D   {format_estimate(pred.get('alpha_D'))}  = gamma / (2 beta){paper}")
         for w in pred.get("warnings") or []:
             lines.append(f"  warning   {w}")
         if advice:
