@@ -18,7 +18,7 @@ from scaling.exponents import (
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
 from scaling.prediction import Prediction, predict
-from scaling.uncertainty import AlphaEstimate, alpha_D, jackknife_stderr, paper_alpha_error
+from scaling.uncertainty import AlphaEstimate, alpha_D, format_estimate, jackknife_stderr, paper_alpha_error
 from scaling.windows import BreakFit, WindowSelection, detect_break, select_window
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "compare_learning_curve",
     "detect_break",
     "fit_power_law",
+    "format_estimate",
     "horizon",
     "jackknife_stderr",
     "paper_alpha_error",

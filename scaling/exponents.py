@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from scaling._checks import as_float_array, check_confidence, get_field, json_safe
-from scaling.fits import PowerLawFit, fit_power_law
+from scaling.fits import PowerLawFit, fit_power_law, offset_exponent
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection, select_window
 
@@ -97,22 +97,36 @@ class ErrorBudget:
 
     def describe(self) -> str:
         """One line: the parts and how they add up."""
-        s = f" x {self.scale:.2g} (scatter)" if self.scale > 1 else ""
+        scale = f" x {self.scale:.2g} (scatter)" if self.scale > 1 else ""
+        bias = f" (+) projected bias {self.curve_systematic:.3g}" if self.curve_systematic > 0 else ""
         return (
-            f"{self.total:.3g} = [{self.statistical_method} {self.statistical:.3g}"
-            f" (+) projected bias {self.curve_systematic:.3g}]{s} (+) window spread {self.window:.3g}"
+            f"{self.total:.3g} = [{self.statistical_method} {self.statistical:.3g}{bias}]{scale}"
+            f" (+) window spread {self.window:.3g}"
         )
 
 
-def window_spread(exponents: Any, determined: Any, noise: Any) -> float:
-    """Half the range of the acceptable windows' exponents beyond what noise explains.
+def window_spread(exponents: Any, determined: Any, noise: Any, shifts: Any = None) -> float:
+    """Half the range of the acceptable windows' exponents beyond what noise and the curve systematic explain.
 
     Windows share points, so part of the difference between two windows' exponents is sampling
-    noise that the statistical error already holds; only the rest is a window-choice systematic.
-    Each difference ``d_w = e_w - e_0`` from the chosen window (index 0) is shrunk to
-    ``sign(d_w) sqrt(max(d_w² - noise_w², 0))`` with ``noise_w`` the standard error of that
-    difference, and the result is half the range of the shrunk differences (0 included). Windows
-    whose fit does not determine the exponent (``determined`` false) take no part.
+    noise that the statistical error already holds; with a one-signed curve systematic (γ on the
+    corrected H_n, biased low by at most ``systematic``), part of it is the bias, which moves each
+    window's exponent by a different amount. Only the rest is a window-choice systematic. Each
+    difference ``d_w = e_w - e_0`` from the chosen window (index 0) is first moved towards 0 by up to
+    its share of the systematic, ``Δ_w = shift_w - shift_0`` (the true difference lies between
+    ``d_w`` and ``d_w + Δ_w``: the nearest point of that range to 0 is kept), then shrunk by its noise
+    ``sign(d) sqrt(max(d² - noise_w², 0))``; the result is half the range of the shrunk differences
+    (0 included). Windows whose fit does not determine the exponent (``determined`` false) take no part.
+
+    Parameters
+    ----------
+    exponents : array_like
+        The acceptable windows' exponents, the chosen window first.
+    determined : array_like of bool
+    noise : array_like
+        Standard error of each difference ``e_w - e_0`` (sampling noise).
+    shifts : array_like, optional
+        Each window's exponent change when the curve is shifted by its systematic errors.
 
     Examples
     --------
@@ -120,9 +134,16 @@ def window_spread(exponents: Any, determined: Any, noise: Any) -> float:
     0.15
     >>> window_spread([1.0, 1.1, 0.8], [True, True, True], [0.0, 0.2, 0.3])
     0.0
+    >>> round(window_spread([1.0, 0.4], [True, True], [0.0, 0.0], shifts=[0.1, 0.3]), 3)
+    0.2
     """
     e = np.asarray(exponents, np.float64)
     d = e - e[0]
+    if shifts is not None:
+        sh = np.asarray(shifts, np.float64)
+        far = d + (sh - sh[0])
+        # the point of [d, d + Δ] nearest 0 (0 itself when the range straddles it)
+        d = np.where(d * far <= 0, 0.0, np.where(np.abs(far) < np.abs(d), far, d))
     nz = np.nan_to_num(np.asarray(noise, np.float64), nan=0.0)
     keep = np.asarray(determined, bool) & np.isfinite(d)
     shrunk = np.sign(d[keep]) * np.sqrt(np.maximum(d[keep] ** 2 - nz[keep] ** 2, 0.0))
@@ -260,7 +281,7 @@ def _statistical(jk: float, fit_se: float, larger: bool) -> tuple[float, str]:
 def _window_part(sel: WindowSelection, wreps: list, shifts: np.ndarray | None) -> float:
     """The window-choice error of :func:`window_spread`, with the noise of each window's difference
     from the chosen one measured by the jackknife of the replicates' differences (else, for nested
-    fits, Var(e_w - e_0) = Var(e_w) - Var(e_0)) plus the difference of their curve shifts."""
+    fits, Var(e_w - e_0) = Var(e_w) - Var(e_0)) and the windows' curve shifts."""
     e = np.asarray(sel.candidate_exponents, np.float64)
     if sel.fallback or e.size < 2:
         return 0.0
@@ -273,10 +294,8 @@ def _window_part(sel: WindowSelection, wreps: list, shifts: np.ndarray | None) -
             var = jackknife_stderr(wreps[w] - wreps[0]) ** 2
         else:
             var = abs(ses[w] ** 2 - ses[0] ** 2) if ses.size == e.size else 0.0
-        if shifts is not None:
-            var += (shifts[w] - shifts[0]) ** 2
         noise[w] = math.sqrt(var)
-    return window_spread(e, det, noise)
+    return window_spread(e, det, noise, shifts)
 
 
 def _beta_floor_check(corr, lags, op, snr, sel, warn):
@@ -454,11 +473,10 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
         reps = None
     masks = [in_w] + [(n >= a) & (n <= b) & valid for a, b in sel.candidate_windows[1:]]
 
-    def offset_exponent(mask, y):
-        sig = None if err is None else err[mask]
-        return fit_power_law(n[mask], y, method="offset", sigma=sig, confidence=confidence).exponent
+    def refit(mask, y):  # the window's exponent on another curve (a replicate, the shifted curve)
+        return offset_exponent(n[mask], y, None if err is None else err[mask])
 
-    wreps = [None if reps is None else np.array([offset_exponent(m, row[m]) for row in reps]) for m in masks]
+    wreps = [None if reps is None else np.array([refit(m, row[m]) for row in reps]) for m in masks]
     gp_reps = None
     if reps is not None and np.all(reps[:, in_w] > 0):
         gp_reps = _ols_slopes(np.log(n[in_w]), np.log(reps[:, in_w]))
@@ -467,7 +485,7 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     if sys_n is not None and all(np.all(np.isfinite(sys_n[m])) for m in masks):
         # the projected bias is one-signed and smooth in n: propagate it as one shift of the curve
         e = np.asarray(sel.candidate_exponents, np.float64)
-        shifts = np.array([offset_exponent(m, h[m] + sys_n[m]) for m in masks]) - e
+        shifts = np.array([refit(m, h[m] + sys_n[m]) for m in masks]) - e
         assume.append("gamma's curve systematic: the fit repeated on H_n + systematic (one correlated shift)")
     elif which == "corrected" and sys_n is not None:
         warn.append("entropy.systematic is not finite in gamma's window: its curve systematic is not known")

@@ -15,6 +15,9 @@ from scipy import optimize, stats
 from scaling._checks import as_float_array, check_confidence, check_curve, json_safe
 
 METHODS = ("paper", "offset", "differences", "floor")
+#: Search range of the exponent in ``offset`` and ``differences`` fits; an exponent at either end is
+#: not determined by the curve (``PowerLawFit.undetermined``).
+EXPONENT_BOUNDS = (1e-3, 5.0)
 PAPER_INTERVALS = ("bootstrap", "ols")
 
 
@@ -302,6 +305,29 @@ def _profile_interval(prof, g_hat, rss_hat, threshold, bounds, grid):
     return ends[0], ends[1]
 
 
+def _profile_minimum(prof, bounds):
+    """(exponent, grid index of the coarse minimum, grid): dense log grid, then bounded refinement."""
+    grid = np.geomspace(bounds[0], bounds[1], 801)
+    rss = prof(grid)[0]
+    k = int(np.argmin(rss))
+    lo_b, hi_b = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(
+        lambda g: float(prof(np.array([g]))[0][0]),
+        bounds=(lo_b, hi_b),
+        method="bounded",
+        options={"xatol": 1e-9},
+    )
+    return (float(res.x) if res.fun <= rss[k] else float(grid[k])), k, grid
+
+
+def offset_exponent(x: Any, y: Any, sigma: Any = None, offset_min: float = 0.0) -> float:
+    """The exponent of :func:`fit_power_law` ``method="offset"`` alone (no interval): for the many
+    refits of jackknife replicates and shifted curves, on arrays already checked (finite, sorted x)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    w = np.ones(x.size) if sigma is None else 1.0 / np.asarray(sigma, np.float64) ** 2
+    return _profile_minimum(lambda g: _profile_offset(g, x, y, w, offset_min), EXPONENT_BOUNDS)[0]
+
+
 def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
     n = x.size
     notes: list[str] = []
@@ -314,17 +340,7 @@ def _fit_profile(x, y, sigma, confidence, method, bounds, offset_min):
         w = np.ones(n - 1) if sigma is None else 1.0 / (sigma[:-1] ** 2 + sigma[1:] ** 2)
         prof = lambda g: _profile_diff(g, x, d, w)
         target, n_obs, n_par = d, n - 1, 2
-    grid = np.geomspace(bounds[0], bounds[1], 801)
-    rss = prof(grid)[0]
-    k = int(np.argmin(rss))
-    lo_b, hi_b = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-    res = optimize.minimize_scalar(
-        lambda g: float(prof(np.array([g]))[0][0]),
-        bounds=(lo_b, hi_b),
-        method="bounded",
-        options={"xatol": 1e-9},
-    )
-    g_hat = float(res.x) if res.fun <= rss[k] else float(grid[k])
+    g_hat, k, grid = _profile_minimum(prof, bounds)
     rss_hat, A, c = (float(v[0]) for v in prof(np.array([g_hat])))
     undetermined = ""
     if k in (0, grid.size - 1):
@@ -387,7 +403,7 @@ def fit_power_law(
     interval: str = "bootstrap",
     n_boot: int = 2000,
     seed: int = 0,
-    exponent_bounds: tuple[float, float] = (1e-3, 5.0),
+    exponent_bounds: tuple[float, float] = EXPONENT_BOUNDS,
     offset_min: float = 0.0,
     floor: Any = None,
 ) -> PowerLawFit:

@@ -25,7 +25,7 @@ from scaling.exponents import (
 )
 from scaling.fits import PowerLawFit
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
-from scaling.uncertainty import AlphaEstimate, alpha_D
+from scaling.uncertainty import AlphaEstimate, alpha_D, format_estimate
 from scaling.windows import BreakFit, WindowSelection
 
 #: Default training-set sizes for the predicted learning curve: 10^6 .. 10^12 tokens.
@@ -103,27 +103,33 @@ class Prediction:
         """Training-set sizes P of the predicted curve."""
         return self.horizon.tokens
 
+    def _parts(self, name: str) -> str:
+        """What an exponent's total error is made of, for the summary."""
+        budget = getattr(self, f"{name}_error_budget")
+        if budget is None:
+            return f"window spread {getattr(self, name).systematic:.4f}"
+        return f"total {budget.describe()}"
+
     def summary(self) -> str:
         """Human-readable multi-line summary."""
         a, ap = self.alpha_D, self.alpha_D_paper
         b, g = self.beta.fit, self.gamma.fit
         z = float(stats.norm.ppf(0.5 + a.confidence / 2))
         ci = f"{a.confidence:.0%}"
+
+        def est(value, se):  # value ± s.e. [90%: interval], as everywhere
+            return format_estimate(value, se, (value - z * se, value + z * se), a.confidence, 4)
+
         lines = [
-            f"± is 1 standard error (total: sampling, fit and window choice); intervals are {ci}",
-            (
-                f"alpha_D = {a.value:.4f} ± {a.stderr:.4f} ({ci} interval {a.interval[0]:.4f}..{a.interval[1]:.4f}; "
-                f"{a.method})"
-            ),
+            f"± is 1 total standard error (sampling, curve systematic, window choice); [{ci}: ..] the interval",
+            f"alpha_D = {format_estimate(a.value, a.stderr, a.interval, a.confidence, 4)} ({a.method})",
             f"alpha_D (paper-compatible raw slopes) = {ap.value:.4f} ± {ap.paper_stderr:.4f} (paper formula)",
             (
-                f"beta  = {b.exponent:.4f} ± {a.beta_stderr:.4f} ({ci} {b.exponent - z * a.beta_stderr:.4f}.."
-                f"{b.exponent + z * a.beta_stderr:.4f}; window spread {self.beta.systematic:.4f}) over t = "
+                f"beta  = {est(b.exponent, a.beta_stderr)} ({self._parts('beta')}) over t = "
                 f"{b.window[0]:g}..{b.window[1]:g} ({b.n_points} lags)"
             ),
             (
-                f"gamma = {g.exponent:.4f} ± {a.gamma_stderr:.4f} ({ci} {g.exponent - z * a.gamma_stderr:.4f}.."
-                f"{g.exponent + z * a.gamma_stderr:.4f}; window spread {self.gamma.systematic:.4f}) over n = "
+                f"gamma = {est(g.exponent, a.gamma_stderr)} ({self._parts('gamma')}) over n = "
                 f"{g.window[0]:g}..{g.window[1]:g} ({g.n_points} points, {self.gamma_curve} curve), "
                 f"H_inf = {self.H_inf:.4f} nats"
             ),

@@ -69,6 +69,30 @@ class AlphaEstimate:
         return json_safe({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
+def format_estimate(
+    value: float, stderr: float = math.nan, interval: Any = None, confidence: float = 0.9, digits: int = 3
+) -> str:
+    """The one spelling of an estimate with its errors (summaries, report text, figure titles).
+
+    ``'0.88 ± 0.06 [90%: 0.78..0.98]'``: "±" is 1 standard error of the **total** error (sampling,
+    curve systematic, window spread), the bracket the interval at ``confidence`` (value ± z·stderr).
+    A missing (NaN/None) stderr or interval is left out; 'n/a' when the value is missing.
+
+    Examples
+    --------
+    >>> format_estimate(0.88, 0.06, (0.78, 0.98))
+    '0.88 ± 0.06 [90%: 0.78..0.98]'
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    text = f"{value:.{digits}g}"
+    if stderr is not None and not math.isnan(stderr):
+        text += f" ± {stderr:.2g}"
+    if interval is not None and None not in interval and not any(math.isnan(v) for v in interval):
+        text += f" [{confidence:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
+    return text
+
+
 def paper_alpha_error(beta: float, gamma: float, beta_stderr: float, gamma_stderr: float) -> float:
     """The paper's Δα = √((Δγ/2β)² + (γΔβ/2β²)²) (independent, first-order errors)."""
     return math.sqrt((gamma_stderr / (2 * beta)) ** 2 + (gamma * beta_stderr / (2 * beta**2)) ** 2)

@@ -87,3 +87,52 @@ def test_curve_that_drops_and_stays_flat_is_refused():
     h = np.r_[3.0, 2.0, 1.2, np.full(10, 1.2)] + rng.normal(0, 0.001, 13)
     with pytest.raises(ValueError, match=r"gamma refused: .* does not determine gamma: .*bound of the search range"):
         fit_gamma(entropy(h, stderr=0.001), 5, 0.6, 0.9, [], [])
+
+
+def test_a_wide_fallback_beta_shows_up_in_alpha_D():
+    """As on tiny-Shakespeare: beta's window rule falls back to a few scattered lags; alpha_D's interval
+    must carry that width, not only the joint jackknife's."""
+    rng = np.random.default_rng(6)
+    lags = np.array([1.0, 2.0, 3.0, 4.0])  # fewer than min_points: the rule falls back to all lags
+    shard = rng.normal(0, 1, G)
+    deb = 0.02 * lags**-0.9 * np.exp(rng.normal(0, 0.15, lags.size))
+    floor = np.full(lags.size, 1e-5)
+    corr = {
+        "lags": lags.tolist(),
+        "op": np.hypot(deb, floor).tolist(),
+        "op_debiased": deb.tolist(),
+        "floor_op": floor.tolist(),
+        "snr": (deb / floor).tolist(),
+        "op_jackknife": (deb * np.exp(0.003 * shard[:, None] + rng.normal(0, 0.002, (G, lags.size)))).tolist(),
+    }
+    n = np.arange(13.0)
+    h = 1.5 + 2.0 * np.maximum(n, 1) ** -0.4
+    h[0] = 4.5
+    from scaling import predict
+
+    pred = predict({"correlations": corr, "entropy": entropy(h + rng.normal(0, 0.002, 13))}, tokens=[1e6])
+    b, a = pred.beta_error_budget, pred.alpha_D
+    assert pred.beta.fallback and any("no window satisfied the rule" in w for w in pred.warnings)
+    assert b.statistical_method == "fit scatter" and a.beta_stderr == pytest.approx(b.total)
+    # beta's jackknife is tiny here: alpha_D's error is at least what beta's total error alone implies
+    assert b.total > 3 * a.jackknife_stderr * 2 * a.beta**2 / a.gamma
+    assert a.stderr >= 0.95 * a.gamma / (2 * a.beta**2) * b.total
+
+
+def test_window_part_is_the_true_curves_own_window_dependence():
+    """H_1 off the law (as Santa Fe's first step) and a bias growing with n: the windows differ on the
+    data by bias and by the curve itself; the window part keeps only the curve's own spread."""
+    n = np.arange(13.0)
+    true = 1.5 + 2.0 * np.maximum(n, 1) ** -0.4
+    true[0], true[1] = 4.5, true[1] + 0.3
+    bias = 0.004 * np.maximum(n, 1) ** 0.7
+    g = fit_gamma(entropy(true - bias, stderr=1e-4, systematic=bias), 5, 0.6, 0.9, [], [])
+    sel = g.selection
+    sigma = np.hypot(1e-4, bias)
+    own = [
+        fit_power_law(n[m], true[m], method="offset", sigma=sigma[m]).exponent
+        for m in ((n >= a) & (n <= b) for a, b in sel.candidate_windows)
+    ]
+    assert 0.5 * (max(own) - min(own)) > 0.05  # the windows really disagree on this curve
+    assert g.budget.window == pytest.approx(0.5 * (max(own) - min(own)), rel=0.05, abs=0.005)
+    assert g.budget.window < sel.systematic  # the raw spread holds the bias too

@@ -149,27 +149,20 @@ def summarize_prediction(prediction: Any) -> dict:
 
 
 def format_estimate(part: dict | None, digits: int = 3) -> str:
-    """The one spelling of an estimate with its errors, used by the printed summary and the figures.
+    """A summary entry (``value``, ``stderr``, ``interval``, ``confidence``) spelled by
+    :func:`scaling.format_estimate`, the one owner of "±": ``'0.88 ± 0.06 [90%: 0.78..0.98]'``, ± one
+    total standard error, the bracket the interval. 'n/a' when the value is absent."""
+    from scaling import format_estimate as spell
 
-    ``'0.88 ± 0.06 [90%: 0.78..0.98]'``: "±" is 1 standard error of the **total** error (sampling,
-    curve systematic and window spread; ``stderr`` of a summary entry), the bracket the interval at
-    the entry's ``confidence`` (value ± z·stderr). 'n/a' when the value is absent.
-
-    Examples
-    --------
-    >>> format_estimate({"value": 0.88, "stderr": 0.06, "interval": [0.78, 0.98], "confidence": 0.9})
-    '0.88 ± 0.06 [90%: 0.78..0.98]'
-    """
-    value = (part or {}).get("value")
-    if value is None:
-        return "n/a"
-    text = f"{value:.{digits}g}"
-    if part.get("stderr") is not None:
-        text += f" ± {part['stderr']:.2g}"
-    interval = part.get("interval")
-    if interval and None not in interval:  # every summary entry states its level; 0.9 is the default
-        text += f" [{part.get('confidence') or 0.9:.0%}: {interval[0]:.{digits}g}..{interval[1]:.{digits}g}]"
-    return text
+    part = part or {}
+    stderr = part.get("stderr")
+    return spell(
+        part.get("value"),
+        float("nan") if stderr is None else stderr,
+        part.get("interval"),
+        part.get("confidence") or 0.9,  # every summary entry states its level; 0.9 is the default
+        digits,
+    )
 
 
 def _window(part: dict, var: str) -> str:
