@@ -22,7 +22,8 @@ from corpus_stats._io import json_safe
 from corpus_stats._random import STREAMS, check_seed
 from corpus_stats.report.measurement import Measurement
 from corpus_stats.report.summary import run_prediction
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream, saved_stream_dir
+from corpus_stats.shards import DEFAULT_SHARDS, Shards
+from corpus_stats.stream import TokenStream, saved_stream_dir
 
 
 def measure(

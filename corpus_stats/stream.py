@@ -28,8 +28,8 @@ from typing import Iterable
 
 import numpy as np
 
-from corpus_stats._checks import check_int
 from corpus_stats._io import replace_dir, temporary_sibling_dir
+from corpus_stats.shards import DEFAULT_SHARDS, MAX_SHARDS, Shards, document_shards
 
 STREAM_FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -71,16 +71,6 @@ def stream_meta(
     }
 
 
-DEFAULT_SHARDS = 20  # jackknife shards of a measurement
-MAX_SHARDS = 255  # the n-gram counts keep per-shard tables in every thread
-
-
-def check_shard_count(n_shards: object, maximum: int | None = MAX_SHARDS) -> int:
-    """The one rule for a requested number of shards: an integer in 1..``maximum`` (the jackknife's
-    MAX_SHARDS; None for pair counts alone, e.g. the horizon's nested samples)."""
-    return check_int("n_shards", n_shards, 1, maximum)
-
-
 def segment_bounds(doc_offsets: np.ndarray, n_tokens: int, within_documents: bool) -> np.ndarray:
     """Token offsets of the segments that no pair or n-gram may cross: the document offsets when
     counting ``within_documents``, else the whole stream ``[0, n_tokens]`` (int64).
@@ -91,46 +81,6 @@ def segment_bounds(doc_offsets: np.ndarray, n_tokens: int, within_documents: boo
     if within_documents:
         return np.asarray(doc_offsets, dtype=np.int64)
     return np.array([0, n_tokens], dtype=np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class Shards:
-    """Jackknife groups of a stream: ``G`` contiguous token ranges (see :meth:`TokenStream.shards`).
-
-    Attributes
-    ----------
-    bounds : numpy.ndarray
-        int64 token offsets of length ``G + 1``; shard ``g`` is tokens ``bounds[g] .. bounds[g + 1] - 1``.
-    requested : int
-        The number of shards asked for (``G`` may be smaller: fewer documents than shards).
-    whole_documents : bool
-        True when every shard holds whole documents; False for the block jackknife of a stream with
-        fewer documents than shards requested (equal token ranges).
-    n_documents : int
-        Documents in the stream.
-    """
-
-    bounds: np.ndarray
-    requested: int
-    whole_documents: bool
-    n_documents: int
-
-    @property
-    def n_shards(self) -> int:
-        """G, the number of shards (jackknife replicates)."""
-        return int(self.bounds.size - 1)
-
-    @property
-    def note(self) -> str | None:
-        """Why the shards are token ranges rather than documents (the one wording every statistic and the
-        summary report), or None when they hold whole documents."""
-        if self.whole_documents:
-            return None
-        docs = f"{self.n_documents:,} document{'' if self.n_documents == 1 else 's'}"
-        return (
-            f"{docs}, fewer than the {self.requested} shards: the jackknife shards are "
-            f"{self.n_shards} equal token ranges (block jackknife)"
-        )
 
 
 def smallest_uint_dtype(vocab_size: int) -> np.dtype:
@@ -302,25 +252,7 @@ class TokenStream:
             When ``n_shards`` breaks :func:`check_shard_count`, or given shards belong to a stream of
             another length.
         """
-        if isinstance(n_shards, Shards):
-            if int(n_shards.bounds[-1]) != self.n_tokens:
-                raise ValueError(
-                    f"these shards cover {int(n_shards.bounds[-1]):,} tokens but the stream holds {self.n_tokens:,}; "
-                    "build them with this stream's shards()."
-                )
-            return n_shards
-        n_shards = check_shard_count(n_shards, max_shards)
-        n_docs = self.n_documents
-        targets = np.linspace(0, self.n_tokens, min(n_shards, max(n_docs, 1)) + 1)
-        docs = np.searchsorted(self.doc_offsets, targets[1:-1], side="left")
-        docs = np.unique(np.clip(np.concatenate([[0], docs, [n_docs]]), 0, n_docs)).astype(np.int64)
-        whole_documents = n_docs >= n_shards or self.n_tokens < 2
-        if whole_documents:
-            bounds = self.doc_offsets[docs]
-        else:
-            g = min(n_shards, self.n_tokens)
-            bounds = np.linspace(0, self.n_tokens, g + 1).round().astype(np.int64)
-        return Shards(np.asarray(bounds, dtype=np.int64), n_shards, whole_documents, n_docs)
+        return document_shards(self.doc_offsets, n_shards, max_shards=max_shards)
 
     def segment_bounds(self, within_documents: bool) -> np.ndarray:
         """Token offsets of the segments that no pair or n-gram may cross (see :func:`segment_bounds`)."""

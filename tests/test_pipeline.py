@@ -13,6 +13,7 @@ from corpus_stats import pipeline, synthetic
 from corpus_stats.report import summary as report_summary
 from corpus_stats.report.measurement import Measurement
 from corpus_stats.report.schema import validate_report
+from corpus_stats.shards import Shards
 
 LAGS = [1, 2, 3, 4, 6, 8, 16]
 
@@ -128,7 +129,7 @@ def test_measure_builds_the_shards_once_for_both_curves(monkeypatch):
     real_shards = cs.TokenStream.shards
 
     def count_shards(self, n_shards=20):
-        if not isinstance(n_shards, cs.stream.Shards):
+        if not isinstance(n_shards, Shards):
             built.append(n_shards)
         return real_shards(self, n_shards)
 

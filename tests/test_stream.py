@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS, DamagedStreamError, TokenStream, smallest_uint_dtype
+from corpus_stats.shards import DEFAULT_SHARDS, MAX_SHARDS
+from corpus_stats.stream import DamagedStreamError, TokenStream, smallest_uint_dtype
 
 
 def test_smallest_dtype():

@@ -16,7 +16,7 @@ from corpus_stats.cli.common import (
 )
 from corpus_stats.cli.lm import lm_options, model_tokenizer_or_fail
 from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION
-from corpus_stats.stream import DEFAULT_SHARDS, MAX_SHARDS
+from corpus_stats.shards import DEFAULT_SHARDS, MAX_SHARDS
 
 
 @click.command("tokenize")

@@ -31,7 +31,8 @@ from corpus_stats._random import generator
 from corpus_stats.correlations.counts import PairCounter, pair_count_plan
 from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, signed_sqrt
 from corpus_stats.progress import Progress
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from corpus_stats.shards import DEFAULT_SHARDS, Shards
+from corpus_stats.stream import TokenStream
 from scaling import jackknife_stderr
 
 PAPER_LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192)

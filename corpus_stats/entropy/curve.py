@@ -39,7 +39,8 @@ from corpus_stats.entropy.extrapolation import (
 from corpus_stats.entropy.ngrams import ngram_statistics
 from corpus_stats.execution import Execution
 from corpus_stats.progress import Progress
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from corpus_stats.shards import DEFAULT_SHARDS, Shards
+from corpus_stats.stream import TokenStream
 from scaling import jackknife_stderr
 
 __all__ = ["EntropyCurve", "entropy_curve"]

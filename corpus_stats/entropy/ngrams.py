@@ -17,7 +17,8 @@ from corpus_stats._random import generator
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.estimators import chao_wang_jost_entropy, plugin_entropy
 from corpus_stats.execution import Execution, RangePlan, plan_token_ranges, token_counts
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from corpus_stats.shards import DEFAULT_SHARDS, Shards
+from corpus_stats.stream import TokenStream
 
 _PSI1 = -0.5772156649015329  # psi(1): the singletons that never entered a tracked group
 # working set per tracked position of a partition: its int64 position, its group flag and the int64

@@ -29,7 +29,8 @@ import numpy as np
 
 from corpus_stats.entropy import _kernels_nsb as _k
 from corpus_stats.entropy.ngrams import variant_masks
-from corpus_stats.stream import DEFAULT_SHARDS, Shards, TokenStream
+from corpus_stats.shards import DEFAULT_SHARDS, Shards
+from corpus_stats.stream import TokenStream
 
 ESTIMATORS = {"plugin": _k.PLUGIN, "nsb": _k.NSB}
 
