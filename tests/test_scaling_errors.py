@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scaling import choose_exponents, fit_power_law, window_spread
-from scaling.exponents import fit_gamma
+from scaling.exponents import check_gamma_determined, fit_gamma
 
 G = 20
 
@@ -82,11 +82,18 @@ def test_flat_curve_is_refused_with_the_reason():
 
 
 def test_curve_that_drops_and_stays_flat_is_refused():
-    """An order-2 Markov chain: H_1 > H_2 = H_3 = ...: the offset fit runs to its upper bound."""
+    """An order-2 Markov chain: H_1 > H_2 = H_3 = ...: the offset fit runs to its upper bound, and the
+    curve stops falling inside the window."""
     rng = np.random.default_rng(2)
+    n = np.arange(13.0)
     h = np.r_[3.0, 2.0, 1.2, np.full(10, 1.2)] + rng.normal(0, 0.001, 13)
-    with pytest.raises(ValueError, match=r"gamma refused: .* does not determine gamma: .*bound of the search range"):
+    with pytest.raises(ValueError, match=r"gamma refused: the corrected H_n over n = 1..12 stops falling at n = 4"):
         fit_gamma(entropy(h, stderr=0.001), 5, 0.6, 0.9, [], [])
+    # the bound rule on its own (no sampling errors to test the tail with)
+    fit = fit_power_law(n[1:], h[1:], method="offset", sigma=np.full(12, 0.001))
+    assert fit.undetermined and fit.exponent == pytest.approx(5.0)
+    with pytest.raises(ValueError, match=r"does not determine gamma: .* upper bound of the search range 0.001..5"):
+        check_gamma_determined("corrected", fit, n[1:], h[1:], None, None, 0.9)
 
 
 def test_a_wide_fallback_beta_shows_up_in_alpha_D():
@@ -136,3 +143,12 @@ def test_window_part_is_the_true_curves_own_window_dependence():
     assert 0.5 * (max(own) - min(own)) > 0.05  # the windows really disagree on this curve
     assert g.budget.window == pytest.approx(0.5 * (max(own) - min(own)), rel=0.05, abs=0.005)
     assert g.budget.window < sel.systematic  # the raw spread holds the bias too
+
+
+def test_curve_that_stops_falling_inside_the_window_is_refused():
+    """An order-3 Markov chain at 10^7 tokens: H_1 > H_2 > H_3 = H_4 = ... The offset fit is bounded
+    (the first three points pin a number, scattered ~300 times their errors); the tail rule refuses it."""
+    rng = np.random.default_rng(8)
+    h = np.r_[3.2, 2.6, 1.9, 1.3, np.full(9, 1.3)] + rng.normal(0, 1e-4, 13)
+    with pytest.raises(ValueError, match=r"gamma refused: the corrected H_n over n = 1..12 stops falling at n = 4"):
+        fit_gamma(entropy(h, stderr=1e-4), 5, 0.6, 0.9, [], [])
