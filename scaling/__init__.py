@@ -7,13 +7,12 @@ arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
 """
 
 from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
+from scaling.errors import ErrorBudget, window_spread
 from scaling.exponents import (
     SNR_THRESHOLD,
-    ErrorBudget,
     ExponentChoice,
     check_snr_threshold,
     choose_exponents,
-    window_spread,
 )
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from scaling._checks import as_float_array, check_confidence, get_field, json_safe
+from scaling._checks import as_float_array, check_confidence, get_field
+from scaling.errors import ErrorBudget, statistical_error, window_part
 from scaling.fits import PowerLawFit, fit_power_law, offset_exponent
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection, select_window
@@ -54,100 +55,6 @@ def _ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
     """Decay exponents (−slope) of OLS of each row of ly on lx."""
     xc = lx - lx.mean()
     return -((ly - ly.mean(axis=-1, keepdims=True)) @ xc) / np.sum(xc**2)
-
-
-@dataclass(frozen=True)
-class ErrorBudget:
-    """The parts of an exponent's total standard error, each measured on its own (1 s.e. each).
-
-    ``total = sqrt((scale · statistical)² + (scale · curve_systematic)² + window²)``.
-
-    Attributes
-    ----------
-    statistical : float
-        Sampling error: the leave-one-shard-out jackknife of the window's exponent (β: or the fit's
-        scatter about the law when larger); without replicates, the fit's own standard error.
-    curve_systematic : float
-        γ on the corrected H_n: how far γ moves when the curve is shifted by its per-n ``systematic``
-        errors (the projected residual bias, one-signed and smooth in n, so one correlated shift,
-        not independent noise per n). 0 where the curve has no systematic errors.
-    window : float
-        Half the range of the acceptable windows' exponents beyond the noise of their differences
-        (:func:`window_spread`); 0 for a fallback window.
-    scale : float
-        Birge ratio sqrt(chi²/dof) >= 1 of the weighted γ fit when its points scatter more than
-        their errors allow (1 otherwise, and for β and fits without replicates, whose standard error
-        already holds the scatter).
-    total : float
-        The "±" of the exponent everywhere (summary, report, figures, α_D's interval).
-    statistical_method : str
-        Where ``statistical`` comes from.
-    """
-
-    statistical: float
-    curve_systematic: float
-    window: float
-    scale: float
-    total: float
-    statistical_method: str
-
-    def to_dict(self) -> dict:
-        """JSON-safe dict."""
-        return json_safe({k: getattr(self, k) for k in self.__dataclass_fields__})
-
-    def describe(self) -> str:
-        """One line: the parts and how they add up."""
-        scale = f" x {self.scale:.2g} (scatter)" if self.scale > 1 else ""
-        bias = f" (+) projected bias {self.curve_systematic:.3g}" if self.curve_systematic > 0 else ""
-        return (
-            f"{self.total:.3g} = [{self.statistical_method} {self.statistical:.3g}{bias}]{scale}"
-            f" (+) window spread {self.window:.3g}"
-        )
-
-
-def window_spread(exponents: Any, determined: Any, noise: Any, shifts: Any = None) -> float:
-    """Half the range of the acceptable windows' exponents beyond what noise and the curve systematic explain.
-
-    Windows share points, so part of the difference between two windows' exponents is sampling
-    noise that the statistical error already holds; with a one-signed curve systematic (γ on the
-    corrected H_n, biased low by at most ``systematic``), part of it is the bias, which moves each
-    window's exponent by a different amount. Only the rest is a window-choice systematic. Each
-    difference ``d_w = e_w - e_0`` from the chosen window (index 0) is first moved towards 0 by up to
-    its share of the systematic, ``Δ_w = shift_w - shift_0`` (the true difference lies between
-    ``d_w`` and ``d_w + Δ_w``: the nearest point of that range to 0 is kept), then shrunk by its noise
-    ``sign(d) sqrt(max(d² - noise_w², 0))``; the result is half the range of the shrunk differences
-    (0 included). Windows whose fit does not determine the exponent (``determined`` false) take no part.
-
-    Parameters
-    ----------
-    exponents : array_like
-        The acceptable windows' exponents, the chosen window first.
-    determined : array_like of bool
-    noise : array_like
-        Standard error of each difference ``e_w - e_0`` (sampling noise).
-    shifts : array_like, optional
-        Each window's exponent change when the curve is shifted by its systematic errors.
-
-    Examples
-    --------
-    >>> round(window_spread([1.0, 1.1, 0.8], [True, True, True], [0.0, 0.0, 0.0]), 3)
-    0.15
-    >>> window_spread([1.0, 1.1, 0.8], [True, True, True], [0.0, 0.2, 0.3])
-    0.0
-    >>> round(window_spread([1.0, 0.4], [True, True], [0.0, 0.0], shifts=[0.1, 0.3]), 3)
-    0.2
-    """
-    e = np.asarray(exponents, np.float64)
-    d = e - e[0]
-    if shifts is not None:
-        sh = np.asarray(shifts, np.float64)
-        far = d + (sh - sh[0])
-        # the point of [d, d + Δ] nearest 0 (0 itself when the range straddles it)
-        d = np.where(d * far <= 0, 0.0, np.where(np.abs(far) < np.abs(d), far, d))
-    nz = np.nan_to_num(np.asarray(noise, np.float64), nan=0.0)
-    keep = np.asarray(determined, bool) & np.isfinite(d)
-    shrunk = np.sign(d[keep]) * np.sqrt(np.maximum(d[keep] ** 2 - nz[keep] ** 2, 0.0))
-    return 0.5 * float(max(shrunk.max(initial=0.0), 0.0) - min(shrunk.min(initial=0.0), 0.0))
 
 
 @dataclass(frozen=True)
@@ -253,8 +160,8 @@ def fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, ass
         for a, b_ in sel.candidate_windows[1:]
     ]
     jk = jackknife_stderr(beta_reps) if beta_reps is not None else math.nan
-    stat, how = _statistical(jk, sel.fit.stderr, larger=True)
-    window = _window_part(sel, wreps, None)
+    stat, how = statistical_error(jk, sel.fit.stderr, larger=True)
+    window = window_part(sel, wreps, None)
     budget = ErrorBudget(stat, 0.0, window, 1.0, math.hypot(stat, window), how)
     if sel.fallback:
         warn.extend(sel.notes)
@@ -266,36 +173,6 @@ def fit_beta(corr, snr_threshold, min_points, min_decades, confidence, warn, ass
         )
     beta_floor = _beta_floor_check(corr, lags, op, snr, sel, warn)
     return BetaFit(lags, y, valid, sel, beta_paper, beta_reps, beta_floor, budget)
-
-
-def _statistical(jk: float, fit_se: float, larger: bool) -> tuple[float, str]:
-    """(sampling error, its source): the jackknife where replicates exist (the larger of it and the
-    fit's own error when ``larger``), else the fit's own standard error."""
-    if not math.isfinite(jk) or math.isinf(fit_se):
-        return fit_se, "fit"
-    if larger and math.isfinite(fit_se) and fit_se > jk:
-        return fit_se, "fit scatter"
-    return jk, "jackknife"
-
-
-def _window_part(sel: WindowSelection, wreps: list, shifts: np.ndarray | None) -> float:
-    """The window-choice error of :func:`window_spread`, with the noise of each window's difference
-    from the chosen one measured by the jackknife of the replicates' differences (else, for nested
-    fits, Var(e_w - e_0) = Var(e_w) - Var(e_0)) and the windows' curve shifts."""
-    e = np.asarray(sel.candidate_exponents, np.float64)
-    if sel.fallback or e.size < 2:
-        return 0.0
-    ses = np.asarray(sel.candidate_stderrs, np.float64)
-    det = np.asarray(sel.candidate_determined, bool)
-    det = det if det.size == e.size else np.ones(e.size, dtype=bool)
-    noise = np.zeros(e.size)
-    for w in range(1, e.size):
-        if wreps[0] is not None and wreps[w] is not None:
-            var = jackknife_stderr(wreps[w] - wreps[0]) ** 2
-        else:
-            var = abs(ses[w] ** 2 - ses[0] ** 2) if ses.size == e.size else 0.0
-        noise[w] = math.sqrt(var)
-    return window_spread(e, det, noise, shifts)
 
 
 def _beta_floor_check(corr, lags, op, snr, sel, warn):
@@ -477,6 +354,21 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
         g_diff = fit_power_law(n[in_w], h[in_w], method="differences", confidence=confidence)
     except ValueError:
         g_diff = None
+    wreps, gp_reps, budget = _gamma_budget(ent, which, n, h, valid, err, sel, warn, assume)
+    if which in ("external", "extrapolated"):
+        assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
+    return GammaFit(which, n, h, valid, sel, g_paper, g_diff, wreps[0], gp_reps, budget)
+
+
+def _gamma_budget(ent, which, n, h, valid, err, sel, warn, assume):
+    """γ's error parts: (per-window replicate exponents, raw-slope replicates, ErrorBudget).
+
+    Every acceptable window is refitted on each leave-one-shard-out replicate (sampling noise of the
+    window and of window differences) and on H_n + systematic (the curve systematic), with the
+    weights of the main fit.
+    """
+    lo, hi = sel.window
+    in_w = (n >= lo) & (n <= hi) & valid
     reps = _replicates(ent, "corrected_jackknife", n.size) if which == "corrected" else None
     if reps is not None and not np.all(np.isfinite(reps[:, in_w])):
         reps = None
@@ -499,19 +391,17 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     elif which == "corrected" and sys_n is not None:
         warn.append("entropy.systematic is not finite in gamma's window: its curve systematic is not known")
     jk = jackknife_stderr(wreps[0]) if wreps[0] is not None else math.nan
-    stat, how = _statistical(jk, sel.fit.stderr, larger=False)
+    stat, how = statistical_error(jk, sel.fit.stderr, larger=False)
     scale = 1.0
     if wreps[0] is not None and err is not None:
         dof = int(in_w.sum()) - 3
         if dof >= 1:  # the fit's residuals in units of the errors it was weighted with
             scale = max(1.0, math.sqrt(sel.fit.residual_rms**2 * int(in_w.sum()) / dof))
     curve_sys = abs(float(shifts[0])) if shifts is not None else 0.0
-    window = _window_part(sel, wreps, shifts)
+    window = window_part(sel, wreps, shifts)
     total = math.hypot(scale * math.hypot(stat, curve_sys), window)
     budget = ErrorBudget(stat, curve_sys, window, scale, total, how)
-    if which in ("external", "extrapolated"):
-        assume.append(f"{which} curve has no shard replicates: gamma error from the fit alone")
-    return GammaFit(which, n, h, valid, sel, g_paper, g_diff, wreps[0], gp_reps, budget)
+    return wreps, gp_reps, budget
 
 
 def flat_within_noise(change: float, noise: float, confidence: float) -> tuple[bool, float]:

@@ -11,10 +11,10 @@ import numpy as np
 from scipy import stats
 
 from scaling._checks import as_float_array, check_confidence, get_field, json_safe
+from scaling.errors import ErrorBudget
 from scaling.exponents import (
     SNR_THRESHOLD,
     BetaFit,
-    ErrorBudget,
     GammaFit,
     check_snr_threshold,
     fit_beta,
