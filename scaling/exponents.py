@@ -323,16 +323,7 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     )
     lo, hi = sel.window
     in_w = (n >= lo) & (n <= hi) & valid
-    sampling = curve_errors(ent, ("stderr",) if which == "corrected" else (f"{which}_stderr",), n)
-    check_gamma_determined(
-        which,
-        sel.fit,
-        n[in_w],
-        h[in_w],
-        None if err is None else err[in_w],
-        None if sampling is None else sampling[in_w],
-        confidence,
-    )
+    check_gamma_determined(which, sel.fit, n[in_w], h[in_w], None if err is None else err[in_w], confidence)
     if err is not None:
         assume.append(
             f"gamma fit weighted by the per-n errors of the {which} curve"
@@ -419,19 +410,19 @@ def check_gamma_determined(
     n: np.ndarray,
     h: np.ndarray,
     err: np.ndarray | None,
-    sampling: np.ndarray | None,
     confidence: float,
 ) -> None:
     """Refuse a γ the curve does not determine, with the reason and what to do.
 
-    Three rules, each with :func:`flat_within_noise`: (1) the fitted fall H(lo) - H(hi) over the window
-    is within the curve's errors (``err``, median over the window): a flat curve (an iid source) has
-    no decay exponent; (2) the measured fall over the window's upper half in log n, from the first n
-    at or above sqrt(lo·hi) to hi, is within its sampling noise (``sampling``): H_n stopped falling
-    inside the window (a Markov chain beyond its order), so H_∞ + A n^-γ does not describe it, however
-    well the first points pin a number; (3) the offset fit sits at a bound of its search range or has
-    an unbounded profile interval (``PowerLawFit.undetermined``). ``n``, ``h`` and the errors are the
-    window's points.
+    Three rules, the first two with :func:`flat_within_noise` and the per-n errors the fit is weighted
+    with (``err``: for the corrected H_n the jackknife s.e. and the projected bias, which can fake a
+    fall but not hide one): (1) the fitted fall H(lo) - H(hi) over the window is within noise (median
+    error over the window): a flat curve (an iid source) has no decay exponent; (2) the measured fall
+    over the window's upper half in log n, from the first n at or above sqrt(lo·hi) to hi, is within
+    noise (median error there): H_n stopped falling inside the window (a Markov chain beyond its
+    order), so H_∞ + A n^-γ does not describe it, however well the first points pin a number; (3) the
+    offset fit sits at a bound of its search range or has an unbounded profile interval
+    (``PowerLawFit.undetermined``). ``n``, ``h`` and ``err`` are the window's points.
     """
     lo, hi = fit.window
     where = f"the {which} H_n over n = {lo:g}..{hi:g}"
@@ -445,9 +436,9 @@ def check_gamma_determined(
                 "order). Use a source whose H_n still falls with n, or a model's L_n curve (--entropy-curve)."
             )
     mid = int(np.searchsorted(n, math.sqrt(lo * hi) - 1e-9))
-    if sampling is not None and mid < n.size - 1 and np.isfinite(sampling[mid:]).any():
+    if err is not None and mid < n.size - 1 and np.isfinite(err[mid:]).any():
         change = float(h[mid] - h[-1])
-        flat, noise = flat_within_noise(change, float(np.nanmedian(sampling[mid:])), confidence)
+        flat, noise = flat_within_noise(change, float(np.nanmedian(err[mid:])), confidence)
         if flat:
             raise ValueError(
                 f"gamma refused: {where} stops falling at n = {n[mid]:g}: from there to n = {hi:g} it changes "

@@ -89,11 +89,11 @@ def test_curve_that_drops_and_stays_flat_is_refused():
     h = np.r_[3.0, 2.0, 1.2, np.full(10, 1.2)] + rng.normal(0, 0.001, 13)
     with pytest.raises(ValueError, match=r"gamma refused: the corrected H_n over n = 1..12 stops falling at n = 4"):
         fit_gamma(entropy(h, stderr=0.001), 5, 0.6, 0.9, [], [])
-    # the bound rule on its own (no sampling errors to test the tail with)
+    # the bound rule on its own (no errors to test flatness with)
     fit = fit_power_law(n[1:], h[1:], method="offset", sigma=np.full(12, 0.001))
     assert fit.undetermined and fit.exponent == pytest.approx(5.0)
     with pytest.raises(ValueError, match=r"does not determine gamma: .* upper bound of the search range 0.001..5"):
-        check_gamma_determined("corrected", fit, n[1:], h[1:], None, None, 0.9)
+        check_gamma_determined("corrected", fit, n[1:], h[1:], None, 0.9)
 
 
 def test_a_wide_fallback_beta_shows_up_in_alpha_D():
