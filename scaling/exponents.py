@@ -323,7 +323,16 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
     )
     lo, hi = sel.window
     in_w = (n >= lo) & (n <= hi) & valid
-    check_gamma_determined(which, sel.fit, n[in_w], h[in_w], None if err is None else err[in_w], confidence)
+    sampling = curve_errors(ent, ("stderr",) if which == "corrected" else (f"{which}_stderr",), n)
+    bias = curve_errors(ent, ("systematic",), n) if which == "corrected" else None
+    check_gamma_determined(
+        which,
+        sel.fit,
+        n[in_w],
+        h[in_w],
+        *(None if a is None else a[in_w] for a in (err, sampling, bias)),
+        confidence=confidence,
+    )
     if err is not None:
         assume.append(
             f"gamma fit weighted by the per-n errors of the {which} curve"
@@ -410,19 +419,22 @@ def check_gamma_determined(
     n: np.ndarray,
     h: np.ndarray,
     err: np.ndarray | None,
-    confidence: float,
+    sampling: np.ndarray | None = None,
+    systematic: np.ndarray | None = None,
+    confidence: float = 0.9,
 ) -> None:
     """Refuse a γ the curve does not determine, with the reason and what to do.
 
-    Three rules, the first two with :func:`flat_within_noise` and the per-n errors the fit is weighted
-    with (``err``: for the corrected H_n the jackknife s.e. and the projected bias, which can fake a
-    fall but not hide one): (1) the fitted fall H(lo) - H(hi) over the window is within noise (median
-    error over the window): a flat curve (an iid source) has no decay exponent; (2) the measured fall
-    over the window's upper half in log n, from the first n at or above sqrt(lo·hi) to hi, is within
-    noise (median error there): H_n stopped falling inside the window (a Markov chain beyond its
-    order), so H_∞ + A n^-γ does not describe it, however well the first points pin a number; (3) the
-    offset fit sits at a bound of its search range or has an unbounded profile interval
-    (``PowerLawFit.undetermined``). ``n``, ``h`` and ``err`` are the window's points.
+    Three rules. (1) The fitted fall H(lo) - H(hi) over the window is within noise
+    (:func:`flat_within_noise` with the median of ``err``, the per-n errors the fit is weighted with):
+    a flat curve (an iid source) has no decay exponent. (2) The measured fall over the window's upper
+    half in log n, from the first n at or above sqrt(lo·hi) (mid) to hi, is no more than what the
+    curve's errors can make of a flat curve: the one-signed ``systematic`` error (a bias that lowers
+    H_n more at larger n can fake a fall of up to ``systematic[hi]``) plus z·sqrt(sampling[mid]² +
+    sampling[hi]²). H_n then stopped falling inside the window (a Markov chain beyond its order), and
+    H_∞ + A n^-γ does not describe it, however well the first points pin a number. (3) The offset fit
+    sits at a bound of its search range or has an unbounded profile interval
+    (``PowerLawFit.undetermined``). ``n``, ``h`` and the error arrays are the window's points.
     """
     lo, hi = fit.window
     where = f"the {which} H_n over n = {lo:g}..{hi:g}"
@@ -436,15 +448,18 @@ def check_gamma_determined(
                 "order). Use a source whose H_n still falls with n, or a model's L_n curve (--entropy-curve)."
             )
     mid = int(np.searchsorted(n, math.sqrt(lo * hi) - 1e-9))
-    if err is not None and mid < n.size - 1 and np.isfinite(err[mid:]).any():
+    if sampling is not None and mid < n.size - 1 and np.isfinite(sampling[[mid, -1]]).all():
         change = float(h[mid] - h[-1])
-        flat, noise = flat_within_noise(change, float(np.nanmedian(err[mid:])), confidence)
-        if flat:
+        fake = 0.0 if systematic is None or not np.isfinite(systematic[-1]) else float(systematic[-1])
+        z = float(stats.norm.ppf(0.5 + confidence / 2))
+        noise = fake + z * math.hypot(sampling[mid], sampling[-1])
+        if change <= noise:
             raise ValueError(
-                f"gamma refused: {where} stops falling at n = {n[mid]:g}: from there to n = {hi:g} it changes "
-                f"by {change:.3g} nats against noise {noise:.3g}, so it is not a power law with an offset over "
-                "the window (e.g. a Markov chain beyond its order). Use a source whose H_n still falls at "
-                "the largest n, or a model's L_n curve (--entropy-curve)."
+                f"gamma refused: {where} stops falling at n = {n[mid]:g}: from there to n = {hi:g} it falls "
+                f"{change:.3g} nats, within what its errors make of a flat curve ({noise:.3g}: projected bias "
+                f"{fake:.3g} and sampling noise), so it is not a power law with an offset over the window (e.g. a "
+                "Markov chain beyond its order). Use a source whose H_n still falls at the largest n, or a "
+                "model's L_n curve (--entropy-curve)."
             )
     if fit.undetermined:
         raise ValueError(

@@ -93,7 +93,7 @@ def test_curve_that_drops_and_stays_flat_is_refused():
     fit = fit_power_law(n[1:], h[1:], method="offset", sigma=np.full(12, 0.001))
     assert fit.undetermined and fit.exponent == pytest.approx(5.0)
     with pytest.raises(ValueError, match=r"does not determine gamma: .* upper bound of the search range 0.001..5"):
-        check_gamma_determined("corrected", fit, n[1:], h[1:], None, 0.9)
+        check_gamma_determined("corrected", fit, n[1:], h[1:], None)
 
 
 def test_a_wide_fallback_beta_shows_up_in_alpha_D():
