@@ -145,7 +145,7 @@ def measure(
             snr_threshold=snr_threshold,
             external=external,
         )
-        _check_memory(stream, within_documents, execution)  # before any counting
+        _check_memory(stream, within_documents, execution, args.shards)  # before any counting
         if on_stream is not None:
             on_stream(stream)
         lm_summary = None
@@ -259,15 +259,15 @@ def check_arguments(
     return Arguments(checked_lags, shards, threshold, external)
 
 
-def _check_memory(stream: TokenStream, within_documents: bool, execution) -> None:
+def _check_memory(stream: TokenStream, within_documents: bool, execution, shards) -> None:
     """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
-    from corpus_stats.correlations.counts import pair_count_plan
+    from corpus_stats.correlations.curve import pair_count_plan
     from corpus_stats.entropy import kneser_ney
     from corpus_stats.entropy.ngrams import ngram_plan
 
     ngram_plan(stream, within_documents, execution)
     kneser_ney.train_token_cap(stream, execution.memory_limit)
-    pair_count_plan(stream, within_documents, execution)
+    pair_count_plan(stream, within_documents, execution, shards)
 
 
 def _lm_tokenizer(lm: Any, tokenizer: str) -> str:

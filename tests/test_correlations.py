@@ -384,9 +384,11 @@ def test_product_kernels_serial_parallel_fused_agree():
 
 
 def test_jackknife_grams_equal_dense_replicates():
-    """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices."""
+    """Gram matrices of C_g V and C_g^T U per replicate equal the dense leave-one-shard-out matrices,
+    also when the shard entries come in blocks of rows (as when counted again per token range)."""
     from corpus_stats.correlations import _kernels as K
     from corpus_stats.correlations.counts import row_parts
+    from corpus_stats.correlations.lag_statistics import _symmetric
 
     rng = np.random.default_rng(6)
     s = random_stream(rng, 300, n_docs=20, max_len=200, zipf=True)
@@ -395,13 +397,19 @@ def test_jackknife_grams_equal_dense_replicates():
     n_r, n_c, k = lc.left.size, lc.right.size, 3
     u, v = rng.standard_normal((n_r, k)), rng.standard_normal((n_c, k))
     p_rep = lc.n_pairs - lc.pairs_g
-    a_rep = (lc.left[:, None] - lc.left_g) / p_rep
-    b_rep = (lc.right[:, None] - lc.right_g) / p_rep
+    a_rep = np.ascontiguousarray((lc.left[:, None] - lc.left_g) / p_rep)
+    b_rep = np.ascontiguousarray((lc.right[:, None] - lc.right_g) / p_rep)
     jd = lc.csr().toarray()
-    gv, gu = K._jackknife_grams(
-        row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jd @ v, jd.T @ u, 1.0 / p_rep,
-        np.ascontiguousarray(a_rep), np.ascontiguousarray(b_rep), b_rep.T @ v, a_rep.T @ u,
-    )  # fmt: skip
+    gv, jgu = np.zeros((g_n, k, k)), np.zeros((g_n, n_c, k))
+    for lo, hi in ((0, n_r // 3), (n_r // 3, n_r)):  # two blocks of rows
+        shptr = lc.shptr[lo : hi + 1] - lc.shptr[lo]
+        m = slice(lc.shptr[lo], lc.shptr[hi])
+        she, shg, shc = lc.sh_entry[m], lc.sh_g[m], lc.sh_cnt[m]
+        K._jackknife_row_grams(lo, row_parts(shptr), lc.cols, shptr, she, shg, shc, v, jd @ v, 1.0 / p_rep, a_rep,
+                               b_rep.T @ v, gv)  # fmt: skip
+        K._shard_products_t(lo, lc.cols, shptr, she, shg, shc, u, jgu)
+    gu = _symmetric(K._jackknife_col_grams(jgu, jd.T @ u, 1.0 / p_rep, b_rep, a_rep.T @ u))
+    gv = _symmetric(gv)
     rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
     for g in range(g_n):
         jg = jd.copy()

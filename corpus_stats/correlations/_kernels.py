@@ -213,32 +213,39 @@ def _compact(
     sh_g,
     sh_cnt,
     left_g,
+    write_entries,
+    write_shards,
 ):
     """Move the slots of every active row to a compact CSR over active rows and columns
     (``col_index`` maps a token to its active-column index); also each row's per-shard left
     marginals and the counts of shards ``g < n_first`` (the first half) per entry. ``row_parts``:
-    boundaries of row blocks balanced by shard entries."""
+    boundaries of row blocks balanced by shard entries. ``write_entries`` writes the entries, their
+    first-half counts and the marginals; ``write_shards`` the shard entries (either may be skipped
+    when a range is counted twice, once for each)."""
     for p in prange(row_parts.size - 1):
         for i in range(row_parts[p], row_parts[p + 1]):
             a = act_rows[i]
             base = rowptr[a]
             out = indptr[i]
-            for j in range(row_nnz[a]):
-                cols[out + j] = col_index[cols_slot[base + j]]
-                counts[out + j] = cnt_slot[base + j]
-                counts_first[out + j] = 0
-                entry_row[out + j] = i
+            if write_entries:
+                for j in range(row_nnz[a]):
+                    cols[out + j] = col_index[cols_slot[base + j]]
+                    counts[out + j] = cnt_slot[base + j]
+                    counts_first[out + j] = 0
+                    entry_row[out + j] = i
             sout = shptr[i]
             for m in range(row_nsh[a]):
                 e = she_slot[base + m]
                 g = shg_slot[base + m]
                 c = shc_slot[base + m]
-                sh_entry[sout + m] = out + e
-                sh_g[sout + m] = g
-                sh_cnt[sout + m] = c
-                left_g[i, g] += c
-                if g < n_first:
-                    counts_first[out + e] += c
+                if write_shards:
+                    sh_entry[sout + m] = out + e
+                    sh_g[sout + m] = g
+                    sh_cnt[sout + m] = c
+                if write_entries:
+                    left_g[i, g] += c
+                    if g < n_first:
+                        counts_first[out + e] += c
 
 
 @njit(parallel=True, cache=True)
@@ -258,16 +265,16 @@ def _right_marginals(tokens, col_index, doc_offsets, shard_starts, lag, n_cols):
 
 
 @njit(parallel=True, cache=True)
-def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
-    """Squared Frobenius norms of C_g = J_g / P_g - a_g b_g^T for G count re-weightings at once.
+def _fro_sq_rows(entry_row, cols, counts, inv_p, a, b):
+    """Squared Frobenius norms of C_g = W / P_g - a_g b_g^T for G normalisations of the same counts W.
 
-    Replicate g has counts ``counts - (shard-g counts)`` (the pattern is shared); ``inv_p`` (G,),
-    ``a`` and ``b`` (V, G) are its normalisations and marginals. Uses
-    ``sum_e (x_e - y_e)^2 - y_e^2`` over stored entries plus ``|a|^2 |b|^2`` for the zeros.
+    ``inv_p`` (G,), ``a`` and ``b`` (V, G) are replicate g's normalisation and marginals. Uses
+    ``sum_e (x_e - y_e)^2 - y_e^2`` over stored entries plus ``|a|^2 |b|^2`` for the zeros; the
+    leave-one-shard-out replicates add :func:`_fro_sq_corrections` for their left-out counts.
     Summed in ``N_PARTS`` fixed blocks, so the result does not depend on the thread count.
     """
     n_rep = inv_p.size
-    n_e, n_m = counts.size, sh_entry.size
+    n_e = counts.size
     part = np.zeros((N_PARTS, n_rep), dtype=np.float64)
     for p in prange(N_PARTS):
         acc = part[p]
@@ -278,14 +285,6 @@ def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
             for g in range(n_rep):
                 x = w * inv_p[g]
                 acc[g] += x * (x - 2.0 * a[r, g] * b[c, g])
-        # replicate g does not contain its left-out shard's counts: correct those entries
-        for m in range(n_m * p // N_PARTS, n_m * (p + 1) // N_PARTS):
-            g = sh_g[m]
-            e = sh_entry[m]
-            y = a[entry_row[e], g] * b[cols[e], g]
-            x_old = counts[e] * inv_p[g]
-            x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
-            acc[g] += x_new * (x_new - 2.0 * y) - x_old * (x_old - 2.0 * y)
     out = np.zeros(n_rep, dtype=np.float64)
     for p in range(N_PARTS):
         out += part[p]
@@ -298,6 +297,28 @@ def _fro_sq_rows(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
         for g in range(n_rep):
             bb[g] += b[c, g] * b[c, g]
     return out + aa * bb
+
+
+@njit(parallel=True, cache=True)
+def _fro_sq_corrections(entry_row, cols, counts, sh_entry, sh_g, sh_cnt, inv_p, a, b):
+    """What :func:`_fro_sq_rows` of replicate g changes when the counts of shard g are left out:
+    summed over the given shard entries (any block of them; the blocks add up)."""
+    n_rep = inv_p.size
+    n_m = sh_entry.size
+    part = np.zeros((N_PARTS, n_rep), dtype=np.float64)
+    for p in prange(N_PARTS):
+        acc = part[p]
+        for m in range(n_m * p // N_PARTS, n_m * (p + 1) // N_PARTS):
+            g = sh_g[m]
+            e = sh_entry[m]
+            y = a[entry_row[e], g] * b[cols[e], g]
+            x_old = counts[e] * inv_p[g]
+            x_new = (counts[e] - sh_cnt[m]) * inv_p[g]
+            acc[g] += x_new * (x_new - 2.0 * y) - x_old * (x_old - 2.0 * y)
+    out = np.zeros(n_rep, dtype=np.float64)
+    for p in range(N_PARTS):
+        out += part[p]
+    return out
 
 
 @njit(cache=True)
@@ -314,24 +335,22 @@ def _fro_inner(entry_row, cols, counts_a, counts_b, inv_pa, inv_pb, a_a, b_a, a_
 
 
 @njit(parallel=True, cache=True)
-def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, ju, inv_p, a_rep, b_rep, bv, au):
-    """Gram matrices ``M_g^T M_g`` of ``M_g = C_g V`` and of ``C_g^T U`` for every replicate g.
+def _jackknife_row_grams(row_lo, row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, v, jv, inv_p, a_rep, bv, gv):
+    """Add to ``gv`` (G, k, k; upper triangle) the Gram terms ``M_g^T M_g`` of ``M_g = C_g V`` from
+    rows ``row_lo + r`` of a block of shard entries stored row by row (``shptr`` from 0).
 
-    Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``,
-    ``b_rep[:, g]``; ``jv = J V``, ``ju = J^T U``, ``bv = b_rep^T V``, ``au = a_rep^T U`` (G x k).
-    Shard entries are stored row by row (``shptr``), so a row's ``J_g V`` is a small local block;
-    ``J_g^T U`` is scattered per column, one shard at a time. ``row_parts`` (N_PARTS + 1 row
-    boundaries) fixes the summation blocks. Returns two (G, k, k) arrays.
+    Replicate g has counts J - J_g, normalisation ``inv_p[g]`` and marginals ``a_rep[:, g]``;
+    ``jv = J V``, ``bv = b_rep^T V`` (G x k). A row's ``J_g V`` is a small local block, so the terms
+    of the rows of any partition of the rows add up. ``row_parts`` (N_PARTS + 1 local row
+    boundaries) fixes the summation blocks.
     """
-    k = u.shape[1]
+    k = v.shape[1]
     n_rep = inv_p.size
-    nr = u.shape[0]
-    nc = v.shape[0]
     gv_part = np.zeros((N_PARTS, n_rep, k, k), dtype=np.float64)
     for p in prange(N_PARTS):
         local = np.empty((n_rep, k), dtype=np.float64)
         row = np.empty(k, dtype=np.float64)
-        gv = gv_part[p]
+        acc = gv_part[p]
         for r in range(row_parts[p], row_parts[p + 1]):
             local[:] = 0.0
             for m in range(shptr[r], shptr[r + 1]):
@@ -340,53 +359,53 @@ def _jackknife_grams(row_parts, cols, shptr, sh_entry, sh_g, sh_cnt, u, v, jv, j
                 w = sh_cnt[m]
                 for i in range(k):
                     local[g, i] += w * v[c, i]
+            rr = row_lo + r
             for g in range(n_rep):
                 for i in range(k):
-                    row[i] = (jv[r, i] - local[g, i]) * inv_p[g] - a_rep[r, g] * bv[g, i]
+                    row[i] = (jv[rr, i] - local[g, i]) * inv_p[g] - a_rep[rr, g] * bv[g, i]
                 for i in range(k):
                     for j in range(i, k):
-                        gv[g, i, j] += row[i] * row[j]
-    # columns, one shard at a time: J_g^T U scattered into a (columns, k) buffer that stays in
-    # cache. Shards are split into blocks; a block walks its shards in order with one cursor per
-    # row (a row's shard entries are in shard order).
-    gu = np.zeros((n_rep, k, k), dtype=np.float64)
+                        acc[g, i, j] += row[i] * row[j]
+    for p in range(N_PARTS):
+        gv += gv_part[p]
+
+
+@njit(parallel=True, cache=True)
+def _shard_products_t(row_lo, cols, shptr, sh_entry, sh_g, sh_cnt, u, jgu):
+    """Add ``J_g^T U`` of a block of shard entries (rows ``row_lo + r``) to ``jgu`` (G, columns, k).
+    Threads take disjoint sets of shards, so their scatters never meet."""
+    k = u.shape[1]
+    n_rep = jgu.shape[0]
+    n_rows = shptr.size - 1
     n_blocks = min(n_rep, 4)
     for blk in prange(n_blocks):
         g_lo, g_hi = n_rep * blk // n_blocks, n_rep * (blk + 1) // n_blocks
-        cur = np.empty(nr, dtype=np.int64)
-        for r in range(nr):
-            m = shptr[r]
-            while m < shptr[r + 1] and sh_g[m] < g_lo:
-                m += 1
-            cur[r] = m
-        buf = np.zeros((nc, k), dtype=np.float64)
+        for r in range(n_rows):
+            for m in range(shptr[r], shptr[r + 1]):
+                g = sh_g[m]
+                if g < g_lo or g >= g_hi:
+                    continue
+                c = cols[sh_entry[m]]
+                w = sh_cnt[m]
+                for i in range(k):
+                    jgu[g, c, i] += w * u[row_lo + r, i]
+
+
+@njit(parallel=True, cache=True)
+def _jackknife_col_grams(jgu, ju, inv_p, b_rep, au):
+    """Gram matrices of ``C_g^T U`` (G, k, k; upper triangle) from ``jgu = J_g^T U`` of every shard,
+    ``ju = J^T U`` and ``au = a_rep^T U`` (G x k)."""
+    n_rep, nc, k = jgu.shape
+    gu = np.zeros((n_rep, k, k), dtype=np.float64)
+    for g in prange(n_rep):
         row = np.empty(k, dtype=np.float64)
-        for g in range(g_lo, g_hi):
-            for r in range(nr):
-                m = cur[r]
-                while m < shptr[r + 1] and sh_g[m] == g:
-                    c = cols[sh_entry[m]]
-                    w = sh_cnt[m]
-                    for i in range(k):
-                        buf[c, i] += w * u[r, i]
-                    m += 1
-                cur[r] = m
-            for c in range(nc):
-                for i in range(k):
-                    row[i] = (ju[c, i] - buf[c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
-                    buf[c, i] = 0.0
-                for i in range(k):
-                    for j in range(i, k):
-                        gu[g, i, j] += row[i] * row[j]
-    gv = np.zeros((n_rep, k, k), dtype=np.float64)
-    for p in range(N_PARTS):
-        gv += gv_part[p]
-    for g in range(n_rep):
-        for i in range(k):
-            for j in range(i):
-                gv[g, i, j] = gv[g, j, i]
-                gu[g, i, j] = gu[g, j, i]
-    return gv, gu
+        for c in range(nc):
+            for i in range(k):
+                row[i] = (ju[c, i] - jgu[g, c, i]) * inv_p[g] - b_rep[c, g] * au[g, i]
+            for i in range(k):
+                for j in range(i, k):
+                    gu[g, i, j] += row[i] * row[j]
+    return gu
 
 
 # Sparse products over the CSR pattern (indptr, cols) with entry weights w. Each product has a

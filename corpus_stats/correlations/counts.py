@@ -9,21 +9,39 @@ corpus, leave-one-shard-out, halves) is a re-weighting of one sparsity pattern. 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from corpus_stats.correlations import _kernels as K
-from corpus_stats.execution.plan import RangePlan, plan_token_ranges, token_counts
+from corpus_stats.execution.plan import token_counts
 from corpus_stats.stream import TokenStream
+
+
+@dataclass(frozen=True)
+class ShardBlock:
+    """The shard entries of consecutive rows ``row_lo ..``: entry index (into the lag's entries),
+    shard and count, stored row by row (``shptr``, from 0)."""
+
+    row_lo: int
+    shptr: np.ndarray
+    sh_entry: np.ndarray
+    sh_g: np.ndarray
+    sh_cnt: np.ndarray
 
 
 @dataclass(frozen=True)
 class LagCounts:
     """Pair counts of one lag on the active rows and columns (tokens seen as left / right of a
     pair; C vanishes identically elsewhere, so every norm is unchanged): compact CSR of the corpus
-    plus per-shard entries (stored row by row, ``shptr``) and marginals."""
+    plus per-shard entries (stored row by row, ``shptr``) and marginals.
+
+    Counted in several left-token ranges, the shard entries are not kept (``sh_*`` are empty):
+    :meth:`shard_blocks` counts each range again and yields its block, so that only one range's
+    shard entries are held at a time.
+    """
 
     n_pairs: int
     indptr: np.ndarray
@@ -42,6 +60,15 @@ class LagCounts:
     pairs_g: np.ndarray  # (G,)
     act_rows: np.ndarray  # token id of each row
     act_cols: np.ndarray  # token id of each column
+    recount: Callable[[], Iterator[ShardBlock]] | None = None
+
+    def shard_blocks(self) -> Iterator[ShardBlock]:
+        """The shard entries, in blocks of consecutive rows that together cover every row once (a
+        block's arrays may be reused by the next: use each before asking for the next)."""
+        if self.recount is None:
+            yield ShardBlock(0, self.shptr, self.sh_entry, self.sh_g, self.sh_cnt)
+        else:
+            yield from self.recount()
 
     def csr(self, counts: np.ndarray | None = None) -> sp.csr_matrix:
         data = self.counts if counts is None else counts
@@ -112,54 +139,62 @@ class PairCounter:
             buf = self._buffers[name] = np.empty(int(size * 1.25) + 1, dtype=dtype)
         return buf[:size]
 
+    def _count_range(self, k: int, lag: int, col_seen: np.ndarray) -> tuple:
+        """Count range ``k``'s rows of J(lag) into the slots: (local row pointer, active rows, entries
+        per row, shard entries per row), the last two indexed by token."""
+        lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
+        local, chunk_rows, chunk_order = self._ranges[k]
+        m = int(local[-1])
+        order, room = self._order[:m], self._room[: m if self._room.size else 0]
+        if self.n_partitions > 1:
+            K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
+        row_nnz = np.zeros(self.vocab_size, dtype=np.int64)
+        row_nsh = np.zeros(self.vocab_size, dtype=np.int64)
+        K._pair_counts(
+            self.tokens, local, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
+            self._scratch, col_seen, row_nnz, row_nsh, *self._slots,
+        )  # fmt: skip
+        return local, np.flatnonzero(row_nnz), row_nnz, row_nsh
+
     def count(self, lag: int) -> LagCounts:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
-        use (or copy) one lag's counts before counting the next."""
+        use (or copy) one lag's counts before counting the next. Counted in several ranges, the
+        shard entries are counted again on demand (:meth:`LagCounts.shard_blocks`)."""
         v, n_shards = self.vocab_size, self.shard_starts.size - 1
-        partitioned = len(self._ranges) > 1
+        partitioned = self.n_partitions > 1
         # several ranges: reserve room for every entry up front (pages are only touched as filled),
         # so that the ranges append without copying; one range allocates what it needs
         cap_e = min(self.tokens.size, v * v) if partitioned else 0
-        cap_s = self.tokens.size if partitioned else 0
         col_seen = np.zeros(v, dtype=np.uint8)
         row_nnz_all = np.zeros(v, dtype=np.int64)
         row_nsh_all = np.zeros(v, dtype=np.int64)
         identity = np.arange(v, dtype=np.int32)  # columns stay token ids until every range is counted
-        slots = self._slots
-        left_parts = []
+        no_shards = [np.zeros(0, np.int32)] * 3
+        left_parts, starts = [], []
         n_rows = nnz = nsh = 0
-        for (lo, hi), (local, chunk_rows, chunk_order) in zip(zip(self.bounds[:-1], self.bounds[1:]), self._ranges):
-            m = int(local[-1])
-            order, room = self._order[:m], self._room[: m if self._room.size else 0]
-            if partitioned:
-                K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
-            row_nnz = np.zeros(v, dtype=np.int64)
-            row_nsh = np.zeros(v, dtype=np.int64)
-            K._pair_counts(
-                self.tokens, local, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
-                self._scratch, col_seen, row_nnz, row_nsh, *slots,
-            )  # fmt: skip
-            act = np.flatnonzero(row_nnz)
+        for k in range(self.n_partitions):
+            local, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
             indptr = np.zeros(act.size + 1, dtype=np.int64)
             shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
             np.cumsum(row_nsh[act], out=shptr[1:])
-            e1, s1 = nnz + int(indptr[-1]), nsh + int(shptr[-1])
+            e1 = nnz + int(indptr[-1])
             ent = [self._buffer(x, max(cap_e, e1), np.int32)[nnz:e1] for x in ("cols", "counts", "first", "entry_row")]
-            she = [self._buffer(f"sh_{x}", max(cap_s, s1), np.int32)[nsh:s1] for x in ("entry", "g", "cnt")]
+            # one range keeps its shard entries; several count them again per range when needed
+            she = no_shards if partitioned else [self._buffer(f"sh_{x}", int(shptr[-1]), np.int32) for x in "egc"]
             left_g = np.zeros((act.size, n_shards), dtype=np.float64)
             K._compact(
-                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2, *slots,
-                *ent, *she, left_g,
+                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2,
+                *self._slots, *ent, *she, left_g, True, not partitioned,
             )  # fmt: skip
             if n_rows:
                 ent[3] += n_rows  # entry_row: rows of the earlier ranges come first
-            if nnz:
-                she[0] += nnz  # sh_entry: so do their entries
+            starts.append((n_rows, nnz, act.size))
             left_parts.append(left_g)
             row_nnz_all += row_nnz
             row_nsh_all += row_nsh
-            n_rows, nnz, nsh = n_rows + act.size, e1, s1
+            n_rows, nnz = n_rows + act.size, e1
+            nsh = 0 if partitioned else int(shptr[-1])
         act_rows = np.flatnonzero(row_nnz_all)
         act_cols = np.flatnonzero(col_seen)
         col_index = np.full(v, -1, dtype=np.int32)
@@ -171,13 +206,14 @@ class PairCounter:
         cols, counts, counts_first, entry_row = (
             self._buffers[x][:nnz] for x in ("cols", "counts", "first", "entry_row")
         )
-        sh_entry, sh_g, sh_cnt = (self._buffers[f"sh_{x}"][:nsh] for x in ("entry", "g", "cnt"))
+        sh_entry, sh_g, sh_cnt = (self._buffers[f"sh_{x}"][:nsh] for x in "egc") if nsh else no_shards
         _remap(cols, col_index)
         left_g = left_parts[0] if len(left_parts) == 1 else np.concatenate(left_parts)
         right_g = np.ascontiguousarray(
             K._right_marginals(self.tokens, col_index, self.offsets, self.shard_starts, lag, act_cols.size).T
         )
         pairs_g = left_g.sum(axis=0)
+        recount = (lambda: self._shard_blocks(lag, col_index, starts)) if partitioned else None
         return LagCounts(
             int(pairs_g.sum()),
             indptr,
@@ -196,7 +232,29 @@ class PairCounter:
             pairs_g,
             act_rows,
             act_cols,
+            recount,
         )
+
+    def _shard_blocks(self, lag: int, col_index: np.ndarray, starts: list) -> Iterator[ShardBlock]:
+        """Count every range at ``lag`` again and yield its shard entries (entry indices into the
+        lag's compacted counts: ``starts`` holds each range's first row and entry and its rows)."""
+        col_seen = np.zeros(self.vocab_size, dtype=np.uint8)
+        no_entries = [np.zeros(0, np.int32)] * 4
+        for k, (row_lo, entry_lo, n_rows) in enumerate(starts):
+            local, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
+            if act.size != n_rows:
+                raise RuntimeError(f"range {k} of lag {lag} counted {act.size} rows, first {n_rows}")
+            indptr = np.zeros(act.size + 1, dtype=np.int64)
+            shptr = np.zeros(act.size + 1, dtype=np.int64)
+            np.cumsum(row_nnz[act], out=indptr[1:])
+            np.cumsum(row_nsh[act], out=shptr[1:])
+            she = [self._buffer(f"block_{x}", int(shptr[-1]), np.int32) for x in "egc"]
+            K._compact(
+                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, col_index, 0,
+                *self._slots, *no_entries, *she, np.zeros((0, 0)), False, True,
+            )  # fmt: skip
+            she[0] += entry_lo
+            yield ShardBlock(row_lo, shptr, *she)
 
 
 def _remap(cols: np.ndarray, col_index: np.ndarray, chunk: int = 1 << 20) -> None:
@@ -208,33 +266,11 @@ def _remap(cols: np.ndarray, col_index: np.ndarray, chunk: int = 1 << 20) -> Non
         part[:] = tmp[: part.size]
 
 
-BYTES_PER_POSITION = 24  # a range's grouped position and five counting slots (int32); +4 room within documents
-COMPACT_BYTES_PER_TOKEN = 24  # one lag's compacted counts and the temporaries of its statistics (not partitioned)
-
-
-def pair_count_plan(stream: TokenStream, within_documents: bool, execution) -> RangePlan:
-    """Left-token ranges for :class:`PairCounter` whose working sets fit ``execution.memory_limit``.
-
-    A range holds its positions, ``BYTES_PER_POSITION`` each (4 more within documents, the room to
-    each document's end). Every range also needs the memory-mapped stream's pages and the shuffled
-    copy of the floor (``itemsize`` bytes per token each), and one lag's compacted counts with the
-    temporaries of its statistics, which are not partitioned: ``COMPACT_BYTES_PER_TOKEN`` per token,
-    an upper estimate from measurement (docs/scale.md; their share falls as the V^2 pairs fill up).
-
-    Raises
-    ------
-    corpus_stats.execution.MemoryLimitError
-        The limit is below what the most frequent token's range needs (named in the message).
-    """
-    n = stream.n_tokens
-    fixed = (2 * stream.tokens.dtype.itemsize + COMPACT_BYTES_PER_TOKEN) * n
-    return plan_token_ranges(
-        token_counts(np.asarray(stream.tokens), stream.vocab_size),
-        bytes_per_item=BYTES_PER_POSITION + (4 if within_documents else 0),
-        fixed_bytes=int(fixed),
-        memory_limit=execution.memory_limit,
-        what="pair counts of C(t)",
-    )
+# a range's grouped position and five counting slots (int32), plus its shard entries (entry,
+# shard, count: at most one per position); +4 room to the document's end within documents
+BYTES_PER_POSITION = 24 + 12
+# one lag's compacted entries: column, count, first-half count, row (int32) and the second half's count
+BYTES_PER_ENTRY = 20
 
 
 def n_threads() -> int:

@@ -28,8 +28,10 @@ import numpy as np
 
 from corpus_stats._io import array_from_json, dataclass_to_json
 from corpus_stats._random import generator
-from corpus_stats.correlations.counts import PairCounter, pair_count_plan
+from corpus_stats.correlations.counts import BYTES_PER_ENTRY, BYTES_PER_POSITION, PairCounter
 from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, signed_sqrt
+from corpus_stats.correlations.lanczos import MAX_STEPS
+from corpus_stats.execution.plan import RangePlan, plan_token_ranges, token_counts
 from corpus_stats.progress import Progress
 from corpus_stats.shards import DEFAULT_SHARDS, Shards
 from corpus_stats.stream import TokenStream
@@ -351,7 +353,7 @@ def correlation_curve(
     g_n = shards.n_shards
     dense = stream.vocab_size <= DENSE_MAX_V
     measured = _floor_lag_subset(lags, floor_lags)
-    plan = None if execution is None else pair_count_plan(stream, within_documents, execution)
+    plan = None if execution is None else pair_count_plan(stream, within_documents, execution, shards)
     bounds = None if plan is None else plan.bounds
     with Progress("correlations", lags.size + measured.size, enabled=progress) as bar:
         floor = _floor_statistics(stream, lags[measured], within_documents, shards, dense, seed, bar, bounds)
@@ -410,6 +412,37 @@ def correlation_curve(
         op_jackknife=table.op_jk,
         fro_jackknife=table.fro_jk,
         options=options,
+    )
+
+
+def pair_count_plan(
+    stream: TokenStream, within_documents: bool, execution, n_shards: int | Shards = DEFAULT_SHARDS
+) -> RangePlan:
+    """Left-token ranges for :class:`PairCounter` whose working sets fit ``execution.memory_limit``.
+
+    A range holds its positions and shard entries, ``BYTES_PER_POSITION`` each (4 more within
+    documents, the room to each document's end). Every range also needs the memory-mapped stream's
+    pages and the shuffled copy of the floor (``itemsize`` bytes per token each), one lag's compacted
+    entries (``BYTES_PER_ENTRY`` each; at most one per pair and one per pair of tokens seen, so at
+    most the smaller of N and V_seen^2) and per-token tables of the shards and the Lanczos vectors.
+
+    Raises
+    ------
+    corpus_stats.execution.MemoryLimitError
+        The limit is below what the most frequent token's range needs (named in the message).
+    """
+    n = stream.n_tokens
+    counts = token_counts(np.asarray(stream.tokens), stream.vocab_size)
+    seen = int(np.count_nonzero(counts))
+    g_n = stream.shards(n_shards).n_shards
+    tables = 8 * stream.vocab_size * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
+    fixed = 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * min(n, seen * seen) + tables
+    return plan_token_ranges(
+        counts,
+        bytes_per_item=BYTES_PER_POSITION + (4 if within_documents else 0),
+        fixed_bytes=int(fixed),
+        memory_limit=execution.memory_limit,
+        what="pair counts of C(t)",
     )
 
 

@@ -27,14 +27,9 @@ def signed_sqrt(x):
 
 
 def _fro_sq(lc: LagCounts) -> float:
-    empty = np.zeros(0, np.int32)
     p = lc.n_pairs
-    return float(
-        K._fro_sq_rows(
-            lc.entry_row, lc.cols, lc.counts, empty, empty, empty,
-            np.array([1.0 / p]), (lc.left / p)[:, None], (lc.right / p)[:, None],
-        )[0]
-    )  # fmt: skip
+    a, b = (lc.left / p)[:, None], (lc.right / p)[:, None]
+    return float(K._fro_sq_rows(lc.entry_row, lc.cols, lc.counts, np.array([1.0 / p]), a, b)[0])
 
 
 @dataclass(frozen=True)
@@ -56,8 +51,9 @@ class LagStatistics:
 
 
 def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, warm: dict) -> LagStatistics:
-    """All statistics of one lag from its counts: top singular triplets, then the leave-one-shard-out
-    replicates and the split-half statistics, all re-weightings of the same counts.
+    """All statistics of one lag from its counts: top singular triplets, the split-half statistics,
+    then one pass over the shard entries for every leave-one-shard-out replicate (all re-weightings
+    of the same counts).
 
     ``warm`` (mutable) is the Lanczos state carried from lag to lag: ``vocab_size``, ``rng`` (the
     generator of start vectors where there is no warm start) and ``v``, the previous lag's top right
@@ -68,13 +64,17 @@ def _lag_statistics(lc: LagCounts, dense: bool, jackknife: bool, halves: bool, w
     if lc.n_pairs == 0:
         return LagStatistics(np.nan, np.nan, np.nan, np.nan, nan_g, nan_g.copy(), nan_g.copy())
     top = _top_singular(lc, dense, jackknife, warm)
-    op_jk, fro_jk = nan_g, nan_g.copy()
-    if jackknife and np.all(lc.n_pairs - lc.pairs_g > 0):
-        op_jk, fro_jk = _leave_one_shard_out(lc, top)
-    op_lam = fro_deb = np.nan
-    op_lam_jk = nan_g.copy()
-    if halves and g_n >= 2:
-        op_lam, fro_deb, op_lam_jk = _split_half(lc, top, jackknife)
+    half = _split_half(lc, top) if halves and g_n >= 2 else None
+    norms = _Replicates(lc, top) if jackknife and np.all(lc.n_pairs - lc.pairs_g > 0) else None
+    lam_terms = _HalfReplicates(lc, half) if jackknife and half is not None and half.ritz is not None else None
+    parts = [x for x in (norms, lam_terms) if x is not None]
+    if parts:  # one pass: shard entries may be counted again for it (LagCounts.shard_blocks)
+        for block in lc.shard_blocks():
+            for x in parts:
+                x.add(block)
+    op_jk, fro_jk = norms.finish() if norms is not None else (nan_g, nan_g.copy())
+    op_lam_jk = lam_terms.finish() if lam_terms is not None else nan_g.copy()
+    op_lam, fro_deb = (half.lam, half.fro_deb) if half is not None else (np.nan, np.nan)
     return LagStatistics(float(top.s[0]), top.fro, op_lam, fro_deb, op_jk, fro_jk, op_lam_jk)
 
 
@@ -118,54 +118,94 @@ def _top_singular(lc: LagCounts, dense: bool, jackknife: bool, warm: dict) -> _T
     return _TopSingular(s, u, v, math.sqrt(fro_sq), dense, warm["rng"], jd, cov, chunks)
 
 
-def _leave_one_shard_out(lc: LagCounts, top: _TopSingular) -> tuple[np.ndarray, np.ndarray]:
-    """(op, fro) norms of the G leave-one-shard-out replicates: exact (dense), or the replicate
-    restricted to the corpus's top-k singular subspaces (a lower bound, exact to second order)."""
-    g_n = lc.pairs_g.size
-    p_rep = lc.n_pairs - lc.pairs_g
-    a_rep = (lc.left[:, None] - lc.left_g) / p_rep
-    b_rep = (lc.right[:, None] - lc.right_g) / p_rep
-    fro_sq = K._fro_sq_rows(
-        lc.entry_row, lc.cols, lc.counts, lc.sh_entry, lc.sh_g, lc.sh_cnt, 1.0 / p_rep, a_rep, b_rep
-    )
-    fro_jk = np.sqrt(np.maximum(fro_sq, 0.0))
-    if top.dense:
-        op_jk = np.empty(g_n)
-        rows, cols = lc.entry_row[lc.sh_entry], lc.cols[lc.sh_entry]
-        for g in range(g_n):
-            sel = lc.sh_g == g
-            jg = top.jd.copy()
-            np.subtract.at(jg, (rows[sel], cols[sel]), lc.sh_cnt[sel])
-            op_jk[g] = np.linalg.norm(jg / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g]), 2)
-        return op_jk, fro_jk
-    # replicate g restricted to the corpus's top-k right (left) singular subspace:
-    # ||C_g V|| and ||C_g^T U|| are lower bounds, exact to second order; keep the larger
-    u, v = np.ascontiguousarray(top.u), np.ascontiguousarray(top.v)
-    n_c = lc.right.size
-    jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), top.chunks) for x in v.T])
-    ju = np.column_stack([spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), top.cov.chunks_t, n_c) for y in u.T])
-    bv, au = _tmatmul(b_rep, v), _tmatmul(a_rep, u)  # (G, k), without BLAS threads
-    gv, gu = K._jackknife_grams(
-        row_parts(lc.shptr), lc.cols, lc.shptr, lc.sh_entry, lc.sh_g, lc.sh_cnt, u, v, jv, ju, 1.0 / p_rep,
-        a_rep, b_rep, bv, au,
-    )  # fmt: skip
-    top_eig = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(gu)[:, -1])
-    return np.sqrt(np.maximum(top_eig, 0.0)), fro_jk
+class _Replicates:
+    """(op, fro) norms of the G leave-one-shard-out replicates, accumulated over blocks of shard
+    entries: exact (dense), or the replicate restricted to the corpus's top-k singular subspaces
+    (a lower bound, exact to second order)."""
+
+    def __init__(self, lc: LagCounts, top: _TopSingular):
+        self.lc, self.top = lc, top
+        g_n = lc.pairs_g.size
+        self.p_rep = lc.n_pairs - lc.pairs_g
+        self.a_rep = (lc.left[:, None] - lc.left_g) / self.p_rep
+        self.b_rep = (lc.right[:, None] - lc.right_g) / self.p_rep
+        self.fro_sq = K._fro_sq_rows(lc.entry_row, lc.cols, lc.counts, 1.0 / self.p_rep, self.a_rep, self.b_rep)
+        if top.dense:
+            self.jg = np.zeros((g_n, lc.left.size, lc.right.size))  # J_g of every shard
+            return
+        # ||C_g V|| and ||C_g^T U|| are lower bounds of ||C_g||, exact to second order; keep the larger
+        self.u, self.v = np.ascontiguousarray(top.u), np.ascontiguousarray(top.v)
+        k = self.v.shape[1]
+        self.jv = np.column_stack([spmv(lc.indptr, lc.cols, lc.counts, x.copy(), top.chunks) for x in self.v.T])
+        self.bv = _tmatmul(self.b_rep, self.v)  # (G, k), without BLAS threads
+        self.gv = np.zeros((g_n, k, k))
+        self.jgu = np.zeros((g_n, lc.right.size, k))  # J_g^T U of every shard
+
+    def add(self, block) -> None:
+        lc = self.lc
+        self.fro_sq += K._fro_sq_corrections(
+            lc.entry_row, lc.cols, lc.counts, block.sh_entry, block.sh_g, block.sh_cnt, 1.0 / self.p_rep,
+            self.a_rep, self.b_rep,
+        )  # fmt: skip
+        if self.top.dense:
+            rows, cols = lc.entry_row[block.sh_entry], lc.cols[block.sh_entry]
+            np.add.at(self.jg, (block.sh_g, rows, cols), block.sh_cnt)
+            return
+        K._jackknife_row_grams(
+            block.row_lo, row_parts(block.shptr), lc.cols, block.shptr, block.sh_entry, block.sh_g, block.sh_cnt,
+            self.v, self.jv, 1.0 / self.p_rep, self.a_rep, self.bv, self.gv,
+        )  # fmt: skip
+        K._shard_products_t(
+            block.row_lo, lc.cols, block.shptr, block.sh_entry, block.sh_g, block.sh_cnt, self.u, self.jgu
+        )
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        lc, top, p_rep, a_rep, b_rep = self.lc, self.top, self.p_rep, self.a_rep, self.b_rep
+        fro_jk = np.sqrt(np.maximum(self.fro_sq, 0.0))
+        if top.dense:
+            op_jk = np.array([
+                np.linalg.norm((top.jd - self.jg[g]) / p_rep[g] - np.outer(a_rep[:, g], b_rep[:, g]), 2)
+                for g in range(p_rep.size)
+            ])  # fmt: skip
+            return op_jk, fro_jk
+        ju = np.column_stack(
+            [spmv_t(lc.indptr, lc.cols, lc.counts, y.copy(), top.cov.chunks_t, lc.right.size) for y in self.u.T]
+        )
+        gu = K._jackknife_col_grams(self.jgu, ju, 1.0 / p_rep, b_rep, _tmatmul(a_rep, self.u))
+        gv = _symmetric(self.gv)
+        top_eig = np.maximum(np.linalg.eigvalsh(gv)[:, -1], np.linalg.eigvalsh(_symmetric(gu))[:, -1])
+        return np.sqrt(np.maximum(top_eig, 0.0)), fro_jk
 
 
-def _split_half(lc: LagCounts, top: _TopSingular, jackknife: bool) -> tuple[float, float, np.ndarray]:
-    """(op_lam, fro_deb, op_lam_jk) from the halves A | B of the shards: the top eigenvalue of
-    (C_A^T C_B + C_B^T C_A)/2, sign(x) sqrt(|x|) of x = <C_A, C_B>_F, and the G leave-one-shard-out
-    values of that eigenvalue (the shard removed from its own half; NaN without ``jackknife``). NaN
-    when a half is empty."""
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """Stacked symmetric matrices from their upper triangles."""
+    return np.triu(upper) + np.swapaxes(np.triu(upper, 1), -1, -2)
+
+
+@dataclass(frozen=True)
+class _Halves:
+    """The split-half statistics of one lag and what their leave-one-shard-out values need: the top
+    eigenvalue ``lam`` of (C_A^T C_B + C_B^T C_A)/2, ``fro_deb`` = sign(x) sqrt(|x|) of
+    x = <C_A, C_B>_F, the Ritz vectors (None when a half is empty: then both are NaN), whether they
+    are the identity, and per half (its shards, pairs, marginals)."""
+
+    lam: float
+    fro_deb: float
+    ritz: np.ndarray | None = None
+    identity: bool = False
+    sides: tuple = ()
+    covs: tuple = ()
+
+
+def _split_half(lc: LagCounts, top: _TopSingular) -> _Halves:
+    """The split-half statistics of the halves A | B of the shards (see :class:`_Halves`)."""
     g_n = lc.pairs_g.size
     h = g_n // 2
     cnt_a = lc.counts_first
     cnt_b = lc.counts - cnt_a
     pa, pb = lc.pairs_g[:h].sum(), lc.pairs_g[h:].sum()
-    lam_jk = np.full(g_n, np.nan)
     if not (pa > 0 and pb > 0):
-        return np.nan, np.nan, lam_jk
+        return _Halves(np.nan, np.nan)
     aa, ba = lc.left_g[:, :h].sum(1) / pa, lc.right_g[:, :h].sum(1) / pa
     ab, bb = (lc.left - aa * pa) / pb, (lc.right - ba * pa) / pb
     inner = K._fro_inner(lc.entry_row, lc.cols, cnt_a, cnt_b, 1.0 / pa, 1.0 / pb, aa, ba, ab, bb)
@@ -186,42 +226,54 @@ def _split_half(lc: LagCounts, top: _TopSingular, jackknife: bool) -> tuple[floa
             HalfSym(ca, cb), lc.right.size, top.rng, v0=top.v[:, 0], tol=LANCZOS_TOL,
             scale=top.s[0] ** 2 + 1.0 / math.sqrt(pa * pb), k=RITZ_K,
         )  # fmt: skip
-    if jackknife:
-        halves = ((slice(0, h), pa, aa, ba), (slice(h, g_n), pb, ab, bb))
-        lam_jk = _split_half_replicates(lc, ritz, identity, halves, (ca, cb))
-    return float(lam), float(signed_sqrt(inner)), lam_jk
+    sides = ((slice(0, h), pa, aa, ba), (slice(h, g_n), pb, ab, bb))
+    ritz = np.ascontiguousarray(ritz, dtype=np.float64)
+    return _Halves(float(lam), float(signed_sqrt(inner)), ritz, identity, sides, (ca, cb))
 
 
-def _split_half_replicates(lc: LagCounts, ritz: np.ndarray, identity: bool, halves, covs) -> np.ndarray:
-    """The split-half eigenvalue with one shard left out of its half, for every shard.
+class _HalfReplicates:
+    """The split-half eigenvalue with one shard left out of its half, for every shard, accumulated
+    over blocks of shard entries.
 
     Rayleigh-Ritz on the top Ritz vectors R of the corpus's split-half operator: the top eigenvalue of
     R^T M_g R = sym((C_A^(g) R)^T (C_B R)) (or with C_B^(g)), a lower bound exact to second order in
     the left-out shard, like the norm replicates; exact when R spans the whole space (dense path).
-    Only shard g's own pair counts change C^(g) = (J - J_g)/(p - p_g) - a_g b_g^T, so each replicate
-    costs one pass over that shard's entries (one numba pass per half gives them all; ``identity``: R
-    is the identity, so only the entry's own column is touched).
+    Only shard g's own pair counts change C^(g) = (J - J_g)/(p - p_g) - a_g b_g^T: the blocks add up
+    (J_g R)^T (C_other R) for every shard (``identity``: R is the identity, so only the entry's own
+    column is touched).
     """
-    ritz = np.ascontiguousarray(ritz, dtype=np.float64)
-    cr = [_times(c, ritz) for c in covs]  # C_A R and C_B R, (rows, k)
-    out = np.full(lc.pairs_g.size, np.nan)
-    for side, (shards, p, a, b) in enumerate(halves):
-        other = np.ascontiguousarray(cr[1 - side])
-        jr = p * (cr[side] + np.outer(a, b @ ritz))  # J_side R
-        jr_other = jr.T @ other
-        # (J_g R)^T other for each shard g of this half, from its own entries only (one pass)
-        shard_terms = K._shard_cross_terms(
-            lc.entry_row, lc.cols, lc.sh_entry, lc.sh_g, lc.sh_cnt, ritz, identity, other, shards.start, shards.stop
-        )
-        for g in range(shards.start, shards.stop):
-            p_g = p - lc.pairs_g[g]
-            if p_g <= 0:
-                continue
-            a_g = (a * p - lc.left_g[:, g]) / p_g
-            b_g = (b * p - lc.right_g[:, g]) / p_g
-            m = (jr_other - shard_terms[g - shards.start]) / p_g - np.outer(b_g @ ritz, a_g @ other)
-            out[g] = np.linalg.eigvalsh(0.5 * (m + m.T))[-1]
-    return out
+
+    def __init__(self, lc: LagCounts, half: _Halves):
+        self.lc, self.half = lc, half
+        self.cr = [_times(c, half.ritz) for c in half.covs]  # C_A R and C_B R, (rows, k)
+        self.terms = [None, None]
+
+    def add(self, block) -> None:
+        lc, half = self.lc, self.half
+        for side, (shards, *_) in enumerate(half.sides):
+            other = np.ascontiguousarray(self.cr[1 - side])
+            t = K._shard_cross_terms(
+                lc.entry_row, lc.cols, block.sh_entry, block.sh_g, block.sh_cnt, half.ritz, half.identity, other,
+                shards.start, shards.stop,
+            )  # fmt: skip
+            self.terms[side] = t if self.terms[side] is None else self.terms[side] + t
+
+    def finish(self) -> np.ndarray:
+        lc, ritz = self.lc, self.half.ritz
+        out = np.full(lc.pairs_g.size, np.nan)
+        for side, (shards, p, a, b) in enumerate(self.half.sides):
+            other = self.cr[1 - side]
+            jr = p * (self.cr[side] + np.outer(a, b @ ritz))  # J_side R
+            jr_other = jr.T @ other
+            for g in range(shards.start, shards.stop):
+                p_g = p - lc.pairs_g[g]
+                if p_g <= 0:
+                    continue
+                a_g = (a * p - lc.left_g[:, g]) / p_g
+                b_g = (b * p - lc.right_g[:, g]) / p_g
+                m = (jr_other - self.terms[side][g - shards.start]) / p_g - np.outer(b_g @ ritz, a_g @ other)
+                out[g] = np.linalg.eigvalsh(0.5 * (m + m.T))[-1]
+        return out
 
 
 def _times(c, x: np.ndarray) -> np.ndarray:
