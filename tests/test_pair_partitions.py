@@ -63,9 +63,10 @@ def test_partitioned_correlation_curve_equals_the_unpartitioned_one(within_docum
     kw = dict(within_documents=within_documents, n_shards=6, seed=2)
     lags = [1, 2, 8, 64]
     whole = cs.correlation_curve(stream, lags, **kw)
-    minimum = pair_count_plan(stream, within_documents, Execution.unlimited()).min_bytes
+    unlimited = pair_count_plan(stream, within_documents, Execution.unlimited(), n_shards=6)
+    minimum, everything = unlimited.min_bytes, unlimited.peak_bytes
     n_parts = []
-    for extra in (0, 4_000 * 24, 10**9):
+    for extra in (0, (everything - minimum) // 3, 10**9):
         c = cs.correlation_curve(stream, lags, **kw, execution=Execution.create(memory_limit=minimum + extra))
         n_parts.append(c.options["pair_count_partitions"]["n_partitions"])
         _same_curve(whole, c)
@@ -86,7 +87,7 @@ def test_measure_passes_its_memory_limit_to_c_of_t(monkeypatch):
     monkeypatch.setattr(kneser_ney, "BYTES_PER_TOKEN", 1)
     stream = _stream(n=40_000, vocab=200)
     fast = dict(lags=[1, 2, 4], n_max=2, n_shards=4, predict=False)
-    minimum = pair_count_plan(stream, False, Execution.unlimited()).min_bytes
+    minimum = pair_count_plan(stream, False, Execution.unlimited(), n_shards=4).min_bytes
     _measure_partitioned(stream, fast, minimum)
     with pytest.raises(MemoryLimitError, match=r"pair counts of C\(t\) needs .* at least"):
         cs.measure(stream, memory_limit=minimum - 1, **fast)
@@ -101,6 +102,6 @@ def test_measure_partitions_c_of_t_where_the_other_statistics_fit():
     tokens = rng.integers(0, 200, n)
     stream = cs.TokenStream.from_array(tokens, vocab_size=200, doc_offsets=np.linspace(0, n, 201).astype(int))
     # the Kneser-Ney bound (10^6 held-out tokens) and H_n fit where C(t) must be partitioned
-    limit = pair_count_plan(stream, False, Execution.unlimited()).min_bytes
+    limit = pair_count_plan(stream, False, Execution.unlimited(), n_shards=4).min_bytes
     kneser_ney.train_token_cap(stream, limit)  # raises if the bound does not fit
     _measure_partitioned(stream, dict(lags=[1, 3], n_max=1, n_shards=4, predict=False), limit)

@@ -70,6 +70,7 @@ def _group_range(tokens, doc_offsets, rowptr, lo, hi, order, room):
 def _pair_rows(
     tokens,
     rowptr,
+    slotptr,
     order,
     room,
     shard_starts,
@@ -90,20 +91,21 @@ def _pair_rows(
 ):
     """Serial worker: count right tokens at ``lag`` for left-token rows ``row_lo..row_hi - 1``.
 
-    Row ``a`` writes its distinct right tokens (and counts) to slots ``rowptr[a] + j`` and its
-    per-shard segment counts (local entry index, shard, count) to slots ``rowptr[a] + m``; there
-    are never more of either than positions in the row. ``col_seen[b]`` is set for every right
-    token seen (the same value from every thread, so unsynchronised writes are harmless).
+    Row ``a`` writes its distinct right tokens (and counts) to slots ``slotptr[a] + j`` and its
+    per-shard segment counts (local entry index, shard, count) to slots ``slotptr[a] + m``; there
+    are never more of either than the row's positions, nor than shards x vocabulary.
+    ``col_seen[b]`` is set for every right token seen (the same value from every thread, so
+    unsynchronised writes are harmless).
     """
     use_room = room.size > 0
     last = tokens.size - lag  # without room (one continuous stream): a pair exists iff i < n - lag
     for a in range(row_lo, row_hi):
-        base = rowptr[a]
+        base = slotptr[a]
         end = rowptr[a + 1]
         nfull = 0
         nsh = 0
         g = 0
-        k = base
+        k = rowptr[a]
         while k < end:
             # one (row, shard) segment: the row's positions inside shard g
             while order[k] >= shard_starts[g + 1]:
@@ -144,6 +146,7 @@ def _pair_rows(
 def _pair_counts(
     tokens,
     rowptr,
+    slotptr,
     order,
     room,
     shard_starts,
@@ -169,6 +172,7 @@ def _pair_counts(
         _pair_rows(
             tokens,
             rowptr,
+            slotptr,
             order,
             room,
             shard_starts,
@@ -192,7 +196,7 @@ def _pair_counts(
 @njit(parallel=True, cache=True)
 def _compact(
     row_parts,
-    rowptr,
+    slotptr,
     act_rows,
     row_nnz,
     row_nsh,
@@ -225,7 +229,7 @@ def _compact(
     for p in prange(row_parts.size - 1):
         for i in range(row_parts[p], row_parts[p + 1]):
             a = act_rows[i]
-            base = rowptr[a]
+            base = slotptr[a]
             out = indptr[i]
             if write_entries:
                 for j in range(row_nnz[a]):

@@ -109,23 +109,29 @@ class PairCounter:
             size = int(np.diff(self.rowptr[bounds]).max())
             self._order = np.empty(size, dtype=np.int32)
             self._room = np.empty(size if within_documents else 0, dtype=np.int32)
+        # slots of the counting kernel: a row has at most one entry per position and per (shard,
+        # column), so a frequent token needs far fewer slots than positions
+        self.slotptr = np.zeros(v + 1, dtype=np.int64)
+        np.cumsum(np.minimum(np.diff(self.rowptr), slots_per_row(self.shard_starts.size - 1, v)), out=self.slotptr[1:])
         self._ranges = [self._range_plan(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        # position-indexed slots of the counting kernel (one range's positions), reused across lags
-        self._slots = [np.empty(self._order.size, dtype=np.int32) for _ in range(5)]
+        n_slots = int(np.diff(self.slotptr[bounds]).max())
+        self._slots = [np.empty(n_slots, dtype=np.int32) for _ in range(5)]  # one range's, reused across lags
         self._buffers: dict[str, np.ndarray] = {}
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
-        n_chunks = max(r[1].size - 1 for r in self._ranges)
+        n_chunks = max(r[2].size - 1 for r in self._ranges)
         self._scratch = np.zeros((n_chunks, 3, v + 1), dtype=np.int32)
         self._scratch[:, 0] = -1
 
     def _range_plan(self, lo: int, hi: int) -> tuple:
-        """(row pointer into the range's own positions, row chunks, chunk order) of ids ``lo..hi-1``."""
+        """(row pointers into the range's own positions and slots, row chunks, chunk order) of ids
+        ``lo..hi-1``."""
         m = int(self.rowptr[hi] - self.rowptr[lo])
         local = np.clip(self.rowptr - self.rowptr[lo], 0, m)
+        slots = np.clip(self.slotptr - self.slotptr[lo], 0, int(self.slotptr[hi] - self.slotptr[lo]))
         chunk_rows = row_chunks(local)  # balanced by positions
         # thread t takes a contiguous block of this order: chunks t, t + T, t + 2T, ...
         chunk_order = np.argsort(np.arange(chunk_rows.size - 1) % max(1, n_threads()), kind="stable")
-        return local, chunk_rows, chunk_order
+        return local, slots, chunk_rows, chunk_order
 
     @property
     def n_partitions(self) -> int:
@@ -140,10 +146,10 @@ class PairCounter:
         return buf[:size]
 
     def _count_range(self, k: int, lag: int, col_seen: np.ndarray) -> tuple:
-        """Count range ``k``'s rows of J(lag) into the slots: (local row pointer, active rows, entries
-        per row, shard entries per row), the last two indexed by token."""
+        """Count range ``k``'s rows of J(lag) into the slots: (the range's slot pointer, active rows,
+        entries per row, shard entries per row), the last two indexed by token."""
         lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
-        local, chunk_rows, chunk_order = self._ranges[k]
+        local, slots, chunk_rows, chunk_order = self._ranges[k]
         m = int(local[-1])
         order, room = self._order[:m], self._room[: m if self._room.size else 0]
         if self.n_partitions > 1:
@@ -151,10 +157,10 @@ class PairCounter:
         row_nnz = np.zeros(self.vocab_size, dtype=np.int64)
         row_nsh = np.zeros(self.vocab_size, dtype=np.int64)
         K._pair_counts(
-            self.tokens, local, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
+            self.tokens, local, slots, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
             self._scratch, col_seen, row_nnz, row_nsh, *self._slots,
         )  # fmt: skip
-        return local, np.flatnonzero(row_nnz), row_nnz, row_nsh
+        return slots, np.flatnonzero(row_nnz), row_nnz, row_nsh
 
     def count(self, lag: int) -> LagCounts:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
@@ -173,7 +179,7 @@ class PairCounter:
         left_parts, starts = [], []
         n_rows = nnz = nsh = 0
         for k in range(self.n_partitions):
-            local, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
+            slots, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
             indptr = np.zeros(act.size + 1, dtype=np.int64)
             shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
@@ -184,7 +190,7 @@ class PairCounter:
             she = no_shards if partitioned else [self._buffer(f"sh_{x}", int(shptr[-1]), np.int32) for x in "egc"]
             left_g = np.zeros((act.size, n_shards), dtype=np.float64)
             K._compact(
-                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2,
+                row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2,
                 *self._slots, *ent, *she, left_g, True, not partitioned,
             )  # fmt: skip
             if n_rows:
@@ -241,7 +247,7 @@ class PairCounter:
         col_seen = np.zeros(self.vocab_size, dtype=np.uint8)
         no_entries = [np.zeros(0, np.int32)] * 4
         for k, (row_lo, entry_lo, n_rows) in enumerate(starts):
-            local, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
+            slots, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
             if act.size != n_rows:
                 raise RuntimeError(f"range {k} of lag {lag} counted {act.size} rows, first {n_rows}")
             indptr = np.zeros(act.size + 1, dtype=np.int64)
@@ -250,7 +256,7 @@ class PairCounter:
             np.cumsum(row_nsh[act], out=shptr[1:])
             she = [self._buffer(f"block_{x}", int(shptr[-1]), np.int32) for x in "egc"]
             K._compact(
-                row_parts(shptr), local, act, row_nnz, row_nsh, indptr, shptr, col_index, 0,
+                row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, col_index, 0,
                 *self._slots, *no_entries, *she, np.zeros((0, 0)), False, True,
             )  # fmt: skip
             she[0] += entry_lo
@@ -266,11 +272,16 @@ def _remap(cols: np.ndarray, col_index: np.ndarray, chunk: int = 1 << 20) -> Non
         part[:] = tmp[: part.size]
 
 
-# a range's grouped position and five counting slots (int32), plus its shard entries (entry,
-# shard, count: at most one per position); +4 room to the document's end within documents
-BYTES_PER_POSITION = 24 + 12
+BYTES_PER_POSITION = 4  # a range's grouped position (int32); +4 room to the document's end within documents
+# a range's five counting slots (int32) and its shard entries (entry, shard, count), per slot
+BYTES_PER_SLOT = 20 + 12
 # one lag's compacted entries: column, count, first-half count, row (int32) and the second half's count
 BYTES_PER_ENTRY = 20
+
+
+def slots_per_row(n_shards: int, vocab_size: int) -> int:
+    """Most counting slots a row can need: one per (shard, column) pair (and never more than its positions)."""
+    return n_shards * vocab_size
 
 
 def n_threads() -> int:

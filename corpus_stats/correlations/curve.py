@@ -28,7 +28,13 @@ import numpy as np
 
 from corpus_stats._io import array_from_json, dataclass_to_json
 from corpus_stats._random import generator
-from corpus_stats.correlations.counts import BYTES_PER_ENTRY, BYTES_PER_POSITION, PairCounter
+from corpus_stats.correlations.counts import (
+    BYTES_PER_ENTRY,
+    BYTES_PER_POSITION,
+    BYTES_PER_SLOT,
+    PairCounter,
+    slots_per_row,
+)
 from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, signed_sqrt
 from corpus_stats.correlations.lanczos import MAX_STEPS
 from corpus_stats.execution.plan import RangePlan, plan_token_ranges, token_counts
@@ -420,11 +426,13 @@ def pair_count_plan(
 ) -> RangePlan:
     """Left-token ranges for :class:`PairCounter` whose working sets fit ``execution.memory_limit``.
 
-    A range holds its positions and shard entries, ``BYTES_PER_POSITION`` each (4 more within
-    documents, the room to each document's end). Every range also needs the memory-mapped stream's
-    pages and the shuffled copy of the floor (``itemsize`` bytes per token each), one lag's compacted
-    entries (``BYTES_PER_ENTRY`` each; at most one per pair and one per pair of tokens seen, so at
-    most the smaller of N and V_seen^2) and per-token tables of the shards and the Lanczos vectors.
+    A range holds its positions (``BYTES_PER_POSITION`` each, 4 more within documents: the room to
+    each document's end) and its counting slots with their shard entries (``BYTES_PER_SLOT`` each;
+    a token needs one per position but never more than one per (shard, column) pair). Every range
+    also needs the memory-mapped stream's pages and the shuffled copy of the floor (``itemsize``
+    bytes per token each), one lag's compacted entries (``BYTES_PER_ENTRY`` each; at most one per
+    pair and one per pair of tokens seen, so at most the smaller of N and V_seen^2) and per-token
+    tables of the shards and the Lanczos vectors.
 
     Raises
     ------
@@ -432,17 +440,21 @@ def pair_count_plan(
         The limit is below what the most frequent token's range needs (named in the message).
     """
     n = stream.n_tokens
-    counts = token_counts(np.asarray(stream.tokens), stream.vocab_size)
+    v = stream.vocab_size
+    counts = token_counts(np.asarray(stream.tokens), v)
     seen = int(np.count_nonzero(counts))
     g_n = stream.shards(n_shards).n_shards
-    tables = 8 * stream.vocab_size * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
+    per_position = BYTES_PER_POSITION + (4 if within_documents else 0)
+    token_bytes = per_position * counts + BYTES_PER_SLOT * np.minimum(counts, slots_per_row(g_n, v))
+    tables = 8 * v * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
     fixed = 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * min(n, seen * seen) + tables
     return plan_token_ranges(
-        counts,
-        bytes_per_item=BYTES_PER_POSITION + (4 if within_documents else 0),
+        token_bytes,
+        bytes_per_item=1,
         fixed_bytes=int(fixed),
         memory_limit=execution.memory_limit,
         what="pair counts of C(t)",
+        unit="bytes",
     )
 
 

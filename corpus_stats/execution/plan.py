@@ -84,6 +84,7 @@ def plan_token_ranges(
     memory_limit: int,
     what: str,
     min_partitions: int = 1,
+    unit: str = "positions",
 ) -> RangePlan:
     """Fewest consecutive id ranges whose working set ``fixed_bytes + bytes_per_item * items`` fits.
 
@@ -102,6 +103,9 @@ def plan_token_ranges(
     min_partitions : int, default 1
         Split further, balancing items, until there are at least this many ranges (e.g. one per
         worker); results never depend on the split.
+    unit : str, default "positions"
+        What an item is, for the error message; ``"bytes"`` when ``items`` are each token's bytes
+        (``bytes_per_item`` 1).
 
     Raises
     ------
@@ -112,11 +116,15 @@ def plan_token_ranges(
     largest = int(items.max(initial=0))
     min_bytes = int(fixed_bytes + bytes_per_item * largest)
     if memory_limit < min_bytes:
+        need = (
+            f"{format_bytes(largest)} for the most frequent token"
+            if unit == "bytes"
+            else f"{largest:,} {unit} of the most frequent token x {bytes_per_item:g} bytes"
+        )
         raise MemoryLimitError(
             f"memory_limit {format_bytes(memory_limit)} is below the {format_bytes(min_bytes)} that the "
-            f"smallest partition of the {what} needs ({largest:,} positions of the most frequent token x "
-            f"{bytes_per_item:g} bytes + {format_bytes(fixed_bytes)} fixed); raise the memory limit to at "
-            f"least {format_bytes(min_bytes)}."
+            f"smallest partition of the {what} needs ({need} + {format_bytes(fixed_bytes)} fixed); raise the "
+            f"memory limit to at least {format_bytes(min_bytes)}."
         )
     budget = max(int((memory_limit - fixed_bytes) // bytes_per_item), largest, 1)
     total = int(items.sum())
