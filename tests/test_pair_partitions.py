@@ -105,3 +105,33 @@ def test_measure_partitions_c_of_t_where_the_other_statistics_fit():
     limit = pair_count_plan(stream, False, Execution.unlimited(), n_shards=4).min_bytes
     kneser_ney.train_token_cap(stream, limit)  # raises if the bound does not fit
     _measure_partitioned(stream, dict(lags=[1, 3], n_max=1, n_shards=4, predict=False), limit)
+
+
+@pytest.mark.parametrize("within_documents", [False, True])
+def test_frequent_tokens_need_one_slot_per_shard_and_column_not_per_position(within_documents):
+    """With V = 3 and 2 shards a row never needs more than 6 counting slots, however often its token
+    occurs; the counts (corpus and per shard) still equal a direct count."""
+    rng = np.random.default_rng(3)
+    n, v = 5_000, 3
+    stream = cs.TokenStream.from_array(rng.integers(0, v, n), vocab_size=v, doc_offsets=[0, 1_700, 3_100, n])
+    starts = np.array([0, 2_500, n])
+    for bounds in (None, np.array([0, 1, v])):
+        counter = PairCounter(stream, within_documents, starts, bounds)
+        assert counter.slotptr[-1] == 2 * v * v  # not n
+        lc = counter.count(2)
+        blocks = [ShardBlock(*(np.copy(x) for x in astuple(blk))) for blk in lc.shard_blocks()]
+        tokens = stream.tokens
+        left = np.arange(n - 2)
+        if within_documents:
+            doc = np.searchsorted(stream.doc_offsets, np.arange(n), side="right")
+            left = left[doc[left] == doc[left + 2]]
+        for g in range(2):
+            mine = left[(left >= starts[g]) & (left < starts[g + 1])]
+            direct = np.zeros((v, v), np.int64)
+            np.add.at(direct, (tokens[mine], tokens[mine + 2]), 1)
+            counted = np.zeros((v, v), np.int64)
+            for blk in blocks:
+                sel = blk.sh_g == g
+                e = blk.sh_entry[sel]
+                np.add.at(counted, (lc.act_rows[lc.entry_row[e]], lc.act_cols[lc.cols[e]]), blk.sh_cnt[sel])
+            assert np.array_equal(counted, direct)
