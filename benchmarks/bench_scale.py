@@ -50,12 +50,12 @@ def write_stream(path: Path, n_tokens: int, seed: int = 0) -> Path:
     return path
 
 
-def run_one(path: str, memory_limit: str | None, scheduler: str | None, out: str) -> None:
+def run_one(path: str, memory_limit: str | None, scheduler: str | None, out: str, progress: bool = False) -> None:
     """Child process: one measure() call; writes timings, peak RSS and the curves as JSON."""
     import corpus_stats as cs
 
     start = time.perf_counter()
-    m = cs.measure(path, memory_limit=memory_limit, scheduler=scheduler)
+    m = cs.measure(path, memory_limit=memory_limit, scheduler=scheduler, progress=progress)
     wall = time.perf_counter() - start
     curves = {
         f"{part}.{name}": np.asarray(getattr(getattr(m, part), name), float).tolist()
@@ -73,13 +73,15 @@ def run_one(path: str, memory_limit: str | None, scheduler: str | None, out: str
     Path(out).write_text(json.dumps(doc))
 
 
-def measure_in_child(path: Path, memory_limit: str | None, scheduler: str | None) -> dict:
+def measure_in_child(path: Path, memory_limit: str | None, scheduler: str | None, progress: bool = False) -> dict:
     out = path.parent / f"result-{path.name}-{scheduler or 'serial'}.json".replace(":", "_")
     cmd = [sys.executable, __file__, "--child", str(path), "--out", str(out)]
     if memory_limit:
         cmd += ["--memory-limit", memory_limit]
     if scheduler:
         cmd += ["--scheduler", scheduler]
+    if progress:
+        cmd += ["--progress"]
     subprocess.run(cmd, check=True)
     return json.loads(out.read_text())
 
@@ -106,9 +108,10 @@ def main() -> None:
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     p.add_argument("--scheduler", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--progress", action="store_true", help="show each run's progress bars (stderr)")
     args = p.parse_args()
     if args.child:
-        run_one(args.child, args.memory_limit, args.scheduler, args.out)
+        run_one(args.child, args.memory_limit, args.scheduler, args.out, args.progress)
         return
     sizes = [int(float(x)) for x in args.sizes.split(",") if x]
     if args.huge:
@@ -122,7 +125,7 @@ def main() -> None:
     results = {}
     for n in sizes:
         path = write_stream(root / f"copy-{n}", n)
-        r = results[n] = measure_in_child(path, args.memory_limit, None)
+        r = results[n] = measure_in_child(path, args.memory_limit, None, args.progress)
         per_token = r["wall_s"] / n
         base = base or per_token
         t = r["timings"]

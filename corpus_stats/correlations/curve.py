@@ -430,9 +430,10 @@ def pair_count_plan(
     each document's end) and its counting slots with their shard entries (``BYTES_PER_SLOT`` each;
     a token needs one per position but never more than one per (shard, column) pair). Every range
     also needs the memory-mapped stream's pages and the shuffled copy of the floor (``itemsize``
-    bytes per token each), one lag's compacted entries (``BYTES_PER_ENTRY`` each; at most one per
-    pair and one per pair of tokens seen, so at most the smaller of N and V_seen^2) and per-token
-    tables of the shards and the Lanczos vectors.
+    bytes per token each), one lag's compacted entries (``BYTES_PER_ENTRY`` each; a
+    row has at most one per position and one per token seen, so a lag has at most
+    sum_a min(count_a, V_seen) <= V_seen^2 of them whatever the corpus size) and per-token tables of
+    the shards and the Lanczos vectors.
 
     Raises
     ------
@@ -447,7 +448,8 @@ def pair_count_plan(
     per_position = BYTES_PER_POSITION + (4 if within_documents else 0)
     token_bytes = per_position * counts + BYTES_PER_SLOT * np.minimum(counts, slots_per_row(g_n, v))
     tables = 8 * v * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
-    fixed = 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * min(n, seen * seen) + tables
+    max_entries = int(np.minimum(counts, seen).sum())  # a row has at most one per position and per column
+    fixed = 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * max_entries + tables
     return plan_token_ranges(
         token_bytes,
         bytes_per_item=1,
