@@ -69,7 +69,13 @@ def test_cli_tokenize_then_measure_stream(tmp_path):
 
 
 from corpus_stats.entropy.ngrams import BYTES_PER_POSITION, ngram_plan, ngram_statistics  # noqa: E402
-from corpus_stats.execution import Execution, MemoryLimitError, parse_memory, plan_token_ranges  # noqa: E402
+from corpus_stats.execution import (  # noqa: E402
+    PROCESS_BYTES,
+    Execution,
+    MemoryLimitError,
+    parse_memory,
+    plan_token_ranges,
+)
 
 INT_FIELDS = ("positions", "distinct", "f1", "f2")
 FLOAT_FIELDS = ("sum_clnc", "sum_cpsi")
@@ -153,8 +159,9 @@ def test_entropy_curve_partitioned_equals_unpartitioned_and_caps_kneser_ney():
     for name in ("plugin", "corrected", "stderr"):
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9, atol=1e-12)
     # Kneser-Ney under a limit trains on a random subset of the training documents that fits
-    cap = kneser_ney.train_token_cap(stream, stream.tokens.nbytes + 20_000 * kneser_ney.BYTES_PER_TOKEN, 2_000)
-    assert cap == 18_000
+    limit = PROCESS_BYTES + stream.tokens.nbytes + 20_000 * kneser_ney.BYTES_PER_TOKEN
+    cap = kneser_ney.train_token_cap(stream, limit, 2_000)
+    assert cap == 18_000  # what the process and the stream's pages hold is set aside
     r = kneser_ney.kneser_ney_upper_bound(stream, 2, heldout_tokens=2_000, max_train_tokens=cap)
     assert r.n_train_tokens <= cap and any("max_train_tokens" in n for n in r.notes)
     full = kneser_ney.kneser_ney_upper_bound(stream, 2, heldout_tokens=2_000)

@@ -37,7 +37,7 @@ from corpus_stats.correlations.counts import (
 )
 from corpus_stats.correlations.lag_statistics import DENSE_MAX_V, LANCZOS_TOL, RITZ_K, _lag_statistics, signed_sqrt
 from corpus_stats.correlations.lanczos import MAX_STEPS
-from corpus_stats.execution.plan import RangePlan, plan_token_ranges, token_counts
+from corpus_stats.execution import PROCESS_BYTES, RangePlan, plan_token_ranges, token_counts
 from corpus_stats.progress import Progress
 from corpus_stats.shards import DEFAULT_SHARDS, Shards
 from corpus_stats.stream import TokenStream
@@ -449,7 +449,7 @@ def pair_count_plan(
     token_bytes = per_position * counts + BYTES_PER_SLOT * np.minimum(counts, slots_per_row(g_n, v))
     tables = 8 * v * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
     max_entries = int(np.minimum(counts, seen).sum())  # a row has at most one per position and per column
-    fixed = 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * max_entries + tables
+    fixed = PROCESS_BYTES + 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * max_entries + tables
     return plan_token_ranges(
         token_bytes,
         bytes_per_item=1,

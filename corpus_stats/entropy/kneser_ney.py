@@ -131,17 +131,17 @@ BYTES_PER_TOKEN = 50  # peak working set per training + held-out token (measured
 def train_token_cap(stream: TokenStream, memory_limit: int, heldout_tokens: int = 1_000_000) -> int | None:
     """``max_train_tokens`` that keeps the bound's working set under ``memory_limit``; None if all fit.
 
-    Budget: the limit less the memory-mapped stream's pages, at ``BYTES_PER_TOKEN`` per training and
-    held-out token.
+    Budget: the limit less the memory-mapped stream's pages and what the process itself holds
+    (``execution.plan.PROCESS_BYTES``), at ``BYTES_PER_TOKEN`` per training and held-out token.
 
     Raises
     ------
     corpus_stats.execution.MemoryLimitError
         The limit leaves room for fewer training than held-out tokens (the minimum is named).
     """
-    from corpus_stats.execution import MemoryLimitError, format_bytes
+    from corpus_stats.execution import PROCESS_BYTES, MemoryLimitError, format_bytes
 
-    pages = stream.tokens.dtype.itemsize * stream.n_tokens
+    pages = PROCESS_BYTES + stream.tokens.dtype.itemsize * stream.n_tokens
     held = min(int(heldout_tokens), stream.n_tokens)
     cap = (int(memory_limit) - pages) // BYTES_PER_TOKEN - held
     if cap >= stream.n_tokens:

@@ -16,7 +16,7 @@ import numpy as np
 from corpus_stats._random import generator
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.estimators import chao_wang_jost_entropy, plugin_entropy
-from corpus_stats.execution import Execution, RangePlan, plan_token_ranges, token_counts
+from corpus_stats.execution import PROCESS_BYTES, Execution, RangePlan, plan_token_ranges, token_counts
 from corpus_stats.shards import DEFAULT_SHARDS, Shards
 from corpus_stats.stream import TokenStream
 
@@ -52,7 +52,7 @@ def ngram_plan(stream: TokenStream, within_documents: bool, execution: Execution
     counts = token_counts(np.asarray(stream.tokens), stream.vocab_size)
     tracked = np.where(counts >= 2, counts, 0)
     n = stream.n_tokens
-    fixed = stream.tokens.dtype.itemsize * n + (n if within_documents else 0)
+    fixed = PROCESS_BYTES + stream.tokens.dtype.itemsize * n + (n if within_documents else 0)
     fixed += 24 * stream.vocab_size * (numba.get_num_threads() + 1)
     plan = plan_token_ranges(
         tracked,

@@ -19,11 +19,12 @@ from typing import Any
 
 from corpus_stats.execution.executors import DaskExecutor, SerialExecutor, StreamRef, get_executor
 from corpus_stats.execution.memory import DEFAULT_RAM_FRACTION, default_memory_limit, format_bytes, parse_memory
-from corpus_stats.execution.plan import MemoryLimitError, RangePlan, plan_token_ranges, token_counts
+from corpus_stats.execution.plan import PROCESS_BYTES, MemoryLimitError, RangePlan, plan_token_ranges, token_counts
 
 UNLIMITED = 2**62  # a memory limit no plan reaches: one partition
 
 __all__ = [
+    "PROCESS_BYTES",
     "DEFAULT_RAM_FRACTION",
     "DaskExecutor",
     "Execution",

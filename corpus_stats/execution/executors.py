@@ -161,6 +161,9 @@ def local_cluster_client(n_workers: int, numba_threads: int = 1) -> Any:
         processes=True,
         env=env,
         dashboard_address=None,
+        # no dashboard; its HTTP server (health, metrics) on a free port, not 8787, so that two local
+        # clusters at once never collide
+        scheduler_kwargs={"dashboard_address": ":0"},
         silence_logs=40,
     )
     client = Client(cluster)

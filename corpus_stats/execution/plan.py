@@ -16,6 +16,10 @@ import numpy as np
 from corpus_stats.execution.memory import format_bytes
 
 TOKEN_COUNT_CHUNK = 1 << 24  # tokens per bincount chunk (bounded temporary: 8 bytes per token of a chunk)
+# what a measuring process holds besides the statistics' working sets: the interpreter, numpy, scipy,
+# numba and the compiled kernels (~0.25 GB measured after a small measure()) and the chunked
+# temporaries of the sequential scans (8 bytes per token of a TOKEN_COUNT_CHUNK); every plan's fixed part
+PROCESS_BYTES = 300 * 10**6 + 8 * TOKEN_COUNT_CHUNK
 
 
 class MemoryLimitError(ValueError):
