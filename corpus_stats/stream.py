@@ -19,6 +19,7 @@ ids lie below ``vocab_size`` (numba kernels index arrays by id and would read ou
 from __future__ import annotations
 
 import json
+import mmap as _mmap
 import os
 import shutil
 import zlib
@@ -35,6 +36,7 @@ STREAM_FORMAT_VERSION = 1
 META_FILE = "meta.json"
 TOKENS_FILE = "tokens.npy"
 OFFSETS_FILE = "doc_offsets.npy"
+_RELEASE_CHUNK = 1 << 26  # tokens copied between two releases of a memory-mapped stream's pages
 _CHECKSUM_BLOCK = 1 << 24  # bytes per step of the streaming checksum (bounded memory on a memmap)
 
 
@@ -259,11 +261,31 @@ class TokenStream:
         return segment_bounds(self.doc_offsets, self.n_tokens, within_documents)
 
     def shuffled(self, seed: int | np.random.Generator = 0) -> TokenStream:
-        """A globally shuffled copy: same tokens, marginals and offsets, no correlations."""
+        """A globally shuffled copy: same tokens, marginals and offsets, no correlations.
+
+        A memory-mapped stream is copied in chunks whose pages are released as they are copied
+        (:meth:`release_pages`), so the copy never holds the stream's pages too.
+        """
         rng = np.random.default_rng(seed)
-        return TokenStream(
-            rng.permutation(self.tokens), self.doc_offsets, self.vocab_size, self.eos_id, self.provenance
-        )
+        tokens = np.empty_like(self.tokens)
+        for start in range(0, self.n_tokens, _RELEASE_CHUNK):
+            tokens[start : start + _RELEASE_CHUNK] = self.tokens[start : start + _RELEASE_CHUNK]
+            self.release_pages()
+        rng.shuffle(tokens)  # what rng.permutation does after its copy: the same draws
+        return TokenStream(tokens, self.doc_offsets, self.vocab_size, self.eos_id, self.provenance)
+
+    @property
+    def memory_mapped(self) -> bool:
+        """Whether the tokens are a memory-mapped file (whose pages :meth:`release_pages` can release)."""
+        return getattr(self.tokens, "_mmap", None) is not None
+
+    def release_pages(self) -> None:
+        """Hand this process's resident pages of a memory-mapped stream back to the operating system
+        (they are read again, from the page cache, when next touched), so that a stream scanned once
+        does not stay in the process's resident memory; nothing for a stream held in memory."""
+        advice = getattr(_mmap, "MADV_DONTNEED", None)
+        if self.memory_mapped and advice is not None:
+            self.tokens._mmap.madvise(advice)
 
     def __repr__(self) -> str:
         return (

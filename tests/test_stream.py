@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -161,3 +162,24 @@ def test_fewer_documents_than_shards_give_a_noted_block_jackknife():
         "3 documents, fewer than the 5 shards: the jackknife shards are 5 equal token ranges (block jackknife)"
     )
     assert few.shards(3).note is None and few.shards(3).whole_documents
+
+
+def _resident_file_pages_kb() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("RssFile:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux's /proc to read resident pages")
+def test_a_memory_mapped_stream_releases_its_pages_and_shuffles_as_in_memory(tmp_path):
+    """release_pages hands a scanned memmap's pages back (RssFile falls by about the file's size), and
+    shuffling a memory-mapped stream (copied in chunks, pages released) draws what numpy's permutation does."""
+    n = 2_000_000
+    tokens = np.random.default_rng(0).integers(0, 60_000, n).astype(np.uint16)
+    mapped = TokenStream.load(TokenStream.from_array(tokens, vocab_size=60_000).save(tmp_path / "s"))
+    assert mapped.memory_mapped and not TokenStream.from_array(tokens[:10], vocab_size=60_000).memory_mapped
+    int(mapped.tokens.sum(dtype=np.int64))  # touch every page
+    before = _resident_file_pages_kb()
+    mapped.release_pages()
+    assert before - _resident_file_pages_kb() > 0.8 * tokens.nbytes / 1024
+    expected = np.random.default_rng(4).permutation(tokens)
+    assert np.array_equal(mapped.shuffled(np.random.default_rng(4)).tokens, expected)

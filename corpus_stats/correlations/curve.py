@@ -429,9 +429,9 @@ def pair_count_plan(
     A range holds its positions (``BYTES_PER_POSITION`` each, 4 more within documents: the room to
     each document's end) and its counting slots with their shard entries (``BYTES_PER_SLOT`` each;
     a token needs one per position but never more than one per (shard, column) pair). Every range
-    also needs the memory-mapped stream's pages and the shuffled copy of the floor (``itemsize``
-    bytes per token each), one lag's compacted entries (``BYTES_PER_ENTRY`` each; a
-    row has at most one per position and one per token seen, so a lag has at most
+    also needs the stream's pages and the shuffled copy of the floor (``itemsize`` bytes per token
+    each; one of the two at a time for a memory-mapped stream), one lag's compacted entries
+    (``BYTES_PER_ENTRY`` each; a row has at most one per position and one per token seen, so a lag has at most
     sum_a min(count_a, V_seen) <= V_seen^2 of them whatever the corpus size) and per-token tables of
     the shards and the Lanczos vectors.
 
@@ -449,7 +449,10 @@ def pair_count_plan(
     token_bytes = per_position * counts + BYTES_PER_SLOT * np.minimum(counts, slots_per_row(g_n, v))
     tables = 8 * v * (g_n * (4 + RITZ_K) + 2 * (MAX_STEPS + 1))
     max_entries = int(np.minimum(counts, seen).sum())  # a row has at most one per position and per column
-    fixed = PROCESS_BYTES + 2 * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * max_entries + tables
+    # the stream's pages and the floor's shuffled copy; a memory-mapped stream's pages are released as
+    # the copy is made (TokenStream.shuffled), so the two are never resident at once
+    copies = 1 if stream.memory_mapped else 2
+    fixed = PROCESS_BYTES + copies * stream.tokens.dtype.itemsize * n + BYTES_PER_ENTRY * max_entries + tables
     return plan_token_ranges(
         token_bytes,
         bytes_per_item=1,
