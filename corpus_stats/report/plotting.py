@@ -539,7 +539,7 @@ def plot_collapse(
         Supplies β, γ and H_∞ from its prediction summary unless given explicitly.
     table : dict or path
         Columns ``n``, ``tokens`` (P) and ``loss`` (nats), as for ``scaling.collapse``, or a CSV file
-        read by :func:`corpus_stats.report.measurement.read_collapse_table`.
+        read by :func:`corpus_stats.report.loss_tables.read_collapse_table`.
     ax : matplotlib.axes.Axes, optional
     beta, gamma, H_inf : float, optional
         Override the measured values (e.g. to show the collapse with the paper's exponents).
