@@ -267,9 +267,10 @@ class TokenStream:
         (:meth:`release_pages`), so the copy never holds the stream's pages too.
         """
         rng = np.random.default_rng(seed)
-        tokens = np.empty_like(self.tokens)
+        source = np.asarray(self.tokens)  # plain ndarrays: a memmap subclass takes numpy's slow shuffle
+        tokens = np.empty(source.shape, dtype=source.dtype)
         for start in range(0, self.n_tokens, _RELEASE_CHUNK):
-            tokens[start : start + _RELEASE_CHUNK] = self.tokens[start : start + _RELEASE_CHUNK]
+            tokens[start : start + _RELEASE_CHUNK] = source[start : start + _RELEASE_CHUNK]
             self.release_pages()
         rng.shuffle(tokens)  # what rng.permutation does after its copy: the same draws
         return TokenStream(tokens, self.doc_offsets, self.vocab_size, self.eos_id, self.provenance)
