@@ -352,7 +352,7 @@ def test_tinystories_matches_paper():
 
 def test_product_kernels_serial_parallel_fused_agree():
     """Serial, parallel and fused split-half products equal dense matrix products."""
-    from corpus_stats.correlations import _kernels as K
+    from corpus_stats.correlations import _kernels_spmv as K
     from corpus_stats.correlations.counts import row_chunks
     from corpus_stats.correlations.operators import Cov, HalfSym, thread_chunks
 

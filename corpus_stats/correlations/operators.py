@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus_stats.correlations import _kernels as K
+from corpus_stats.correlations import _kernels_spmv as K
 from corpus_stats.correlations import lanczos as _lanczos
 from corpus_stats.correlations._kernels_lanczos import _dot
 from corpus_stats.correlations.counts import n_threads
