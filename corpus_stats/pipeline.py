@@ -261,7 +261,7 @@ def check_arguments(
 
 def _check_memory(stream: TokenStream, within_documents: bool, execution, shards) -> None:
     """Raise MemoryLimitError now if a partitioned statistic cannot fit the limit (see docs/scale.md)."""
-    from corpus_stats.correlations.curve import pair_count_plan
+    from corpus_stats.correlations.plan import pair_count_plan
     from corpus_stats.entropy import kneser_ney
     from corpus_stats.entropy.ngrams import ngram_plan
 

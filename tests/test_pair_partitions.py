@@ -9,7 +9,8 @@ import pytest
 
 import corpus_stats as cs
 from corpus_stats.correlations.counts import PairCounter, ShardBlock
-from corpus_stats.correlations.curve import PER_LAG_FIELDS, pair_count_plan
+from corpus_stats.correlations.curve import PER_LAG_FIELDS
+from corpus_stats.correlations.plan import pair_count_plan
 from corpus_stats.execution import Execution, MemoryLimitError
 
 
