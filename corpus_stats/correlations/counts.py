@@ -106,16 +106,17 @@ class PairCounter:
         else:  # positions of one range at a time, regrouped per lag
             self.rowptr = np.zeros(v + 1, dtype=np.int64)
             np.cumsum(token_counts(np.asarray(tokens), v), out=self.rowptr[1:])
-            size = int(np.diff(self.rowptr[bounds]).max())
-            self._order = np.empty(size, dtype=np.int32)
-            self._room = np.empty(size if within_documents else 0, dtype=np.int32)
+        self._position_ints = (2 if within_documents else 1) if bounds.size > 2 else 0
         # slots of the counting kernel: a row has at most one entry per position and per (shard,
         # column), so a frequent token needs far fewer slots than positions
         self.slotptr = np.zeros(v + 1, dtype=np.int64)
         np.cumsum(np.minimum(np.diff(self.rowptr), slots_per_row(self.shard_starts.size - 1, v)), out=self.slotptr[1:])
         self._ranges = [self._range_plan(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        n_slots = int(np.diff(self.slotptr[bounds]).max())
-        self._slots = [np.empty(n_slots, dtype=np.int32) for _ in range(5)]  # one range's, reused across lags
+        # one pool holds the working set of whichever range is being counted (its positions, five
+        # counting slots and three shard-entry arrays per slot): the largest range sets its size, as
+        # the plan assumes (separate buffers would each take the largest of their own kind)
+        n_positions, n_slots = np.diff(self.rowptr[bounds]), np.diff(self.slotptr[bounds])
+        self._pool = np.empty(int((self._position_ints * n_positions + INTS_PER_SLOT * n_slots).max()), np.int32)
         self._buffers: dict[str, np.ndarray] = {}
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
         n_chunks = max(r[2].size - 1 for r in self._ranges)
@@ -137,6 +138,26 @@ class PairCounter:
     def n_partitions(self) -> int:
         return len(self._ranges)
 
+    @property
+    def working_set_bytes(self) -> int:
+        """Bytes held for counting the largest range (its positions, slots and shard entries): what
+        :func:`~corpus_stats.correlations.plan.pair_count_plan` plans per range."""
+        grouped = 0 if self._position_ints else self._order.nbytes + self._room.nbytes
+        return int(self._pool.nbytes + grouped)
+
+    def _working_set(self, k: int) -> tuple:
+        """Range ``k``'s views of the pool: (positions, their room, the five counting slots, the
+        three shard-entry arrays), the last as long as the slots (a shard entry fills one slot)."""
+        lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
+        m = int(self.rowptr[hi] - self.rowptr[lo]) if self._position_ints else 0
+        n = int(self.slotptr[hi] - self.slotptr[lo])
+        room = m if self._position_ints == 2 else 0
+        cuts = np.cumsum([0, m, room] + [n] * INTS_PER_SLOT)
+        views = [self._pool[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        if not self._position_ints:  # one range: every position was grouped once, outside the pool
+            views[0], views[1] = self._order, self._room
+        return views[0], views[1], views[2:7], views[7:]
+
     def _buffer(self, name: str, size: int, dtype) -> np.ndarray:
         """A length-``size`` view of a buffer kept across lags: freshly allocated arrays of this size
         cost more in page faults than the compaction that fills them (measured several-fold)."""
@@ -147,20 +168,20 @@ class PairCounter:
 
     def _count_range(self, k: int, lag: int, col_seen: np.ndarray) -> tuple:
         """Count range ``k``'s rows of J(lag) into the slots: (the range's slot pointer, active rows,
-        entries per row, shard entries per row), the last two indexed by token."""
+        entries per row, shard entries per row, the five counting slots, three empty shard-entry
+        arrays as long as the slots); entries and shard entries per row are indexed by token."""
         lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
         local, slots, chunk_rows, chunk_order = self._ranges[k]
-        m = int(local[-1])
-        order, room = self._order[:m], self._room[: m if self._room.size else 0]
+        order, room, counting, shard_entries = self._working_set(k)
         if self.n_partitions > 1:
             K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
         row_nnz = np.zeros(self.vocab_size, dtype=np.int64)
         row_nsh = np.zeros(self.vocab_size, dtype=np.int64)
         K._pair_counts(
             self.tokens, local, slots, order, room, self.shard_starts, lag, chunk_rows, chunk_order,
-            self._scratch, col_seen, row_nnz, row_nsh, *self._slots,
+            self._scratch, col_seen, row_nnz, row_nsh, *counting,
         )  # fmt: skip
-        return slots, np.flatnonzero(row_nnz), row_nnz, row_nsh
+        return slots, np.flatnonzero(row_nnz), row_nnz, row_nsh, counting, shard_entries
 
     def count(self, lag: int) -> LagCounts:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
@@ -179,7 +200,7 @@ class PairCounter:
         left_parts, starts = [], []
         n_rows = nnz = nsh = 0
         for k in range(self.n_partitions):
-            slots, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
+            slots, act, row_nnz, row_nsh, counting, shard_entries = self._count_range(k, lag, col_seen)
             indptr = np.zeros(act.size + 1, dtype=np.int64)
             shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
@@ -187,11 +208,11 @@ class PairCounter:
             e1 = nnz + int(indptr[-1])
             ent = [self._buffer(x, max(cap_e, e1), np.int32)[nnz:e1] for x in ("cols", "counts", "first", "entry_row")]
             # one range keeps its shard entries; several count them again per range when needed
-            she = no_shards if partitioned else [self._buffer(f"sh_{x}", int(shptr[-1]), np.int32) for x in "egc"]
+            she = no_shards if partitioned else [x[: int(shptr[-1])] for x in shard_entries]
             left_g = np.zeros((act.size, n_shards), dtype=np.float64)
             K._compact(
                 row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2,
-                *self._slots, *ent, *she, left_g, True, not partitioned,
+                *counting, *ent, *she, left_g, True, not partitioned,
             )  # fmt: skip
             if n_rows:
                 ent[3] += n_rows  # entry_row: rows of the earlier ranges come first
@@ -212,7 +233,7 @@ class PairCounter:
         cols, counts, counts_first, entry_row = (
             self._buffers[x][:nnz] for x in ("cols", "counts", "first", "entry_row")
         )
-        sh_entry, sh_g, sh_cnt = (self._buffers[f"sh_{x}"][:nsh] for x in "egc") if nsh else no_shards
+        sh_entry, sh_g, sh_cnt = she if nsh else no_shards  # one range: its shard entries, in the pool
         _remap(cols, col_index)
         left_g = left_parts[0] if len(left_parts) == 1 else np.concatenate(left_parts)
         right_g = np.ascontiguousarray(
@@ -247,17 +268,17 @@ class PairCounter:
         col_seen = np.zeros(self.vocab_size, dtype=np.uint8)
         no_entries = [np.zeros(0, np.int32)] * 4
         for k, (row_lo, entry_lo, n_rows) in enumerate(starts):
-            slots, act, row_nnz, row_nsh = self._count_range(k, lag, col_seen)
+            slots, act, row_nnz, row_nsh, counting, shard_entries = self._count_range(k, lag, col_seen)
             if act.size != n_rows:
                 raise RuntimeError(f"range {k} of lag {lag} counted {act.size} rows, first {n_rows}")
             indptr = np.zeros(act.size + 1, dtype=np.int64)
             shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
             np.cumsum(row_nsh[act], out=shptr[1:])
-            she = [self._buffer(f"block_{x}", int(shptr[-1]), np.int32) for x in "egc"]
+            she = [x[: int(shptr[-1])] for x in shard_entries]
             K._compact(
                 row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, col_index, 0,
-                *self._slots, *no_entries, *she, np.zeros((0, 0)), False, True,
+                *counting, *no_entries, *she, np.zeros((0, 0)), False, True,
             )  # fmt: skip
             she[0] += entry_lo
             yield ShardBlock(row_lo, shptr, *she)
@@ -274,7 +295,8 @@ def _remap(cols: np.ndarray, col_index: np.ndarray, chunk: int = 1 << 20) -> Non
 
 BYTES_PER_POSITION = 4  # a range's grouped position (int32); +4 room to the document's end within documents
 # a range's five counting slots (int32) and its shard entries (entry, shard, count), per slot
-BYTES_PER_SLOT = 20 + 12
+INTS_PER_SLOT = 5 + 3
+BYTES_PER_SLOT = 4 * INTS_PER_SLOT
 # one lag's compacted entries: column, count, first-half count, row (int32) and the second half's count
 BYTES_PER_ENTRY = 20
 
