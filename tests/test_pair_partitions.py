@@ -152,3 +152,58 @@ def test_frequent_tokens_need_one_slot_per_shard_and_column_not_per_position(wit
                 e = blk.sh_entry[sel]
                 np.add.at(counted, (lc.act_rows[lc.entry_row[e]], lc.act_cols[lc.cols[e]]), blk.sh_cnt[sel])
             assert np.array_equal(counted, direct)
+
+
+def _partitioned_equals_whole(stream, bounds):
+    starts = stream.shards(5).bounds
+    whole, parts = PairCounter(stream, False, starts), PairCounter(stream, False, starts, bounds)
+    for lag in (1, 9):
+        a, b = whole.count(lag), parts.count(lag)
+        assert all(np.array_equal(getattr(a, x), getattr(b, x)) for x in ("indptr", "cols", "counts", "left_g"))
+    return parts
+
+
+def test_grouped_positions_are_read_back_from_a_temporary_file():
+    stream = _stream()
+    parts = _partitioned_equals_whole(stream, np.array([0, 3, 40, stream.vocab_size]))
+    assert parts._positions is not None
+
+
+@pytest.mark.parametrize("failure", ["no room", "disk full while writing"])
+def test_without_room_for_the_temporary_file_positions_are_gathered_again(monkeypatch, failure):
+    import errno
+    from collections import namedtuple
+
+    from corpus_stats.correlations import position_cache
+
+    if failure == "no room":
+        monkeypatch.setattr(position_cache.shutil, "disk_usage", lambda _: namedtuple("U", "free")(0))
+    else:
+
+        def full(*_):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(position_cache.os, "pwrite", full)
+    parts = _partitioned_equals_whole(_stream(), np.array([0, 3, 40, 300]))
+    assert parts._positions is None
+
+
+def test_temporary_file_transfers_resume_after_short_reads_and_writes(monkeypatch):
+    """One system call moves less than 2 GiB: the cache loops until every byte has moved."""
+    import os
+
+    from corpus_stats.correlations import position_cache
+
+    def short(call):
+        return lambda fd, data, offset: call(fd, data[:3] if isinstance(data, memoryview) else [data[0][:3]], offset)
+
+    monkeypatch.setattr(position_cache.os, "pwrite", short(os.pwrite))
+    monkeypatch.setattr(position_cache.os, "preadv", short(os.preadv))
+    cache = position_cache.PositionCache(1000)
+    a, b = np.arange(50, dtype=np.int32), np.arange(7, dtype=np.int32) * 3
+    cache.put("x", a, b)
+    cache.put("empty", np.zeros(0, np.int32))
+    out = np.zeros_like(a), np.zeros_like(b)
+    cache.get("x", *out)
+    assert np.array_equal(out[0], a) and np.array_equal(out[1], b)
+    cache.close()

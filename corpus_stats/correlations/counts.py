@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from corpus_stats.correlations import _kernels as K
+from corpus_stats.correlations.position_cache import PositionCache
 from corpus_stats.execution.plan import token_counts
 from corpus_stats.stream import TokenStream
 
@@ -80,8 +81,9 @@ class PairCounter:
 
     With ``token_bounds`` (consecutive left-token ranges, e.g. a
     :class:`~corpus_stats.execution.RangePlan`'s ``bounds``) only one range's positions and counting
-    slots are held at a time: each lag gathers every range's positions by a sequential scan of the
-    stream and counts its rows of J(t). Pair counts are additive over left tokens, so the result is
+    slots are held at a time: every range's positions are gathered once by a sequential scan of the
+    stream into a temporary file (:mod:`~corpus_stats.correlations.position_cache`), and each lag
+    reads them back range by range to count its rows of J(t). Pair counts are additive over left tokens, so the result is
     the same, integer for integer, as with one range (the default).
     """
 
@@ -118,6 +120,9 @@ class PairCounter:
         n_positions, n_slots = np.diff(self.rowptr[bounds]), np.diff(self.slotptr[bounds])
         self._pool = np.empty(int((self._position_ints * n_positions + INTS_PER_SLOT * n_slots).max()), np.int32)
         self._buffers: dict[str, np.ndarray] = {}
+        self._positions = None
+        if bounds.size > 2:
+            self._positions = self._cache_positions()
         # per-chunk (slot_of, seg_cnt, seg_list); the kernel leaves them as initialised here
         n_chunks = max(r[2].size - 1 for r in self._ranges)
         self._scratch = np.zeros((n_chunks, 3, v + 1), dtype=np.int32)
@@ -158,6 +163,31 @@ class PairCounter:
             views[0], views[1] = self._order, self._room
         return views[0], views[1], views[2:7], views[7:]
 
+    def _cache_positions(self) -> PositionCache | None:
+        """Every range's grouped positions, gathered once into a temporary file (None where it
+        cannot be written: then they are gathered again at every count)."""
+        try:
+            cache = PositionCache(4 * self._position_ints * int(self.rowptr[-1]))
+        except OSError:
+            return None
+        try:
+            for k in range(self.n_partitions):
+                order, room, _, _ = self._working_set(k)
+                self._group_range(k, order, room)
+                cache.put(k, order, room)
+        except OSError:
+            cache.close()
+            return None
+        return cache
+
+    def _group_range(self, k: int, order: np.ndarray, room: np.ndarray) -> None:
+        """Range ``k``'s positions grouped by token (and their room) into ``order`` and ``room``."""
+        if self._positions is not None:
+            self._positions.get(k, order, room)
+        else:
+            lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
+            K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
+
     def _buffer(self, name: str, size: int, dtype) -> np.ndarray:
         """A length-``size`` view of a buffer kept across lags: freshly allocated arrays of this size
         cost more in page faults than the compaction that fills them (measured several-fold)."""
@@ -170,11 +200,10 @@ class PairCounter:
         """Count range ``k``'s rows of J(lag) into the slots: (the range's slot pointer, active rows,
         entries per row, shard entries per row, the five counting slots, three empty shard-entry
         arrays as long as the slots); entries and shard entries per row are indexed by token."""
-        lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
         local, slots, chunk_rows, chunk_order = self._ranges[k]
         order, room, counting, shard_entries = self._working_set(k)
         if self.n_partitions > 1:
-            K._group_range(self.tokens, self.offsets, self.rowptr, lo, hi, order, room)
+            self._group_range(k, order, room)
         row_nnz = np.zeros(self.vocab_size, dtype=np.int64)
         row_nsh = np.zeros(self.vocab_size, dtype=np.int64)
         K._pair_counts(
