@@ -83,8 +83,8 @@ class PairCounter:
     :class:`~corpus_stats.execution.RangePlan`'s ``bounds``) only one range's positions and counting
     slots are held at a time: every range's positions are gathered once by a sequential scan of the
     stream into a temporary file (:mod:`~corpus_stats.correlations.position_cache`), and each lag
-    reads them back range by range to count its rows of J(t). Pair counts are additive over left tokens, so the result is
-    the same, integer for integer, as with one range (the default).
+    reads them back range by range to count its rows of J(t). Pair counts are additive over left
+    tokens, so the result is the same, integer for integer, as with one range (the default).
     """
 
     def __init__(
