@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 
@@ -124,6 +125,11 @@ def test_demo_quick(tmp_path):
     assert "verdict" in res.output and "Traceback" not in res.output
     assert (tmp_path / "copy_process" / "report.json").is_file()
     assert (tmp_path / "santa_fe" / "entropy.png").stat().st_size > 5_000
+    # H_n is judged against its total error (jackknife ⊕ projected bias), as the gamma fit uses it
+    ent = json.loads((tmp_path / "santa_fe" / "report.json").read_text())["entropy"]
+    total = math.hypot(ent["stderr"][1], ent["systematic"][1])
+    assert total > ent["stderr"][1]
+    assert f"± {total:.1g}" in next(line for line in res.output.splitlines() if "H_1 (nats)" in line)
     # a second run (e.g. right after the set-up command ran the demo) replaces its own earlier output
     first = json.loads((tmp_path / "copy_process" / "report.json").read_text())["created"]
     time.sleep(1.1)  # `created` has one-second resolution
