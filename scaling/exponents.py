@@ -26,6 +26,9 @@ from scaling.fits import PowerLawFit, fit_power_law, offset_exponent
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection, select_window
 
+#: Where γ should come from when counts cannot give it (every refusal and fallback names it).
+MODEL_CURVE = "a language model's L_n (measure --lm MODEL, or --entropy-curve FILE)"
+
 #: β is fitted only at lags whose signal/noise (``correlations.snr``) is at least this.
 SNR_THRESHOLD = 5.0
 
@@ -282,14 +285,14 @@ def _gamma_curve(ent, warn, assume):
             warn.append(
                 f"the corrected H_n is valid at only {int(v.sum())} n >= 1: gamma is fitted on the "
                 "corpus-size extrapolated H_n, which rests on a model of the finite-size bias "
-                "(H_n(N) = H_n(inf) -/+ B N^-delta); prefer a model's L_n curve (--entropy-curve)"
+                f"(H_n(N) = H_n(inf) -/+ B N^-delta); prefer {MODEL_CURVE}"
             )
             assume.append("extrapolated H_n(N -> inf) follows a power law in corpus size N")
             return "extrapolated", n, hx, xv, curve_errors(ent, ("extrapolated_stderr",), n)
         raise ValueError(
             f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the corrected "
             f"curve has {int(v.sum())} and the size-extrapolated curve {int(xv.sum())}. Measure on "
-            "more tokens or supply an external L_n curve (--entropy-curve)."
+            f"more tokens or use {MODEL_CURVE}."
         )
     return "corrected", n, h, v, None
 
@@ -309,7 +312,7 @@ def fit_gamma(ent, min_points, min_decades, confidence, warn, assume, seed=0) ->
         raise ValueError(
             f"gamma needs at least {GAMMA_MIN_POINTS} valid H_n points at n >= 1; the {which} curve "
             f"has {int(valid.sum())} (and no size-extrapolated curve was measured). Measure on more "
-            "tokens or supply an external L_n curve (--entropy-curve)."
+            f"tokens or use {MODEL_CURVE}."
         )
     sel = select_window(
         n,
@@ -445,7 +448,7 @@ def check_gamma_determined(
             raise ValueError(
                 f"gamma refused: {where} is flat within noise (fitted fall {change:.3g} nats against noise "
                 f"{noise:.3g}), so it has no decay exponent (an iid source, or a Markov chain beyond its "
-                "order). Use a source whose H_n still falls with n, or a model's L_n curve (--entropy-curve)."
+                f"order). Use a source whose H_n still falls with n, or {MODEL_CURVE}."
             )
     mid = int(np.searchsorted(n, math.sqrt(lo * hi) - 1e-9))
     if sampling is not None and mid < n.size - 1 and np.isfinite(sampling[[mid, -1]]).all():
@@ -458,15 +461,15 @@ def check_gamma_determined(
                 f"gamma refused: {where} stops falling at n = {n[mid]:g}: from there to n = {hi:g} it falls "
                 f"{change:.3g} nats, within what its errors make of a flat curve ({noise:.3g}: projected bias "
                 f"{fake:.3g} and sampling noise), so it is not a power law with an offset over the window (e.g. a "
-                "Markov chain beyond its order). Use a source whose H_n still falls at the largest n, or a "
-                "model's L_n curve (--entropy-curve)."
+                f"Markov chain beyond its order). Use a source whose H_n still falls at the largest n, or "
+                f"{MODEL_CURVE}."
             )
     if fit.undetermined:
         raise ValueError(
             f"gamma refused: {where} does not determine gamma: the fit H_inf + A n^-gamma gives "
             f"{fit.exponent:.3g}, but {fit.undetermined}, so the curve does not fall as one power law "
             "there (e.g. it drops and then stays flat, as a Markov chain beyond its order). Measure on more "
-            "tokens (more valid n) or supply a model's L_n curve (--entropy-curve)."
+            f"tokens (more valid n) or use {MODEL_CURVE}."
         )
 
 

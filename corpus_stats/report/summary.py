@@ -300,6 +300,7 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
     e^(H(n+1)), grows by that factor), with γ needing ``scaling.exponents.GAMMA_MIN_POINTS`` valid n ≥ 1.
     """
     from scaling.exponents import GAMMA_MIN_POINTS as gamma_points
+    from scaling.exponents import MODEL_CURVE
 
     snr_threshold = snr_threshold_of(measurement)
     pred = measurement.prediction
@@ -350,10 +351,10 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
             factor = float(np.exp(h[need].sum()))
             parts.append(
                 f"gamma: H_n valid to n = {gamma_points} needs roughly {factor:.1g}x more "
-                "tokens (e^(H_n) per extra n), or give a model's L_n (--entropy-curve)"
+                f"tokens (e^(H_n) per extra n), or use {MODEL_CURVE}"
             )
         else:
-            parts.append("gamma: give a model's per-position loss L_n (--entropy-curve)")
+            parts.append(f"gamma: use {MODEL_CURVE}")
     if len(parts) == 1:  # "no gamma: gamma: ..." says it twice
         parts = [parts[0].split(": ", 1)[1]]
     size = f" ({n_tokens:,} tokens now)" if isinstance(n_tokens, int) else ""
