@@ -165,7 +165,7 @@ def tokenize_command(corpus_input, top, output, as_json, scheduler):
     default=None,
     metavar="SIZE",
     help=f"Memory the counting may use, e.g. 8GB [default: {DEFAULT_RAM_FRACTION:.0%} of the machine's RAM]; "
-    "H_n is counted in partitions that fit (docs/scale.md).",
+    "C(t) and H_n are counted in partitions that fit (docs/scale.md).",
 )
 @click.option(
     "--scheduler",
