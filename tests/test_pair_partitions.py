@@ -155,12 +155,21 @@ def test_frequent_tokens_need_one_slot_per_shard_and_column_not_per_position(wit
             assert np.array_equal(counted, direct)
 
 
-def _partitioned_equals_whole(stream, bounds):
+def _shard_entries(lc):
+    """(entry, shard, count) of every shard entry of a lag, joined over its blocks."""
+    blocks = [ShardBlock(*(np.copy(x) for x in astuple(blk))) for blk in lc.shard_blocks()]  # views reused
+    return [np.concatenate([getattr(blk, name) for blk in blocks]) for name in ("sh_entry", "sh_g", "sh_cnt")]
+
+
+def _partitioned_equals_whole(stream, bounds, after_init=None):
     starts = stream.shards(5).bounds
     whole, parts = PairCounter(stream, False, starts), PairCounter(stream, False, starts, bounds)
+    if after_init is not None:
+        after_init()
     for lag in (1, 9):
         a, b = whole.count(lag), parts.count(lag)
         assert all(np.array_equal(getattr(a, x), getattr(b, x)) for x in ("indptr", "cols", "counts", "left_g"))
+        assert all(np.array_equal(x, y) for x, y in zip(_shard_entries(a), _shard_entries(b), strict=True))
     return parts
 
 
@@ -175,32 +184,62 @@ def test_without_room_for_the_temporary_file_positions_are_gathered_again(monkey
     import errno
     from collections import namedtuple
 
-    from corpus_stats.correlations import position_cache
+    from corpus_stats.correlations import spill
 
     if failure == "no room":
-        monkeypatch.setattr(position_cache.shutil, "disk_usage", lambda _: namedtuple("U", "free")(0))
+        monkeypatch.setattr(spill.shutil, "disk_usage", lambda _: namedtuple("U", "free")(0))
     else:
 
         def full(*_):
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(position_cache.os, "pwrite", full)
+        monkeypatch.setattr(spill.os, "pwrite", full)
     parts = _partitioned_equals_whole(_stream(), np.array([0, 3, 40, 300]))
     assert parts._positions is None
+
+
+def test_shard_entries_are_read_back_not_counted_again(monkeypatch):
+    stream = _stream()
+    starts = stream.shards(5).bounds
+    whole = PairCounter(stream, False, starts)
+    parts = PairCounter(stream, False, starts, np.array([0, 3, 40, stream.vocab_size]))
+    counted = []
+    count_range = parts._count_range
+    monkeypatch.setattr(parts, "_count_range", lambda *a: counted.append(a[0]) or count_range(*a))
+    expected = _shard_entries(whole.count(9))
+    for shard_entries, n_counts in ((True, 3), (False, 6)):
+        counted.clear()
+        got = _shard_entries(parts.count(9, shard_entries=shard_entries))
+        assert all(np.array_equal(x, y) for x, y in zip(expected, got, strict=True))
+        assert len(counted) == n_counts  # set aside: each range counted once; else again when asked
+
+
+def test_shard_entries_are_counted_again_when_the_disk_fills_after_the_positions(monkeypatch):
+    import errno
+
+    from corpus_stats.correlations import spill
+
+    def full(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    parts = _partitioned_equals_whole(
+        _stream(), np.array([0, 3, 40, 300]), after_init=lambda: monkeypatch.setattr(spill.os, "pwrite", full)
+    )
+    assert parts._positions is not None  # the positions were written before the disk filled
 
 
 def test_temporary_file_transfers_resume_after_short_reads_and_writes(monkeypatch):
     """One system call moves less than 2 GiB: the cache loops until every byte has moved."""
     import os
 
-    from corpus_stats.correlations import position_cache
+    from corpus_stats.correlations import spill
 
     def short(call):
         return lambda fd, data, offset: call(fd, data[:3] if isinstance(data, memoryview) else [data[0][:3]], offset)
 
-    monkeypatch.setattr(position_cache.os, "pwrite", short(os.pwrite))
-    monkeypatch.setattr(position_cache.os, "preadv", short(os.preadv))
-    cache = position_cache.PositionCache(1000)
+    monkeypatch.setattr(spill.os, "pwrite", short(os.pwrite))
+    monkeypatch.setattr(spill.os, "preadv", short(os.preadv))
+    cache = spill.SpillFile(1000)
     a, b = np.arange(50, dtype=np.int32), np.arange(7, dtype=np.int32) * 3
     cache.put("x", a, b)
     cache.put("empty", np.zeros(0, np.int32))

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from corpus_stats.correlations import _kernels as K
-from corpus_stats.correlations.position_cache import PositionCache
+from corpus_stats.correlations.spill import SpillFile
 from corpus_stats.execution.plan import token_counts
 from corpus_stats.stream import TokenStream
 
@@ -39,9 +39,9 @@ class LagCounts:
     pair; C vanishes identically elsewhere, so every norm is unchanged): compact CSR of the corpus
     plus per-shard entries (stored row by row, ``shptr``) and marginals.
 
-    Counted in several left-token ranges, the shard entries are not kept (``sh_*`` are empty):
-    :meth:`shard_blocks` counts each range again and yields its block, so that only one range's
-    shard entries are held at a time.
+    Counted in several left-token ranges, the shard entries are not held (``sh_*`` are empty):
+    :meth:`shard_blocks` yields them range by range, read back from a temporary file or, where it
+    could not be written, counted again, so that only one range's shard entries are in memory.
     """
 
     n_pairs: int
@@ -82,9 +82,10 @@ class PairCounter:
     With ``token_bounds`` (consecutive left-token ranges, e.g. a
     :class:`~corpus_stats.execution.RangePlan`'s ``bounds``) only one range's positions and counting
     slots are held at a time: every range's positions are gathered once by a sequential scan of the
-    stream into a temporary file (:mod:`~corpus_stats.correlations.position_cache`), and each lag
-    reads them back range by range to count its rows of J(t). Pair counts are additive over left
-    tokens, so the result is the same, integer for integer, as with one range (the default).
+    stream into a temporary file (:mod:`~corpus_stats.correlations.spill`), and each lag reads them
+    back range by range to count its rows of J(t), setting each range's shard entries aside in a
+    temporary file of the lag's own. Pair counts are additive over left tokens, so the result is the
+    same, integer for integer, as with one range (the default).
     """
 
     def __init__(
@@ -163,11 +164,11 @@ class PairCounter:
             views[0], views[1] = self._order, self._room
         return views[0], views[1], views[2:7], views[7:]
 
-    def _cache_positions(self) -> PositionCache | None:
+    def _cache_positions(self) -> SpillFile | None:
         """Every range's grouped positions, gathered once into a temporary file (None where it
         cannot be written: then they are gathered again at every count)."""
         try:
-            cache = PositionCache(4 * self._position_ints * int(self.rowptr[-1]))
+            cache = SpillFile(4 * self._position_ints * int(self.rowptr[-1]))
         except OSError:
             return None
         try:
@@ -212,12 +213,15 @@ class PairCounter:
         )  # fmt: skip
         return slots, np.flatnonzero(row_nnz), row_nnz, row_nsh, counting, shard_entries
 
-    def count(self, lag: int) -> LagCounts:
+    def count(self, lag: int, shard_entries: bool = True) -> LagCounts:
         """Pair counts at ``lag``. The arrays are views of buffers that the next call overwrites:
         use (or copy) one lag's counts before counting the next. Counted in several ranges, the
-        shard entries are counted again on demand (:meth:`LagCounts.shard_blocks`)."""
+        shard entries are set aside per range in a temporary file (counted again when it cannot be
+        written) and read back on demand (:meth:`LagCounts.shard_blocks`); ``shard_entries=False``
+        skips that where they are not needed (no jackknife)."""
         v, n_shards = self.vocab_size, self.shard_starts.size - 1
         partitioned = self.n_partitions > 1
+        aside = self._shard_entry_file() if partitioned and shard_entries else None
         # several ranges: reserve room for every entry up front (pages are only touched as filled),
         # so that the ranges append without copying; one range allocates what it needs
         cap_e = min(self.tokens.size, v * v) if partitioned else 0
@@ -229,23 +233,26 @@ class PairCounter:
         left_parts, starts = [], []
         n_rows = nnz = nsh = 0
         for k in range(self.n_partitions):
-            slots, act, row_nnz, row_nsh, counting, shard_entries = self._count_range(k, lag, col_seen)
+            slots, act, row_nnz, row_nsh, counting, she_pool = self._count_range(k, lag, col_seen)
             indptr = np.zeros(act.size + 1, dtype=np.int64)
             shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
             np.cumsum(row_nsh[act], out=shptr[1:])
             e1 = nnz + int(indptr[-1])
             ent = [self._buffer(x, max(cap_e, e1), np.int32)[nnz:e1] for x in ("cols", "counts", "first", "entry_row")]
-            # one range keeps its shard entries; several count them again per range when needed
-            she = no_shards if partitioned else [x[: int(shptr[-1])] for x in shard_entries]
+            # one range keeps its shard entries; several set them aside (or count them again later)
+            she = no_shards if partitioned and aside is None else [x[: int(shptr[-1])] for x in she_pool]
             left_g = np.zeros((act.size, n_shards), dtype=np.float64)
             K._compact(
                 row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, identity, n_shards // 2,
-                *counting, *ent, *she, left_g, True, not partitioned,
+                *counting, *ent, *she, left_g, True, not partitioned or aside is not None,
             )  # fmt: skip
             if n_rows:
                 ent[3] += n_rows  # entry_row: rows of the earlier ranges come first
-            starts.append((n_rows, nnz, act.size))
+            if aside is not None:
+                she[0] += nnz  # entry indices into the lag's entries: the earlier ranges' come first
+                aside = self._set_aside(aside, k, she)
+            starts.append((n_rows, nnz, shptr))
             left_parts.append(left_g)
             row_nnz_all += row_nnz
             row_nsh_all += row_nsh
@@ -269,7 +276,7 @@ class PairCounter:
             K._right_marginals(self.tokens, col_index, self.offsets, self.shard_starts, lag, act_cols.size).T
         )
         pairs_g = left_g.sum(axis=0)
-        recount = (lambda: self._shard_blocks(lag, col_index, starts)) if partitioned else None
+        recount = (lambda: self._shard_blocks(lag, col_index, starts, aside)) if partitioned else None
         return LagCounts(
             int(pairs_g.sum()),
             indptr,
@@ -291,20 +298,41 @@ class PairCounter:
             recount,
         )
 
-    def _shard_blocks(self, lag: int, col_index: np.ndarray, starts: list) -> Iterator[ShardBlock]:
-        """Count every range at ``lag`` again and yield its shard entries (entry indices into the
-        lag's compacted counts: ``starts`` holds each range's first row and entry and its rows)."""
+    @staticmethod
+    def _shard_entry_file() -> SpillFile | None:
+        try:
+            return SpillFile()
+        except OSError:
+            return None
+
+    @staticmethod
+    def _set_aside(aside: SpillFile, k: int, she: list) -> SpillFile | None:
+        """Range ``k``'s shard entries into ``aside``; None (count them again) when it cannot take them."""
+        try:
+            aside.put(k, *she)
+            return aside
+        except OSError:
+            aside.close()
+            return None
+
+    def _shard_blocks(self, lag: int, col_index: np.ndarray, starts: list, aside: SpillFile | None):
+        """Yield every range's shard entries at ``lag`` (entry indices into the lag's compacted
+        counts; ``starts`` holds each range's first row and entry and its shard-entry pointers),
+        read back from ``aside`` or, without it, counted again."""
         col_seen = np.zeros(self.vocab_size, dtype=np.uint8)
         no_entries = [np.zeros(0, np.int32)] * 4
-        for k, (row_lo, entry_lo, n_rows) in enumerate(starts):
-            slots, act, row_nnz, row_nsh, counting, shard_entries = self._count_range(k, lag, col_seen)
-            if act.size != n_rows:
-                raise RuntimeError(f"range {k} of lag {lag} counted {act.size} rows, first {n_rows}")
+        for k, (row_lo, entry_lo, shptr) in enumerate(starts):
+            if aside is not None:
+                she = [x[: int(shptr[-1])] for x in self._working_set(k)[3]]
+                aside.get(k, *she)
+                yield ShardBlock(row_lo, shptr, *she)
+                continue
+            slots, act, row_nnz, row_nsh, counting, she_pool = self._count_range(k, lag, col_seen)
+            if act.size != shptr.size - 1 or not np.array_equal(np.cumsum(row_nsh[act]), shptr[1:]):
+                raise RuntimeError(f"range {k} of lag {lag} counted other rows than the first time")
             indptr = np.zeros(act.size + 1, dtype=np.int64)
-            shptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(row_nnz[act], out=indptr[1:])
-            np.cumsum(row_nsh[act], out=shptr[1:])
-            she = [x[: int(shptr[-1])] for x in shard_entries]
+            she = [x[: int(shptr[-1])] for x in she_pool]
             K._compact(
                 row_parts(shptr), slots, act, row_nnz, row_nsh, indptr, shptr, col_index, 0,
                 *counting, *no_entries, *she, np.zeros((0, 0)), False, True,

@@ -445,7 +445,8 @@ def _floor_statistics(stream, lags, within_documents, shards, dense, seed, bar, 
     warm = {"vocab_size": stream.vocab_size, "rng": generator(seed, "lanczos_start")}
     out = np.full((3, lags.size), np.nan)
     for i, t in enumerate(lags.tolist()):
-        st = _lag_statistics(counter.count(t), dense, jackknife=False, halves=halves, warm=warm)
+        lc = counter.count(t, shard_entries=False)  # no jackknife of the floor
+        st = _lag_statistics(lc, dense, jackknife=False, halves=halves, warm=warm)
         out[:, i] = st.op, st.fro, st.op_lam
         bar.update(note=f"floor t={t}")
     return out
