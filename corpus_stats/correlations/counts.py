@@ -300,6 +300,7 @@ class PairCounter:
 
     @staticmethod
     def _shard_entry_file() -> SpillFile | None:
+        """A lag's temporary file for its shard entries; None (count them again) where none can be made."""
         try:
             return SpillFile()
         except OSError:
