@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from corpus_stats.correlations import _kernels as K
-from corpus_stats.correlations.spill import SpillFile
+from corpus_stats.correlations.spill import SpillFile, open_spill_file
 from corpus_stats.execution.plan import token_counts
 from corpus_stats.stream import TokenStream
 
@@ -167,18 +167,14 @@ class PairCounter:
     def _cache_positions(self) -> SpillFile | None:
         """Every range's grouped positions, gathered once into a temporary file (None where it
         cannot be written: then they are gathered again at every count)."""
-        try:
-            cache = SpillFile(4 * self._position_ints * int(self.rowptr[-1]))
-        except OSError:
+        cache = open_spill_file(4 * self._position_ints * int(self.rowptr[-1]))
+        if cache is None:
             return None
-        try:
-            for k in range(self.n_partitions):
-                order, room, _, _ = self._working_set(k)
-                self._group_range(k, order, room)
-                cache.put(k, order, room)
-        except OSError:
-            cache.close()
-            return None
+        for k in range(self.n_partitions):
+            order, room, _, _ = self._working_set(k)
+            self._group_range(k, order, room)
+            if not cache.keep(k, order, room):
+                return None
         return cache
 
     def _group_range(self, k: int, order: np.ndarray, room: np.ndarray) -> None:
@@ -221,7 +217,7 @@ class PairCounter:
         skips that where they are not needed (no jackknife)."""
         v, n_shards = self.vocab_size, self.shard_starts.size - 1
         partitioned = self.n_partitions > 1
-        aside = self._shard_entry_file() if partitioned and shard_entries else None
+        aside = open_spill_file() if partitioned and shard_entries else None
         # several ranges: reserve room for every entry up front (pages are only touched as filled),
         # so that the ranges append without copying; one range allocates what it needs
         cap_e = min(self.tokens.size, v * v) if partitioned else 0
@@ -251,7 +247,7 @@ class PairCounter:
                 ent[3] += n_rows  # entry_row: rows of the earlier ranges come first
             if aside is not None:
                 she[0] += nnz  # entry indices into the lag's entries: the earlier ranges' come first
-                aside = self._set_aside(aside, k, she)
+                aside = aside if aside.keep(k, *she) else None
             starts.append((n_rows, nnz, shptr))
             left_parts.append(left_g)
             row_nnz_all += row_nnz
@@ -297,24 +293,6 @@ class PairCounter:
             act_cols,
             recount,
         )
-
-    @staticmethod
-    def _shard_entry_file() -> SpillFile | None:
-        """A lag's temporary file for its shard entries; None (count them again) where none can be made."""
-        try:
-            return SpillFile()
-        except OSError:
-            return None
-
-    @staticmethod
-    def _set_aside(aside: SpillFile, k: int, she: list) -> SpillFile | None:
-        """Range ``k``'s shard entries into ``aside``; None (count them again) when it cannot take them."""
-        try:
-            aside.put(k, *she)
-            return aside
-        except OSError:
-            aside.close()
-            return None
 
     def _shard_blocks(self, lag: int, col_index: np.ndarray, starts: list, aside: SpillFile | None):
         """Yield every range's shard entries at ``lag`` (entry indices into the lag's compacted

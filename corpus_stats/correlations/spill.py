@@ -50,12 +50,29 @@ class SpillFile:
             self._end += a.nbytes
         self._where[key] = places
 
+    def keep(self, key, *arrays: np.ndarray) -> bool:
+        """:meth:`put`; False, with the file closed, when it cannot take them (the caller makes them again)."""
+        try:
+            self.put(key, *arrays)
+            return True
+        except OSError:
+            self.close()
+            return False
+
     def get(self, key, *out: np.ndarray) -> None:
         """Read the arrays stored under ``key`` into ``out`` (same sizes)."""
         for (offset, n_bytes), a in zip(self._where[key], out, strict=True):
             if a.nbytes != n_bytes:
                 raise ValueError(f"stored array {key!r} holds {n_bytes} bytes, the buffer {a.nbytes}")
             _transfer(_pread_into, self._file.fileno(), a, offset)
+
+
+def open_spill_file(reserve: int = 0) -> SpillFile | None:
+    """A new :class:`SpillFile`; None where the temporary directory cannot take one (``reserve`` bytes)."""
+    try:
+        return SpillFile(reserve)
+    except OSError:
+        return None
 
 
 def _pread_into(fd: int, view: memoryview, offset: int) -> int:
