@@ -19,20 +19,18 @@ curve, its validity mask, the upper bound and the size extrapolation.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from corpus_stats._checks import check_int
-from corpus_stats._io import array_from_json, dataclass_to_json, finite_or_none, json_safe
+from corpus_stats._io import array_from_json, dataclass_to_json, json_safe
 from corpus_stats.entropy import _kernels_ngrams as _k
 from corpus_stats.entropy.external import ExternalCurve, below_counts, read_entropy_curve
 from corpus_stats.entropy.extrapolation import (
-    AGREE_Z,
     DELTA_FALLBACK,
-    MAX_STDERR,
-    combine,
+    corrected_size_curve,
+    extrapolate_sides,
     fit_finite_size,
     residual_bias,
 )
@@ -211,91 +209,9 @@ def _upper_bound(stream, n_max, options, sizes, memory_limit=None, **kw):
     return np.fmin.accumulate(raw), curve, [str(x) for x in res.notes]
 
 
-def _size_curve(stats, corr, se):
-    """(sizes, values, stderr) of ``corrected`` on the sub-corpora of about N/16 .. N/2 and N.
-
-    Values are averaged over the disjoint blocks of each size; errors are
-    max(spread / sqrt(blocks), full-corpus stderr) (never more precise than the full corpus).
-    """
-    n_cols = corr.shape[1]
-    sizes, means, errs = [], [], []
-    for first, b, _ in stats.size_blocks:
-        rows = corr[first : first + b]
-        sizes.append(float(stats.positions[first : first + b, 1].mean()))
-        with warnings.catch_warnings():  # all-NaN columns (no n-grams that long) stay NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            means.append(np.nanmean(rows, axis=0) if b else np.full(n_cols, np.nan))
-            spread = np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2 else np.full(n_cols, np.nan)
-        errs.append(np.fmax(spread, se))
-    sizes.append(float(stats.positions[0, 1]))
-    means.append(corr[0])
-    errs.append(se)
-    return np.array(sizes), np.array(means), np.array(errs)
-
-
 def _larger_bias(p) -> float:
     """Sort key of a projected bias: its systematic error, an unknown (NaN) one counting as the largest."""
     return np.inf if np.isnan(p.systematic) else p.systematic
-
-
-def _falling_prefix(ce: np.ndarray) -> np.ndarray:
-    """Mask of the leading n where the raw cross-entropy still falls strictly with n."""
-    ok = np.isfinite(ce)
-    ok[1:] &= np.diff(ce) < 0
-    return np.logical_and.accumulate(ok)
-
-
-def _extrapolate(lower_fits, size_curve, valid, kn_curve, n_max):
-    """Size extrapolation of both sides (see :func:`entropy_curve`, Notes)."""
-    lo_N, lo_y, lo_se = size_curve
-    have_up = kn_curve is not None
-    if have_up:
-        up_N = kn_curve.n_train_tokens.astype(np.float64)
-        # raw per-n cross-entropies: the running minimum at n is a bound reached at a smaller n, whose
-        # size limit is a limit of H_m (m < n), not of H_n
-        up_y = np.asarray(kn_curve.cross_entropy, dtype=np.float64)
-        up_se = kn_curve.stderr
-        up_use = _falling_prefix(up_y[-1])
-    value = np.full(n_max + 1, np.nan)
-    stderr = np.full(n_max + 1, np.nan)
-    agree = np.zeros(n_max + 1, dtype=bool)
-    fits = []
-    for n in range(n_max + 1):
-        lo = lower_fits[n]
-        up = fit_finite_size(up_N, up_y[:, n], up_se[:, n], -1) if have_up and up_use[n] else None
-        value[n], stderr[n], agree[n] = combine(lo, up)
-        fits.append({"lower": _fit_dict(lo), "upper": None if up is None else _fit_dict(up)})
-    ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
-    detail = {
-        "lower_sizes": lo_N.tolist(),
-        "lower_values": json_safe(lo_y),
-        "lower_stderr": json_safe(lo_se),
-        "upper_sizes": up_N.tolist() if have_up else None,
-        "upper_values": json_safe(up_y) if have_up else None,
-        "upper_used": up_use.tolist() if have_up else None,
-        "agree": agree.tolist(),
-        "fits": fits,
-        "agree_z": AGREE_Z,
-        "max_stderr": MAX_STDERR,
-        "rule": "valid where corrected is valid, or where the extrapolated corrected and upper curves "
-        "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; the upper side is "
-        "the raw per-n Kneser-Ney cross-entropy, used only while it still falls with n at the full "
-        "size; prefix of n",
-    }
-    return value, stderr, np.logical_and.accumulate(ok), detail
-
-
-def _fit_dict(f) -> dict:
-    return {
-        k: None if finite_or_none(v) is None else round(float(v), 6)
-        for k, v in (
-            ("limit", f.limit),
-            ("stderr", f.stderr),
-            ("delta", f.delta),
-            ("amplitude", f.amplitude),
-            ("chi2", f.chi2),
-        )
-    }
 
 
 def entropy_curve(
@@ -484,13 +400,13 @@ def entropy_curve(
         jk = corr[1 : G + 1]
         se = jackknife_stderr(jk)
         shift = 0.5 * (corr[G + 1] + corr[G + 2]) - corr[0]
-        size_curve = _size_curve(stats, corr, se)
+        lower_curve = corrected_size_curve(stats, corr, se)
         lower_fits = [
-            fit_finite_size(size_curve[0], size_curve[1][:, n], size_curve[2][:, n], +1) for n in range(n_max + 1)
+            fit_finite_size(lower_curve[0], lower_curve[1][:, n], lower_curve[2][:, n], +1) for n in range(n_max + 1)
         ]
         projected = [residual_bias(lower_fits[n], corr[0, n], se[n], shift[n]) for n in range(n_max + 1)]
         if estimator == "nsb":  # biased low or high (a context seen once gets the prior's mean): both ways
-            n_tok, y, e = size_curve
+            n_tok, y, e = lower_curve
             falling = [fit_finite_size(n_tok, -y[:, n], e[:, n], +1) for n in range(n_max + 1)]
             projected = [
                 max(rising, residual_bias(falling[n], -corr[0, n], se[n], shift[n]), key=_larger_bias)
@@ -524,7 +440,8 @@ def entropy_curve(
         upper_arr = np.full(n_max + 1, np.nan)
     ex = ex_se = ex_valid = None
     if extrapolate:
-        ex, ex_se, ex_valid, options["extrapolation"] = _extrapolate(lower_fits, size_curve, valid, kn_curve, n_max)
+        sides = extrapolate_sides(lower_fits, lower_curve, valid, kn_curve, n_max)
+        ex, ex_se, ex_valid, options["extrapolation"] = sides
     ext = ext_se = None
     if external is not None:
         ext, ext_se = np.full(n_max + 1, np.nan), np.full(n_max + 1, np.nan)
@@ -543,7 +460,7 @@ def entropy_curve(
             "stderr": json_safe(np.array([p.stderr for p in projected])),
             "method": [p.method for p in projected],
             "exponent_determined": determined.tolist(),
-            "sizes": size_curve[0].tolist(),
+            "sizes": lower_curve[0].tolist(),
         },
         ngrams={
             "order": list(range(n_max + 2)),

@@ -5,16 +5,19 @@ true value as n-grams become better sampled, the held-out Kneser–Ney cross-ent
 Measuring both on sub-corpora of N/16 .. N and fitting each with a power law in N whose exponent delta
 is free (heavy-tailed counts make the bias decay slower than 1/N) gives two estimates of the limit
 H_n(inf), one from each side. Where they agree within their uncertainties the limit is trusted (the
-rule is stated on the documentation's entropy page). This module only fits; :func:`corpus_stats.entropy_curve`
-measures the sub-corpora.
+rule is stated on the documentation's entropy page). This module fits the size curves and applies that
+rule (:func:`extrapolate_sides`); :func:`corpus_stats.entropy_curve` counts the sub-corpora.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from corpus_stats._io import finite_or_none, json_safe
 
 __all__ = [
     "AGREE_Z",
@@ -23,6 +26,8 @@ __all__ = [
     "MAX_STDERR",
     "FiniteSizeFit",
     "ResidualBias",
+    "corrected_size_curve",
+    "extrapolate_sides",
     "fit_finite_size",
     "residual_bias",
 ]
@@ -254,3 +259,86 @@ def residual_bias(fit: FiniteSizeFit, value: float, stderr: float, shift: float 
         bias = abs(shift) / (2.0**DELTA_FALLBACK - 1.0)
         return ResidualBias(bias, bias, 2.0 * bias, "halving shift")
     return ResidualBias(math.nan, math.nan, math.nan, "none")
+
+
+def corrected_size_curve(stats, corr: np.ndarray, se: np.ndarray) -> tuple:
+    """(sizes, values, stderr) of ``corrected`` on the sub-corpora of about N/16 .. N/2 and N.
+
+    Values are averaged over the disjoint blocks of each size; errors are
+    max(spread / sqrt(blocks), full-corpus stderr) (never more precise than the full corpus).
+    """
+    n_cols = corr.shape[1]
+    sizes, means, errs = [], [], []
+    for first, b, _ in stats.size_blocks:
+        rows = corr[first : first + b]
+        sizes.append(float(stats.positions[first : first + b, 1].mean()))
+        with warnings.catch_warnings():  # all-NaN columns (no n-grams that long) stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means.append(np.nanmean(rows, axis=0) if b else np.full(n_cols, np.nan))
+            spread = np.nanstd(rows, axis=0, ddof=1) / np.sqrt(b) if b >= 2 else np.full(n_cols, np.nan)
+        errs.append(np.fmax(spread, se))
+    sizes.append(float(stats.positions[0, 1]))
+    means.append(corr[0])
+    errs.append(se)
+    return np.array(sizes), np.array(means), np.array(errs)
+
+
+def _falling_prefix(ce: np.ndarray) -> np.ndarray:
+    """Mask of the leading n where the raw cross-entropy still falls strictly with n."""
+    ok = np.isfinite(ce)
+    ok[1:] &= np.diff(ce) < 0
+    return np.logical_and.accumulate(ok)
+
+
+def extrapolate_sides(lower_fits, lower_curve, valid, kn_curve, n_max: int) -> tuple:
+    """Size extrapolation of both sides and the rule that trusts it (see
+    :func:`corpus_stats.entropy_curve`, Notes): (value, stderr, valid, detail for the report)."""
+    lo_N, lo_y, lo_se = lower_curve
+    have_up = kn_curve is not None
+    if have_up:
+        up_N = kn_curve.n_train_tokens.astype(np.float64)
+        # raw per-n cross-entropies: the running minimum at n is a bound reached at a smaller n, whose
+        # size limit is a limit of H_m (m < n), not of H_n
+        up_y = np.asarray(kn_curve.cross_entropy, dtype=np.float64)
+        up_se = kn_curve.stderr
+        up_use = _falling_prefix(up_y[-1])
+    value = np.full(n_max + 1, np.nan)
+    stderr = np.full(n_max + 1, np.nan)
+    agree = np.zeros(n_max + 1, dtype=bool)
+    fits = []
+    for n in range(n_max + 1):
+        lo = lower_fits[n]
+        up = fit_finite_size(up_N, up_y[:, n], up_se[:, n], -1) if have_up and up_use[n] else None
+        value[n], stderr[n], agree[n] = combine(lo, up)
+        fits.append({"lower": _fit_dict(lo), "upper": None if up is None else _fit_dict(up)})
+    ok = (valid | agree) & np.isfinite(value) if have_up else valid & np.isfinite(value)
+    detail = {
+        "lower_sizes": lo_N.tolist(),
+        "lower_values": json_safe(lo_y),
+        "lower_stderr": json_safe(lo_se),
+        "upper_sizes": up_N.tolist() if have_up else None,
+        "upper_values": json_safe(up_y) if have_up else None,
+        "upper_used": up_use.tolist() if have_up else None,
+        "agree": agree.tolist(),
+        "fits": fits,
+        "agree_z": AGREE_Z,
+        "max_stderr": MAX_STDERR,
+        "rule": "valid where corrected is valid, or where the extrapolated corrected and upper curves "
+        "agree within AGREE_Z combined stderr and the combined stderr <= MAX_STDERR; the upper side is "
+        "the raw per-n Kneser-Ney cross-entropy, used only while it still falls with n at the full "
+        "size; prefix of n",
+    }
+    return value, stderr, np.logical_and.accumulate(ok), detail
+
+
+def _fit_dict(f) -> dict:
+    return {
+        k: None if finite_or_none(v) is None else round(float(v), 6)
+        for k, v in (
+            ("limit", f.limit),
+            ("stderr", f.stderr),
+            ("delta", f.delta),
+            ("amplitude", f.amplitude),
+            ("chi2", f.chi2),
+        )
+    }
