@@ -15,7 +15,7 @@ from corpus_stats import synthetic
 from corpus_stats.entropy.heldout import heldout_documents
 from corpus_stats.entropy.kneser_ney import (
     KneserNeyResult,
-    _kn_scores,
+    kn_scores,
     kneser_ney_upper_bound,
     modified_kn_discounts,
 )
@@ -88,7 +88,7 @@ def _probabilities(train, vocab_size, n_max, contexts):
     he_off = np.r_[0, np.cumsum([len(d) for d in held_docs])]
     he_tok = np.concatenate(held_docs).astype(np.uint32)
     tr_off = np.array([0, train.size])
-    out = _kn_scores(train, tr_off, he_tok, he_off, vocab_size, n_max, True, keep_logp=True)
+    out = kn_scores(train, tr_off, he_tok, he_off, vocab_size, n_max, True, keep_logp=True)
     ends = he_off[1:] - 1
     return [np.exp(out["logp"][len(h), ends[i * vocab_size : (i + 1) * vocab_size]]) for i, h in enumerate(contexts)]
 
@@ -288,7 +288,7 @@ def test_stderr_matches_iid_formula_on_iid_tokens(n_docs):
     rng = np.random.default_rng(8)
     stream = _random_stream(rng, 200_000, 50, n_docs, skew=1.0)
     (tr_tok, tr_off), (he_tok, he_off), _ = heldout_documents(stream, 0.1, 1_000_000, 0)
-    out = _kn_scores(tr_tok, tr_off, he_tok, he_off, 50, 1, False, keep_logp=True)
+    out = kn_scores(tr_tok, tr_off, he_tok, he_off, 50, 1, False, keep_logp=True)
     for n in (0, 1):
         lp = out["logp"][n][~np.isnan(out["logp"][n])]
         iid = lp.std() / np.sqrt(lp.size)  # tokens are independent, so blocks add nothing
@@ -316,7 +316,7 @@ def test_santa_fe_upper_bound_within_documents():
 
 def test_size_curve_nested_training_same_heldout():
     from corpus_stats import synthetic
-    from corpus_stats.entropy.kneser_ney import kneser_ney_size_curve
+    from corpus_stats.entropy.kneser_ney_sizes import kneser_ney_size_curve
 
     corp = synthetic.markov_chain(50_000, vocab_size=8, order=2, n_successors=3, seed=3)
     curve = kneser_ney_size_curve(corp.stream, 3, (0.25, 0.5))

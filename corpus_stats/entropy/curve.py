@@ -183,17 +183,14 @@ def _upper_bound(stream, n_max, options, sizes, memory_limit=None, **kw):
 
     Under a memory limit the models train on a random subset of the training documents that fits
     (``kneser_ney.train_token_cap``): still an upper bound, a looser one (see docs/scale.md)."""
-    try:
-        from corpus_stats.entropy import kneser_ney as kn
-    except ModuleNotFoundError as exc:
-        if exc.name != "corpus_stats.entropy.kneser_ney":
-            raise
-        return np.full(n_max + 1, np.nan), None, ["upper bound unavailable: corpus_stats.entropy.kneser_ney is missing"]
+    from corpus_stats.entropy import kneser_ney as kn
+    from corpus_stats.entropy.kneser_ney_sizes import kneser_ney_size_curve
+
     if memory_limit is not None:
         kw["max_train_tokens"] = kn.train_token_cap(stream, memory_limit, kw.get("heldout_tokens", 1_000_000))
     curve = None
     if sizes:
-        curve = kn.kneser_ney_size_curve(stream, n_max, tuple(sizes) + (1.0,), **kw)
+        curve = kneser_ney_size_curve(stream, n_max, tuple(sizes) + (1.0,), **kw)
         res = curve.full
     else:
         res = kn.kneser_ney_upper_bound(stream, n_max, **kw)

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corpus_stats._checks import check_int
-from corpus_stats._random import generator
 from corpus_stats.entropy._kernels_kn import (
     N_CTX,
     _doubling_round,
@@ -41,8 +40,6 @@ MAX_N = 128  # context lengths beyond this are meaningless for count-based model
 
 __all__ = [
     "KneserNeyResult",
-    "KneserNeySizeCurve",
-    "kneser_ney_size_curve",
     "kneser_ney_upper_bound",
     "modified_kn_discounts",
 ]
@@ -179,7 +176,8 @@ def modified_kn_discounts(n1: int, n2: int, n3: int, n4: int) -> np.ndarray:
     return out
 
 
-def _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens=None) -> None:
+def check_arguments(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens=None) -> None:
+    """Raise ValueError/TypeError on bad arguments of the bound and of its size curve (one check for both)."""
     if not isinstance(stream, TokenStream):
         raise TypeError(f"stream must be a TokenStream (see TokenStream.from_array); got {type(stream).__name__}.")
     check_int("n_max", n_max, 0, MAX_N)
@@ -255,7 +253,7 @@ def _ratio_stderr(loss: np.ndarray, count: np.ndarray) -> float:
     return float(np.sqrt(b / (b - 1) * np.sum((loss - mean * count) ** 2)) / count.sum())
 
 
-def _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
+def kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, keep_logp=False, bar=None):
     """Score held-out tokens under the KN models n = 0..n_max trained on the training tokens.
 
     Returns a dict: ``cross_entropy`` and ``n_positions`` per n, ``discounts`` per order, ``sort_s``
@@ -412,7 +410,7 @@ def kneser_ney_upper_bound(
     >>> r.cross_entropy.round(2).tolist()  # uniform over 4 tokens, then deterministic
     [1.39, 0.03, 0.02]
     """
-    _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens)
+    check_arguments(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens)
     n_max = int(n_max)
     t_start = time.perf_counter()
     (tr_tok, tr_off), (he_tok, he_off), notes = heldout_documents(
@@ -424,7 +422,7 @@ def kneser_ney_upper_bound(
 
     bar = Progress("kneser-ney", total=n_max + 2, enabled=progress)
     t_split = time.perf_counter()
-    scores = _kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, bar=bar)
+    scores = kn_scores(tr_tok, tr_off, he_tok, he_off, vocab, n_max, within_documents, bar=bar)
     bar.close()
     ce, n_pos, discounts, t_sort = (
         scores["cross_entropy"],
@@ -464,121 +462,3 @@ def kneser_ney_upper_bound(
         n_positions=n_pos,
         stderr=scores["stderr"],
     )
-
-
-@dataclass(frozen=True, eq=False)
-class KneserNeySizeCurve:
-    """Held-out Kneser-Ney cross-entropies of models trained on nested fractions of the training split.
-
-    Attributes
-    ----------
-    fractions : numpy.ndarray
-        Requested fractions of the training tokens (increasing, the last 1.0).
-    n_train_tokens : numpy.ndarray
-        Training tokens actually used per fraction (whole documents; int64).
-    cross_entropy, stderr : numpy.ndarray
-        (n_fractions, n_max + 1) held-out cross-entropy (nats) and its held-out-block standard error.
-    full : KneserNeyResult
-        The result at fraction 1, identical to :func:`kneser_ney_upper_bound` with the same arguments.
-    """
-
-    fractions: np.ndarray
-    n_train_tokens: np.ndarray
-    cross_entropy: np.ndarray
-    stderr: np.ndarray
-    full: KneserNeyResult
-
-
-def _nested_train(tr_tok, tr_off, fractions, seed):
-    """(tokens, offsets) of nested training subsets: a random document order cut at each fraction."""
-    lengths = np.diff(tr_off)
-    out = []
-    if np.count_nonzero(lengths) < 2:  # one training document: nested prefixes by position
-        for f in fractions:
-            cut = max(round(f * tr_tok.size), 1)
-            out.append((tr_tok[:cut], np.array([0, cut], np.int64)))
-        return out
-    order = generator(seed, "nested_training").permutation(lengths.size)
-    cum = np.cumsum(lengths[order])
-    for f in fractions:
-        k = min(int(np.searchsorted(cum, f * cum[-1] - 0.5)) + 1, lengths.size)
-        docs = np.sort(order[:k])
-        parts = [tr_tok[tr_off[d] : tr_off[d + 1]] for d in docs]
-        off = np.concatenate(([0], np.cumsum(lengths[docs]))).astype(np.int64)
-        out.append((np.concatenate(parts) if parts else tr_tok[:0], off))
-    return out
-
-
-def kneser_ney_size_curve(
-    stream: TokenStream,
-    n_max: int,
-    fractions=(1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0),
-    *,
-    heldout_fraction: float = 0.1,
-    heldout_tokens: int = 1_000_000,
-    within_documents: bool = False,
-    seed: int = 0,
-    progress: bool = False,
-    max_train_tokens: int | None = None,
-) -> KneserNeySizeCurve:
-    """Held-out Kneser-Ney cross-entropy as a function of the training size (for extrapolation).
-
-    The split is the one of :func:`kneser_ney_upper_bound` (same arguments, same held-out tokens);
-    models are trained on nested subsets of the training documents (a random order seeded by
-    ``seed``, cut where the cumulative tokens reach each fraction), so every size is scored on the
-    same held-out text and the curves differ only by the training data.
-
-    Parameters
-    ----------
-    stream, n_max, heldout_fraction, heldout_tokens, within_documents, seed, progress, max_train_tokens
-        As in :func:`kneser_ney_upper_bound` (the fractions are of the possibly capped training set).
-    fractions : sequence of float, default (1/16, 1/8, 1/4, 1/2, 1)
-        Fractions of the training tokens, in (0, 1], increasing; 1 is appended if missing.
-
-    Returns
-    -------
-    KneserNeySizeCurve
-
-    Raises
-    ------
-    ValueError
-        As :func:`kneser_ney_upper_bound`, or fractions outside (0, 1] / not increasing.
-
-    Notes
-    -----
-    Time is about (sum of fractions) times that of one :func:`kneser_ney_upper_bound` call
-    (1.94x for the default fractions).
-    """
-    _check_args(stream, n_max, heldout_fraction, heldout_tokens, max_train_tokens)
-    fr = np.asarray(fractions, dtype=np.float64).ravel()
-    if fr.size == 0 or not np.all((fr > 0) & (fr <= 1)) or np.any(np.diff(fr) <= 0):
-        raise ValueError(f"fractions must be increasing numbers in (0, 1]; got {list(fractions)!r}.")
-    if fr[-1] != 1.0:
-        fr = np.append(fr, 1.0)
-    full = kneser_ney_upper_bound(
-        stream,
-        n_max,
-        heldout_fraction=heldout_fraction,
-        heldout_tokens=heldout_tokens,
-        within_documents=within_documents,
-        seed=seed,
-        progress=progress,
-        max_train_tokens=max_train_tokens,
-    )
-    (tr_tok, tr_off), (he_tok, he_off), _ = heldout_documents(
-        stream, float(heldout_fraction), int(heldout_tokens), seed, max_train_tokens
-    )
-    S, depth = fr.size, int(n_max) + 1
-    ce, se = np.full((S, depth), np.nan), np.full((S, depth), np.nan)
-    n_train = np.zeros(S, np.int64)
-    ce[-1], se[-1], n_train[-1] = full.cross_entropy, full.stderr, full.n_train_tokens
-    subsets = _nested_train(np.asarray(tr_tok), np.asarray(tr_off), fr[:-1], seed)
-    with Progress("kneser-ney sizes", total=len(subsets), enabled=progress) as bar:
-        for i, (tok, off) in enumerate(subsets):
-            n_train[i] = tok.size
-            if tok.size == 0:
-                continue
-            sc = _kn_scores(tok, off, he_tok, he_off, int(stream.vocab_size), int(n_max), within_documents)
-            ce[i], se[i] = sc["cross_entropy"], sc["stderr"]
-            bar.update(note=f"{n_train[i]:,} training tokens")
-    return KneserNeySizeCurve(fractions=fr, n_train_tokens=n_train, cross_entropy=ce, stderr=se, full=full)
