@@ -233,8 +233,8 @@ def test_measure_with_exact_model_reads_against_bracket(markov):
     curve = entropy_curve(markov.stream, 6, upper=False, external=low)
     assert curve.options["external_below_counts"] == list(range(7))
     # the entropy figure draws the model curve with the bracket and marks the undercut points
+    from corpus_stats.report.entropy_figure import plot_entropy
     from corpus_stats.report.measurement import Measurement
-    from corpus_stats.report.plotting import plot_entropy
 
     labels = [t.get_text() for t in plot_entropy(Measurement(None, curve)).axes[0].get_legend().get_texts()]
     assert "L_n below a valid count: n = 1, 2, 3, 4, 5, 6" in labels

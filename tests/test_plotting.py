@@ -1,4 +1,5 @@
-"""Tests of corpus_stats.report.plotting on hand-made measurements (no estimators needed)."""
+"""Tests of the report figures (corpus_stats.report.plotting, entropy_figure, loss_figures) on hand-made
+measurements (no estimators needed)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,9 @@ import numpy as np
 import pytest
 from test_report import make_measurement
 
-from corpus_stats.report.plotting import (
-    plot_correlations,
-    plot_entropy,
-    plot_learning_curve,
-    plot_prediction,
-    plot_report,
-)
+from corpus_stats.report.entropy_figure import plot_entropy
+from corpus_stats.report.loss_figures import plot_learning_curve
+from corpus_stats.report.plotting import plot_correlations, plot_prediction, plot_report
 
 P = np.geomspace(1e6, 1e10, 12)
 PREDICTION = {
@@ -149,7 +146,7 @@ def _paper_prediction():
 
 
 def test_collapse_figure_scores_good_and_bad_exponents():
-    from corpus_stats.report.plotting import plot_collapse
+    from corpus_stats.report.loss_figures import plot_collapse
 
     table = collapse_table(np.random.default_rng(5))
     m = make_measurement(prediction=_paper_prediction())
@@ -165,7 +162,7 @@ def test_collapse_figure_scores_good_and_bad_exponents():
 
 
 def test_collapse_needs_exponents_and_a_usable_table():
-    from corpus_stats.report.plotting import plot_collapse
+    from corpus_stats.report.loss_figures import plot_collapse
 
     table = collapse_table(np.random.default_rng(6))
     with pytest.raises(ValueError, match="the collapse needs beta, gamma and H_inf; .* no beta, gamma"):
