@@ -91,14 +91,14 @@ def _corr_case(size: float, seed: int):
 
 def _gamma(ent):
     """gamma by scaling.predict's own rule (curve choice, window, weights, error budget); raises ValueError."""
-    from scaling.exponents import fit_gamma
+    from scaling.gamma import fit_gamma
 
     return fit_gamma(ent, 5, 0.6, 0.9, [], [])
 
 
 def _beta(corr):
     """beta by scaling.predict's own rule (signal/noise threshold, window, error budget); raises ValueError."""
-    from scaling.exponents import SNR_THRESHOLD, fit_beta
+    from scaling.beta import SNR_THRESHOLD, fit_beta
 
     return fit_beta(corr, SNR_THRESHOLD, 5, 0.6, 0.9, [], [])
 

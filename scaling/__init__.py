@@ -6,14 +6,10 @@ Wyart 2026), the horizon t*(P) and the loss curve L(P). It never imports ``corpu
 arrays, a ``Measurement``-like object or the dict parsed from ``report.json``.
 """
 
+from scaling.beta import SNR_THRESHOLD, check_snr_threshold
 from scaling.compare import Collapse, LearningCurveComparison, collapse, compare_learning_curve
 from scaling.errors import ErrorBudget, window_spread
-from scaling.exponents import (
-    SNR_THRESHOLD,
-    ExponentChoice,
-    check_snr_threshold,
-    choose_exponents,
-)
+from scaling.exponents import ExponentChoice, choose_exponents
 from scaling.fits import PowerLawFit, fit_power_law
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
 from scaling.prediction import Prediction, predict

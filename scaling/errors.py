@@ -3,7 +3,9 @@
 The parts are measured separately and add in quadrature (docs: "What the total error is made of"):
 the sampling error (leave-one-shard-out jackknife), for γ on the corrected H_n the per-n systematic
 errors propagated as one correlated shift of the curve, and the spread over acceptable windows beyond
-what noise and that shift explain (:func:`window_spread`). :mod:`scaling.exponents` measures them.
+what noise and that shift explain (:func:`window_spread`). :mod:`scaling.beta` and :mod:`scaling.gamma`
+measure them with the helpers here that both use (leave-one-shard-out replicates and their exponents,
+the sampling and window-choice parts).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from scaling._checks import json_safe
+from scaling._checks import get_field, json_safe
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection
 
@@ -111,6 +113,25 @@ def window_spread(exponents: Any, determined: Any, noise: Any, shifts: Any = Non
     keep = np.asarray(determined, bool) & np.isfinite(d)
     shrunk = np.sign(d[keep]) * np.sqrt(np.maximum(d[keep] ** 2 - nz[keep] ** 2, 0.0))
     return 0.5 * float(max(shrunk.max(initial=0.0), 0.0) - min(shrunk.min(initial=0.0), 0.0))
+
+
+def jackknife_replicates(obj: Any, name: str, length: int) -> np.ndarray | None:
+    """G x length float array of jackknife replicates, or None when absent/malformed."""
+    rep = get_field(obj, name)
+    if rep is None:
+        return None
+    if isinstance(rep, list):
+        rep = [[np.nan if v is None else v for v in row] for row in rep]
+    arr = np.array(rep, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != length or arr.shape[0] < 3:
+        return None
+    return arr
+
+
+def ols_slopes(lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
+    """Decay exponents (−slope) of OLS of each row of ly on lx."""
+    xc = lx - lx.mean()
+    return -((ly - ly.mean(axis=-1, keepdims=True)) @ xc) / np.sum(xc**2)
 
 
 def statistical_error(jk: float, fit_se: float, larger: bool) -> tuple[float, str]:

@@ -1,5 +1,5 @@
-"""`predict`: α_D from a measurement's β and γ (:mod:`scaling.exponents`), with the horizon t*(P) and the
-loss curve L(P)."""
+"""`predict`: α_D from a measurement's β and γ (:mod:`scaling.beta`, :mod:`scaling.gamma`), with the horizon
+t*(P) and the loss curve L(P)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,11 @@ import numpy as np
 from scipy import stats
 
 from scaling._checks import as_float_array, check_confidence, get_field, json_safe
+from scaling.beta import SNR_THRESHOLD, BetaFit, check_snr_threshold, fit_beta
 from scaling.errors import ErrorBudget
-from scaling.exponents import (
-    SNR_THRESHOLD,
-    BetaFit,
-    GammaFit,
-    check_snr_threshold,
-    fit_beta,
-    fit_gamma,
-    flat_within_noise,
-    gamma_consistency,
-    total_error,
-)
+from scaling.exponents import total_error
 from scaling.fits import PowerLawFit
+from scaling.gamma import GammaFit, fit_gamma, flat_within_noise, gamma_consistency
 from scaling.horizons import DEFAULT_FLOOR_CONSTANT, Horizon, horizon
 from scaling.uncertainty import AlphaEstimate, alpha_D, format_estimate
 from scaling.windows import BreakFit, WindowSelection
@@ -170,7 +162,7 @@ class Prediction:
 
 def _refuse_flat(corr, b: BetaFit, confidence: float) -> None:
     """Refuse alpha_D when ||C|| changes less over the fit window than its noise (a flat H_n is
-    refused by :func:`scaling.exponents.check_gamma_determined` already)."""
+    refused by :func:`scaling.gamma.check_gamma_determined` already)."""
     lags, cy, cvalid, bsel = b.lags, b.values, b.valid, b.selection
     lo, hi = bsel.window
     in_b = cvalid & (lags >= lo) & (lags <= hi)

@@ -169,7 +169,7 @@ class WindowSelection:
     systematic : float
         Half the range of the determined windows' exponents, noise included (the window-choice error
         before the noise of window-to-window differences is taken out; see
-        :func:`scaling.exponents.window_spread`).
+        :func:`scaling.errors.window_spread`).
     fallback : bool
         True when no window satisfied the rule and all usable points were fitted instead.
     breaks : BreakFit or None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scaling import choose_exponents, fit_power_law, window_spread
-from scaling.exponents import check_gamma_determined, fit_gamma
+from scaling.gamma import check_gamma_determined, fit_gamma
 
 G = 20
 

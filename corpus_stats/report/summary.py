@@ -297,10 +297,10 @@ def small_corpus_advice(measurement: Measurement) -> str | None:
     can be: the shuffled floor of ‖C(t)‖ falls like 1/√tokens, so signal/noise at a fixed lag grows
     like √tokens (β needs 3 lags at signal/noise ≥ the measurement's threshold); and making H_n valid
     one n further needs about e^(H_n) times more tokens (the number of typical (n+1)-grams,
-    e^(H(n+1)), grows by that factor), with γ needing ``scaling.exponents.GAMMA_MIN_POINTS`` valid n ≥ 1.
+    e^(H(n+1)), grows by that factor), with γ needing ``scaling.gamma.GAMMA_MIN_POINTS`` valid n ≥ 1.
     """
-    from scaling.exponents import GAMMA_MIN_POINTS as gamma_points
-    from scaling.exponents import MODEL_CURVE
+    from scaling.gamma import GAMMA_MIN_POINTS as gamma_points
+    from scaling.gamma import MODEL_CURVE
 
     snr_threshold = snr_threshold_of(measurement)
     pred = measurement.prediction
