@@ -21,7 +21,8 @@ from scipy import stats
 
 from scaling._checks import as_float_array, get_field
 from scaling.errors import ErrorBudget, jackknife_replicates, ols_slopes, statistical_error, window_part
-from scaling.fits import PowerLawFit, fit_power_law, offset_exponent
+from scaling.fits import PowerLawFit, fit_power_law
+from scaling.profile_fits import offset_exponent
 from scaling.uncertainty import jackknife_stderr
 from scaling.windows import WindowSelection, select_window
 

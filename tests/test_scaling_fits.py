@@ -1,4 +1,4 @@
-"""scaling.fits / scaling.windows: planted exponents, interval coverage, broken power laws, errors."""
+"""scaling.fits / scaling.profile_fits / scaling.windows: planted exponents, coverage, broken power laws, errors."""
 
 import json
 import math
