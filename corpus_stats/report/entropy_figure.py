@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus_stats.report.figure_style import _COLORS, _arr, _figure, _fit, _integer_log_ticks, _legend_beside, _pm
+from corpus_stats.report.figure_style import (
+    COLORS,
+    as_array,
+    fit_part,
+    integer_log_ticks,
+    legend_beside,
+    new_figure,
+    plus_minus,
+)
 
 
 def plot_entropy(measurement, ax=None, *, exact=None):
@@ -34,8 +42,8 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     curve = measurement.entropy
     if curve is None:
         raise ValueError("the measurement has no entropy curve to plot (it was not measured).")
-    fig, ax = _figure() if ax is None else (ax.figure, ax)
-    n = _arr(curve.n)
+    fig, ax = new_figure() if ax is None else (ax.figure, ax)
+    n = as_array(curve.n)
     pos = n >= 1  # log axis: H_0 (the unigram entropy) is written in the legend instead
     valid = np.asarray(curve.valid, dtype=bool)
     for key, label, style in (
@@ -44,17 +52,17 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         ("upper", "Kneser-Ney upper bound", "-s"),
         ("external", _external_label(curve), "-^"),
     ):
-        y = _arr(getattr(curve, key, None))
+        y = as_array(getattr(curve, key, None))
         if y.size != n.size or not np.isfinite(y[pos]).any():
             continue
         if key != "corrected":
-            ax.plot(n[pos], y[pos], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+            ax.plot(n[pos], y[pos], style, color=COLORS[key], ms=3, lw=1.2, label=label)
             continue
         # beyond the valid range the counts are undersampled: faded, so it does not read as data
         good = pos & valid
         bad = pos & ~valid
         if good.any():
-            ax.plot(n[good], y[good], style, color=_COLORS[key], ms=3, lw=1.2, label=label)
+            ax.plot(n[good], y[good], style, color=COLORS[key], ms=3, lw=1.2, label=label)
         if bad.any():
             edge = np.flatnonzero(good)[-1:]  # join the faded part to the last valid point
             idx = (
@@ -66,7 +74,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
                 n[idx],
                 y[idx],
                 ":",
-                color=_COLORS[key],
+                color=COLORS[key],
                 marker="o",
                 mfc="none",
                 ms=3,
@@ -75,26 +83,26 @@ def plot_entropy(measurement, ax=None, *, exact=None):
                 label=f"{label}, not valid (undersampled)",
             )
     if exact is not None:
-        ex = _arr(exact)
+        ex = as_array(exact)
         if ex.size != n.size:
             raise ValueError(f"exact must have one value per n = 0..{n.size - 1} ({n.size}); got {ex.size}.")
         ax.plot(n[pos], ex[pos], "-", color="#2ca02c", lw=3, alpha=0.45, zorder=0, label="exact H_n")
     bars = _draw_extrapolated(ax, curve, n, pos)
     _draw_below_counts(ax, curve, n, pos)
-    stderr = _arr(curve.stderr)
-    corr = _arr(curve.corrected)
+    stderr = as_array(curve.stderr)
+    corr = as_array(curve.corrected)
     band = pos & valid & np.isfinite(stderr) if stderr.size == n.size else np.zeros(n.size, bool)
     if band.any():  # the jackknife band only where the curve is drawn as data
         ax.fill_between(
             n[band],
             (corr - 2 * stderr)[band],
             (corr + 2 * stderr)[band],
-            color=_COLORS["corrected"],
+            color=COLORS["corrected"],
             alpha=0.15,
             lw=0,
             label="±2 s.e. (jackknife)",
         )
-        systematic = _arr(getattr(curve, "systematic", None))
+        systematic = as_array(getattr(curve, "systematic", None))
         if systematic.size == n.size:
             # the projected residual bias makes the corrected curve low: its error bar reaches up
             total = np.hypot(stderr, systematic)
@@ -104,7 +112,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
                 corr[band],
                 yerr=2 * total[band],
                 fmt="none",
-                ecolor=_COLORS["corrected"],
+                ecolor=COLORS["corrected"],
                 elinewidth=1,
                 capsize=2,
                 label="±2 total error (s.e. ⊕ projected bias), valid n",
@@ -114,11 +122,11 @@ def plot_entropy(measurement, ax=None, *, exact=None):
         ax.axvspan(lo, hi, color="#2ca02c", alpha=0.07, lw=0, label=f"valid n = {lo:g}..{hi:g}")
     else:
         ax.plot([], [], " ", label="no valid n: counts undersampled")
-    gamma = _fit(measurement.prediction, "gamma")
+    gamma = fit_part(measurement.prediction, "gamma")
     title = "Conditional entropy H_n"
     h_inf = gamma.get("H_inf")
     if gamma.get("value") is not None:
-        title += f"\nγ = {_pm(gamma)}"  # the fitted numbers on a second line: one line would be clipped
+        title += f"\nγ = {plus_minus(gamma)}"  # the fitted numbers on a second line: one line would be clipped
         if gamma.get("curve"):
             which = "external L_n" if gamma["curve"] == "external" else f"{gamma['curve']} H_n"
             title += f" (fit on {which})"
@@ -129,7 +137,7 @@ def plot_entropy(measurement, ax=None, *, exact=None):
                 nn,
                 (h_inf or 0.0) + pref * nn ** (-gamma["value"]),
                 "--",
-                color=_COLORS["fit"],
+                color=COLORS["fit"],
                 lw=1.5,
                 label=f"fit H_∞ + A n^-{gamma['value']:.2f}",
             )
@@ -142,18 +150,18 @@ def plot_entropy(measurement, ax=None, *, exact=None):
     # an entropy is >= 0: do not let a noisy, undersampled tail stretch the axis below zero
     shown = np.concatenate(
         [
-            _arr(getattr(curve, k, None))[pos]
+            as_array(getattr(curve, k, None))[pos]
             for k in ("corrected", "upper", "external", "extrapolated")
-            if _arr(getattr(curve, k, None)).size == n.size
+            if as_array(getattr(curve, k, None)).size == n.size
         ]
     )
     if np.isfinite(shown).any():
         top = np.nanmax(shown)
         ax.set_ylim(max(ax.get_ylim()[0], -0.03 * top), min(ax.get_ylim()[1], 1.08 * top))
     _mark_clipped_bars(ax, *bars)
-    _integer_log_ticks(ax.xaxis, n[pos])
+    integer_log_ticks(ax.xaxis, n[pos])
     ax.grid(True, which="major", alpha=0.3)
-    _legend_beside(ax)
+    legend_beside(ax)
     return fig
 
 
@@ -167,7 +175,7 @@ def _draw_below_counts(ax, curve, n, pos) -> None:
     """Red crosses where the external (model) L_n undercuts a valid count estimate: an upper bound of H_n
     cannot sit below H_n, so the model saw the held-out text or the count is biased."""
     flagged = np.asarray((getattr(curve, "options", None) or {}).get("external_below_counts") or [], dtype=int)
-    y = _arr(getattr(curve, "external", None))
+    y = as_array(getattr(curve, "external", None))
     flagged = flagged[(flagged < n.size) & (flagged < y.size)] if y.size else flagged[:0]
     flagged = flagged[pos[flagged]]
     if flagged.size:
@@ -189,7 +197,7 @@ def _mark_clipped_bars(ax, x, hi) -> None:
             x[cut],
             np.full(cut.sum(), top),
             "^",
-            color=_COLORS["extrapolated"],
+            color=COLORS["extrapolated"],
             ms=5,
             clip_on=False,
             label="s.e. bar above the axes (cut)",
@@ -200,14 +208,14 @@ def _draw_extrapolated(ax, curve, n, pos) -> None:
     """The corpus-size extrapolated H_n(N -> inf) with ±1 s.e. bars: filled where valid, open and faded
     elsewhere. Returns the drawn (n, bar top) for :func:`_mark_clipped_bars`."""
     none = (np.zeros(0),) * 2
-    x = _arr(getattr(curve, "extrapolated", None))
+    x = as_array(getattr(curve, "extrapolated", None))
     if x.size != n.size or not np.isfinite(x[pos]).any():
         return none
-    se = _arr(getattr(curve, "extrapolated_stderr", None))
+    se = as_array(getattr(curve, "extrapolated_stderr", None))
     se = se if se.size == n.size else np.full(n.size, np.nan)
     ok = getattr(curve, "extrapolated_valid", None)
     ok = np.zeros(n.size, bool) if ok is None else np.asarray(ok, dtype=bool)
-    color = _COLORS["extrapolated"]
+    color = COLORS["extrapolated"]
     for mask, filled in ((pos & ok, True), (pos & ~ok, False)):
         mask = mask & np.isfinite(x)
         if not mask.any():

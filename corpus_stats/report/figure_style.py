@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-_COLORS = {
+COLORS = {
     "op": "#1f77b4",
     "fro": "#ff7f0e",
     "plugin": "#7f7f7f",
@@ -25,21 +25,21 @@ _COLORS = {
 }
 
 
-def _figure(width: float = 8.6, height: float = 4.4):
-    """A figure wide enough for the plot plus a legend beside it (see :func:`_legend_beside`)."""
+def new_figure(width: float = 8.6, height: float = 4.4):
+    """A figure wide enough for the plot plus a legend beside it (see :func:`legend_beside`)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
 
 
-def _legend_beside(ax, **kwargs) -> None:
+def legend_beside(ax, **kwargs) -> None:
     """The legend to the right of the axes: these figures have up to a dozen entries, and inside the
     axes they would cover data wherever they sat."""
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
 
 
-def _mark_at_bottom(ax, x, color: str, label: str) -> None:
+def mark_at_bottom(ax, x, color: str, label: str) -> None:
     """Open triangles at the bottom edge of a log axis for values that cannot be drawn on it (<= 0)."""
     if np.size(x):
         ax.plot(
@@ -55,26 +55,27 @@ def _mark_at_bottom(ax, x, color: str, label: str) -> None:
         )
 
 
-def _arr(value: Any) -> np.ndarray:
+def as_array(value: Any) -> np.ndarray:
     """Float array with None -> NaN (curves read back from JSON hold None)."""
     if value is None:
         return np.zeros(0)
     return np.array([np.nan if v is None else v for v in np.asarray(value, dtype=object).ravel()], dtype=float)
 
 
-def _fit(prediction: dict | None, name: str) -> dict:
+def fit_part(prediction: dict | None, name: str) -> dict:
+    """The prediction summary's entry ``name`` ("beta", "gamma", "alpha_D"); {} when it has none."""
     part = (prediction or {}).get(name)
     return part if isinstance(part, dict) else {}
 
 
-def _pm(part: dict) -> str:
+def plus_minus(part: dict) -> str:
     """The estimate as the printed summary spells it (owner: :func:`corpus_stats.report.summary.format_estimate`)."""
     from corpus_stats.report.summary import format_estimate
 
     return format_estimate(part)
 
 
-def _integer_log_ticks(axis, values) -> None:
+def integer_log_ticks(axis, values) -> None:
     """Ticks 1, 2, 4, 8, ... written as plain integers (not 2x10^0) on a log axis."""
     from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
 

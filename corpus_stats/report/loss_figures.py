@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from corpus_stats.report.figure_style import _COLORS, _arr, _figure, _fit, _pm
+from corpus_stats.report.figure_style import COLORS, as_array, fit_part, new_figure, plus_minus
 
 
 def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[float], ax=None):
@@ -32,24 +32,24 @@ def plot_learning_curve(measurement, tokens: Sequence[float], loss: Sequence[flo
     -------
     matplotlib.figure.Figure
     """
-    tokens, loss = _arr(tokens), _arr(loss)
+    tokens, loss = as_array(tokens), as_array(loss)
     if tokens.size != loss.size or tokens.size < 2:
         raise ValueError(
             f"a learning curve needs as many losses as token counts (at least 2); "
             f"got {tokens.size} token counts and {loss.size} losses."
         )
-    fig, ax = _figure() if ax is None else (ax.figure, ax)
+    fig, ax = new_figure() if ax is None else (ax.figure, ax)
     pred = measurement.prediction or {}
     ax.plot(tokens, loss, "o-", color="#d62728", label="measured learning curve")
     lc = pred.get("learning_curve") or {}
     if lc.get("P"):
-        ax.plot(_arr(lc["P"]), _arr(lc["loss"]), "-", color="#1f77b4", label="predicted L(P)")
-    alpha = _fit(pred, "alpha_D")
-    h_inf = _fit(pred, "gamma").get("H_inf") or 0.0
+        ax.plot(as_array(lc["P"]), as_array(lc["loss"]), "-", color="#1f77b4", label="predicted L(P)")
+    alpha = fit_part(pred, "alpha_D")
+    h_inf = fit_part(pred, "gamma").get("H_inf") or 0.0
     if alpha.get("value") is not None and np.all(loss > h_inf):
         # slope guide through the first measured point: L - H_inf ∝ P^-alpha_D
         guide = h_inf + (loss[0] - h_inf) * (tokens / tokens[0]) ** (-alpha["value"])
-        ax.plot(tokens, guide, "--", color="0.2", label=f"slope α_D = {_pm(alpha)}")
+        ax.plot(tokens, guide, "--", color="0.2", label=f"slope α_D = {plus_minus(alpha)}")
     ax.set(
         xscale="log", xlabel="training tokens P", ylabel="loss (nats)", title="Learning curve: measured vs predicted"
     )
@@ -96,9 +96,9 @@ def plot_collapse(
 
         table = read_collapse_table(table)
     pred = measurement.prediction or {}
-    beta = _fit(pred, "beta").get("value") if beta is None else beta
-    gamma = _fit(pred, "gamma").get("value") if gamma is None else gamma
-    H_inf = _fit(pred, "gamma").get("H_inf") if H_inf is None else H_inf
+    beta = fit_part(pred, "beta").get("value") if beta is None else beta
+    gamma = fit_part(pred, "gamma").get("value") if gamma is None else gamma
+    H_inf = fit_part(pred, "gamma").get("H_inf") if H_inf is None else H_inf
     missing = [k for k, v in (("beta", beta), ("gamma", gamma), ("H_inf", H_inf)) if v is None]
     if missing:
         raise ValueError(
@@ -106,7 +106,7 @@ def plot_collapse(
             f"{', '.join(missing)} (no prediction was made). Pass them explicitly."
         )
     col = collapse(table, float(beta), float(gamma), float(H_inf))
-    fig, ax = _figure() if ax is None else (ax.figure, ax)
+    fig, ax = new_figure() if ax is None else (ax.figure, ax)
     from matplotlib import colormaps
 
     ns = np.unique(col.n)
@@ -128,7 +128,7 @@ def plot_collapse(
         xx,
         np.exp(np.polyval(col.master, np.log(xx))),
         "--",
-        color=_COLORS["fit"],
+        color=COLORS["fit"],
         lw=1.5,
         label="master curve (cubic in log-log)",
     )

@@ -26,7 +26,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from corpus_stats.report.entropy_figure import plot_entropy
-from corpus_stats.report.figure_style import _COLORS, _arr, _figure, _fit, _legend_beside, _mark_at_bottom, _pm
+from corpus_stats.report.figure_style import (
+    COLORS,
+    as_array,
+    fit_part,
+    legend_beside,
+    mark_at_bottom,
+    new_figure,
+    plus_minus,
+)
 from corpus_stats.report.loss_figures import plot_collapse, plot_learning_curve
 
 # -- (a) correlations -------------------------------------------------------------------------
@@ -51,30 +59,30 @@ def plot_correlations(measurement, ax=None, *, exact=None):
     curve = measurement.correlations
     if curve is None:
         raise ValueError("the measurement has no correlation curve to plot (it was not measured).")
-    fig, ax = _figure() if ax is None else (ax.figure, ax)
-    t = _arr(curve.lags)
+    fig, ax = new_figure() if ax is None else (ax.figure, ax)
+    t = as_array(curve.lags)
     for key, label in (("op", "operator norm"), ("fro", "Frobenius norm")):
-        color = _COLORS[key]
+        color = COLORS[key]
         raw, floor, deb = (
-            _arr(getattr(curve, key)),
-            _arr(getattr(curve, f"floor_{key}")),
-            _arr(getattr(curve, f"{key}_debiased")),
+            as_array(getattr(curve, key)),
+            as_array(getattr(curve, f"floor_{key}")),
+            as_array(getattr(curve, f"{key}_debiased")),
         )
         ax.plot(t, raw, "-", color=color, lw=1.2, alpha=0.6, label=f"‖C‖ {label}")
         ax.plot(t, floor, ":", color=color, lw=1.2, label=f"noise floor ({key}, shuffled)")
         ok = np.isfinite(deb) & (deb > 0)
         ax.plot(t[ok], deb[ok], "o", color=color, ms=3.5, label=f"debiased ({key})")
         below = np.isfinite(deb) & (deb <= 0)
-        _mark_at_bottom(ax, t[below], color, f"debiased ({key}) <= 0: no signal above noise")
+        mark_at_bottom(ax, t[below], color, f"debiased ({key}) <= 0: no signal above noise")
     if exact is not None:
-        ex = _arr(exact)
+        ex = as_array(exact)
         if ex.size != t.size:
             raise ValueError(f"exact must have one value per lag ({t.size}); got {ex.size}.")
         ax.plot(t, ex, "-", color="#2ca02c", lw=2.5, alpha=0.5, zorder=0, label="exact ‖C‖_op")
-    beta = _fit(measurement.prediction, "beta")
+    beta = fit_part(measurement.prediction, "beta")
     title = "Correlation decay ‖C(t)‖ ∝ t^(-β)"
     if beta.get("value") is not None:
-        title += f":  β = {_pm(beta)}"
+        title += f":  β = {plus_minus(beta)}"
         window, pref = beta.get("window"), beta.get("prefactor")
         if window and pref is not None and None not in window:
             tt = np.geomspace(window[0], window[1], 50)
@@ -82,7 +90,7 @@ def plot_correlations(measurement, ax=None, *, exact=None):
                 tt,
                 pref * tt ** (-beta["value"]),
                 "--",
-                color=_COLORS["fit"],
+                color=COLORS["fit"],
                 lw=1.5,
                 label=f"fit t^-{beta['value']:.2f}",
             )
@@ -101,7 +109,7 @@ def plot_correlations(measurement, ax=None, *, exact=None):
         ax.axvline(x, color="#9467bd", ls="-.", lw=1.2, label=f"break near t = {x:.3g} (slopes {slopes})")
     ax.set(xscale="log", yscale="log", xlabel="lag t (tokens)", ylabel="‖C(t)‖ (probability units)", title=title)
     ax.grid(True, which="major", alpha=0.3)
-    _legend_beside(ax)
+    legend_beside(ax)
     return fig
 
 
@@ -144,16 +152,16 @@ def plot_prediction(measurement, axes=None):
         axes = fig.subplots(1, 2)
     else:
         fig = axes[0].figure
-    alpha = _fit(pred, "alpha_D")
+    alpha = fit_part(pred, "alpha_D")
     n_tokens = (measurement.provenance or {}).get("n_tokens")
     if lc.get("P"):
-        P, loss = _arr(lc["P"]), _arr(lc["loss"])
+        P, loss = as_array(lc["P"]), as_array(lc["loss"])
         extra = np.asarray(lc.get("extrapolated") or [False] * P.size, dtype=bool)
         if (~extra).any():
             axes[0].plot(P[~extra], loss[~extra], "-", color="#1f77b4", lw=2, label="from measured H_n")
         if extra.any():
             axes[0].plot(P[extra], loss[extra], "--", color="#1f77b4", lw=2, label="from fitted law (extrapolated)")
-        h_inf = _fit(pred, "gamma").get("H_inf")
+        h_inf = fit_part(pred, "gamma").get("H_inf")
         if h_inf is not None:
             axes[0].axhline(h_inf, color="0.3", ls="-.", lw=1, label=f"H_∞ = {h_inf:.3g}")
         _mark_corpus_size(axes[0], n_tokens)
@@ -161,14 +169,14 @@ def plot_prediction(measurement, axes=None):
             xscale="log",
             xlabel="training tokens P",
             ylabel="predicted loss L(P) (nats)",
-            title=f"Predicted learning curve, α_D = {_pm(alpha)}",
+            title=f"Predicted learning curve, α_D = {plus_minus(alpha)}",
         )
         axes[0].legend(fontsize=8)
         axes[0].grid(True, alpha=0.3)
     if hz.get("P"):
-        P, ts = _arr(hz["P"]), _arr(hz["t_star"])
+        P, ts = as_array(hz["P"]), as_array(hz["t_star"])
         axes[1].plot(P, ts, "-", color="#ff7f0e", lw=2, label="t*(P): ‖C(t*)‖ = c/√P")
-        beta = _fit(pred, "beta").get("value")
+        beta = fit_part(pred, "beta").get("value")
         if beta:
             axes[1].plot([], [], " ", label=f"slope 1/(2β) = {1 / (2 * beta):.2f}")
         _mark_corpus_size(axes[1], n_tokens)
